@@ -1,0 +1,3 @@
+"""cxgov: customer-experience governance as code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,205 @@
+"""The one record shape behind every output (DESIGN.md section 3).
+
+The engine produces a Run; text, JSON, JUnit, SARIF, Markdown and HTML renderers are functions of it.
+`Run.to_dict()` is the JSON document `cxgov check --json` writes (schemas/cxgov-results-v1.json).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Mapping
+
+from cxgov.errors import Location
+
+SCHEMA_VERSION = 1
+STATUSES = ("pass", "warn", "breach", "insufficient", "waived", "error")
+# Most pressing first: the order results are listed in (breaches first).
+STATUS_ORDER = {"breach": 0, "error": 1, "warn": 2, "waived": 3, "insufficient": 4, "pass": 5}
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+@dataclass(frozen=True)
+class Span:
+    """An inclusive range of calendar days in the program's timezone."""
+
+    start: date
+    end: date
+
+    def to_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class ThresholdInfo:
+    op: str
+    fail: float
+    warn: float | None = None
+
+    def to_dict(self) -> dict:
+        return {"op": self.op, "fail": self.fail, "warn": self.warn}
+
+
+@dataclass(frozen=True)
+class WaiverInfo:
+    id: str
+    justification: str
+    approved_by: str
+    expires: date
+    active: bool  # False: expired, evaluated normally with a note
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "justification": self.justification, "approved_by": self.approved_by,
+                "expires": self.expires.isoformat(), "active": self.active}
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    id: str
+    owner: str
+    due: date
+    status: str
+    description: str | None = None
+    overdue: bool = False
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "owner": self.owner, "due": self.due.isoformat(), "status": self.status,
+                "description": self.description, "overdue": self.overdue}
+
+
+@dataclass(frozen=True)
+class PreviousInfo:
+    """The same rule and scope over the previous window of the same length."""
+
+    value: float | None
+    n: int
+    window: Span | None = None
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "n": self.n, "window": self.window.to_dict() if self.window else None}
+
+
+@dataclass(frozen=True)
+class TrendInfo:
+    """A trend test against the previous window: change in the value's units, its z score and p value."""
+
+    max_drop: float
+    change: float | None
+    z: float | None
+    p_value: float | None
+    significant: bool
+    breached: bool  # a significant drop of more than max_drop
+
+    def to_dict(self) -> dict:
+        return {"max_drop": self.max_drop, "change": self.change, "z": self.z, "p_value": self.p_value,
+                "significant": self.significant, "breached": self.breached}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One evaluated rule for one scope (a touchpoint for standards; a scope and `by` value for KPIs)."""
+
+    rule: str
+    kind: str  # "standard" | "kpi"
+    scope: tuple[tuple[str, str], ...]  # e.g. (("touchpoint", "web-chat"),) or (("segment", "retail"),)
+    metric: str
+    metric_kind: str
+    status: str  # one of STATUSES
+    window: Span
+    threshold: ThresholdInfo
+    severity: str
+    location: Location
+    touchpoint: str | None = None
+    rule_name: str | None = None
+    value: float | None = None
+    n: int = 0
+    missing: int = 0
+    invalid: int = 0
+    ci_low: float | None = None
+    ci_high: float | None = None
+    extra: Mapping[str, float | None] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    unit: str | None = None  # "points", "%", or the metric's own unit
+    underlying_status: str | None = None  # for waived results: the status the waiver covers
+    owner: str | None = None
+    waiver: WaiverInfo | None = None
+    previous: PreviousInfo | None = None
+    trend: TrendInfo | None = None
+    actions: tuple[ActionInfo, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. "waiver w-1 expired on 2026-10-31"; the error message for status error
+    principle: str | None = None
+
+    @property
+    def effective_status(self) -> str:
+        """The status a waiver covers, or the status itself."""
+        return self.underlying_status or self.status
+
+    def sort_key(self) -> tuple:
+        return (STATUS_ORDER[self.status], SEVERITY_ORDER.get(self.severity, 9), self.rule, self.scope)
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "rule_name": self.rule_name,
+            "kind": self.kind,
+            "touchpoint": self.touchpoint,
+            "scope": dict(self.scope),
+            "metric": self.metric,
+            "metric_kind": self.metric_kind,
+            "value": self.value,
+            "unit": self.unit,
+            "n": self.n,
+            "missing": self.missing,
+            "invalid": self.invalid,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "extra": dict(sorted(self.extra.items())),
+            "window": self.window.to_dict(),
+            "threshold": self.threshold.to_dict(),
+            "status": self.status,
+            "underlying_status": self.underlying_status,
+            "severity": self.severity,
+            "owner": self.owner,
+            "principle": self.principle,
+            "waiver": self.waiver.to_dict() if self.waiver else None,
+            "previous": self.previous.to_dict() if self.previous else None,
+            "trend": self.trend.to_dict() if self.trend else None,
+            "actions": [a.to_dict() for a in self.actions],
+            "notes": list(self.notes),
+            "location": {"file": self.location.file, "line": self.location.line},
+        }
+
+
+@dataclass(frozen=True)
+class Run:
+    """A whole evaluation: what was checked, against what, as of when, and every result."""
+
+    as_of: date
+    spec_path: str
+    spec_digest: str
+    data_digest: str
+    results: tuple[Result, ...]
+    git_commit: str | None = None
+    cxgov_version: str = ""
+    program: str = ""
+
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+    def sorted_results(self) -> tuple[Result, ...]:
+        return tuple(sorted(self.results, key=Result.sort_key))
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "cxgov_version": self.cxgov_version,
+            "program": self.program,
+            "as_of": self.as_of.isoformat(),
+            "spec": {"path": self.spec_path, "digest": self.spec_digest, "git_commit": self.git_commit},
+            "data": {"digest": self.data_digest},
+            "summary": self.summary(),
+            "results": [r.to_dict() for r in self.results],
+        }

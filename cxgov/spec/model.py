@@ -1,0 +1,392 @@
+"""The spec model: typed, immutable dataclasses built from validated YAML by spec.build.
+
+Every entity keeps the Location of its mapping (`location`) and of each of its keys' values (`at(key)`), so a rule
+can point at the exact field it is about. Raw dicts never leave the spec package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from cxgov.errors import Location
+
+EMPTY: Mapping = MappingProxyType({})
+
+STATUSES = ("active", "planned", "redesign", "retired")
+SEVERITIES = ("critical", "high", "medium", "low")  # most severe first
+CYCLE_STEPS = ("intent", "inventory", "redesign", "dialogue", "knowledge", "communication", "recognition",
+               "dashboard")
+METRIC_KINDS = ("nps", "csat", "ces", "mean", "ratio", "percentile", "sla", "count", "gap")
+OPS = (">=", ">", "<=", "<")
+SCOPE_KINDS = ("program", "journey", "stage", "segment", "channel")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Common to every spec entity: where it is written, and where each of its keys' values is."""
+
+    location: Location = field(default=Location("<memory>"), compare=False, repr=False, kw_only=True)
+    locations: Mapping[str, Location] = field(default_factory=lambda: EMPTY, compare=False, repr=False,
+                                              hash=False, kw_only=True)
+
+    def at(self, key: str) -> Location:
+        """Location of the value of `key` (a dotted path such as "threshold.warn"), else of the entity."""
+        while key:
+            if key in self.locations:
+                return self.locations[key]
+            key = key.rpartition(".")[0]
+        return self.location
+
+
+@dataclass(frozen=True)
+class Principle(Entity):
+    id: str
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Intent(Entity):
+    statement: str
+    principles: tuple[Principle, ...] = ()
+
+
+@dataclass(frozen=True)
+class Review(Entity):
+    cadence: str = "quarterly"  # monthly|quarterly|semiannual|annual
+    last_reviewed: date | None = None
+
+
+@dataclass(frozen=True)
+class Defaults(Entity):
+    min_sample: int = 30
+    max_waiver_days: int = 180
+    max_accountable: int = 8
+
+
+@dataclass(frozen=True)
+class Program(Entity):
+    id: str
+    name: str
+    timezone: str = "UTC"
+    owner: str | None = None
+    sponsor: str | None = None
+    intent: Intent | None = None
+    review: Review | None = None
+    defaults: Defaults = field(default_factory=Defaults)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Owner(Entity):
+    id: str
+    name: str
+    kind: str = "team"  # team|person|role|committee
+    email: str | None = None
+    title: str | None = None
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Segment(Entity):
+    id: str
+    name: str
+    basis: str | None = None  # geographic|demographic|behavioral|lifecycle
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Journey(Entity):
+    id: str
+    name: str
+    owner: str | None = None
+    segments: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Touchpoint(Entity):
+    id: str
+    name: str
+    journey: str
+    stage: str
+    channel: str
+    owner: str
+    responsible: tuple[str, ...] = ()
+    consulted: tuple[str, ...] = ()
+    informed: tuple[str, ...] = ()
+    systems: tuple[str, ...] = ()
+    processes: tuple[str, ...] = ()
+    principles: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    moment_of_truth: bool = False
+    status: str = "active"
+    labels: Mapping[str, str] = field(default_factory=lambda: EMPTY, hash=False)
+    description: str | None = None
+
+    @property
+    def evaluated(self) -> bool:
+        return self.status != "retired"
+
+
+@dataclass(frozen=True)
+class Source(Entity):
+    id: str
+    timestamp: str
+    touchpoint: str | None = None
+    segment: str | None = None
+    table: str | None = None
+    path: str | None = None  # glob, relative to base_dir
+    base_dir: Path | None = field(default=None, compare=False)  # folder of the spec file that declares it
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """`where` / `condition`: column -> allowed values (several columns AND, several values IN)."""
+
+    terms: tuple[tuple[str, tuple[object, ...]], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    def columns(self) -> tuple[str, ...]:
+        return tuple(column for column, _ in self.terms)
+
+
+@dataclass(frozen=True)
+class Scale:
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class Duration:
+    start: str
+    end: str
+    unit: str = "hours"  # minutes|hours|days
+
+
+@dataclass(frozen=True)
+class Metric(Entity):
+    id: str
+    kind: str  # one of METRIC_KINDS
+    source: str
+    name: str | None = None
+    column: str | None = None  # nps csat ces mean percentile(column form)
+    scale: Scale | None = None  # csat (default 1-5), ces (default 1-7)
+    where: Filter = Filter()
+    condition: Filter = Filter()  # ratio
+    duration: Duration | None = None  # sla, percentile (duration form)
+    within: float | None = None  # sla, in the duration's unit
+    percentile: float | None = None  # 0 < p < 100
+    expectation: str | None = None  # gap
+    perception: str | None = None  # gap
+    unit: str | None = None  # display unit (e.g. "s", "h"); derived when absent
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Threshold(Entity):
+    op: str  # one of OPS
+    fail: float
+    warn: float | None = None
+
+    def passes(self, value: float, bound: float) -> bool:
+        """True when `value` meets `bound` under op (exact comparison, never rounded)."""
+        if self.op == ">=":
+            return value >= bound
+        if self.op == ">":
+            return value > bound
+        if self.op == "<=":
+            return value <= bound
+        return value < bound
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.op in (">=", ">")
+
+
+@dataclass(frozen=True)
+class Window:
+    """`28d`/`4w` rolling (days set) or `month`/`quarter`/`year`, the last complete one (period set)."""
+
+    text: str
+    days: int | None = None
+    period: str | None = None
+
+    @property
+    def rolling(self) -> bool:
+        return self.days is not None
+
+
+@dataclass(frozen=True)
+class Selector(Entity):
+    """`applies_to`: explicit touchpoints, or attribute filters (keys AND, list items OR)."""
+
+    touchpoints: tuple[str, ...] = ()
+    journey: tuple[str, ...] = ()
+    stage: tuple[str, ...] = ()
+    channel: tuple[str, ...] = ()
+    segment: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    moment_of_truth: bool | None = None
+    labels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: EMPTY, hash=False)
+
+    def matches(self, tp: Touchpoint) -> bool:
+        if self.touchpoints and tp.id not in self.touchpoints:
+            return False
+        for attr in ("journey", "stage", "channel", "status"):
+            wanted = getattr(self, attr)
+            if wanted and getattr(tp, attr) not in wanted:
+                return False
+        if self.segment and not set(self.segment) & set(tp.segments):
+            return False
+        if self.moment_of_truth is not None and tp.moment_of_truth != self.moment_of_truth:
+            return False
+        return all(tp.labels.get(k) in values for k, values in self.labels.items())
+
+
+@dataclass(frozen=True)
+class Standard(Entity):
+    id: str
+    metric: str
+    threshold: Threshold
+    window: Window
+    applies_to: Selector = field(default_factory=Selector)
+    name: str | None = None
+    min_sample: int | None = None  # None: the program default
+    severity: str = "medium"
+    owner: str | None = None  # None: each touchpoint's owner
+    principle: str | None = None
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A KPI scope: the program, or one journey / stage / segment / channel."""
+
+    kind: str = "program"  # one of SCOPE_KINDS
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Trend:
+    max_drop: float
+
+
+@dataclass(frozen=True)
+class Kpi(Entity):
+    id: str
+    metric: str
+    threshold: Threshold
+    window: Window
+    scope: Scope = Scope()
+    by: str | None = None  # segment|journey|stage|channel
+    name: str | None = None
+    trend: Trend | None = None
+    min_sample: int | None = None
+    severity: str = "high"
+    owner: str | None = None
+    principle: str | None = None
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Waiver(Entity):
+    id: str
+    standard: str  # a standard or KPI id
+    justification: str
+    approved_by: str
+    expires: date
+    touchpoints: tuple[str, ...] = ()  # empty: everything the rule covers
+    granted: date | None = None  # when it was written; the horizon is counted from here
+
+
+@dataclass(frozen=True)
+class Action(Entity):
+    id: str
+    standard: str
+    owner: str
+    due: date
+    status: str = "open"  # open|in_progress|done
+    touchpoint: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RaciActivity(Entity):
+    id: str
+    name: str
+    cycle_step: str
+    assignments: tuple[tuple[str, str], ...] = ()  # (owner id, letters such as "A", "AR")
+    description: str | None = None
+
+    def holders(self, letter: str) -> tuple[str, ...]:
+        return tuple(owner for owner, letters in self.assignments if letter in letters)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole spec folder, merged across files."""
+
+    root: Path
+    files: tuple[Path, ...]
+    digest: str  # "sha256:..." over the files' paths and bytes
+    program: Program
+    owners: tuple[Owner, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    channels: tuple[str, ...] = ()
+    journeys: tuple[Journey, ...] = ()
+    touchpoints: tuple[Touchpoint, ...] = ()
+    sources: tuple[Source, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    standards: tuple[Standard, ...] = ()
+    kpis: tuple[Kpi, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    actions: tuple[Action, ...] = ()
+    raci: tuple[RaciActivity, ...] = ()
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Mapping[str, object]]:
+        """section name -> id -> entity, for lookups: spec.by_id["owners"]["cx-office"]."""
+        sections = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis",
+                    "waivers", "actions", "raci")
+        return MappingProxyType({s: MappingProxyType({e.id: e for e in getattr(self, s)}) for s in sections})
+
+    def owner(self, owner_id: str) -> Owner | None:
+        return self.by_id["owners"].get(owner_id)  # type: ignore[return-value]
+
+    def metric(self, metric_id: str) -> Metric:
+        return self.by_id["metrics"][metric_id]  # type: ignore[return-value]
+
+    def source(self, source_id: str) -> Source:
+        return self.by_id["sources"][source_id]  # type: ignore[return-value]
+
+    def touchpoint(self, touchpoint_id: str) -> Touchpoint:
+        return self.by_id["touchpoints"][touchpoint_id]  # type: ignore[return-value]
+
+    def rule(self, rule_id: str) -> Standard | Kpi | None:
+        return self.by_id["standards"].get(rule_id) or self.by_id["kpis"].get(rule_id)  # type: ignore
+
+    def covered_touchpoints(self, standard: Standard) -> tuple[Touchpoint, ...]:
+        """Non-retired touchpoints a standard applies to, in spec order."""
+        return tuple(tp for tp in self.touchpoints if tp.evaluated and standard.applies_to.matches(tp))
