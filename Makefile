@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what they need first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+AS_OF  ?= 2026-11-20
+OUT    ?= out
+
+.PHONY: demo test install install-test browser bench clean
+
+$(BIN)/cxgov: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.test-deps: $(BIN)/cxgov
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/cxgov
+
+install-test: $(VENV)/.test-deps browser
+
+# The HTML reports are tested in a real browser: Debian's chromium (never a downloaded build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Build the example database from generated data, validate, check, and write the reports to $(OUT)/.
+demo: install
+	$(BIN)/cxgov demo --out $(OUT) --as-of $(AS_OF)
+
+test: install-test
+	$(BIN)/python -m pytest
+
+bench: install-test
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(OUT) example.duckdb build dist *.egg-info
