@@ -1,0 +1,500 @@
+"""The one module that talks to DuckDB.
+
+Reading (`Store`): an in-memory connection with the metrics database ATTACHed read-only as `metrics`; sources are
+tables in it or files (`path:`) read with read_csv/read_parquet. Every identifier taken from a spec goes through
+`quote_ident`; every value is a bound parameter. A scan is one SQL statement per (source, periods): rows in any
+period, grouped by GROUPING SETS, computing every aggregate the rules asked for.
+
+Writing (`Database`): a read-write connection for `cxgov data load` and `cxgov data generate`, with transactions.
+
+Timestamps: a TIMESTAMP column is already local program time; a TIMESTAMP WITH TIME ZONE column is converted to
+local wall-clock time in the program timezone; text is parsed (a zone offset in it is honoured, no offset means
+local time); unparseable text is left out of every window.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+import duckdb
+
+from cxgov.errors import DataError, Location
+from cxgov.spec.model import Source
+
+DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel")
+TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$")
+_INTERNAL = "__cxgov_"
+TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
+TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
+TEXT_TYPES = ("VARCHAR",)
+NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
+FILE_READERS = {".parquet": "read_parquet", ".csv": "read_csv", ".tsv": "read_csv", ".txt": "read_csv",
+                ".csv.gz": "read_csv", ".tsv.gz": "read_csv"}
+
+
+def quote_ident(name: str, what: str = "column") -> str:
+    """Validate an identifier taken from a spec and double-quote it for SQL."""
+    if not isinstance(name, str) or not _IDENT.match(name) or name.startswith(_INTERNAL):
+        raise DataError(f"{name!r} is not a valid {what} name",
+                        hint="use letters, digits, '_', '-' or '$', starting with a letter or '_'")
+    return f'"{name}"'
+
+
+def quote_table(name: str) -> str:
+    """A table name, optionally schema-qualified (`schema.table`), validated and quoted part by part."""
+    parts = name.split(".") if isinstance(name, str) else [name]
+    if len(parts) > 2:
+        raise DataError(f"{name!r} is not a valid table name", hint="write `table` or `schema.table`")
+    return ".".join(quote_ident(part, "table") for part in parts)
+
+
+def is_numeric_type(duckdb_type: str) -> bool:
+    return duckdb_type in NUMERIC_TYPES or duckdb_type.startswith("DECIMAL")
+
+
+def is_timestamp_type(duckdb_type: str) -> bool:
+    return duckdb_type in TIMESTAMP_TYPES or duckdb_type == TIMESTAMPTZ
+
+
+@dataclass(frozen=True)
+class Period:
+    """One evaluation window: local (program timezone) timestamps, [start, end)."""
+
+    label: str  # "current" | "previous"
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One aggregate expression; `?` placeholders bound to `params` in order."""
+
+    name: str
+    sql: str
+    params: tuple = ()
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    source: Source
+    timezone: str  # program timezone; naive timestamps are local already
+    periods: tuple[Period, ...]
+    dimensions: Mapping[str, Mapping[str, str]]  # touchpoint id -> {"journey": .., "stage": .., "channel": ..}
+    grouping_sets: tuple[tuple[str, ...], ...]  # from DIMENSIONS
+    aggregates: tuple[Aggregate, ...]
+
+
+@dataclass(frozen=True)
+class _Query:
+    sql: str
+    params: tuple
+    dimensions: tuple[str, ...]  # the dimensions any grouping set uses, in DIMENSIONS order
+
+
+def _error_text(exc: Exception) -> str:
+    """DuckDB's message without the SQL excerpt it appends."""
+    return str(exc).split("\nLINE ")[0].strip()
+
+
+_MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
+
+
+class Store:
+    """Read-only access to metric data. Use as a context manager: `with Store.open(db) as store: ...`."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, db: Path | None):
+        self._con = connection
+        self.db = db
+        self._columns: dict[tuple, dict[str, str]] = {}
+        self._timezone: str | None = None
+
+    @classmethod
+    def open(cls, db: Path | None) -> Store:
+        """An in-memory connection; `db` (a DuckDB file) is attached read-only as `metrics`."""
+        con = duckdb.connect(":memory:")
+        try:
+            if db is not None:
+                db = Path(db)
+                if not db.is_file():
+                    raise DataError(f"metrics database {db} does not exist",
+                                    hint="pass an existing DuckDB file with --data (create one with "
+                                         "`cxgov data load` or `cxgov data generate`)")
+                con.execute("ATTACH ? AS metrics (READ_ONLY)", [str(db)])
+        except duckdb.Error as exc:
+            con.close()
+            raise DataError(f"cannot open metrics database {db}: {_error_text(exc)}",
+                            hint="is it a DuckDB file, and not being written by another process?") from None
+        except DataError:
+            con.close()
+            raise
+        return cls(con, db)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- sources -------------------------------------------------------------------------------------------
+
+    def _relation(self, source: Source) -> tuple[str, tuple]:
+        """The FROM-clause text reading a source, and its parameters."""
+        if source.table:
+            if self.db is None:
+                raise DataError("reads a table but no metrics database was given", source=source.id,
+                                location=source.at("table"), hint="pass the DuckDB file with --data")
+            try:
+                table = quote_table(source.table)
+            except DataError as exc:
+                raise DataError(exc.message, source=source.id, location=source.at("table"),
+                                hint=exc.hint) from None
+            return f"metrics.{table}", ()
+        if source.path:
+            return self._file_relation(source)
+        raise DataError("has neither `table` nor `path`", source=source.id, location=source.location,
+                        hint="declare where its data lives")
+
+    def _file_relation(self, source: Source) -> tuple[str, tuple]:
+        base = source.base_dir or Path.cwd()
+        pattern = str(Path(base) / source.path)
+        files = sorted(glob.glob(pattern, recursive=True))
+        if not files:
+            raise DataError(f"no file matches {source.path!r} (looked for {pattern})", source=source.id,
+                            location=source.at("path"), hint="paths are relative to the spec file declaring "
+                                                             "the source; check the path or load the data")
+        readers = {_reader_for(f) for f in files}
+        if None in readers or len(readers) > 1:
+            raise DataError(f"{source.path!r} must match only CSV or only Parquet files", source=source.id,
+                            location=source.at("path"), hint="use a pattern such as data/*.parquet")
+        reader = readers.pop()
+        return f"{reader}(?)", (files,)
+
+    def columns(self, source: Source) -> dict[str, str]:
+        """Column name -> DuckDB type of a source; DataError when its table or files cannot be read."""
+        key = (source.id, source.table, source.path, source.base_dir)
+        if key in self._columns:
+            return self._columns[key]
+        relation, params = self._relation(source)
+        try:
+            rows = self._con.execute(f"DESCRIBE SELECT * FROM {relation}", list(params)).fetchall()
+        except duckdb.CatalogException:
+            raise DataError(f"table {source.table!r} not found in the metrics database {self.db}",
+                            source=source.id, location=source.at("table"),
+                            hint="load it with `cxgov data load`, or correct `table`") from None
+        except duckdb.Error as exc:
+            where = source.at("path") if source.path else source.at("table")
+            raise DataError(f"cannot read its data: {_error_text(exc)}", source=source.id, location=where,
+                            hint="check the files are readable CSV or Parquet") from None
+        found = {name: type_ for name, type_, *_ in rows}
+        self._columns[key] = found
+        return found
+
+    def require_column(self, source: Source, column: str, key: str, location: Location | None = None) -> str:
+        """The DuckDB type of `column`; DataError naming the source, column and spec location if it is absent."""
+        quote_ident(column)
+        types = self.columns(source)
+        if column not in types:
+            raise DataError(f"column not found (it has: {', '.join(sorted(types)) or 'no columns'})",
+                            source=source.id, column=column, location=location or source.at(key),
+                            hint=f"correct `{key}` or add the column to the data")
+        return types[column]
+
+    # -- scans ---------------------------------------------------------------------------------------------
+
+    def _timestamp_expr(self, source: Source, tz_params: list) -> str:
+        type_ = self.require_column(source, source.timestamp, "timestamp")
+        column = quote_ident(source.timestamp)
+        if type_ == "TIMESTAMP":
+            return column
+        if type_ in TIMESTAMP_TYPES:
+            return f"CAST({column} AS TIMESTAMP)"
+        if type_ == TIMESTAMPTZ:
+            tz_params.append(None)  # placeholder: the timezone, filled by the caller
+            return f"timezone(?, {column})"
+        if type_ in TEXT_TYPES:
+            tz_params.append(None)
+            return f"timezone(?, try_cast({column} AS TIMESTAMPTZ))"
+        raise DataError(f"has type {type_}, not a timestamp", source=source.id, column=source.timestamp,
+                        location=source.at("timestamp"), hint="store it as TIMESTAMP (or text in ISO 8601)")
+
+    def _build(self, request: ScanRequest) -> _Query:
+        source = request.source
+        relation, rel_params = self._relation(source)
+        types = self.columns(source)
+        used = tuple(d for d in DIMENSIONS if any(d in s for s in request.grouping_sets))
+        for grouping_set in request.grouping_sets:
+            for dim in grouping_set:
+                if dim not in DIMENSIONS:
+                    raise ValueError(f"unknown dimension {dim!r}; expected one of {DIMENSIONS}")
+        tz = request.timezone
+        params: list = []
+
+        # CTE: the periods
+        if request.periods:
+            values = ", ".join("(?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))" for _ in request.periods)
+            for period in request.periods:
+                params += [period.label, period.start, period.end]
+            periods_cte = f"{_INTERNAL}periods(label, p_start, p_end) AS (VALUES {values})"
+        else:
+            periods_cte = (f"{_INTERNAL}periods(label, p_start, p_end) AS (SELECT NULL::VARCHAR, "
+                           "NULL::TIMESTAMP, NULL::TIMESTAMP WHERE false)")
+
+        # CTE: the touchpoint dimension table
+        needs_dims = any(d in used for d in TOUCHPOINT_DIMENSIONS)
+        ctes = [periods_cte]
+        if needs_dims:
+            items = sorted(request.dimensions.items())
+            if items:
+                values = ", ".join("(?, ?, ?, ?)" for _ in items)
+                for tp_id, attrs in items:
+                    params += [tp_id] + [attrs.get(d) for d in TOUCHPOINT_DIMENSIONS]
+                ctes.append(f"{_INTERNAL}dims(tp, journey, stage, channel) AS (VALUES {values})")
+            else:
+                ctes.append(f"{_INTERNAL}dims(tp, journey, stage, channel) AS (SELECT NULL::VARCHAR, "
+                            "NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR WHERE false)")
+
+        # CTE: the source, TIMESTAMPTZ columns as local wall-clock time, plus the local event timestamp
+        tz_slots: list = []
+        ts_expr = self._timestamp_expr(source, tz_slots)
+        replaced = [name for name, type_ in types.items() if type_ == TIMESTAMPTZ]
+        replace = ""
+        if replaced:
+            replace = " REPLACE (" + ", ".join(f"timezone(?, {quote_ident(c)}) AS {quote_ident(c)}"
+                                               for c in replaced) + ")"
+        params += [tz] * len(replaced) + [tz] * len(tz_slots) + list(rel_params)
+        ctes.append(f"{_INTERNAL}src AS (SELECT *{replace}, {ts_expr} AS {_INTERNAL}ts FROM {relation})")
+
+        select_dims = []
+        joins = ""
+        if "touchpoint" in used or needs_dims:
+            if not source.touchpoint:
+                raise DataError("has no `touchpoint` column, so it cannot be split by touchpoint, journey, "
+                                "stage or channel", source=source.id, location=source.location,
+                                hint="declare `touchpoint:` on the source")
+            self.require_column(source, source.touchpoint, "touchpoint")
+            tp_expr = f"CAST(s.{quote_ident(source.touchpoint)} AS VARCHAR)"
+        if "segment" in used:
+            if not source.segment:
+                raise DataError("has no `segment` column, so it cannot be split by segment", source=source.id,
+                                location=source.location, hint="declare `segment:` on the source")
+            self.require_column(source, source.segment, "segment")
+        for dim in used:
+            if dim == "touchpoint":
+                expr = tp_expr
+            elif dim == "segment":
+                expr = f"CAST(s.{quote_ident(source.segment)} AS VARCHAR)"
+            else:
+                expr = f"d.{dim}"
+            select_dims.append(f"{expr} AS {_INTERNAL}{dim}")
+        if needs_dims:
+            joins = f" LEFT JOIN {_INTERNAL}dims d ON d.tp = {tp_expr}"
+        ctes.append(f"{_INTERNAL}rows AS (SELECT s.*, p.label AS {_INTERNAL}period"
+                    + "".join(f", {d}" for d in select_dims)
+                    + f" FROM {_INTERNAL}src s JOIN {_INTERNAL}periods p ON s.{_INTERNAL}ts >= p.p_start "
+                      f"AND s.{_INTERNAL}ts < p.p_end{joins})")
+
+        outputs = [f"{_INTERNAL}period"] + [f"{_INTERNAL}{d}" for d in used]
+        grouping = (f"GROUPING({', '.join(f'{_INTERNAL}{d}' for d in used)})" if used else "0")
+        aggregates = []
+        names = set()
+        for agg in request.aggregates:
+            if agg.name in names:
+                raise ValueError(f"duplicate aggregate name {agg.name!r}")
+            names.add(agg.name)
+            aggregates.append(f"{agg.sql} AS {quote_ident(agg.name, 'aggregate')}")
+            params += list(agg.params)
+        sets = ", ".join("(" + ", ".join([f"{_INTERNAL}period"] + [f"{_INTERNAL}{d}" for d in used if d in s])
+                         + ")" for s in dict.fromkeys(request.grouping_sets))
+        select = ", ".join(outputs + [f"{grouping} AS {_INTERNAL}grouping"] + aggregates)
+        sql = ("WITH " + ",\n".join(ctes) + f"\nSELECT {select}\nFROM {_INTERNAL}rows\n"
+               f"GROUP BY GROUPING SETS ({sets})\n"
+               f"ORDER BY {_INTERNAL}grouping, " + ", ".join(f"{o} NULLS FIRST" for o in outputs))
+        return _Query(sql, tuple(params), used)
+
+    def _run(self, request: ScanRequest, sql: str, params: Sequence) -> list[tuple]:
+        source = request.source
+        try:
+            if self._timezone != request.timezone:
+                # Text timestamps without an offset are read in the program timezone.
+                self._con.execute(f"SET TimeZone = '{_checked_timezone(request.timezone)}'")
+                self._timezone = request.timezone
+            return self._con.execute(sql, list(params)).fetchall()
+        except duckdb.Error as exc:
+            message = _error_text(exc)
+            match = _MISSING_COLUMN.search(message)
+            if match:
+                raise DataError("column not found", source=source.id, column=match.group(1),
+                                location=source.location,
+                                hint="correct the metric's column names or add the column to the data") from None
+            raise DataError(f"query failed: {message}", source=source.id, location=source.location,
+                            hint="check the column types the metrics read (numbers, timestamps)") from None
+
+    def scan(self, request: ScanRequest) -> list[dict]:
+        """Run one scan: one dict per (grouping set, period, dimension values)."""
+        if not request.periods or not request.grouping_sets:
+            return []
+        query = self._build(request)
+        rows = self._run(request, query.sql, query.params)
+        masks: dict[int, list[int]] = {}
+        k = len(query.dimensions)
+        for index, grouping_set in enumerate(request.grouping_sets):
+            mask = sum(1 << (k - 1 - i) for i, d in enumerate(query.dimensions) if d not in grouping_set)
+            masks.setdefault(mask, []).append(index)
+        names = [a.name for a in request.aggregates]
+        out = []
+        for row in rows:
+            period, dims, mask, values = row[0], row[1:1 + k], row[1 + k], row[2 + k:]
+            for index in masks.get(mask, ()):
+                record = {"period": period, "grouping": index}
+                record.update(zip(query.dimensions, dims))
+                record.update(zip(names, values))
+                out.append(record)
+        return out
+
+    def explain(self, request: ScanRequest) -> tuple[str, str]:
+        """The SQL of a scan (with its parameters written in, for reading) and DuckDB's plan for it."""
+        query = self._build(request)
+        rows = self._run(request, "EXPLAIN " + query.sql, query.params)
+        plan = "\n".join(str(r[-1]) for r in rows)
+        return _inline_params(query.sql, query.params), plan
+
+    def digest(self, sources: Sequence[Source]) -> str:
+        """"sha256:..." over each source's columns, row count and an order-independent content checksum.
+
+        A source that cannot be read contributes an "unreadable" marker, so the digest still reflects it.
+        """
+        h = hashlib.sha256()
+        for source in sorted(sources, key=lambda s: s.id):
+            h.update(f"source {source.id}\n".encode())
+            try:
+                columns = self.columns(source)
+                relation, params = self._relation(source)
+                count, checksum = self._con.execute(
+                    f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {relation} t",
+                    list(params)).fetchone()
+            except (DataError, duckdb.Error):
+                h.update(b"unreadable\n")
+                continue
+            h.update(repr(sorted(columns.items())).encode())
+            h.update(f"\n{count} {checksum}\n".encode())
+        return "sha256:" + h.hexdigest()
+
+
+def _checked_timezone(name: str) -> str:
+    if not re.match(r"^[A-Za-z0-9_+\-/]{1,64}$", name or ""):
+        raise DataError(f"{name!r} is not a valid IANA timezone name", hint="e.g. Europe/London or UTC")
+    return name
+
+
+def _reader_for(path: str) -> str | None:
+    lower = path.lower()
+    for suffix, reader in FILE_READERS.items():
+        if lower.endswith(suffix):
+            return reader
+    return None
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _inline_params(sql: str, params: Sequence) -> str:
+    """For display only (never executed): each `?` replaced by its value as a SQL literal."""
+    pieces = sql.split("?")
+    if len(pieces) - 1 != len(params):
+        return sql + "\n-- parameters: " + ", ".join(_literal(p) for p in params)
+    out = [pieces[0]]
+    for value, piece in zip(params, pieces[1:]):
+        out += [_literal(value), piece]
+    return "".join(out)
+
+
+class Database:
+    """A read-write connection to a DuckDB file, for loading and generating metric data."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path):
+        self._con = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Database:
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            raise DataError(f"folder {path.parent} does not exist", hint="create it first")
+        try:
+            con = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise DataError(f"cannot open {path} for writing: {_error_text(exc)}",
+                            hint="is it a DuckDB file, and not open in another process?") from None
+        return cls(con, path)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def execute(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """Run one statement; DuckDB errors become DataError."""
+        try:
+            result = self._con.execute(sql, list(params))
+            return result.fetchall() if result.description else []
+        except duckdb.Error as exc:
+            raise DataError(_error_text(exc)) from None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
+        """Run one statement for each row of parameters; DuckDB errors become DataError."""
+        try:
+            self._con.executemany(sql, [list(r) for r in rows])
+        except duckdb.Error as exc:
+            raise DataError(_error_text(exc)) from None
+
+    def set_threads(self, threads: int) -> None:
+        self._con.execute(f"SET threads = {int(threads)}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """All or nothing: commit when the block ends normally, roll back on any exception."""
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield self
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def table_exists(self, table: str) -> bool:
+        schema, _, name = table.rpartition(".")
+        rows = self.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+                            "AND table_schema = ?", [name, schema or "main"])
+        return bool(rows[0][0])
+
+    def table_columns(self, table: str) -> dict[str, str]:
+        return {name: type_ for name, type_, *_ in self.execute(f"DESCRIBE {quote_table(table)}")}
