@@ -114,3 +114,7 @@ class DataError(CxgovError):
         if self.location:
             text = f"{self.location}: {text}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class HistoryError(CxgovError):
+    """A run history file that cannot be opened, read or written: missing, locked too long, not a history."""

@@ -7,6 +7,8 @@ period, grouped by GROUPING SETS, computing every aggregate the rules asked for.
 
 Writing (`Database`): a read-write connection for `cxgov data load` and `cxgov data generate`, with transactions.
 
+Run history (`HistoryDB`): the DuckDB file `cxgov check --record` writes and `cxgov history` reads.
+
 Timestamps: a TIMESTAMP column is already local program time; a TIMESTAMP WITH TIME ZONE column is converted to
 local wall-clock time in the program timezone; text is parsed (a zone offset in it is honoured, no offset means
 local time); unparseable text is left out of every window.
@@ -16,16 +18,18 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import random
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import duckdb
 
-from cxgov.errors import DataError, Location
+from cxgov.errors import DataError, HistoryError, Location
 from cxgov.spec.model import Source
 
 DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel")
@@ -498,3 +502,176 @@ class Database:
 
     def table_columns(self, table: str) -> dict[str, str]:
         return {name: type_ for name, type_, *_ in self.execute(f"DESCRIBE {quote_table(table)}")}
+
+
+# --- Run history -------------------------------------------------------------------------------------------------
+# The SQL behind cxgov.history: a DuckDB file of recorded runs. DuckDB lets one process write a file at a time, so
+# opening retries with backoff while another process holds the lock; every run is inserted in one transaction.
+
+HISTORY_SCHEMA_VERSION = 1
+
+_HISTORY_DDL = (
+    "CREATE TABLE IF NOT EXISTS cxgov_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    "CREATE SEQUENCE IF NOT EXISTS cxgov_run_id START 1",
+    """CREATE TABLE IF NOT EXISTS runs (
+        id BIGINT PRIMARY KEY, recorded_at TIMESTAMP NOT NULL, as_of DATE NOT NULL, program VARCHAR,
+        spec_path VARCHAR, spec_digest VARCHAR, spec_commit VARCHAR, data_digest VARCHAR, cxgov_version VARCHAR,
+        result_count INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS results (
+        run_id BIGINT NOT NULL, seq INTEGER NOT NULL, rule VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        scope VARCHAR NOT NULL, touchpoint VARCHAR, metric VARCHAR, metric_kind VARCHAR, value DOUBLE, n BIGINT,
+        ci_low DOUBLE, ci_high DOUBLE, status VARCHAR NOT NULL, underlying_status VARCHAR, severity VARCHAR,
+        owner VARCHAR, window_start DATE, window_end DATE, threshold_op VARCHAR, threshold_fail DOUBLE,
+        threshold_warn DOUBLE, waiver VARCHAR, PRIMARY KEY (run_id, seq))""",
+)
+
+# results columns in insert order, with the DuckDB list type their values are bound as
+HISTORY_RESULT_COLUMNS = (
+    ("seq", "INTEGER"), ("rule", "VARCHAR"), ("kind", "VARCHAR"), ("scope", "VARCHAR"),
+    ("touchpoint", "VARCHAR"), ("metric", "VARCHAR"), ("metric_kind", "VARCHAR"), ("value", "DOUBLE"),
+    ("n", "BIGINT"), ("ci_low", "DOUBLE"), ("ci_high", "DOUBLE"), ("status", "VARCHAR"),
+    ("underlying_status", "VARCHAR"), ("severity", "VARCHAR"), ("owner", "VARCHAR"), ("window_start", "DATE"),
+    ("window_end", "DATE"), ("threshold_op", "VARCHAR"), ("threshold_fail", "DOUBLE"),
+    ("threshold_warn", "DOUBLE"), ("waiver", "VARCHAR"),
+)
+HISTORY_RUN_COLUMNS = ("recorded_at", "as_of", "program", "spec_path", "spec_digest", "spec_commit", "data_digest",
+                       "cxgov_version", "result_count")
+
+
+class HistoryDB:
+    """A connection to a run history file. Use `HistoryDB.open(...)` as a context manager."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
+        self._con = con
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, write: bool, timeout: float = 30.0,
+             sleep: Callable[[float], None] = time.sleep,
+             monotonic: Callable[[], float] = time.monotonic) -> HistoryDB:
+        """Open (and, to write, create) the history at `path`, waiting up to `timeout` seconds for another
+        process's lock. Raises HistoryError when the file is missing (to read), locked too long, or not a history."""
+        path = Path(path)
+        if not write and not path.is_file():
+            raise HistoryError(f"no run history at {path}",
+                               hint=f"record runs with `cxgov check ... --record {path}`")
+        if write and path.parent and not path.parent.is_dir():
+            raise HistoryError(f"cannot create run history {path}: folder {path.parent} does not exist")
+        deadline = monotonic() + timeout
+        delay = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(path), read_only=not write)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise HistoryError(f"cannot open run history {path}: {_error_text(exc)}") from None
+                remaining = deadline - monotonic()
+                if remaining <= 0:
+                    raise HistoryError(
+                        f"run history {path} is locked by another process and stayed locked for {timeout:g} s",
+                        hint="another cxgov is recording or reading it; try again, or raise --lock-timeout",
+                    ) from None
+                sleep(min(delay, remaining) * (0.5 + random.random()))
+                delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:
+                raise HistoryError(f"cannot open run history {path}: {_error_text(exc)}",
+                                   hint="is it a cxgov run history (a DuckDB file written by --record)?") from None
+        db = cls(con, path)
+        try:
+            db._prepare(write)
+        except BaseException:
+            con.close()
+            raise
+        return db
+
+    def _prepare(self, write: bool) -> None:
+        tables = {row[0] for row in self._con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        if "cxgov_meta" not in tables:
+            if tables or not write:
+                raise HistoryError(f"{self.path} is not a cxgov run history (it has no cxgov_meta table)",
+                                   hint="give --record / history a new file or one written by cxgov")
+            self._con.begin()
+            for statement in _HISTORY_DDL:
+                self._con.execute(statement)
+            self._con.execute("INSERT INTO cxgov_meta VALUES ('schema_version', ?)", [str(HISTORY_SCHEMA_VERSION)])
+            self._con.commit()
+            return
+        row = self._con.execute("SELECT value FROM cxgov_meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row and row[0].isdigit() else None
+        if version != HISTORY_SCHEMA_VERSION:
+            newer = version is not None and version > HISTORY_SCHEMA_VERSION
+            raise HistoryError(
+                f"run history {self.path} has schema version {version}; this cxgov reads version "
+                f"{HISTORY_SCHEMA_VERSION}",
+                hint="upgrade cxgov to read it" if newer else "record into a new history file")
+
+    def insert_run(self, run: Mapping[str, object], results: Mapping[str, Sequence[object]],
+                   before_commit: Callable[[], None] | None = None) -> int:
+        """Insert one run and its result rows (column name -> values, see HISTORY_RESULT_COLUMNS) in one
+        transaction; returns the new run id. `before_commit` runs inside the transaction (a test hook)."""
+        con = self._con
+        con.begin()
+        try:
+            run_id = con.execute("SELECT nextval('cxgov_run_id')").fetchone()[0]
+            placeholders = ", ".join("?" for _ in HISTORY_RUN_COLUMNS)
+            con.execute(f"INSERT INTO runs (id, {', '.join(HISTORY_RUN_COLUMNS)}) VALUES (?, {placeholders})",
+                        [run_id, *(run[c] for c in HISTORY_RUN_COLUMNS)])
+            count = len(results["seq"])
+            selects = ", ".join(f"unnest(?::{sql_type}[])" for _, sql_type in HISTORY_RESULT_COLUMNS)
+            names = ", ".join(name for name, _ in HISTORY_RESULT_COLUMNS)
+            con.execute(f"INSERT INTO results (run_id, {names}) SELECT ?, {selects}",
+                        [run_id, *(list(results[name]) for name, _ in HISTORY_RESULT_COLUMNS)])
+            stored = con.execute("SELECT count(*) FROM results WHERE run_id = ?", [run_id]).fetchone()[0]
+            if stored != count:
+                raise HistoryError(f"run history {self.path}: stored {stored} of {count} results; nothing recorded")
+            if before_commit is not None:
+                before_commit()
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return int(run_id)
+
+    def runs(self) -> list[dict]:
+        """Every run, oldest first, with its result counts by status (key `counts`)."""
+        cur = self._con.execute(
+            f"SELECT id, {', '.join(HISTORY_RUN_COLUMNS)} FROM runs ORDER BY recorded_at, id")
+        names = [d[0] for d in cur.description]
+        runs = [dict(zip(names, row)) for row in cur.fetchall()]
+        counts: dict[int, dict[str, int]] = {}
+        for run_id, status, count in self._con.execute(
+                "SELECT run_id, status, count(*) FROM results GROUP BY run_id, status").fetchall():
+            counts.setdefault(run_id, {})[status] = count
+        for run in runs:
+            run["counts"] = counts.get(run["id"], {})
+        return runs
+
+    def results(self, rules: Sequence[str] | None = None, scope: str | None = None) -> list[dict]:
+        """Result rows (every column, plus the run's `as_of`, `recorded_at` and `program`), oldest run first;
+        only the given rules and the given canonical scope when set."""
+        conditions, params = [], []
+        if rules is not None:
+            conditions.append("list_contains(?, r.rule)")
+            params.append(list(rules))
+        if scope is not None:
+            conditions.append("r.scope = ?")
+            params.append(scope)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        cur = self._con.execute(
+            "SELECT r.run_id, u.as_of, u.recorded_at, u.program, "
+            f"{', '.join('r.' + name for name, _ in HISTORY_RESULT_COLUMNS)} "
+            f"FROM results r JOIN runs u ON u.id = r.run_id {where} "
+            "ORDER BY u.as_of, u.recorded_at, r.run_id, r.seq", params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> HistoryDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,380 @@
+"""The audit trail: record every checked run in a DuckDB history file, list the runs, follow one rule across runs.
+
+The SQL lives in cxgov.data.store (HistoryDB); this module turns result records into rows and rows back into typed
+records, and computes the trends the scorecard shows (a sparkline of the last runs, "breached since").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping, Sequence
+
+from cxgov.data.store import HISTORY_SCHEMA_VERSION, HistoryDB
+from cxgov.engine.results import STATUSES, Result, Run, ThresholdInfo
+from cxgov.errors import UsageError
+from cxgov.metrics.stats import round_half_away
+
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds to wait for another process that holds the history file
+DEFAULT_TREND_RUNS = 12
+# Test hook: when set to a path, `record` creates that file inside its open transaction and waits to be killed,
+# so a test can kill a recorder mid-write and check that no partial run is left behind.
+PAUSE_ENV = "CXGOV_HISTORY_PAUSE_BEFORE_COMMIT"
+
+Scope = tuple[tuple[str, str], ...]
+
+
+def canonical_scope(scope: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
+    """The scope as canonical JSON (sorted keys, no spaces): how the history stores and matches it."""
+    items = dict(scope.items() if isinstance(scope, Mapping) else scope)
+    return json.dumps(items, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_scope(terms: Sequence[str]) -> str:
+    """`--scope` values (`key=value`, repeatable, or one JSON object) as canonical scope JSON."""
+    if len(terms) == 1 and terms[0].lstrip().startswith("{"):
+        try:
+            value = json.loads(terms[0])
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--scope {terms[0]!r} is not valid JSON: {exc.msg}") from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise UsageError(f"--scope {terms[0]!r} must be a JSON object of strings, e.g. "
+                             '\'{"touchpoint": "web-chat"}\'')
+        return canonical_scope(value)
+    pairs = {}
+    for term in terms:
+        key, sep, value = term.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"--scope {term!r} is not KEY=VALUE",
+                             hint="e.g. --scope touchpoint=web-chat, or --scope segment=retail")
+        pairs[key.strip()] = value.strip()
+    return canonical_scope(pairs)
+
+
+def _scope_tuple(text: str) -> Scope:
+    return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
+
+
+def _scope_label(scope: Scope) -> str:
+    return ", ".join(f"{k}={v}" for k, v in scope) or "(program)"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One recorded run: when it was recorded, what it evaluated, and its result counts by status."""
+
+    id: int
+    recorded_at: datetime  # UTC
+    as_of: date
+    program: str
+    spec_path: str
+    spec_digest: str
+    spec_commit: str | None
+    data_digest: str
+    cxgov_version: str
+    result_count: int
+    counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "recorded_at": self.recorded_at.isoformat().replace("+00:00", "Z"),
+                "as_of": self.as_of.isoformat(), "program": self.program,
+                "spec": {"path": self.spec_path, "digest": self.spec_digest, "git_commit": self.spec_commit},
+                "data": {"digest": self.data_digest}, "cxgov_version": self.cxgov_version,
+                "result_count": self.result_count, "summary": {s: self.counts.get(s, 0) for s in STATUSES}}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One rule and scope in one recorded run."""
+
+    run_id: int
+    as_of: date
+    recorded_at: datetime  # UTC
+    rule: str
+    scope: Scope
+    status: str
+    value: float | None = None
+    n: int = 0
+    ci_low: float | None = None
+    ci_high: float | None = None
+    underlying_status: str | None = None
+    threshold: ThresholdInfo | None = None
+    severity: str | None = None
+    owner: str | None = None
+    waiver: str | None = None
+    touchpoint: str | None = None
+    metric: str | None = None
+
+    @property
+    def effective_status(self) -> str:
+        """The status a waiver covers, or the status itself: a waived breach is still a breach."""
+        return self.underlying_status or self.status
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "as_of": self.as_of.isoformat(),
+                "recorded_at": self.recorded_at.isoformat().replace("+00:00", "Z"), "rule": self.rule,
+                "scope": dict(self.scope), "value": self.value, "n": self.n, "ci_low": self.ci_low,
+                "ci_high": self.ci_high, "status": self.status, "underlying_status": self.underlying_status,
+                "threshold": self.threshold.to_dict() if self.threshold else None, "severity": self.severity,
+                "owner": self.owner, "waiver": self.waiver}
+
+    @classmethod
+    def from_result(cls, result: Result, run: Run, recorded_at: datetime, run_id: int = 0) -> Point:
+        return cls(run_id=run_id, as_of=run.as_of, recorded_at=recorded_at, rule=result.rule,
+                   scope=tuple(sorted(result.scope)), status=result.status, value=result.value, n=result.n,
+                   ci_low=result.ci_low, ci_high=result.ci_high, underlying_status=result.underlying_status,
+                   threshold=result.threshold, severity=result.severity, owner=result.owner,
+                   waiver=result.waiver.id if result.waiver else None, touchpoint=result.touchpoint,
+                   metric=result.metric)
+
+
+def _result_columns(results: Sequence[Result]) -> dict[str, list]:
+    rows = {
+        "seq": list(range(1, len(results) + 1)),
+        "rule": [r.rule for r in results],
+        "kind": [r.kind for r in results],
+        "scope": [canonical_scope(r.scope) for r in results],
+        "touchpoint": [r.touchpoint for r in results],
+        "metric": [r.metric for r in results],
+        "metric_kind": [r.metric_kind for r in results],
+        "value": [r.value for r in results],
+        "n": [r.n for r in results],
+        "ci_low": [r.ci_low for r in results],
+        "ci_high": [r.ci_high for r in results],
+        "status": [r.status for r in results],
+        "underlying_status": [r.underlying_status for r in results],
+        "severity": [r.severity for r in results],
+        "owner": [r.owner for r in results],
+        "window_start": [r.window.start for r in results],
+        "window_end": [r.window.end for r in results],
+        "threshold_op": [r.threshold.op for r in results],
+        "threshold_fail": [r.threshold.fail for r in results],
+        "threshold_warn": [r.threshold.warn for r in results],
+        "waiver": [r.waiver.id if r.waiver else None for r in results],
+    }
+    return rows
+
+
+def _pause_hook() -> Callable[[], None] | None:
+    flag = os.environ.get(PAUSE_ENV)
+    if not flag:
+        return None
+
+    def pause() -> None:
+        Path(flag).write_text(str(os.getpid()), encoding="utf-8")
+        while True:
+            time.sleep(60)
+
+    return pause
+
+
+def record(run: Run, path: Path, *, clock: Callable[[], datetime] | None = None,
+           timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+    """Store `run` and every result in the history at `path` (created when missing) in one transaction.
+
+    Returns the run's id. Waits up to `timeout` seconds while another process holds the file; HistoryError then.
+    """
+    recorded_at = _utc((clock or (lambda: datetime.now(timezone.utc)))())
+    results = run.results
+    row = {
+        "recorded_at": recorded_at.replace(tzinfo=None),
+        "as_of": run.as_of,
+        "program": run.program,
+        "spec_path": run.spec_path,
+        "spec_digest": run.spec_digest,
+        "spec_commit": run.git_commit,
+        "data_digest": run.data_digest,
+        "cxgov_version": run.cxgov_version,
+        "result_count": len(results),
+    }
+    with HistoryDB.open(Path(path), write=True, timeout=timeout) as db:
+        return db.insert_run(row, _result_columns(results), before_commit=_pause_hook())
+
+
+def runs(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[RunRecord, ...]:
+    """Every recorded run, oldest first."""
+    with HistoryDB.open(Path(path), write=False, timeout=timeout) as db:
+        rows = db.runs()
+    return tuple(RunRecord(id=r["id"], recorded_at=_utc(r["recorded_at"]), as_of=r["as_of"],
+                           program=r["program"] or "", spec_path=r["spec_path"] or "",
+                           spec_digest=r["spec_digest"] or "", spec_commit=r["spec_commit"],
+                           data_digest=r["data_digest"] or "", cxgov_version=r["cxgov_version"] or "",
+                           result_count=r["result_count"], counts=MappingProxyType(dict(r["counts"])))
+                 for r in rows)
+
+
+def _point(row: Mapping) -> Point:
+    threshold = (ThresholdInfo(row["threshold_op"], row["threshold_fail"], row["threshold_warn"])
+                 if row["threshold_op"] else None)
+    return Point(run_id=row["run_id"], as_of=row["as_of"], recorded_at=_utc(row["recorded_at"]), rule=row["rule"],
+                 scope=_scope_tuple(row["scope"]), status=row["status"], value=row["value"], n=row["n"] or 0,
+                 ci_low=row["ci_low"], ci_high=row["ci_high"], underlying_status=row["underlying_status"],
+                 threshold=threshold, severity=row["severity"], owner=row["owner"], waiver=row["waiver"],
+                 touchpoint=row["touchpoint"], metric=row["metric"])
+
+
+def _points(path: Path, rules: Sequence[str] | None, scope: str | None, timeout: float,
+            program: str | None = None) -> list[Point]:
+    with HistoryDB.open(Path(path), write=False, timeout=timeout) as db:
+        rows = db.results(rules, scope)
+    return [_point(r) for r in rows if not program or not r["program"] or r["program"] == program]
+
+
+def rule_history(path: Path, rule: str, scope: str | None = None, *,
+                 timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[Point, ...]:
+    """Every recorded result of `rule` (only `scope`, canonical JSON, when given), oldest as-of first."""
+    return tuple(_points(path, [rule], scope, timeout))
+
+
+def _latest_per_as_of(points: Iterable[Point]) -> list[Point]:
+    """One point per as-of date (the latest recorded), in as-of order."""
+    latest: dict[date, Point] = {}
+    for point in points:
+        kept = latest.get(point.as_of)
+        if kept is None or (point.recorded_at, point.run_id) >= (kept.recorded_at, kept.run_id):
+            latest[point.as_of] = point
+    return [latest[d] for d in sorted(latest)]
+
+
+def series(path: Path, rule: str, scope: Mapping[str, str] | Scope | str, *, until: date | None = None,
+           limit: int | None = None, timeout: float = DEFAULT_LOCK_TIMEOUT) -> list[Point]:
+    """A rule and scope across runs: one point per as-of (the latest run recorded for it), oldest first; only
+    as-of dates up to `until`, and the last `limit` of them, when given. Each point has as_of, value, status."""
+    key = scope if isinstance(scope, str) else canonical_scope(scope)
+    points = [p for p in _points(path, [rule], key, timeout) if until is None or p.as_of <= until]
+    points = _latest_per_as_of(points)
+    return points[-limit:] if limit else points
+
+
+def breached_since(points: Sequence[Point]) -> date | None:
+    """The as-of of the first point of the current unbroken breach streak (a waived breach still counts), or
+    None when the latest point is not a breach."""
+    since = None
+    for point in reversed(points):
+        if point.effective_status != "breach":
+            break
+        since = point.as_of
+    return since
+
+
+@dataclass(frozen=True)
+class Trend:
+    """What the scorecard shows for one rule and scope: the last runs (oldest first) and the breach streak."""
+
+    rule: str
+    scope: Scope
+    points: tuple[Point, ...]
+    breached_since: date | None
+
+    def svg(self, *, width: int = 120, height: int = 28):
+        """An inline SVG sparkline (markupsafe.Markup: safe to insert into autoescaped HTML)."""
+        from cxgov.report.sparkline import sparkline
+
+        return sparkline(self.points, width=width, height=height, label=self._subject(),
+                         breached_since=self.breached_since)
+
+    def text(self) -> str:
+        """The text alternative of the sparkline."""
+        from cxgov.report.sparkline import describe
+
+        return describe(self.points, label=self._subject(), breached_since=self.breached_since)
+
+    def _subject(self) -> str:
+        return f"{self.rule} ({_scope_label(self.scope)})"
+
+
+def trends(path: Path, run: Run, *, limit: int = DEFAULT_TREND_RUNS,
+           timeout: float = DEFAULT_LOCK_TIMEOUT) -> dict[tuple[str, Scope], Trend]:
+    """For every result of `run`: its last `limit` as-of dates in the history up to the run's as-of, with the
+    run's own result as the latest point (whether or not the run was recorded). Keyed by (rule, sorted scope)."""
+    rules = sorted({r.rule for r in run.results})
+    recorded: dict[tuple[str, Scope], list[Point]] = {}
+    if rules:
+        for point in _points(path, rules, None, timeout, program=run.program or None):
+            if point.as_of < run.as_of:
+                recorded.setdefault((point.rule, point.scope), []).append(point)
+    now = datetime.max.replace(tzinfo=timezone.utc)
+    out = {}
+    for result in run.results:
+        current = Point.from_result(result, run, now)
+        key = (current.rule, current.scope)
+        points = [*_latest_per_as_of(recorded.get(key, ())), current][-limit:]
+        out[key] = Trend(rule=current.rule, scope=current.scope, points=tuple(points),
+                         breached_since=breached_since(points))
+    return out
+
+
+# --- text and JSON output of `cxgov history` ---------------------------------------------------------------------
+
+def _fmt_value(value: float | None) -> str:
+    return "-" if value is None else f"{round_half_away(value):.1f}"
+
+
+def _fmt_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    lines = []
+    for row in (header, *rows):
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def render_runs(records: Sequence[RunRecord], fmt: str, path: Path) -> str:
+    """`cxgov history HISTORY`: one line per run (text) or a JSON document."""
+    if fmt == "json":
+        return json.dumps({"history": str(path), "schema_version": HISTORY_SCHEMA_VERSION,
+                           "runs": [r.to_dict() for r in records]}, indent=2) + "\n"
+    if not records:
+        return f"{path}: no runs recorded yet\n"
+    header = ("run", "recorded at (UTC)", "as-of", "spec commit", *STATUSES)
+    rows = [(str(r.id), _fmt_time(r.recorded_at), r.as_of.isoformat(), (r.spec_commit or "-")[:12],
+             *(str(r.counts.get(s, 0)) for s in STATUSES)) for r in records]
+    right = {0, *range(4, 4 + len(STATUSES))}
+    return "\n".join([f"{path}: {len(records)} run(s)", *_table(header, rows, right)]) + "\n"
+
+
+def render_rule_history(rule: str, scope: str | None, points: Sequence[Point], fmt: str) -> str:
+    """`cxgov history HISTORY --rule ID`: the rule's value and status in every run, grouped by scope."""
+    if fmt == "json":
+        return json.dumps({"rule": rule, "scope": json.loads(scope) if scope else None,
+                           "points": [p.to_dict() for p in points]}, indent=2) + "\n"
+    if not points:
+        where = f" with scope {_scope_label(_scope_tuple(scope))}" if scope else ""
+        return f"rule {rule}: no recorded results{where}\n"
+    by_scope: dict[Scope, list[Point]] = {}
+    for point in points:
+        by_scope.setdefault(point.scope, []).append(point)
+    lines = [f"rule {rule}"]
+    for key in sorted(by_scope):
+        scoped = by_scope[key]
+        lines.append("")
+        lines.append(f"scope {_scope_label(key)}")
+        rows = [(str(p.run_id), p.as_of.isoformat(), _fmt_time(p.recorded_at), _fmt_value(p.value), str(p.n),
+                 p.status if not p.underlying_status else f"{p.status} ({p.underlying_status})",
+                 _threshold_text(p.threshold)) for p in scoped]
+        lines.extend("  " + line for line in _table(
+            ("run", "as-of", "recorded at (UTC)", "value", "n", "status", "threshold"), rows, {0, 3, 4}))
+        since = breached_since(_latest_per_as_of(scoped))
+        if since is not None:
+            lines.append(f"  breached since {since.isoformat()}")
+    return "\n".join(lines) + "\n"
+
+
+def _threshold_text(threshold: ThresholdInfo | None) -> str:
+    if threshold is None:
+        return "-"
+    text = f"{threshold.op} {threshold.fail:g}"
+    return f"{text} (warn {threshold.warn:g})" if threshold.warn is not None else text

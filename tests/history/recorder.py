@@ -1,0 +1,42 @@
+"""Records one run into a history from a separate process: `python recorder.py HISTORY DAY RESULTS [TIMEOUT]`.
+
+Used by the concurrency and crash tests (several recorders at once; a recorder killed mid-transaction).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timezone
+
+from cxgov import history
+from cxgov.engine.results import Result, Run, Span, ThresholdInfo
+from cxgov.errors import CxgovError, Location
+
+
+def build(day: int, count: int) -> Run:
+    as_of = date(2026, 11, day)
+    results = tuple(
+        Result(rule=f"rule-{i % 7}", kind="standard", scope=(("touchpoint", f"tp-{i}"),), metric="csat",
+               metric_kind="csat", status=("pass", "warn", "breach")[i % 3], window=Span(date(2026, 10, 24), as_of),
+               threshold=ThresholdInfo(">=", 80.0, 85.0), severity="medium", location=Location("specs/s.yaml", 3),
+               touchpoint=f"tp-{i}", value=70.0 + i % 20, n=100 + i)
+        for i in range(count))
+    return Run(as_of=as_of, spec_path="specs", spec_digest=f"sha256:{day}", data_digest="sha256:data",
+               results=results, git_commit=f"commit-{day}", cxgov_version="0.1.0", program="northwind-bank")
+
+
+def main(argv: list[str]) -> int:
+    path, day, count = argv[0], int(argv[1]), int(argv[2])
+    timeout = float(argv[3]) if len(argv) > 3 else 60.0
+    try:
+        run_id = history.record(build(day, count), path, timeout=timeout,
+                                clock=lambda: datetime(2026, 11, day, 6, tzinfo=timezone.utc))
+    except CxgovError as exc:
+        print(exc, file=sys.stderr)
+        return int(exc.exit_code)
+    print(run_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
