@@ -69,3 +69,29 @@ def main(debug: bool) -> None:
     Validate CX governance specs, check quality standards and KPIs against metric data, and render the
     scorecard and RACI report auditors read.
     """
+
+
+@main.command("history")
+@click.argument("history_path", metavar="HISTORY", type=click.Path(path_type=Path))
+@click.option("--rule", "rule", metavar="ID", help="Show one standard's or KPI's value and status in every run.")
+@click.option("--scope", "scope", metavar="KEY=VALUE", multiple=True,
+              help="With --rule: only this scope, e.g. touchpoint=web-chat (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="How long to wait while another process writes the history.")
+@command_errors
+def history_command(history_path: Path, rule: str | None, scope: tuple[str, ...], fmt: str,
+                    lock_timeout: float) -> None:
+    """List the runs recorded with `check --record HISTORY`, or one rule's values across them."""
+    from cxgov import history
+    from cxgov.errors import UsageError
+
+    if scope and not rule:
+        raise UsageError("--scope needs --rule", hint="e.g. cxgov history HISTORY --rule ID --scope touchpoint=web")
+    if rule:
+        key = history.parse_scope(scope) if scope else None
+        points = history.rule_history(history_path, rule, key, timeout=lock_timeout)
+        click.echo(history.render_rule_history(rule, key, points, fmt), nl=False)
+    else:
+        click.echo(history.render_runs(history.runs(history_path, timeout=lock_timeout), fmt, history_path),
+                   nl=False)
