@@ -333,6 +333,23 @@ class Action(Entity):
 
 
 @dataclass(frozen=True)
+class Approval(Entity):
+    """A recorded approval of a change that loosens governance: who approved what, why and when.
+
+    `change` names what was changed: a standard or KPI id, `program`, or `<section>/<id>` (e.g.
+    `waivers/w-branch-queue`, `touchpoints/web-chat`); `field` narrows it to one field (e.g. `threshold`,
+    `window`). `cxgov diff` counts an approval for the loosenings of the change that adds it (docs/audit.md).
+    """
+
+    id: str
+    change: str
+    approved_by: str
+    reason: str
+    date: date
+    field: str | None = None
+
+
+@dataclass(frozen=True)
 class RaciActivity(Entity):
     id: str
     name: str
@@ -364,12 +381,13 @@ class Spec:
     waivers: tuple[Waiver, ...] = ()
     actions: tuple[Action, ...] = ()
     raci: tuple[RaciActivity, ...] = ()
+    approvals: tuple[Approval, ...] = ()
 
     @cached_property
     def by_id(self) -> Mapping[str, Mapping[str, object]]:
         """section name -> id -> entity, for lookups: spec.by_id["owners"]["cx-office"]."""
         sections = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis",
-                    "waivers", "actions", "raci")
+                    "waivers", "actions", "raci", "approvals")
         return MappingProxyType({s: MappingProxyType({e.id: e for e in getattr(self, s)}) for s in sections})
 
     def owner(self, owner_id: str) -> Owner | None:
