@@ -71,6 +71,66 @@ def main(debug: bool) -> None:
     """
 
 
+@main.command("validate")
+@spec_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Validation date for expiry and overdue checks (default: today in the program time zone).")
+@command_errors
+def validate_command(spec: Path, fmt: str, strict: bool, today) -> None:
+    """Check a spec folder; report every problem as file:line:column, sorted by file and line."""
+    import json as _json
+
+    from cxgov.spec.api import validate
+
+    result = validate(spec, today.date() if today else None)
+    if fmt == "json":
+        click.echo(_json.dumps(result.to_dict(), indent=2))
+    else:
+        for diagnostic in result.diagnostics:
+            click.echo(diagnostic.format())
+        click.echo(result.summary())
+    failed = bool(result.errors) or (strict and bool(result.warnings))
+    sys.exit(int(ExitCode.FOUND if failed else ExitCode.OK))
+
+
+@main.command("rules")
+@click.option("--markdown", is_flag=True, help="Print docs/rules.md (the rule reference) instead of a table.")
+def rules_command(markdown: bool) -> None:
+    """List the validator's rules: code, severity and what each one finds."""
+    from cxgov.spec import rules
+
+    if markdown:
+        click.echo(rules.markdown(), nl=False)
+        return
+    for rule in rules.RULES.values():
+        click.echo(f"{rule.code}  {rule.severity:<7}  {rule.summary}")
+
+
+@main.command("schema")
+@command_errors
+def schema_command() -> None:
+    """Print the JSON Schema of spec files (for editors and other tools)."""
+    from cxgov.resources import schema_path
+
+    click.echo(schema_path("cxgov-spec-v1.json").read_text(encoding="utf-8"), nl=False)
+
+
+@main.command("init")
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@command_errors
+def init_command(folder: Path) -> None:
+    """Write a small starter spec into DIR (never overwrites a file)."""
+    from datetime import date
+
+    from cxgov.spec import starter
+
+    for path in starter.write(folder, date.today()):
+        click.echo(f"wrote {path.as_posix()}")
+    click.echo(f"next: cxgov validate {folder.as_posix()}")
+
+
 @main.command("history")
 @click.argument("history_path", metavar="HISTORY", type=click.Path(path_type=Path))
 @click.option("--rule", "rule", metavar="ID", help="Show one standard's or KPI's value and status in every run.")

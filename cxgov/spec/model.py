@@ -145,6 +145,7 @@ class Source(Entity):
     path: str | None = None  # glob, relative to base_dir
     base_dir: Path | None = field(default=None, compare=False)  # folder of the spec file that declares it
     description: str | None = None
+    key: str | None = None  # optional column that identifies a row (e.g. a case or response id)
 
 
 @dataclass(frozen=True)
