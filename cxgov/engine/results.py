@@ -203,3 +203,20 @@ class Run:
             "summary": self.summary(),
             "results": [r.to_dict() for r in self.results],
         }
+
+
+FAIL_ON = ("warn", "breach", "never")
+
+
+@dataclass(frozen=True)
+class FailPolicy:
+    """Which results fail a check: `--fail-on warn|breach|never` and `--min-severity`."""
+
+    fail_on: str = "breach"
+    min_severity: str = "low"
+
+    def fails(self, result: Result) -> bool:
+        """An unwaived breach (or warn with fail_on warn) at or above min_severity."""
+        if self.fail_on == "never" or SEVERITY_ORDER.get(result.severity, 9) > SEVERITY_ORDER[self.min_severity]:
+            return False
+        return result.status == "breach" or (self.fail_on == "warn" and result.status == "warn")

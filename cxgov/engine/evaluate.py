@@ -1,0 +1,234 @@
+"""Evaluate a spec's standards and KPIs against metric data as of a date.
+
+Runs the plan (one scan per source and window), turns each row into a Measurement and each Measurement into a
+Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and owners. A scan that cannot run
+(a missing table or column) gives `error` results for the rules it feeds, and the run goes on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from types import MappingProxyType
+from typing import Collection, Iterable, Mapping
+
+from cxgov import __version__
+from cxgov.engine.plan import CURRENT, PREVIOUS, Scan, Target, plan
+from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
+                                  WaiverInfo)
+from cxgov.errors import DataError
+from cxgov.metrics import kinds
+from cxgov.metrics.kinds import Measurement
+from cxgov.spec.model import Kpi, Spec, Threshold, Waiver
+
+SIGNIFICANCE = 0.05  # two-sided, for the trend test
+
+
+def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = None,
+             git_commit: str | None = None) -> Run:
+    """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`."""
+    ordered: list[tuple[tuple, Result]] = []
+    read: dict[str, object] = {}
+    for scan in plan(spec, as_of, only):
+        scan, failed = _check_columns(spec, store, scan)
+        for exc, targets in failed:
+            ordered.extend((t.order, _error(spec, scan, t, exc, as_of)) for t in targets)
+        if not scan.targets:
+            continue
+        try:
+            rows = store.scan(scan.request)
+        except DataError as exc:
+            ordered.extend((t.order, _error(spec, scan, t, exc, as_of)) for t in scan.targets)
+            continue
+        read.setdefault(scan.request.source.id, scan.request.source)
+        index = _index(scan, rows)
+        for target in scan.expand(rows):
+            current = _measure(spec, target, index.get((target.grouping, CURRENT, target.key)))
+            previous = _measure(spec, target, index.get((target.grouping, PREVIOUS, target.key)))
+            ordered.append((target.order, _result(spec, scan, target, current, previous, as_of)))
+    ordered.sort(key=lambda pair: pair[0])
+    return Run(
+        as_of=as_of,
+        spec_path=str(spec.root),
+        spec_digest=spec.digest,
+        data_digest=store.digest(tuple(read[k] for k in sorted(read))),
+        results=tuple(result for _, result in ordered),
+        git_commit=git_commit,
+        cxgov_version=__version__,
+        program=spec.program.id,
+    )
+
+
+def status_of(threshold: Threshold, measurement: Measurement, min_sample: int) -> str:
+    """insufficient when n < min_sample (or no value); else breach / warn / pass by exact comparison."""
+    if measurement.value is None or measurement.n < min_sample:
+        return "insufficient"
+    if not threshold.passes(measurement.value, threshold.fail):
+        return "breach"
+    if threshold.warn is not None and not threshold.passes(measurement.value, threshold.warn):
+        return "warn"
+    return "pass"
+
+
+def _check_columns(spec: Spec, store, scan: Scan) -> tuple[Scan, list[tuple[DataError, tuple[Target, ...]]]]:
+    """The scan without the metrics whose columns are missing or unreadable, and the targets they leave behind.
+
+    Checking first names the metric's own spec line and keeps the other rules of the scan running.
+    """
+    source = scan.request.source
+    try:
+        types = store.columns(source)
+    except DataError as exc:
+        return scan.without({m for m, _ in scan.metrics}), [(exc, scan.targets)]
+    failed: dict[str, DataError] = {}
+    for metric_id, _ in scan.metrics:
+        try:
+            kinds.check_columns(spec.metric(metric_id), source, types)
+        except DataError as exc:
+            failed[metric_id] = exc
+    if not failed:
+        return scan, []
+    return scan.without(set(failed)), [(exc, tuple(t for t in scan.targets if t.rule.metric == metric_id))
+                                       for metric_id, exc in failed.items()]
+
+
+def _index(scan: Scan, rows: Iterable[Mapping]) -> dict[tuple, Mapping]:
+    sets = scan.request.grouping_sets
+    return {(row["grouping"], row["period"], tuple(row.get(d) for d in sets[row["grouping"]])): row
+            for row in rows}
+
+
+def _measure(spec: Spec, target: Target, row: Mapping | None) -> Measurement:
+    return kinds.finalize(spec.metric(target.rule.metric), row or {}, target.prefix)
+
+
+def _min_sample(spec: Spec, rule) -> int:
+    return rule.min_sample if rule.min_sample is not None else spec.program.defaults.min_sample
+
+
+def _common(spec: Spec, scan: Scan, target: Target, as_of: date) -> dict:
+    """The fields every result of `target` has, whatever its status."""
+    rule = target.rule
+    metric = spec.metric(rule.metric)
+    return dict(rule=rule.id, kind=target.kind, scope=target.scope, metric=metric.id, metric_kind=metric.kind,
+                window=scan.current,
+                threshold=ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
+                severity=rule.severity, location=rule.location,
+                touchpoint=target.touchpoint.id if target.touchpoint else None, rule_name=rule.name,
+                unit=kinds.unit(metric), owner=_owner(spec, target), actions=_actions(spec, target, as_of),
+                principle=rule.principle)
+
+
+def _result(spec: Spec, scan: Scan, target: Target, current: Measurement, previous: Measurement,
+            as_of: date) -> Result:
+    rule = target.rule
+    min_sample = _min_sample(spec, rule)
+    status = status_of(rule.threshold, current, min_sample)
+    common = _common(spec, scan, target, as_of)
+    notes: list[str] = []
+    if status == "insufficient":
+        notes.append(f"n {current.n} is below the minimum sample of {min_sample}" if current.n
+                     else "no data in the window")
+    if current.invalid:
+        notes.append(f"{current.invalid} value(s) outside the metric's scale left out")
+    trend = None
+    if isinstance(rule, Kpi) and rule.trend is not None:
+        trend, note = _trend(spec, rule, current, previous, min_sample, common["unit"])
+        notes.append(note)
+        if trend.breached and status in ("pass", "warn"):
+            status = "breach"
+    underlying, waiver, waiver_note = _waiver(spec, target, status, as_of)
+    if waiver_note:
+        notes.append(waiver_note)
+    return Result(
+        **common,
+        status="waived" if underlying else status,
+        value=current.value,
+        n=current.n,
+        missing=current.missing,
+        invalid=current.invalid,
+        ci_low=current.ci_low,
+        ci_high=current.ci_high,
+        extra=MappingProxyType(dict(current.extra)),
+        underlying_status=underlying,
+        waiver=waiver,
+        previous=PreviousInfo(previous.value, previous.n, scan.previous),
+        trend=trend,
+        notes=tuple(notes),
+    )
+
+
+def _trend(spec: Spec, kpi: Kpi, current: Measurement, previous: Measurement, min_sample: int,
+           unit: str | None) -> tuple[TrendInfo, str]:
+    max_drop = kpi.trend.max_drop  # type: ignore[union-attr]
+    if current.n < min_sample or previous.n < min_sample or current.value is None or previous.value is None:
+        change = None if current.value is None or previous.value is None else current.value - previous.value
+        return (TrendInfo(max_drop, change, None, None, False, False),
+                f"trend not tested: the current (n {current.n}) or previous window (n {previous.n}) "
+                f"is below the minimum sample of {min_sample}")
+    change, z, p = kinds.trend(spec.metric(kpi.metric), current, previous)
+    drop = -change if kpi.threshold.higher_is_better else change
+    significant = p is not None and p < SIGNIFICANCE
+    breached = significant and drop > max_drop
+    units = f" {unit}" if unit else ""
+    if breached:
+        note = (f"significant drop of {drop:.1f}{units} against the previous window (p {p:.4f}), "
+                f"more than the allowed {max_drop:g}")
+    elif drop > 0:
+        tested = f"p {p:.4f}" if p is not None else "no test for this kind"
+        note = (f"drop of {drop:.1f}{units} against the previous window ({tested}): "
+                + ("within the allowed drop" if drop <= max_drop else "not significant at 95%"))
+    else:
+        note = "no drop against the previous window"
+    return TrendInfo(max_drop, change, z, p, significant, breached), note
+
+
+def _waiver(spec: Spec, target: Target, status: str, as_of: date) -> tuple[str | None, WaiverInfo | None, str]:
+    """(underlying status when waived, the waiver shown, a note) for the waivers that cover this result."""
+    tp = target.touchpoint.id if target.touchpoint else None
+    matching = [w for w in spec.waivers if w.standard == target.rule.id
+                and (not w.touchpoints or tp in w.touchpoints)]
+    active = [w for w in matching if w.expires >= as_of and (w.granted is None or w.granted <= as_of)]
+    if active:
+        chosen = max(active, key=lambda w: (w.expires, w.id))
+        covers = status in ("warn", "breach")
+        return (status if covers else None, _waiver_info(chosen, True),
+                "" if covers else f"waiver {chosen.id} is active but not needed: the result is {status}")
+    expired = [w for w in matching if w.expires < as_of]
+    if expired:
+        chosen = max(expired, key=lambda w: (w.expires, w.id))
+        return None, _waiver_info(chosen, False), \
+            f"waiver {chosen.id} expired on {chosen.expires.isoformat()}; evaluated without it"
+    return None, None, ""
+
+
+def _waiver_info(waiver: Waiver, active: bool) -> WaiverInfo:
+    return WaiverInfo(waiver.id, waiver.justification, waiver.approved_by, waiver.expires, active)
+
+
+def _actions(spec: Spec, target: Target, as_of: date) -> tuple[ActionInfo, ...]:
+    tp = target.touchpoint.id if target.touchpoint else None
+    actions = sorted((a for a in spec.actions if a.standard == target.rule.id and a.touchpoint in (None, tp)),
+                     key=lambda a: (a.due, a.id))
+    return tuple(ActionInfo(a.id, a.owner, a.due, a.status, a.description, a.status != "done" and a.due < as_of)
+                 for a in actions)
+
+
+def _owner(spec: Spec, target: Target) -> str | None:
+    rule = target.rule
+    if rule.owner:
+        return rule.owner
+    if target.touchpoint is not None:
+        return target.touchpoint.owner
+    scope = dict(target.scope)
+    journey = spec.by_id["journeys"].get(scope.get("journey", ""))
+    if journey is not None and journey.owner:  # type: ignore[attr-defined]
+        return journey.owner  # type: ignore[attr-defined]
+    return spec.program.owner
+
+
+def _error(spec: Spec, scan: Scan, target: Target, exc: DataError, as_of: date) -> Result:
+    """An `error` result: the message names the source, the column and the spec line to correct."""
+    located = DataError(exc.message, exc.source or scan.request.source.id, exc.column,
+                        location=exc.location or scan.request.source.location)
+    notes = (str(located),) + ((f"hint: {exc.hint}",) if exc.hint else ())
+    return Result(**_common(spec, scan, target, as_of), status="error", notes=notes)

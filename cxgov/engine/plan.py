@@ -1,0 +1,195 @@
+"""Group rules into as few scans as possible: one ScanRequest per (source, window).
+
+Every standard and KPI whose metric reads the same source over the same window shares one scan. The scan groups by
+the union of the grouping sets its rules need (("touchpoint",) for standards, () for program KPIs, (kind,) for a
+journey/stage/segment/channel scope, (kind, by) with `by`), over the current and the previous period, and computes
+each metric's aggregates once, however many rules use it. Each Target says which row a result reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Collection, Iterable, Mapping
+
+from cxgov.data.store import Period, ScanRequest
+from cxgov.engine import windows
+from cxgov.engine.results import Span
+from cxgov.errors import UsageError
+from cxgov.metrics import kinds
+from cxgov.spec.model import Kpi, Source, Spec, Standard, Touchpoint, Window
+
+CURRENT, PREVIOUS = "current", "previous"
+TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One result to produce: a rule for one scope, read from the rows of one grouping set."""
+
+    rule: Standard | Kpi
+    kind: str  # "standard" | "kpi"
+    scope: tuple[tuple[str, str], ...]
+    grouping: int  # index into the request's grouping_sets
+    key: tuple[str | None, ...]  # the row's value for each dimension of that grouping set
+    prefix: str  # names of the metric's aggregates start with it
+    order: tuple[int, int, str]  # (rule position in the spec, scope position, data-found value)
+    touchpoint: Touchpoint | None = None
+
+
+@dataclass(frozen=True)
+class ByRule:
+    """A KPI with `by`: its declared values are Targets; values found only in the data are added per run."""
+
+    rule: Kpi
+    grouping: int
+    scope: tuple[tuple[str, str], ...]  # the fixed part: () for the program, else ((kind, value),)
+    dimension: str
+    declared: frozenset[str]
+    prefix: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One ScanRequest and every result it feeds."""
+
+    request: ScanRequest
+    window: Window
+    current: Span
+    previous: Span
+    metrics: tuple[tuple[str, str], ...]  # (metric id, aggregate prefix)
+    targets: tuple[Target, ...]
+    by_rules: tuple[ByRule, ...] = ()
+
+    def without(self, metric_ids: Collection[str]) -> Scan:
+        """This scan minus the metrics `metric_ids` and every target reading them."""
+        drop = {prefix for metric_id, prefix in self.metrics if metric_id in metric_ids}
+        return replace(
+            self,
+            request=replace(self.request, aggregates=tuple(a for a in self.request.aggregates
+                                                           if not any(a.name.startswith(p) for p in drop))),
+            metrics=tuple((m, p) for m, p in self.metrics if p not in drop),
+            targets=tuple(t for t in self.targets if t.prefix not in drop),
+            by_rules=tuple(b for b in self.by_rules if b.prefix not in drop),
+        )
+
+    def expand(self, rows: Iterable[Mapping]) -> tuple[Target, ...]:
+        """The planned targets plus one per `by` value present in the rows but not declared in the spec."""
+        found: list[Target] = []
+        for by in self.by_rules:
+            dims = self.request.grouping_sets[by.grouping]
+            fixed = tuple(value for _, value in by.scope)
+            values = {row.get(by.dimension) for row in rows if row.get("grouping") == by.grouping
+                      and tuple(row.get(d) for d in dims[:len(fixed)]) == fixed}
+            for value in sorted(v for v in values if v is not None and str(v) not in by.declared):
+                found.append(Target(by.rule, "kpi", (*by.scope, (by.dimension, str(value))), by.grouping,
+                                    (*fixed, value), by.prefix, (by.position, 1 << 30, str(value))))
+        return self.targets + tuple(found)
+
+
+def rule_ids(spec: Spec) -> tuple[str, ...]:
+    return tuple(r.id for r in spec.standards) + tuple(k.id for k in spec.kpis)
+
+
+def select_rules(spec: Spec, only: Collection[str] | None) -> tuple[Standard | Kpi, ...]:
+    """The spec's rules in spec order (standards, then KPIs), restricted to `only` when given."""
+    rules: tuple[Standard | Kpi, ...] = (*spec.standards, *spec.kpis)
+    if not only:
+        return rules
+    unknown = sorted(set(only) - set(rule_ids(spec)))
+    if unknown:
+        raise UsageError(f"no standard or KPI with id {', '.join(repr(u) for u in unknown)}",
+                         hint=f"rules in this spec: {', '.join(rule_ids(spec)) or 'none'}")
+    return tuple(r for r in rules if r.id in only)
+
+
+def plan(spec: Spec, as_of: date, only: Collection[str] | None = None) -> tuple[Scan, ...]:
+    """One Scan per (source, window) covering every selected rule, in a deterministic order."""
+    groups: dict[tuple, list[tuple[int, Standard | Kpi]]] = {}
+    for position, rule in enumerate(select_rules(spec, only)):
+        metric = spec.metric(rule.metric)
+        groups.setdefault((metric.source, _window_key(rule.window)), []).append((position, rule))
+    dimensions = {tp.id: {"journey": tp.journey, "stage": tp.stage, "channel": tp.channel}
+                  for tp in spec.touchpoints}
+    return tuple(_scan(spec, as_of, spec.source(source_id), members, dimensions)
+                 for (source_id, _), members in groups.items())
+
+
+def _window_key(window: Window) -> tuple:
+    return ("days", window.days) if window.rolling else ("period", window.period)
+
+
+def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Standard | Kpi]],
+          dimensions: Mapping[str, Mapping[str, str]]) -> Scan:
+    window = members[0][1].window
+    current, previous = windows.span(window, as_of), windows.previous(window, as_of)
+    prefixes: dict[str, str] = {}
+    for _, rule in members:
+        prefixes.setdefault(rule.metric, f"m{len(prefixes)}_")
+    sets = sorted({_grouping_set(rule) for _, rule in members}, key=lambda s: (len(s), s))
+    targets: list[Target] = []
+    by_rules: list[ByRule] = []
+    for position, rule in members:
+        index, prefix = sets.index(_grouping_set(rule)), prefixes[rule.metric]
+        if isinstance(rule, Standard):
+            targets.extend(Target(rule, "standard", (("touchpoint", tp.id),), index, (tp.id,), prefix,
+                                  (position, i, ""), tp)
+                           for i, tp in enumerate(spec.covered_touchpoints(rule)))
+            continue
+        fixed = () if rule.scope.kind == "program" else ((rule.scope.kind, rule.scope.value or ""),)
+        if rule.by is None:
+            scope = fixed or (("program", spec.program.id),)
+            targets.append(Target(rule, "kpi", scope, index, tuple(v for _, v in fixed), prefix, (position, 0, "")))
+            continue
+        declared = declared_values(spec, rule)
+        targets.extend(Target(rule, "kpi", (*fixed, (rule.by, value)), index, (*(v for _, v in fixed), value),
+                              prefix, (position, i, ""))
+                       for i, value in enumerate(declared))
+        by_rules.append(ByRule(rule, index, fixed, rule.by, frozenset(declared), prefix, position))
+    aggregates = tuple(aggregate for metric_id, prefix in prefixes.items()
+                       for aggregate in kinds.aggregates(spec.metric(metric_id), source,
+                                                         windows.end_of_day(as_of), prefix))
+    request = ScanRequest(
+        source=source,
+        timezone=spec.program.timezone,
+        periods=(Period(CURRENT, *windows.bounds(current)), Period(PREVIOUS, *windows.bounds(previous))),
+        dimensions=dimensions,
+        grouping_sets=tuple(sets),
+        aggregates=aggregates,
+    )
+    return Scan(request, window, current, previous, tuple(prefixes.items()), tuple(targets), tuple(by_rules))
+
+
+def _grouping_set(rule: Standard | Kpi) -> tuple[str, ...]:
+    if isinstance(rule, Standard):
+        return ("touchpoint",)
+    head = () if rule.scope.kind == "program" else (rule.scope.kind,)
+    return (*head, rule.by) if rule.by else head
+
+
+def declared_values(spec: Spec, kpi: Kpi) -> tuple[str, ...]:
+    """The `by` values a KPI reports even without data: what the spec declares within the KPI's scope."""
+    if kpi.by == "segment":
+        if kpi.scope.kind == "journey":
+            journey = spec.by_id["journeys"].get(kpi.scope.value or "")
+            if journey is not None and journey.segments:  # type: ignore[attr-defined]
+                return tuple(journey.segments)  # type: ignore[attr-defined]
+        return tuple(s.id for s in spec.segments)
+    values: list[str] = []
+    for tp in spec.touchpoints:
+        if tp.evaluated and _in_scope(spec, tp, kpi) and getattr(tp, kpi.by or "") not in values:
+            values.append(getattr(tp, kpi.by or ""))
+    return tuple(values)
+
+
+def _in_scope(spec: Spec, tp: Touchpoint, kpi: Kpi) -> bool:
+    kind, value = kpi.scope.kind, kpi.scope.value
+    if kind == "program":
+        return True
+    if kind in TOUCHPOINT_DIMENSIONS:
+        return getattr(tp, kind) == value
+    journey = spec.by_id["journeys"].get(tp.journey)
+    segments = tp.segments or (journey.segments if journey is not None else ())  # type: ignore[attr-defined]
+    return not segments or value in segments
+
