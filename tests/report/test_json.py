@@ -1,0 +1,51 @@
+"""JSON output: the result records as documented by schemas/cxgov-results-v1.json, byte-stable."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from cxgov.report import json as json_report
+from cxgov.resources import schema_path
+from run_fixtures import sample_run
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = json.loads(schema_path("cxgov-results-v1.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_every_status_validates_against_the_schema(validator):
+    document = json.loads(json_report.render(sample_run()))
+    validator.validate(document)
+    assert [r["status"] for r in document["results"]] == \
+        ["breach", "warn", "pass", "waived", "insufficient", "error", "breach", "warn"]
+    assert document["summary"] == {"pass": 1, "warn": 2, "breach": 2, "insufficient": 1, "waived": 1, "error": 1}
+
+
+def test_the_schema_rejects_drift(validator):
+    document = json.loads(json_report.render(sample_run()))
+    document["results"][0]["status"] = "failed"
+    assert not validator.is_valid(document)
+    document = json.loads(json_report.render(sample_run()))
+    document["results"][0]["surprise"] = 1
+    assert not validator.is_valid(document)
+
+
+def test_output_is_sorted_indented_and_identical_every_time():
+    first, second = json_report.render(sample_run()), json_report.render(sample_run())
+    assert first == second and first.endswith("}\n")
+    document = json.loads(first)
+    assert list(document) == sorted(document)
+    assert first == json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_floats_are_made_stable():
+    assert json_report.stable({"a": 0.1 + 0.2, "b": -0.0, "c": float("nan"), "d": [1.0000000000001, 2],
+                               "e": True, "f": -1e-12}) == \
+        {"a": 0.3, "b": 0.0, "c": None, "d": [1.0, 2], "e": True, "f": 0.0}
+    assert json.dumps(json_report.stable(-1e-12)) == "0.0"
