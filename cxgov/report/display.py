@@ -1,0 +1,107 @@
+"""Display text for result records: rounded numbers, intervals, thresholds, scopes and status labels.
+
+Values are computed and compared in full precision elsewhere; this module only rounds for display, one decimal,
+half away from zero (DOMAIN.md). Plain strings: the HTML templates escape them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+from cxgov.engine.results import STATUS_ORDER, Result
+from cxgov.metrics.stats import round_half_away
+
+STATUS_LABELS = {"pass": "Pass", "warn": "Warn", "breach": "Breach", "insufficient": "Insufficient data",
+                 "waived": "Waived", "error": "Error"}
+# Shown next to the label, so that status never depends on colour alone.
+STATUS_ICONS = {"pass": "✓", "warn": "!", "breach": "✗", "insufficient": "…", "waived": "⊘", "error": "⚠"}
+# The order status counts are listed in on tiles and summaries.
+STATUS_DISPLAY_ORDER = ("breach", "error", "warn", "waived", "insufficient", "pass")
+DASH = "—"
+_NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥"}
+_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+
+
+def number(x: float | None, places: int = 1) -> str:
+    """One decimal, half away from zero (metrics.stats.round_half_away); an em dash for no value; never "-0.0"."""
+    if x is None:
+        return DASH
+    if not math.isfinite(x):
+        return str(x)
+    text = f"{round_half_away(x, places):.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
+def signed(x: float | None) -> str:
+    """A change with its sign: "+1.5", "-3.0", "0.0"."""
+    if x is None:
+        return DASH
+    text = number(x)
+    return text if text.startswith("-") or text == number(0.0) else f"+{text}"
+
+
+def exact(x: float | None) -> str:
+    """A number written in a spec (a threshold): shown as written, 90 not 90.0."""
+    if x is None:
+        return DASH
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def value_text(value: float | None, unit: str | None, metric_kind: str = "") -> str:
+    """A result value with its unit: "87.5%", "20.0 points", "1234" for counts."""
+    if value is None:
+        return DASH
+    text = number(value, 0) if metric_kind == "count" else number(value)
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def interval_text(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return DASH
+    return f"{number(low)} to {number(high)}"
+
+
+def threshold_text(op: str, fail: float, warn: float | None = None) -> str:
+    """The target and where a breach starts: "≥ 95 (breach < 90)", or "≥ 90" without a warn level."""
+    if warn is None:
+        return f"{_SYMBOL[op]} {exact(fail)}"
+    return f"{_SYMBOL[op]} {exact(warn)} (breach {_NEGATED[op]} {exact(fail)})"
+
+
+def stage_label(stage: str) -> str:
+    """A stage id as a heading: "make-a-claim" -> "Make a claim"."""
+    return stage.replace("-", " ").replace("_", " ").capitalize()
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def status_icon(status: str) -> str:
+    return STATUS_ICONS.get(status, "?")
+
+
+def worst_status(statuses) -> str | None:
+    """The most pressing of `statuses` (breach first, pass last), None for none."""
+    return min(statuses, key=STATUS_ORDER.__getitem__, default=None)
+
+
+def status_counts(results) -> dict[str, int]:
+    """Counts per status in STATUS_DISPLAY_ORDER, zeros left out."""
+    counts = dict.fromkeys(STATUS_DISPLAY_ORDER, 0)
+    for result in results:
+        counts[result.status] += 1
+    return {status: count for status, count in counts.items() if count}
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """"2 breach, 1 warn, 40 pass"."""
+    return ", ".join(f"{count} {STATUS_LABELS[status].lower()}" for status, count in counts.items() if count)
+
+
+def scope_pairs(result: Result) -> tuple[tuple[str, str], ...]:
+    """The scope without the touchpoint key (shown separately for standards)."""
+    return tuple((k, v) for k, v in result.scope if k != "touchpoint")

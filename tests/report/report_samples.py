@@ -1,0 +1,255 @@
+"""A small governance program and a Run covering every status, built from the model for the HTML report tests.
+
+`sample_spec(text)` passes every free-text field through `text`, so tests can plant a payload in all of them;
+`synthetic(n)` builds a spec and run of about n standard results for the benchmark.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, Span, ThresholdInfo, TrendInfo,
+                                  WaiverInfo)
+from cxgov.errors import Location
+from cxgov.spec.model import (Action, Defaults, Duration, Filter, Intent, Journey, Kpi, Metric, Owner, Principle,
+                              Program, RaciActivity, Review, Scope, Segment, Selector, Source, Spec, Standard,
+                              Threshold, Touchpoint, Trend, Waiver, Window)
+
+AS_OF = date(2026, 11, 20)
+GENERATED_AT = datetime(2026, 11, 21, 8, 30, tzinfo=timezone.utc)
+WINDOW_28D = Span(date(2026, 10, 24), date(2026, 11, 20))
+QUARTER = Span(date(2026, 7, 1), date(2026, 9, 30))
+PREVIOUS_QUARTER = Span(date(2026, 4, 1), date(2026, 6, 30))
+SPEC_DIGEST = "sha256:" + "ab" * 32
+DATA_DIGEST = "sha256:" + "cd" * 32
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+PAYLOAD = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=2">'
+
+Text = Callable[[str], str]
+
+
+def _plain(s: str) -> str:
+    return s
+
+
+def _loc(file: str, line: int) -> Location:
+    return Location(f"specs/{file}", line, 5)
+
+
+def sample_spec(text: Text = _plain) -> Spec:
+    """Northwind-like program: 2 journeys, 9 touchpoints (one retired, one ungoverned), RACI with findings."""
+    t = text
+    principles = (Principle(id="effortless", name=t("Effortless"), description=t("As few steps as possible.")),
+                  Principle(id="one-contact", name=t("Resolved in one contact"), description=None))
+    program = Program(id="northwind-bank", name=t("Northwind Bank"), timezone="Europe/London", owner="cx-office",
+                      sponsor="daniel-okafor", description=t("Retail banking in the UK."),
+                      intent=Intent(statement=t("Customers settle their money matters in one contact."),
+                                    principles=principles),
+                      review=Review(cadence="quarterly", last_reviewed=date(2026, 9, 30)),
+                      defaults=Defaults(min_sample=30, max_waiver_days=180, max_accountable=3),
+                      location=_loc("program.yaml", 6))
+    owners = (
+        Owner(id="cx-office", name=t("Customer Experience Office"), kind="team", email=t("cx@northwind.example"),
+              members=("ana-lopez",)),
+        Owner(id="digital-sales", name=t("Digital Sales"), kind="team"),
+        Owner(id="web-team", name=t("Web Platform"), kind="team"),
+        Owner(id="contact-centre", name=t("Contact Centre"), kind="team"),
+        Owner(id="service-operations", name=t("Service Operations"), kind="team"),
+        Owner(id="ana-lopez", name=t("Ana Lopez"), kind="person", title=t("Head of CX")),
+        Owner(id="daniel-okafor", name=t("Daniel Okafor"), kind="person", title=t("Chief Operating Officer")),
+        Owner(id="idle-ian", name=t("Ian Idle"), kind="person", title=t("Analyst")),
+    )
+    journeys = (
+        Journey(id="open-account", name=t("Open an account"), owner="digital-sales",
+                stages=("consideration", "purchase", "onboarding"), description=t("From first look to first use.")),
+        Journey(id="resolve-a-problem", name=t("Resolve a problem"), owner="service-operations",
+                stages=("report", "resolve")),
+    )
+
+    def tp(id, name, journey, stage, channel, owner, **kw) -> Touchpoint:
+        kw.setdefault("systems", (t("web-portal"),))
+        kw.setdefault("processes", (t("account-opening"),))
+        return Touchpoint(id=id, name=t(name), journey=journey, stage=stage, channel=channel, owner=owner,
+                          description=t(f"About {name}."), **kw)
+
+    touchpoints = (
+        tp("web-compare", "Compare accounts tool", "open-account", "consideration", "web", "digital-sales",
+           responsible=("web-team",)),
+        tp("web-form", "Online application form", "open-account", "purchase", "web", "digital-sales",
+           responsible=("web-team",), consulted=("contact-centre",), informed=("cx-office",),
+           systems=(t("web-portal"), t("kyc-service")), processes=(t("identity-verification"),),
+           moment_of_truth=True, labels={"region": t("uk")}),
+        tp("app-form", "Apply in the app", "open-account", "purchase", "app", "digital-sales",
+           responsible=("web-team",), moment_of_truth=True),
+        tp("paper-form", "Paper application by post", "open-account", "purchase", "post", "digital-sales",
+           status="retired"),
+        tp("app-onboarding", "Onboarding in the app", "open-account", "onboarding", "app", "web-team"),
+        tp("web-help", "Help pages", "open-account", "onboarding", "web", "web-team", status="planned"),
+        tp("phone-complaints", "Complaints line", "resolve-a-problem", "report", "phone", "contact-centre",
+           responsible=("service-operations",)),
+        tp("chat-complaints", "Complaints in chat", "resolve-a-problem", "report", "chat", "contact-centre"),
+        tp("resolution-call", "Resolution call", "resolve-a-problem", "resolve", "phone", "service-operations"),
+    )
+    sources = (Source(id="surveys", table="survey_responses", timestamp="responded_at", touchpoint="touchpoint_id",
+                      segment="segment", description=t("Post-contact surveys."), location=_loc("data.yaml", 3)),
+               Source(id="tickets", table="tickets", timestamp="opened_at", touchpoint="touchpoint_id",
+                      location=_loc("data.yaml", 9)),
+               Source(id="app", table="app_sessions", timestamp="started_at", touchpoint="touchpoint_id",
+                      location=_loc("data.yaml", 15)))
+    metrics = (
+        Metric(id="csat", name=t("Customer satisfaction"), kind="csat", source="surveys", column="score",
+               where=Filter((("question", (t("satisfaction"),)),)), description=t("Top-two-box share."),
+               location=_loc("data.yaml", 20)),
+        Metric(id="nps", name=t("Net Promoter Score"), kind="nps", source="surveys", column="score",
+               where=Filter((("question", (t("recommend"),)),)), location=_loc("data.yaml", 21)),
+        Metric(id="resolved-24h", name=t("Resolved within 24 hours"), kind="sla", source="tickets",
+               duration=Duration("opened_at", "resolved_at", "hours"), within=24, location=_loc("data.yaml", 22)),
+        Metric(id="fcr", name=t("First contact resolution"), kind="ratio", source="tickets",
+               condition=Filter((("first_contact_resolved", (True,)),)), location=_loc("data.yaml", 28)),
+        Metric(id="app-seconds", name=t("App session seconds"), kind="mean", source="app", column="seconds",
+               location=_loc("data.yaml", 30)),
+    )
+    standards = (
+        Standard(id="digital-csat", name=t("Digital touchpoints satisfy customers"), metric="csat",
+                 threshold=Threshold(">=", 75, 80), window=Window("28d", days=28),
+                 applies_to=Selector(channel=("web", "app")), min_sample=50, severity="medium",
+                 principle="effortless", description=t("Web and app satisfaction."),
+                 location=_loc("standards.yaml", 7)),
+        Standard(id="complaints-resolved-24h", name=t("Complaints resolved within 24 hours"), metric="resolved-24h",
+                 threshold=Threshold(">=", 90, 95), window=Window("28d", days=28),
+                 applies_to=Selector(journey=("resolve-a-problem",), stage=("report",)), severity="high",
+                 owner="service-operations", principle="one-contact", location=_loc("standards.yaml", 20)),
+        Standard(id="first-contact-resolution", name=t("Solved in the first contact"), metric="fcr",
+                 threshold=Threshold(">=", 70, 75), window=Window("28d", days=28),
+                 applies_to=Selector(touchpoints=("phone-complaints", "chat-complaints")), severity="high",
+                 location=_loc("standards.yaml", 32)),
+        Standard(id="app-sessions", name=t("App sessions are short"), metric="app-seconds",
+                 threshold=Threshold("<=", 300, 240), window=Window("28d", days=28),
+                 applies_to=Selector(touchpoints=("app-onboarding",)), severity="low",
+                 location=_loc("standards.yaml", 44)),
+    )
+    kpis = (
+        Kpi(id="relationship-nps", name=t("Relationship NPS by segment"), metric="nps",
+            threshold=Threshold(">=", 20, 30), window=Window("quarter", period="quarter"), scope=Scope("program"),
+            by="segment", owner="cx-office", location=_loc("kpis.yaml", 6)),
+        Kpi(id="premier-nps", name=t("Premier NPS"), metric="nps", threshold=Threshold(">=", 30, 40),
+            window=Window("quarter", period="quarter"), scope=Scope("segment", "premier"), trend=Trend(5),
+            owner="ana-lopez", description=t("Premier customers' NPS."), location=_loc("kpis.yaml", 15)),
+    )
+    segments = (Segment(id="retail", name=t("Retail customers")), Segment(id="premier", name=t("Premier customers")))
+    waivers = (Waiver(id="w-chat", standard="first-contact-resolution", touchpoints=("chat-complaints",),
+                      justification=t("Chat platform migration, change CHG-1042."), approved_by="daniel-okafor",
+                      expires=date(2026, 12, 31), granted=date(2026, 10, 1), location=_loc("waivers.yaml", 5)),)
+    actions = (Action(id="act-17", standard="complaints-resolved-24h", touchpoint="phone-complaints",
+                      owner="contact-centre", due=date(2026, 12, 15), status="in_progress",
+                      description=t("Add an evening shift."), location=_loc("actions.yaml", 5)),
+               Action(id="act-9", standard="digital-csat", touchpoint="web-form", owner="web-team",
+                      due=date(2026, 10, 31), status="done", description=t("Shorter form."),
+                      location=_loc("actions.yaml", 12)))
+    raci = (
+        RaciActivity(id="maintain-intent", name=t("Maintain the experience intent"), cycle_step="intent",
+                     assignments=(("daniel-okafor", "A"), ("ana-lopez", "R"), ("cx-office", "C"),
+                                  ("digital-sales", "I")), description=t("Yearly refresh.")),
+        RaciActivity(id="inventory", name=t("Keep the touchpoint inventory"), cycle_step="inventory",
+                     assignments=(("ana-lopez", "AR"), ("web-team", "C"))),
+        RaciActivity(id="redesign", name=t("Prioritise redesigns"), cycle_step="redesign",
+                     assignments=(("ana-lopez", "A"), ("daniel-okafor", "A"), ("web-team", "R"))),
+        RaciActivity(id="dashboard", name=t("Publish the scorecard"), cycle_step="dashboard",
+                     assignments=(("cx-office", "C"), ("ana-lopez", "I"))),
+    )
+    return Spec(root=Path("specs"), files=(Path("specs/program.yaml"),), digest=SPEC_DIGEST, program=program,
+                owners=owners, segments=segments, channels=("web", "app", "phone", "chat", "post"),
+                journeys=journeys, touchpoints=touchpoints, sources=sources, metrics=metrics, standards=standards,
+                kpis=kpis, waivers=waivers, actions=actions, raci=raci)
+
+
+def _result(spec: Spec, rule_id: str, status: str, *, touchpoint: str | None = None, scope=None, value=None,
+            n=0, ci=(None, None), **kw) -> Result:
+    rule = spec.rule(rule_id)
+    metric = spec.metric(rule.metric)
+    owner = rule.owner or (spec.touchpoint(touchpoint).owner if touchpoint else None)
+    unit = {"nps": "points", "csat": "%", "sla": "%", "ratio": "%", "mean": "s"}[metric.kind]
+    return Result(rule=rule_id, kind="standard" if touchpoint else "kpi",
+                  scope=scope or ((("touchpoint", touchpoint),) if touchpoint else ()),
+                  metric=metric.id, metric_kind=metric.kind, status=status,
+                  window=kw.pop("window", WINDOW_28D if touchpoint else QUARTER),
+                  threshold=ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
+                  severity=rule.severity, location=Location(rule.location.file, rule.location.line),
+                  touchpoint=touchpoint, rule_name=rule.name, value=value, n=n, ci_low=ci[0], ci_high=ci[1],
+                  unit=unit, owner=kw.pop("owner", owner), principle=rule.principle, **kw)
+
+
+def sample_run(spec: Spec, text: Text = _plain) -> Run:
+    """One result of every status, KPIs with previous windows and a significant drop, actions and a waiver."""
+    t = text
+    action_17 = ActionInfo("act-17", "contact-centre", date(2026, 12, 15), "in_progress", t("Add an evening shift."))
+    action_9 = ActionInfo("act-9", "web-team", date(2026, 10, 31), "done", t("Shorter form."))
+    waiver = WaiverInfo("w-chat", t("Chat platform migration, change CHG-1042."), "daniel-okafor",
+                        date(2026, 12, 31), True)
+    r = _result
+    results = (
+        r(spec, "digital-csat", "pass", touchpoint="web-compare", value=84.25, n=212, ci=(78.7, 88.5)),
+        r(spec, "digital-csat", "breach", touchpoint="web-form", value=71.45, n=180, ci=(64.5, 77.5),
+          actions=(action_9,)),
+        r(spec, "digital-csat", "warn", touchpoint="app-form", value=78.05, n=95, ci=(68.7, 85.2)),
+        r(spec, "digital-csat", "insufficient", touchpoint="app-onboarding", value=90.0, n=12, ci=(62.0, 98.0)),
+        r(spec, "complaints-resolved-24h", "breach", touchpoint="phone-complaints", value=87.5, n=240,
+          ci=(82.7, 91.1), actions=(action_17,)),
+        r(spec, "complaints-resolved-24h", "pass", touchpoint="chat-complaints", value=96.0, n=150, ci=(91.5, 98.2)),
+        r(spec, "first-contact-resolution", "breach", touchpoint="phone-complaints", value=64.95, n=300,
+          ci=(59.4, 70.1)),
+        r(spec, "first-contact-resolution", "waived", touchpoint="chat-complaints", value=61.0, n=140,
+          ci=(52.7, 68.7), underlying_status="breach", waiver=waiver),
+        r(spec, "app-sessions", "error", touchpoint="app-onboarding",
+          notes=(t("source 'app': table app_sessions is not in the metrics database"),)),
+        r(spec, "relationship-nps", "pass", scope=(("segment", "retail"),), value=31.2, n=820, ci=(25.6, 36.8),
+          previous=PreviousInfo(29.0, 790, PREVIOUS_QUARTER)),
+        r(spec, "relationship-nps", "warn", scope=(("segment", "premier"),), value=24.0, n=210, ci=(13.0, 35.0),
+          previous=PreviousInfo(33.5, 200, PREVIOUS_QUARTER)),
+        r(spec, "premier-nps", "breach", scope=(("segment", "premier"),), value=24.0, n=210, ci=(13.0, 35.0),
+          previous=PreviousInfo(38.0, 205, PREVIOUS_QUARTER),
+          trend=TrendInfo(5, -14.0, -2.1, 0.036, True, True)),
+    )
+    return Run(as_of=AS_OF, spec_path="specs", spec_digest=SPEC_DIGEST, data_digest=DATA_DIGEST, results=results,
+               git_commit=COMMIT, cxgov_version="0.1.0", program="northwind-bank")
+
+
+SAMPLE_SQL = {"digital-csat": "SELECT count(*) FILTER (WHERE \"question\" = ?) AS n\nFROM metrics.\"survey_responses\""}
+
+
+def synthetic(results: int = 20_000, standards: int = 10) -> tuple[Spec, Run]:
+    """A program with `results // standards` touchpoints over 10 journeys, every standard on every touchpoint."""
+    base = sample_spec()
+    stages = ("awareness", "consideration", "purchase", "onboarding", "use", "service", "loyalty")
+    channels = ("web", "app", "branch", "phone", "chat", "email")
+    journeys = tuple(Journey(id=f"journey-{j}", name=f"Journey number {j}", owner="cx-office", stages=stages)
+                     for j in range(10))
+    count = max(1, results // standards)
+    tps = tuple(Touchpoint(id=f"tp-{i:05d}", name=f"Touchpoint {i} for the synthetic benchmark",
+                           journey=f"journey-{i % 10}", stage=stages[(i // 10) % len(stages)],
+                           channel=channels[i % len(channels)], owner="digital-sales", systems=("crm",),
+                           processes=("service",)) for i in range(count))
+    stds = tuple(Standard(id=f"standard-{s:02d}", name=f"Synthetic standard number {s}", metric="csat",
+                          threshold=Threshold(">=", 75, 80), window=Window("28d", days=28),
+                          location=_loc("standards.yaml", 10 + s)) for s in range(standards))
+    spec = Spec(root=base.root, files=base.files, digest=SPEC_DIGEST, program=base.program, owners=base.owners,
+                segments=base.segments, channels=channels, journeys=journeys, touchpoints=tps, sources=base.sources,
+                metrics=base.metrics, standards=stds, kpis=base.kpis)
+    statuses = ("pass",) * 14 + ("warn", "breach", "insufficient", "waived", "pass", "error")
+    out = []
+    for i, tp in enumerate(tps):
+        for s, std in enumerate(stds):
+            status = statuses[(i * standards + s) % len(statuses)]
+            value = None if status == "error" else 60.0 + ((i * 7 + s * 13) % 400) / 10
+            out.append(Result(rule=std.id, kind="standard", scope=(("touchpoint", tp.id),), metric="csat",
+                              metric_kind="csat", status=status, window=WINDOW_28D,
+                              threshold=ThresholdInfo(">=", 75, 80), severity="medium", location=std.location,
+                              touchpoint=tp.id, rule_name=std.name, value=value, n=40 + i % 300,
+                              ci_low=None if value is None else value - 4.2,
+                              ci_high=None if value is None else value + 3.9, unit="%", owner=tp.owner,
+                              underlying_status="breach" if status == "waived" else None))
+    run = Run(as_of=AS_OF, spec_path="specs", spec_digest=SPEC_DIGEST, data_digest=DATA_DIGEST,
+              results=tuple(out), git_commit=COMMIT, cxgov_version="0.1.0", program=spec.program.id)
+    return spec, run
