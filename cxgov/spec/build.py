@@ -114,8 +114,10 @@ def parse_window(text: str) -> m.Window:
 
 
 class Builder:
-    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: frozenset[str]):
+    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: frozenset[str],
+                 complete: bool = True):
         self.documents = documents
+        self.complete = complete
         self.root = root
         self.tolerant = tolerant  # documents with schema errors: entities that cannot be built are skipped
         self.diagnostics: list[Diagnostic] = []
@@ -156,13 +158,14 @@ class Builder:
                 built.append(entity)
         return tuple(built)
 
-    def date(self, item: Item, key: str, value: Any) -> date | None:
+    def date(self, item: Item, what: str, key: str, value: Any) -> date | None:
         if value is None:
             return None
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.error("CX013", f"{key}: '{value}' is not a real date", item.at(key), "write dates as YYYY-MM-DD")
+            self.error("CX013", f"{what}, key '{key}': '{value}' is not a real date", item.at(key),
+                       "write dates as YYYY-MM-DD")
             return None
 
     # -- entities ---------------------------------------------------------------------------------------------
@@ -200,7 +203,8 @@ class Builder:
         if isinstance(d.get("review"), dict):
             r = d["review"]
             review = m.Review(cadence=r.get("cadence", "quarterly"),
-                              last_reviewed=self.date(item, "review.last_reviewed", r.get("last_reviewed")),
+                              last_reviewed=self.date(item, "program", "review.last_reviewed",
+                                                      r.get("last_reviewed")),
                               **item.sub("review"))
         defaults = m.Defaults(**{k: int(v) for k, v in (d.get("defaults") or {}).items()}, **item.sub("defaults"))
         timezone = d.get("timezone", "UTC")
@@ -317,8 +321,8 @@ class Builder:
 
     def waiver(self, item: Item) -> m.Waiver | None:
         d = item.data
-        expires = self.date(item, "expires", d["expires"])
-        granted = self.date(item, "granted", d.get("granted"))
+        expires = self.date(item, f"waiver '{d['id']}'", "expires", d["expires"])
+        granted = self.date(item, f"waiver '{d['id']}'", "granted", d.get("granted"))
         if expires is None:
             return None
         return m.Waiver(id=d["id"], standard=d["standard"], justification=d["justification"],
@@ -327,7 +331,7 @@ class Builder:
 
     def action(self, item: Item) -> m.Action | None:
         d = item.data
-        due = self.date(item, "due", d["due"])
+        due = self.date(item, f"action '{d['id']}'", "due", d["due"])
         if due is None:
             return None
         return m.Action(id=d["id"], standard=d["standard"], owner=d["owner"], due=due, status=d.get("status", "open"),
@@ -374,7 +378,8 @@ class Builder:
             return None
         spec = m.Spec(root=self.root, files=tuple(d.path for d in self.documents), digest=digest(self.documents),
                       program=program, channels=channels, **built)
-        self.diagnostics.extend(References(spec, self.known_ids()).check())
+        if self.complete:  # with a file unreadable, its ids are unknown: references would only mislead
+            self.diagnostics.extend(References(spec, self.known_ids()).check())
         return spec
 
     def known_ids(self) -> dict[str, set[str]]:
@@ -496,6 +501,7 @@ def build(documents: tuple[Document, ...], root: Path | None = None,
 
     `tolerant` names documents with schema errors: their malformed entities are skipped, not built.
     """
-    builder = Builder(tuple(d for d in documents if d.data is not None), Path(root or "."), tolerant)
+    readable = tuple(d for d in documents if d.data is not None)
+    builder = Builder(readable, Path(root or "."), tolerant, complete=len(readable) == len(documents))
     spec = builder.build()
     return spec, builder.diagnostics

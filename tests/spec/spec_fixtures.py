@@ -138,3 +138,15 @@ def run_validate(folder: Path, *args: str) -> Run:
 def diagnostics(folder: Path) -> list[dict]:
     result = CliRunner().invoke(main, ["validate", str(folder), "--today", TODAY, "--format", "json"])
     return json.loads(result.stdout)["diagnostics"]
+
+
+def patched(name: str, old: str, new: str, count: int = 1) -> dict[str, str]:
+    """BASE's `name` with `old` replaced by `new` (which must occur), as an override for write_spec."""
+    text = textwrap.dedent(BASE[name])
+    assert old in text, f"{old!r} not in {name}"
+    return {name: text.replace(old, new, count)}
+
+
+def appended(name: str, extra: str) -> dict[str, str]:
+    """BASE's `name` with `extra` appended."""
+    return {name: textwrap.dedent(BASE[name]) + extra}
