@@ -155,3 +155,26 @@ def history_command(history_path: Path, rule: str | None, scope: tuple[str, ...]
     else:
         click.echo(history.render_runs(history.runs(history_path, timeout=lock_timeout), fmt, history_path),
                    nl=False)
+
+
+@main.command("diff")
+@click.argument("base", metavar="BASE")
+@click.argument("head", metavar="[HEAD]", required=False)
+@click.option("--spec-dir", type=click.Path(path_type=Path), default=DEFAULT_SPEC, show_default=True,
+              help="The spec folder, in the working tree of the git repository that holds it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="markdown: for a pull-request comment.")
+@click.option("--fail-on-loosening", is_flag=True, help="Exit 1 when a change loosens governance without an approval.")
+@command_errors
+def diff_command(base: str, head: str | None, spec_dir: Path, fmt: str, fail_on_loosening: bool) -> None:
+    """What changed in governance from BASE to HEAD: standards, thresholds, windows, coverage, waivers, owners.
+
+    BASE and HEAD are git refs of the repository holding the spec (HEAD defaults to the working tree), or two spec
+    folders. Changes that loosen governance are listed first, with the approvals that cover them.
+    """
+    from cxgov import diff
+    from cxgov.diff.render import RENDERERS
+
+    result = diff.run(base, head, spec_dir)
+    click.echo(RENDERERS[fmt](result), nl=False)
+    sys.exit(int(ExitCode.FOUND if fail_on_loosening and result.unapproved else ExitCode.OK))

@@ -19,7 +19,7 @@ from cxgov.spec.loader import Document
 from cxgov.spec.schema import SINGULAR, did_you_mean
 
 SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
-            "actions", "raci")
+            "actions", "raci", "approvals")
 
 
 class LocationMap(Mapping[str, Location]):
@@ -344,6 +344,14 @@ class Builder:
                               assignments=tuple((str(k), v) for k, v in d["assignments"].items()),
                               description=d.get("description"), **item.where())
 
+    def approval(self, item: Item) -> m.Approval | None:
+        d = item.data
+        when = self.date(item, f"approval '{d['id']}'", "date", d["date"])
+        if when is None:
+            return None
+        return m.Approval(id=d["id"], change=d["change"], field=d.get("field"), approved_by=d["approved_by"],
+                          reason=d["reason"], date=when, **item.where())
+
     def channels(self) -> tuple[str, ...]:
         seen: dict[str, Location] = {}
         for doc in self.documents:
@@ -370,7 +378,7 @@ class Builder:
             "owners": self.owner, "segments": self.segment, "journeys": self.journey,
             "touchpoints": self.touchpoint, "sources": self.source, "metrics": self.metric,
             "standards": self.standard, "kpis": self.kpi, "waivers": self.waiver, "actions": self.action,
-            "raci": self.raci,
+            "raci": self.raci, "approvals": self.approval,
         }
         built = {name: self.convert(self.items(name), make, name) for name, make in sections.items()}
         channels = self.channels()
@@ -471,6 +479,8 @@ class References:
         for r in spec.raci:
             for owner, _ in r.assignments:
                 self.ref(r, f"RACI activity '{r.id}'", f"assignments.{owner}", owner, owners, "owner")
+        for a in spec.approvals:  # `change` may name what the change removed, so it need not resolve
+            self.ref(a, f"approval '{a.id}'", "approved_by", a.approved_by, owners, "owner")
         return self.diagnostics
 
     def selector(self, s: m.Standard) -> None:

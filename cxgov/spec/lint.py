@@ -41,8 +41,26 @@ class Context:
 
     @cached_property
     def coverage(self) -> dict[str, tuple[m.Touchpoint, ...]]:
-        """standard id -> the non-retired touchpoints it applies to."""
-        return {s.id: self.spec.covered_touchpoints(s) for s in self.spec.standards}
+        """standard id -> the non-retired touchpoints it applies to (Spec.covered_touchpoints, indexed)."""
+        tps = self.spec.touchpoints
+        live = [i for i, tp in enumerate(tps) if tp.evaluated]
+        index: dict[tuple[str, str], list[int]] = {}
+        for i in live:
+            tp = tps[i]
+            for attr in ("journey", "stage", "channel"):
+                index.setdefault((attr, getattr(tp, attr)), []).append(i)
+            index.setdefault(("touchpoints", tp.id), []).append(i)
+        coverage = {}
+        for s in self.spec.standards:
+            sel = s.applies_to
+            candidates = live
+            for attr in ("touchpoints", "journey", "stage", "channel"):  # narrow by the first attribute given
+                wanted = getattr(sel, attr)
+                if wanted:
+                    candidates = sorted({i for w in wanted for i in index.get((attr, w), ())})
+                    break
+            coverage[s.id] = tuple(tps[i] for i in candidates if sel.matches(tps[i]))
+        return coverage
 
     @cached_property
     def governed(self) -> set[str]:
@@ -243,6 +261,7 @@ def _named_owners(spec: m.Spec) -> set[str]:
     for rule in (*spec.standards, *spec.kpis):
         named.add(rule.owner)
     named.update(w.approved_by for w in spec.waivers)
+    named.update(a.approved_by for a in spec.approvals)
     named.update(a.owner for a in spec.actions)
     for r in spec.raci:
         named.update(owner for owner, _ in r.assignments)

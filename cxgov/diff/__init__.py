@@ -1,0 +1,33 @@
+"""`cxgov diff`: what a change to the spec does to governance, in words, with the approvals that cover it.
+
+`compare` compares two loaded specs; `sides` gets them from git refs, folders or the working tree; `render` writes
+text, Markdown or JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+from cxgov.diff.compare import SpecDiff, diff_specs
+from cxgov.diff.sides import load, side
+
+
+def run(base: str, head: str | None, spec_dir: Path, today: date | None = None) -> SpecDiff:
+    """Diff the spec at `base` against `head` (default: the working tree). Each is a git ref of the repository
+    holding `spec_dir` or a spec folder."""
+    with side(base, spec_dir) as b, side(head, spec_dir) as h:
+        result = diff_specs(load(b, today), load(h, today), b.label, h.label)
+
+        def shown(loc):
+            return h.show(b.show(loc))
+
+        changes = tuple(dataclasses.replace(c, location=shown(c.location),
+                                            approval=c.approval and dataclasses.replace(
+                                                c.approval, location=shown(c.approval.location)))
+                        for c in result.changes)
+        approvals = tuple(dataclasses.replace(a, location=shown(a.location)) for a in result.approvals)
+        unused = {a.id for a in result.unused_approvals}
+        return dataclasses.replace(result, changes=changes, approvals=approvals,
+                                   unused_approvals=tuple(a for a in approvals if a.id in unused))

@@ -1,0 +1,648 @@
+"""Compare two specs and say, in words a reviewer understands, what changed and which way it moves governance.
+
+Every difference between the two models is reported. Changes with a direction are classed as loosening (fewer
+results can fail: a lower bar, a longer window, a lower severity, less coverage, a new or longer waiver) or
+tightening; the rest are neutral. A loosening counts as approved when the head spec adds an approval for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Iterable, Sequence
+
+from cxgov.errors import Location
+from cxgov.spec import model as m
+
+LOOSENS, TIGHTENS, NEUTRAL = "loosens", "tightens", "neutral"
+EFFECTS = (LOOSENS, TIGHTENS, NEUTRAL)
+SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
+            "actions", "raci")
+NOUNS = {"program": "program", "owners": "owner", "segments": "segment", "channels": "channel",
+         "journeys": "journey", "touchpoints": "touchpoint", "sources": "source", "metrics": "metric",
+         "standards": "standard", "kpis": "KPI", "waivers": "waiver", "actions": "action",
+         "raci": "RACI activity", "approvals": "approval"}
+PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
+CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
+RACI_LISTS = (("responsible", "R"), ("consulted", "C"), ("informed", "I"))
+_SKIP = {"location", "locations", "id", "base_dir"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the base and head specs."""
+
+    section: str  # "program", "channels" or a section name such as "standards"
+    id: str
+    field: str | None  # None: the whole entity was added or removed
+    what: str  # "added" | "removed" | "changed"
+    effect: str  # one of EFFECTS
+    message: str  # what changed, in words
+    location: Location | None = None  # where it is written in the head spec (the base for removals)
+    before: Any = None
+    after: Any = None
+    approval: m.Approval | None = None
+
+    @property
+    def ref(self) -> str:
+        return self.section if self.section == "program" else f"{self.section}/{self.id}"
+
+    @property
+    def subject(self) -> str:
+        """What the change is about: "standard complaints-resolved-24h"."""
+        return NOUNS.get(self.section, self.section) if self.section == "program" else \
+            f"{NOUNS.get(self.section, self.section)} {self.id}"
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.effect == LOOSENS and self.approval is None
+
+    def to_dict(self) -> dict:
+        return {"section": self.section, "id": self.id, "ref": self.ref, "field": self.field, "what": self.what,
+                "effect": self.effect, "subject": self.subject, "message": self.message,
+                "before": _jsonable(self.before), "after": _jsonable(self.after),
+                "location": _location_dict(self.location),
+                "approval": approval_dict(self.approval) if self.approval else None}
+
+
+@dataclass(frozen=True)
+class SpecDiff:
+    """Everything that changed from `base` to `head`, and the approvals the head adds."""
+
+    base: str  # labels: "main (1a2b3c4d5e6f)", "working tree", a folder
+    head: str
+    changes: tuple[Change, ...]
+    approvals: tuple[m.Approval, ...] = ()  # added or changed in head
+    unused_approvals: tuple[m.Approval, ...] = ()  # of those, approving nothing in this diff
+
+    def of(self, effect: str) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.effect == effect)
+
+    @property
+    def unapproved(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.needs_approval)
+
+    def summary(self) -> dict[str, int]:
+        return {LOOSENS: len(self.of(LOOSENS)), "unapproved": len(self.unapproved),
+                TIGHTENS: len(self.of(TIGHTENS)), NEUTRAL: len(self.of(NEUTRAL))}
+
+    def to_dict(self) -> dict:
+        return {"schema_version": 1, "base": self.base, "head": self.head, "summary": self.summary(),
+                "changes": [c.to_dict() for c in self.changes],
+                "approvals": [approval_dict(a) for a in self.approvals],
+                "unused_approvals": [a.id for a in self.unused_approvals]}
+
+
+def approval_dict(a: m.Approval) -> dict:
+    return {"id": a.id, "change": a.change, "field": a.field, "approved_by": a.approved_by, "reason": a.reason,
+            "date": a.date.isoformat(), "location": _location_dict(a.location)}
+
+
+def _location_dict(loc: Location | None) -> dict | None:
+    return {"file": loc.file, "line": loc.line} if loc else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return show(value)
+
+
+# --- words -------------------------------------------------------------------------------------------------------
+
+def num(x: float | int | None) -> str:
+    """A number as written in a spec: 90, not 90.0."""
+    if x is None:
+        return "none"
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def show(value: Any) -> str:
+    """Any model value in a short readable form."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return num(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, m.Window):
+        return value.text
+    if isinstance(value, m.Threshold):
+        return f"{value.op} {num(value.fail)}" + (f" (warn {num(value.warn)})" if value.warn is not None else "")
+    if isinstance(value, m.Filter):
+        return " and ".join(f"{col} in ({', '.join(map(show, vals))})" for col, vals in value.terms) or "(none)"
+    if isinstance(value, m.Selector):
+        return _selector_text(value)
+    if isinstance(value, m.Scope):
+        return value.kind if value.value is None else f"{value.kind} {value.value}"
+    if isinstance(value, m.Trend):
+        return f"max_drop {num(value.max_drop)}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(show(v) for v in value) or "(none)"
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return ", ".join(f"{k}: {show(v)}" for k, v in sorted(dict(value).items())) or "(none)"
+    if dataclasses.is_dataclass(value):
+        parts = [f"{f.name} {show(getattr(value, f.name))}" for f in dataclasses.fields(value)
+                 if f.name not in _SKIP and getattr(value, f.name) not in (None, (), {})]
+        return ", ".join(parts) or "(none)"
+    return str(value)
+
+
+def _selector_text(s: m.Selector) -> str:
+    parts = []
+    for key in ("touchpoints", "journey", "stage", "channel", "segment", "status"):
+        values = getattr(s, key)
+        if values:
+            parts.append(f"{key} {', '.join(values)}")
+    if s.moment_of_truth is not None:
+        parts.append(f"moment_of_truth {show(s.moment_of_truth)}")
+    parts.extend(f"label {k} {', '.join(v)}" for k, v in sorted(s.labels.items()))
+    return "; ".join(parts) or "every touchpoint"
+
+
+def _ids(values: Iterable[str]) -> str:
+    return ", ".join(sorted(values))
+
+
+# --- the comparison ----------------------------------------------------------------------------------------------
+
+class _Differ:
+    def __init__(self, base: m.Spec, head: m.Spec):
+        self.base, self.head = base, head
+        self.changes: list[Change] = []
+        self.coverage_base = {s.id: {t.id for t in base.covered_touchpoints(s)} for s in base.standards}
+        self.coverage_head = {s.id: {t.id for t in head.covered_touchpoints(s)} for s in head.standards}
+        self.selectors: dict[str, str] = {}  # standard id -> how its applies_to was rewritten
+
+    def add(self, section: str, entity_id: str, field: str | None, what: str, effect: str, message: str,
+            location: Location | None, before: Any = None, after: Any = None) -> None:
+        self.changes.append(Change(section, entity_id, field, what, effect, message, location, before, after))
+
+    def changed(self, section: str, old: m.Entity, new: m.Entity, field: str, effect: str, message: str,
+                before: Any = None, after: Any = None) -> None:
+        self.add(section, new.id, field, "changed", effect, message, new.at(field), before, after)
+
+    # generic: every field not handled by a section's own rules
+    def rest(self, section: str, old: Any, new: Any, handled: Iterable[str], prefix: str = "") -> None:
+        handled = set(handled) | _SKIP
+        for f in dataclasses.fields(new):
+            if f.name in handled:
+                continue
+            before, after = getattr(old, f.name), getattr(new, f.name)
+            if before == after:
+                continue
+            key = f"{prefix}{f.name}"
+            entity_id = getattr(new, "id", None) or self.head.program.id
+            loc = new.at(f.name) if isinstance(new, m.Entity) else None
+            if isinstance(before, tuple) and isinstance(after, tuple) and all(
+                    isinstance(v, str) for v in before + after):
+                added, removed = [v for v in after if v not in before], [v for v in before if v not in after]
+                words = [f"{key}: added {', '.join(added)}"] if added else []
+                words += [f"{key}: removed {', '.join(removed)}"] if removed else []
+                message = "; ".join(words) or f"{key}: reordered ({show(after)})"
+            else:
+                message = f"{key} changed from {show(before)} to {show(after)}"
+            self.add(section, entity_id, key, "changed", NEUTRAL, message, loc, _jsonable(before), _jsonable(after))
+
+    def sections(self) -> None:
+        self.program()
+        self.channels()
+        handlers: dict[str, Callable[[Any, Any], None]] = {
+            "standards": self.standard, "kpis": self.kpi, "waivers": self.waiver, "touchpoints": self.touchpoint,
+            "metrics": self.metric, "raci": self.raci,
+        }
+        for section in SECTIONS:
+            old_by_id = {e.id: e for e in getattr(self.base, section)}
+            new_by_id = {e.id: e for e in getattr(self.head, section)}
+            for entity_id, old in old_by_id.items():
+                if entity_id not in new_by_id:
+                    self.removed(section, old)
+            for entity_id, new in new_by_id.items():
+                old = old_by_id.get(entity_id)
+                if old is None:
+                    self.added(section, new)
+                elif old != new:
+                    handler = handlers.get(section)
+                    if handler:
+                        handler(old, new)
+                    else:
+                        self.rest(section, old, new, ())
+        self.coverage()
+
+    # -- additions and removals ---------------------------------------------------------------------------------
+
+    def added(self, section: str, new: Any) -> None:
+        noun = NOUNS[section]
+        effect, message = NEUTRAL, f"{noun} {new.id} added"
+        if section == "standards":
+            covered = self.coverage_head.get(new.id, set())
+            effect = TIGHTENS
+            message = (f"standard {new.id} added: {new.label} ({new.metric} {show(new.threshold)}, {new.window.text}) "
+                       f"on {len(covered)} touchpoint{'s' if len(covered) != 1 else ''}")
+        elif section == "kpis":
+            effect = TIGHTENS
+            message = f"KPI {new.id} added: {new.label} ({new.metric} {show(new.threshold)}, {new.window.text})"
+        elif section == "waivers":
+            effect = LOOSENS
+            message = (f"waiver {new.id} added: {new.standard} is waived for {_waived(new)} until "
+                       f"{new.expires.isoformat()} (approved by {new.approved_by}: {new.justification})")
+        elif section == "touchpoints":
+            rules = [s for s, tps in self.coverage_head.items() if new.id in tps]
+            message = f"touchpoint {new.id} added ({new.name}; {new.journey}/{new.stage}, {new.channel}, owner " \
+                      f"{new.owner})" + (f", checked by {_ids(rules)}" if rules else ", covered by no standard")
+        elif section == "actions":
+            message = f"action {new.id} added for {new.standard}: owner {new.owner}, due {new.due.isoformat()}"
+        self.add(section, new.id, None, "added", effect, message, new.location)
+
+    def removed(self, section: str, old: Any) -> None:
+        noun = NOUNS[section]
+        effect, message = NEUTRAL, f"{noun} {old.id} removed"
+        if section == "standards":
+            covered = self.coverage_base.get(old.id, set())
+            effect = LOOSENS
+            message = (f"standard {old.id} removed: {old.label} is no longer checked"
+                       + (f" on {_ids(covered)}" if covered else ""))
+        elif section == "kpis":
+            effect = LOOSENS
+            message = f"KPI {old.id} removed: {old.label} is no longer checked"
+        elif section == "waivers":
+            effect = TIGHTENS
+            message = f"waiver {old.id} removed: {old.standard} is no longer waived for {_waived(old)}"
+        elif section == "touchpoints":
+            rules = [s for s, tps in self.coverage_base.items() if old.id in tps and s in self.coverage_head]
+            if rules:
+                effect = LOOSENS
+                message = f"touchpoint {old.id} removed: no longer checked by {_ids(rules)}"
+        self.add(section, old.id, None, "removed", effect, message, old.location)
+
+    # -- program, channels --------------------------------------------------------------------------------------
+
+    def program(self) -> None:
+        old, new = self.base.program, self.head.program
+        pid = new.id
+        d_old, d_new = old.defaults, new.defaults
+        own = [r for r in (*self.head.standards, *self.head.kpis) if r.min_sample is None]
+        if d_old.min_sample != d_new.min_sample:
+            effect = LOOSENS if d_new.min_sample > d_old.min_sample else TIGHTENS
+            why = ("more results become 'insufficient' instead of being judged" if effect == LOOSENS else
+                   "fewer results are left 'insufficient'")
+            self.add("program", pid, "defaults.min_sample", "changed", effect,
+                     f"default min_sample {_raised(d_old.min_sample, d_new.min_sample)} from {d_old.min_sample} "
+                     f"to {d_new.min_sample} for the {len(own)} rule{'s' if len(own) != 1 else ''} without their "
+                     f"own: {why}", new.at("defaults.min_sample"), d_old.min_sample, d_new.min_sample)
+        for key, why in (("max_waiver_days", "waivers may run longer"),
+                         ("max_accountable", "one person may be accountable for more")):
+            a, b = getattr(d_old, key), getattr(d_new, key)
+            if a != b:
+                effect = LOOSENS if b > a else TIGHTENS
+                self.add("program", pid, f"defaults.{key}", "changed", effect,
+                         f"{key} {_raised(a, b)} from {a} to {b}" + (f": {why}" if effect == LOOSENS else ""),
+                         new.at(f"defaults.{key}"), a, b)
+        r_old, r_new = old.review, new.review
+        c_old = r_old.cadence if r_old else None
+        c_new = r_new.cadence if r_new else None
+        if c_old != c_new:
+            months_old, months_new = CADENCE_MONTHS.get(c_old or "", 0), CADENCE_MONTHS.get(c_new or "", 0)
+            effect = NEUTRAL
+            if months_old and months_new and months_old != months_new:
+                effect = LOOSENS if months_new > months_old else TIGHTENS
+            elif months_old and not months_new:
+                effect = LOOSENS
+            self.add("program", pid, "review.cadence", "changed", effect,
+                     f"program review cadence changed from {c_old or '(none)'} to {c_new or '(none)'}",
+                     new.at("review.cadence"), c_old, c_new)
+        if (r_old.last_reviewed if r_old else None) != (r_new.last_reviewed if r_new else None):
+            self.add("program", pid, "review.last_reviewed", "changed", NEUTRAL,
+                     f"program last reviewed on {show(r_new.last_reviewed if r_new else None)} (was "
+                     f"{show(r_old.last_reviewed if r_old else None)})", new.at("review.last_reviewed"))
+        i_old, i_new = old.intent, new.intent
+        if (i_old.statement if i_old else None) != (i_new.statement if i_new else None):
+            self.add("program", pid, "intent.statement", "changed", NEUTRAL,
+                     f"experience intent statement changed to: {i_new.statement if i_new else '(none)'}",
+                     new.at("intent.statement"), i_old.statement if i_old else None,
+                     i_new.statement if i_new else None)
+        p_old = {p.id: p for p in (i_old.principles if i_old else ())}
+        p_new = {p.id: p for p in (i_new.principles if i_new else ())}
+        for pid_ in p_old.keys() - p_new.keys():
+            self.add("program", pid, "intent.principles", "removed", NEUTRAL, f"principle {pid_} removed",
+                     p_old[pid_].location)
+        for pid_ in p_new.keys() - p_old.keys():
+            self.add("program", pid, "intent.principles", "added", NEUTRAL,
+                     f"principle {pid_} added: {p_new[pid_].name}", p_new[pid_].location)
+        for pid_ in p_new.keys() & p_old.keys():
+            if p_new[pid_] != p_old[pid_]:
+                self.add("program", pid, "intent.principles", "changed", NEUTRAL,
+                         f"principle {pid_} changed: {show(p_new[pid_])}", p_new[pid_].location)
+        self.rest("program", old, new, ("defaults", "review", "intent"))
+
+    def channels(self) -> None:
+        old, new = set(self.base.channels), set(self.head.channels)
+        for name in sorted(new - old):
+            self.add("channels", name, None, "added", NEUTRAL, f"channel {name} added", None)
+        for name in sorted(old - new):
+            self.add("channels", name, None, "removed", NEUTRAL, f"channel {name} removed", None)
+
+    # -- rules --------------------------------------------------------------------------------------------------
+
+    def rule(self, section: str, old: m.Standard | m.Kpi, new: m.Standard | m.Kpi) -> list[str]:
+        """What standards and KPIs share: threshold, window, min_sample, severity. Returns the handled fields."""
+        self.threshold(section, old, new)
+        days_old, days_new = _window_days(old.window), _window_days(new.window)
+        if old.window != new.window:
+            if days_new > days_old:
+                self.changed(section, old, new, "window", LOOSENS,
+                             f"window lengthened from {old.window.text} to {new.window.text}: a longer window smooths "
+                             "out recent drops", old.window.text, new.window.text)
+            elif days_new < days_old:
+                self.changed(section, old, new, "window", TIGHTENS,
+                             f"window shortened from {old.window.text} to {new.window.text}", old.window.text,
+                             new.window.text)
+            else:
+                self.changed(section, old, new, "window", NEUTRAL,
+                             f"window changed from {old.window.text} to {new.window.text}", old.window.text,
+                             new.window.text)
+        if old.min_sample != new.min_sample:
+            a = old.min_sample if old.min_sample is not None else self.base.program.defaults.min_sample
+            b = new.min_sample if new.min_sample is not None else self.head.program.defaults.min_sample
+            effect = LOOSENS if b > a else TIGHTENS if b < a else NEUTRAL
+            why = {LOOSENS: ": more results become 'insufficient' instead of being judged",
+                   TIGHTENS: ": fewer results are left 'insufficient'", NEUTRAL: ""}[effect]
+            self.changed(section, old, new, "min_sample", effect,
+                         f"min_sample {_raised(a, b)} from {a} to {b}{why}" if a != b else
+                         f"min_sample {show(old.min_sample)} -> {show(new.min_sample)} (same value: {b})", a, b)
+        if old.severity != new.severity:
+            rank_old, rank_new = _severity_rank(old.severity), _severity_rank(new.severity)
+            effect = LOOSENS if rank_new > rank_old else TIGHTENS
+            self.changed(section, old, new, "severity", effect,
+                         f"severity {'lowered' if effect == LOOSENS else 'raised'} from {old.severity} to "
+                         f"{new.severity}", old.severity, new.severity)
+        if old.owner != new.owner:
+            default = "each touchpoint's owner" if section == "standards" else "(none)"
+            self.changed(section, old, new, "owner", NEUTRAL,
+                         f"given another owner: {old.owner or default} -> {new.owner or default}", old.owner,
+                         new.owner)
+        if old.metric != new.metric:
+            self.changed(section, old, new, "metric", NEUTRAL,
+                         f"now measured with metric {new.metric} instead of {old.metric}", old.metric, new.metric)
+        return ["threshold", "window", "min_sample", "severity", "owner", "metric"]
+
+    def threshold(self, section: str, old: m.Standard | m.Kpi, new: m.Standard | m.Kpi) -> None:
+        t_old, t_new = old.threshold, new.threshold
+        if t_old == t_new:
+            return
+        if t_old.higher_is_better != t_new.higher_is_better:
+            self.changed(section, old, new, "threshold.op", LOOSENS,
+                         f"threshold direction reversed from {show(t_old)} to {show(t_new)}: values that breached "
+                         "may now pass", show(t_old), show(t_new))
+            return
+        higher = t_new.higher_is_better
+        effect = _bound_effect(higher, (t_old.fail, t_old.op), (t_new.fail, t_new.op))
+        if effect is not None:
+            lo, hi = sorted((t_old.fail, t_new.fail))
+            if effect == LOOSENS:
+                detail = (f": values from {num(lo)} to {num(hi)} no longer breach" if lo != hi else
+                          f": a value of exactly {num(lo)} no longer breaches")
+            else:
+                detail = (f": values from {num(lo)} to {num(hi)} now breach" if lo != hi else
+                          f": a value of exactly {num(lo)} now breaches")
+            moved = _moved(t_old.fail, t_new.fail, t_old.op, t_new.op)
+            self.changed(section, old, new, "threshold.fail", effect, f"fail threshold {moved}{detail}",
+                         f"{t_old.op} {num(t_old.fail)}", f"{t_new.op} {num(t_new.fail)}")
+        if t_old.warn is not None and t_new.warn is None:
+            self.changed(section, old, new, "threshold.warn", LOOSENS,
+                         f"warn level {num(t_old.warn)} removed: nothing warns before it breaches", t_old.warn, None)
+        elif t_old.warn is None and t_new.warn is not None:
+            self.changed(section, old, new, "threshold.warn", TIGHTENS, f"warn level added at {num(t_new.warn)}",
+                         None, t_new.warn)
+        elif t_old.warn is not None and t_new.warn is not None:
+            effect = _bound_effect(higher, (t_old.warn, t_old.op), (t_new.warn, t_new.op))
+            if effect is not None:
+                self.changed(section, old, new, "threshold.warn", effect,
+                             f"warn level {_moved(t_old.warn, t_new.warn, t_old.op, t_new.op)}", t_old.warn,
+                             t_new.warn)
+
+    def standard(self, old: m.Standard, new: m.Standard) -> None:
+        handled = self.rule("standards", old, new)
+        if old.applies_to != new.applies_to:
+            self.selectors[new.id] = f"applies_to changed from '{show(old.applies_to)}' to '{show(new.applies_to)}'"
+        self.rest("standards", old, new, (*handled, "applies_to"))
+
+    def kpi(self, old: m.Kpi, new: m.Kpi) -> None:
+        handled = self.rule("kpis", old, new)
+        if old.trend != new.trend:
+            if new.trend is None:
+                self.changed("kpis", old, new, "trend", LOOSENS,
+                             f"trend check removed (max_drop {num(old.trend.max_drop)}): a significant drop no longer "
+                             "breaches", show(old.trend), None)
+            elif old.trend is None:
+                self.changed("kpis", old, new, "trend", TIGHTENS,
+                             f"trend check added: a significant drop of more than {num(new.trend.max_drop)} breaches",
+                             None, show(new.trend))
+            else:
+                effect = LOOSENS if new.trend.max_drop > old.trend.max_drop else TIGHTENS
+                self.changed("kpis", old, new, "trend.max_drop", effect,
+                             f"trend max_drop {_raised(old.trend.max_drop, new.trend.max_drop)} from "
+                             f"{num(old.trend.max_drop)} to {num(new.trend.max_drop)}"
+                             + (": a larger drop is tolerated" if effect == LOOSENS else ""),
+                             old.trend.max_drop, new.trend.max_drop)
+        if old.scope != new.scope or old.by != new.by:
+            self.changed("kpis", old, new, "scope", NEUTRAL,
+                         f"scope changed from {_kpi_scope(old)} to {_kpi_scope(new)}", _kpi_scope(old),
+                         _kpi_scope(new))
+        self.rest("kpis", old, new, (*handled, "trend", "scope", "by"))
+
+    # -- coverage: which touchpoints each standard checks --------------------------------------------------------
+
+    def coverage(self) -> None:
+        """Touchpoints a standard no longer (or newly) checks, except those removed or retired (reported on the
+        touchpoint itself) and standards added or removed (reported as such)."""
+        head_tps = {t.id: t for t in self.head.touchpoints}
+        base_evaluated = {t.id for t in self.base.touchpoints if t.evaluated}
+        for sid in sorted(self.coverage_base.keys() & self.coverage_head.keys()):
+            before, after = self.coverage_base[sid], self.coverage_head[sid]
+            new = self.head.by_id["standards"][sid]
+            lost = {t for t in before - after if t in head_tps and head_tps[t].evaluated}
+            gained = (after - before) & base_evaluated
+            rewritten = self.selectors.get(sid)
+            prefix = f"{rewritten}: " if rewritten else ""
+            if lost:
+                self.add("standards", sid, "applies_to", "changed", LOOSENS,
+                         f"{prefix}no longer checks {_ids(lost)} (covers {len(after)} touchpoint"
+                         f"{'s' if len(after) != 1 else ''} instead of {len(before)})", new.at("applies_to"),
+                         sorted(before), sorted(after))
+            if gained:
+                self.add("standards", sid, "applies_to", "changed", TIGHTENS,
+                         f"{'' if lost else prefix}now also checks {_ids(gained)}", new.at("applies_to"),
+                         sorted(before), sorted(after))
+            if rewritten and not lost and not gained:
+                self.add("standards", sid, "applies_to", "changed", NEUTRAL,
+                         f"{rewritten} (covers the same {len(after)} touchpoints)", new.at("applies_to"))
+
+    # -- other sections -----------------------------------------------------------------------------------------
+
+    def waiver(self, old: m.Waiver, new: m.Waiver) -> None:
+        if old.expires != new.expires:
+            effect = LOOSENS if new.expires > old.expires else TIGHTENS
+            self.changed("waivers", old, new, "expires", effect,
+                         f"{'extended' if effect == LOOSENS else 'shortened'}: expires {new.expires.isoformat()} "
+                         f"instead of {old.expires.isoformat()}", old.expires, new.expires)
+        if old.standard != new.standard:
+            self.changed("waivers", old, new, "standard", LOOSENS,
+                         f"now waives {new.standard} instead of {old.standard}", old.standard, new.standard)
+        if old.touchpoints != new.touchpoints:
+            wider = not new.touchpoints or (old.touchpoints and not set(new.touchpoints) <= set(old.touchpoints))
+            effect = LOOSENS if wider else TIGHTENS
+            self.changed("waivers", old, new, "touchpoints", effect,
+                         f"now waives {_waived(new)} (was {_waived(old)})", list(old.touchpoints),
+                         list(new.touchpoints))
+        if old.approved_by != new.approved_by:
+            self.changed("waivers", old, new, "approved_by", NEUTRAL,
+                         f"approver changed from {old.approved_by} to {new.approved_by}", old.approved_by,
+                         new.approved_by)
+        self.rest("waivers", old, new, ("expires", "standard", "touchpoints", "approved_by"))
+
+    def touchpoint(self, old: m.Touchpoint, new: m.Touchpoint) -> None:
+        if old.status != new.status:
+            rules = sorted(s for s, tps in self.coverage_base.items() if old.id in tps and s in self.coverage_head)
+            if not new.evaluated and rules:
+                self.changed("touchpoints", old, new, "status", LOOSENS,
+                             f"retired (was {old.status}): no longer checked by {', '.join(rules)}", old.status,
+                             new.status)
+            elif not old.evaluated and new.evaluated:
+                checked = sorted(s for s, tps in self.coverage_head.items() if new.id in tps)
+                self.changed("touchpoints", old, new, "status", TIGHTENS if checked else NEUTRAL,
+                             f"back in service ({new.status}, was retired)"
+                             + (f": checked again by {', '.join(checked)}" if checked else ""), old.status,
+                             new.status)
+            else:
+                self.changed("touchpoints", old, new, "status", NEUTRAL,
+                             f"status changed from {old.status} to {new.status}", old.status, new.status)
+        if old.owner != new.owner:
+            self.changed("touchpoints", old, new, "owner", NEUTRAL,
+                         f"given another owner (accountable): {old.owner} -> {new.owner}", old.owner, new.owner)
+        for key, letter in RACI_LISTS:
+            a, b = getattr(old, key), getattr(new, key)
+            if a != b:
+                self.changed("touchpoints", old, new, key, NEUTRAL,
+                             f"RACI {letter} changed: {_plus_minus(a, b)}", list(a), list(b))
+        self.rest("touchpoints", old, new, ("status", "owner", *(k for k, _ in RACI_LISTS)))
+
+    def metric(self, old: m.Metric, new: m.Metric) -> None:
+        users = sorted(r.id for r in (*self.head.standards, *self.head.kpis) if r.metric == new.id)
+        used = f" (used by {', '.join(users)})" if users else ""
+        if old.within != new.within and old.within is not None and new.within is not None:
+            effect = LOOSENS if new.within > old.within else TIGHTENS
+            unit = new.duration.unit if new.duration else ""
+            self.changed("metrics", old, new, "within", effect,
+                         f"definition changed: the SLA target {_raised(old.within, new.within)} from "
+                         f"{num(old.within)} to {num(new.within)} {unit}{used}".rstrip(), old.within, new.within)
+        handled = ["within"] if old.within is not None and new.within is not None else []
+        before = len(self.changes)
+        self.rest("metrics", old, new, handled)
+        for i in range(before, len(self.changes)):
+            c = self.changes[i]
+            self.changes[i] = dataclasses.replace(c, message=f"definition changed: {c.message}{used}")
+
+    def raci(self, old: m.RaciActivity, new: m.RaciActivity) -> None:
+        if old.assignments != new.assignments:
+            a, b = dict(old.assignments), dict(new.assignments)
+            words = []
+            for owner in sorted(a.keys() | b.keys()):
+                if a.get(owner) != b.get(owner):
+                    words.append(f"{owner} {a.get(owner) or '-'} -> {b.get(owner) or '-'}")
+            self.changed("raci", old, new, "assignments", NEUTRAL, f"RACI assignments changed: {'; '.join(words)}",
+                         a, b)
+        self.rest("raci", old, new, ("assignments",))
+
+
+def _raised(a: float, b: float) -> str:
+    return "raised" if b > a else "lowered"
+
+
+def _moved(a: float, b: float, op_a: str, op_b: str) -> str:
+    if a == b:
+        return f"changed from {op_a} {num(a)} to {op_b} {num(b)}"
+    return f"{_raised(a, b)} from {num(a)} to {num(b)}" + (f" ({op_a} -> {op_b})" if op_a != op_b else "")
+
+
+def _bound_effect(higher: bool, old: tuple[float, str], new: tuple[float, str]) -> str | None:
+    """Loosens when every value that passed the old bound passes the new one (and more do); None when equal."""
+    (a, op_a), (b, op_b) = old, new
+    if (a, op_a) == (b, op_b):
+        return None
+    strict_a, strict_b = op_a in (">", "<"), op_b in (">", "<")
+    if a == b:
+        return LOOSENS if strict_a and not strict_b else TIGHTENS
+    lower_bar = b < a if higher else b > a
+    return LOOSENS if lower_bar else TIGHTENS
+
+
+def _window_days(window: m.Window) -> int:
+    return window.days if window.days is not None else PERIOD_DAYS.get(window.period or "", 0)
+
+
+def _severity_rank(severity: str) -> int:
+    return m.SEVERITIES.index(severity) if severity in m.SEVERITIES else len(m.SEVERITIES)
+
+
+def _waived(w: m.Waiver) -> str:
+    return _ids(w.touchpoints) if w.touchpoints else "every touchpoint it covers"
+
+
+def _kpi_scope(k: m.Kpi) -> str:
+    return show(k.scope) + (f" by {k.by}" if k.by else "")
+
+
+def _plus_minus(a: Sequence[str], b: Sequence[str]) -> str:
+    added, removed = [x for x in b if x not in a], [x for x in a if x not in b]
+    words = [f"+{x}" for x in added] + [f"-{x}" for x in removed]
+    return ", ".join(words) or f"reordered ({', '.join(b)})"
+
+
+# --- approvals ---------------------------------------------------------------------------------------------------
+
+def approval_matches(approval: m.Approval, change: Change) -> bool:
+    """An approval names the change's entity (a bare id for a standard or KPI, `program`, or `section/id`) and,
+    when it has a `field`, that field or one of its parts (`threshold` covers `threshold.fail`)."""
+    target = approval.change
+    if target == change.ref:
+        named = True
+    else:
+        named = "/" not in target and change.section in ("standards", "kpis") and target == change.id
+    if not named:
+        return False
+    if approval.field is None:
+        return True
+    return change.field is not None and (change.field == approval.field
+                                         or change.field.startswith(approval.field + "."))
+
+
+def diff_specs(base: m.Spec, head: m.Spec, base_label: str = "base", head_label: str = "head") -> SpecDiff:
+    """Every change from `base` to `head`, loosenings matched to the approvals the head adds."""
+    differ = _Differ(base, head)
+    differ.sections()
+    base_approvals = {a.id: a for a in base.approvals}
+    fresh = tuple(a for a in head.approvals if base_approvals.get(a.id) != a)
+    used: set[str] = set()
+    changes = []
+    for change in differ.changes:
+        if change.effect == LOOSENS:
+            approval = next((a for a in fresh if approval_matches(a, change)), None)
+            if approval is not None:
+                used.add(approval.id)
+                change = dataclasses.replace(change, approval=approval)
+        changes.append(change)
+    order = {e: i for i, e in enumerate(EFFECTS)}
+    section_order = {s: i for i, s in enumerate(("program", "channels", *SECTIONS))}
+    changes.sort(key=lambda c: (order[c.effect], section_order.get(c.section, 99), c.id))  # stable: spec order
+    return SpecDiff(base=base_label, head=head_label, changes=tuple(changes), approvals=fresh,
+                    unused_approvals=tuple(a for a in fresh if a.id not in used))
