@@ -95,6 +95,147 @@ def validate_command(spec: Path, fmt: str, strict: bool, today) -> None:
     sys.exit(int(ExitCode.FOUND if failed else ExitCode.OK))
 
 
+def _write_output(path: str, text: str) -> None:
+    """Write a report to PATH (parents created), or to stdout for "-"."""
+    from cxgov.errors import UsageError
+
+    if path == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}",
+                         hint="choose a path in a folder you can write to") from None
+
+
+def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
+    """--rule a --rule b,c -> (a, b, c)."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
+    """A UsageError when a rule to evaluate reads a table and no --data was given."""
+    from cxgov.engine.plan import select_rules
+    from cxgov.errors import UsageError
+
+    if data is not None:
+        return
+    tables = sorted({loaded.source(loaded.metric(r.metric).source) for r in select_rules(loaded, rule_ids)
+                     if loaded.source(loaded.metric(r.metric).source).table}, key=lambda s: s.id)
+    if tables:
+        names = ", ".join(f"'{s.id}' (table {s.table}, {s.location})" for s in tables)
+        raise UsageError(f"--data is required: source(s) {names} read a table from the metrics database",
+                         hint="pass the DuckDB file with --data DB")
+
+
+@main.command("check")
+@spec_argument
+@click.option("--data", type=click.Path(path_type=Path), metavar="DB",
+              help="DuckDB file with the metric data, opened read-only (not needed when every source reads "
+                   "files with `path:`).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Evaluate as of this date (default: today in the program time zone).")
+@click.option("--json", "json_path", metavar="PATH", help="Write the result records as JSON ('-': stdout).")
+@click.option("--junit", "junit_path", metavar="PATH", help="Write a JUnit XML report ('-': stdout).")
+@click.option("--sarif", "sarif_path", metavar="PATH", help="Write SARIF 2.1.0 for code scanning ('-': stdout).")
+@click.option("--markdown", "markdown_path", metavar="PATH",
+              help="Write a Markdown summary for CI step summaries and PR comments ('-': stdout).")
+@click.option("--fail-on", type=click.Choice(["warn", "breach", "never"]), default="breach", show_default=True,
+              help="Exit 1 on an unwaived breach, also on a warn, or never.")
+@click.option("--min-severity", type=click.Choice(["critical", "high", "medium", "low"]), default="low",
+              show_default=True, help="Only results of rules of this severity or higher fail the check.")
+@click.option("--rule", "rules", multiple=True, metavar="ID",
+              help="Evaluate only this standard or KPI (repeatable, or comma-separated).")
+@click.option("-v", "--verbose", is_flag=True, help="List passing results too.")
+@click.option("--record", "record_path", type=click.Path(path_type=Path), metavar="HISTORY",
+              help="Also store this run in the run history HISTORY (a DuckDB file, created when missing).")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="With --record: how long to wait while another process writes the history.")
+@command_errors
+def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, junit_path: str | None,
+                  sarif_path: str | None, markdown_path: str | None, fail_on: str, min_severity: str,
+                  rules: tuple[str, ...], verbose: bool, record_path: Path | None = None,
+                  lock_timeout: float = 30.0) -> None:
+    """Evaluate the standards and KPIs of SPEC against metric data.
+
+    Exit 0 when nothing fails, 1 on an unwaived breach (see --fail-on, --min-severity), 2 when the spec is
+    invalid, the data cannot be read, or a rule could not be evaluated.
+    """
+    from cxgov.data.store import Store
+    from cxgov.engine import provenance, windows
+    from cxgov.engine.evaluate import evaluate
+    from cxgov.engine.results import FailPolicy
+    from cxgov.errors import UsageError
+    from cxgov.report import json as json_report
+    from cxgov.report import junit, markdown, sarif, text
+    from cxgov.spec.api import load_spec
+
+    loaded = load_spec(spec, as_of.date() if as_of else None)
+    day = as_of.date() if as_of else windows.today(loaded.program.timezone)
+    rule_ids = _rule_ids(rules)
+    _require_data(loaded, data, rule_ids)
+    policy = FailPolicy(fail_on, min_severity)
+    with Store.open(data) as store:
+        run = evaluate(loaded, store, day, only=rule_ids, git_commit=provenance.git_commit(spec))
+    # (path, renderer): every report is a function of the same Run.
+    outputs = [(json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
+               (sarif_path, lambda: sarif.render(run, loaded)),
+               (markdown_path, lambda: markdown.render(run, loaded, policy))]
+    to_stdout = [path for path, _ in outputs if path == "-"]
+    if len(to_stdout) > 1:
+        raise UsageError("only one report can be written to stdout ('-')", hint="give the others file paths")
+    for path, render in outputs:
+        if path:
+            _write_output(path, render())
+    if record_path is not None:
+        from cxgov import history
+
+        run_id = history.record(run, record_path, timeout=lock_timeout)
+        click.echo(f"cxgov: recorded as run {run_id} in {record_path}", err=True)
+    if not to_stdout:
+        click.echo(text.render(run, loaded, verbose=verbose, policy=policy), nl=False)
+    errors: dict[tuple, int] = {}
+    for result in run.results:
+        if result.status == "error":
+            key = (f"{result.location.file}:{result.location.line}", result.rule, result.notes[0])
+            errors[key] = errors.get(key, 0) + 1
+    if errors:
+        for (where, rule, note), count in errors.items():
+            click.echo(f"cxgov: error: {where}: {rule} could not be evaluated "
+                       f"({count} result{'s' * (count != 1)}): {note}", err=True)
+        sys.exit(int(ExitCode.CANNOT_RUN))
+    sys.exit(int(ExitCode.FOUND if any(policy.fails(r) for r in run.results) else ExitCode.OK))
+
+
+@main.command("explain")
+@click.argument("rule_id", metavar="RULE")
+@spec_argument
+@click.option("--data", type=click.Path(path_type=Path), metavar="DB",
+              help="DuckDB file with the metric data: adds the whole SQL statement and DuckDB's plan.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Explain as of this date (default: today in the program time zone).")
+@command_errors
+def explain_command(rule_id: str, spec: Path, data: Path | None, as_of) -> None:
+    """Show how RULE (a standard or KPI id) is evaluated: its windows and the SQL behind its numbers."""
+    from cxgov.data.store import Store
+    from cxgov.engine import windows
+    from cxgov.engine.explain import explain
+    from cxgov.spec.api import load_spec
+
+    loaded = load_spec(spec, as_of.date() if as_of else None)
+    day = as_of.date() if as_of else windows.today(loaded.program.timezone)
+    rule = loaded.rule(rule_id)
+    reads_files = rule is not None and loaded.source(loaded.metric(rule.metric).source).path is not None
+    if data is None and not reads_files:
+        click.echo(explain(loaded, rule_id, day), nl=False)
+        return
+    with Store.open(data) as store:
+        click.echo(explain(loaded, rule_id, day, store), nl=False)
+
+
 @main.command("rules")
 @click.option("--markdown", is_flag=True, help="Print docs/rules.md (the rule reference) instead of a table.")
 def rules_command(markdown: bool) -> None:

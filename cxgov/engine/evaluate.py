@@ -18,6 +18,7 @@ from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, Thresho
 from cxgov.errors import DataError
 from cxgov.metrics import kinds
 from cxgov.metrics.kinds import Measurement
+from cxgov.spec.loader import display_name
 from cxgov.spec.model import Kpi, Spec, Threshold, Waiver
 
 SIGNIFICANCE = 0.05  # two-sided, for the trend test
@@ -48,7 +49,7 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
     ordered.sort(key=lambda pair: pair[0])
     return Run(
         as_of=as_of,
-        spec_path=str(spec.root),
+        spec_path=display_name(spec.root),
         spec_digest=spec.digest,
         data_digest=store.digest(tuple(read[k] for k in sorted(read))),
         results=tuple(result for _, result in ordered),

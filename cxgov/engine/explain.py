@@ -1,0 +1,81 @@
+"""`cxgov explain RULE`: how one rule is evaluated, its window spans, and the SQL (and plan) behind its numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from cxgov.engine import windows
+from cxgov.engine.plan import Scan, declared_values, plan
+from cxgov.spec.model import Kpi, Spec, Standard
+
+
+def explain(spec: Spec, rule_id: str, as_of: date, store=None) -> str:
+    """The explanation as text. With a store, the full SQL statement and DuckDB's plan; without one, the
+    aggregate expressions (the statement itself depends on the data's column types)."""
+    (scan,) = plan(spec, as_of, [rule_id])
+    rule = scan.targets[0].rule if scan.targets else spec.rule(rule_id)
+    lines = _rule(spec, rule) + [""] + _windows(spec, scan, as_of) + [""] + _sharing(spec, scan, rule, as_of)
+    lines.append("")
+    if store is None:
+        lines.append("-- aggregates (give --data DB for the whole statement and DuckDB's plan)")
+        for aggregate in scan.request.aggregates:
+            params = f"  -- parameters: {', '.join(_param(p) for p in aggregate.params)}" if aggregate.params else ""
+            lines.append(f"{aggregate.name}: {aggregate.sql}{params}")
+    else:
+        sql, query_plan = store.explain(scan.request)
+        lines += ["-- SQL (parameters written in for reading; cxgov binds them)", sql.rstrip(), "",
+                  "-- DuckDB plan", query_plan.rstrip()]
+    lines += ["", f"the numbers: cxgov check {spec.root} --rule {rule.id} --as-of {as_of.isoformat()} "
+                  "--data DB --verbose"]
+    return "\n".join(lines) + "\n"
+
+
+def _rule(spec: Spec, rule: Standard | Kpi) -> list[str]:
+    metric = spec.metric(rule.metric)
+    source = spec.source(metric.source)
+    kind = "standard" if isinstance(rule, Standard) else "KPI"
+    where = f"table {source.table}" if source.table else f"files {source.path}"
+    t = rule.threshold
+    threshold = f"{t.op} {t.fail:g}" + (f" (warn {t.op} {t.warn:g})" if t.warn is not None else "")
+    min_sample = rule.min_sample if rule.min_sample is not None else spec.program.defaults.min_sample
+    lines = [f"{kind} {rule.id}: {rule.label}", f"  defined at {rule.location}",
+             f"  metric {metric.id} ({metric.kind}): {metric.label}; source {source.id} ({where})",
+             f"  threshold {threshold}; min_sample {min_sample}; severity {rule.severity}; "
+             f"owner {rule.owner or ('each touchpoint owner' if kind == 'standard' else spec.program.owner)}"]
+    if isinstance(rule, Standard):
+        covered = spec.covered_touchpoints(rule)
+        lines.append(f"  applies to {len(covered)} touchpoint(s): {', '.join(tp.id for tp in covered) or 'none'}")
+    else:
+        scope = "the program" if rule.scope.kind == "program" else f"{rule.scope.kind} {rule.scope.value}"
+        lines.append(f"  scope: {scope}" + (f", one result per {rule.by}: {', '.join(declared_values(spec, rule))}"
+                                             if rule.by else ""))
+        if rule.trend is not None:
+            lines.append(f"  trend: breach on a significant drop of more than {rule.trend.max_drop:g} against the "
+                         "previous window")
+    return lines
+
+
+def _windows(spec: Spec, scan: Scan, as_of: date) -> list[str]:
+    lines = [f"window {scan.window.text} as of {as_of.isoformat()} (program timezone {spec.program.timezone})"]
+    for label, span in (("current", scan.current), ("previous", scan.previous)):
+        start, end = windows.bounds(span)
+        lines.append(f"  {label:<8}  {span.start.isoformat()} .. {span.end.isoformat()}  local timestamps "
+                     f"[{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M})")
+    return lines
+
+
+def _sharing(spec: Spec, scan: Scan, rule: Standard | Kpi, as_of: date) -> list[str]:
+    sets = ", ".join("(" + ", ".join(("period",) + s) + ")" for s in scan.request.grouping_sets)
+    source = scan.request.source.id
+    full = next(s for s in plan(spec, as_of) if any(t.rule.id == rule.id for t in s.targets))
+    others = sorted({t.rule.id for t in full.targets} - {rule.id})
+    lines = [f"one scan of source {source} over both windows, grouping sets {sets}"]
+    if others:
+        lines.append(f"  in a full check the same scan also serves: {', '.join(others)}")
+    return lines
+
+
+def _param(value: object) -> str:
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    return f"{value:g}" if isinstance(value, float) else repr(value)

@@ -1,0 +1,60 @@
+"""Plain-text pieces for the text, JUnit, SARIF and Markdown renderers (numbers come from report.display)."""
+
+from __future__ import annotations
+
+from cxgov.engine.results import Result, Span, ThresholdInfo
+from cxgov.report.display import exact as bound
+from cxgov.report.display import number
+from cxgov.report.display import value_text
+
+
+def in_units(value: float | None, result: Result) -> str:
+    """A value of `result`'s metric for display: "87.5%", "20.0 points"; an em dash for no value."""
+    return value_text(value, result.unit, result.metric_kind)
+
+
+def threshold(info: ThresholdInfo) -> str:
+    """">= 90 (warn 95)"."""
+    text = f"{info.op} {bound(info.fail)}"
+    return f"{text} (warn {bound(info.warn)})" if info.warn is not None else text
+
+
+def scope(result: Result) -> str:
+    """The touchpoint id for a standard; "segment retail, journey x" for a KPI."""
+    if result.touchpoint:
+        return result.touchpoint
+    return ", ".join(f"{kind} {value}" for kind, value in result.scope)
+
+
+def interval(result: Result) -> str:
+    if result.ci_low is None or result.ci_high is None:
+        return ""
+    return f"95% CI {number(result.ci_low)}–{number(result.ci_high)}"
+
+
+def days(span: Span) -> str:
+    return f"{span.start.isoformat()}..{span.end.isoformat()}"
+
+
+def location(result: Result) -> str:
+    return str(result.location) if result.location.line <= 0 else f"{result.location.file}:{result.location.line}"
+
+
+def status(result: Result) -> str:
+    """"breach", or "waived (breach)" for a waived result."""
+    return f"waived ({result.underlying_status})" if result.underlying_status else result.status
+
+
+def measured(result: Result) -> str:
+    """"87.5% (n 240, 95% CI 82.7–91.1)"."""
+    parts = [f"n {result.n}"] + ([interval(result)] if interval(result) else [])
+    return f"{in_units(result.value, result)} ({', '.join(parts)})"
+
+
+def headline(result: Result) -> str:
+    """One line naming the rule, the scope, the value, the threshold and the owner."""
+    name = result.rule_name or result.rule
+    owner = f"; owner {result.owner}" if result.owner else ""
+    if result.status == "error":
+        return f"{name} at {scope(result)} could not be evaluated{owner}"
+    return f"{name} at {scope(result)}: {measured(result)} against {threshold(result.threshold)}{owner}"

@@ -1,0 +1,57 @@
+"""Terminal output of `cxgov check`: what needs attention first (breaches), then the counts by status."""
+
+from __future__ import annotations
+
+from cxgov.engine.results import STATUSES, FailPolicy, Result, Run
+from cxgov.report import format as fmt
+from cxgov.spec.model import Spec
+
+LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "NO DATA",
+          "pass": "PASS"}
+WIDTH = max(len(label) for label in LABELS.values())
+
+
+def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()) -> str:
+    """Every result that is not a pass (all of them with `verbose`), most pressing first, then the summary."""
+    lines = [f"cxgov check: {run.program or run.spec_path} as of {run.as_of.isoformat()}", ""]
+    shown = [r for r in run.sorted_results() if verbose or r.status != "pass"]
+    for result in shown:
+        lines.extend(_block(result, spec, policy))
+    if shown:
+        lines.append("")
+    lines.append(summary(run))
+    return "\n".join(lines) + "\n"
+
+
+def summary(run: Run) -> str:
+    counts = run.summary()
+    parts = ", ".join(f"{counts[status]} {status}" for status in STATUSES)
+    return f"{len(run.results)} results: {parts}"
+
+
+def _block(result: Result, spec: Spec | None, policy: FailPolicy) -> list[str]:
+    label = LABELS[result.status]
+    indent = " " * (WIDTH + 2)
+    lines = [f"{label:<{WIDTH}}  {result.rule} @ {fmt.scope(result)} [{result.severity}]"]
+    if result.status != "error":
+        lines.append(f"{indent}{fmt.measured(result)} against {fmt.threshold(result.threshold)}"
+                     + (f", previous {fmt.in_units(result.previous.value, result)} (n {result.previous.n})"
+                        if result.previous and result.previous.n else ""))
+    owner = result.owner or "no owner"
+    if spec is not None and result.owner and spec.owner(result.owner) is not None:
+        owner = f"{result.owner} ({spec.owner(result.owner).name})"  # type: ignore[union-attr]
+    lines.append(f"{indent}owner {owner} · window {fmt.days(result.window)} · {fmt.location(result)}")
+    if result.waiver is not None and result.waiver.active:
+        lines.append(f"{indent}waived by {result.waiver.id} until {result.waiver.expires.isoformat()} "
+                     f"(approved by {result.waiver.approved_by}): {result.waiver.justification}")
+    for action in result.actions:
+        due = f"due {action.due.isoformat()}" + (", OVERDUE" if action.overdue else "")
+        lines.append(f"{indent}action {action.id} ({action.status}, {due}, owner {action.owner})"
+                     + (f": {action.description}" if action.description else ""))
+    for note in result.notes:
+        lines.append(f"{indent}note: {note}")
+    counted = result.status == "breach" or (result.status == "warn" and policy.fail_on == "warn")
+    if counted and not policy.fails(result):
+        lines.append(f"{indent}(does not fail the check: --fail-on {policy.fail_on}, "
+                     f"--min-severity {policy.min_severity})")
+    return lines
