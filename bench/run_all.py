@@ -1,0 +1,48 @@
+"""Run every benchmark in bench/ (each bench_*.py, in name order), one after the other, and print their figures.
+
+    .venv/bin/python bench/run_all.py            # what `make bench` runs
+    .venv/bin/python bench/run_all.py --quick    # pass options on to every script (each must accept them)
+
+Scripts run one at a time on purpose: timings taken while another benchmark runs on the same cores are not worth
+reading. The exit code is 1 when any script fails; the others still run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def scripts() -> list[Path]:
+    return sorted(p for p in BENCH.glob("bench_*.py") if p.is_file())
+
+
+def main(argv: list[str]) -> int:
+    failed = []
+    found = scripts()
+    if not found:
+        print("no bench/bench_*.py scripts found", file=sys.stderr)
+        return 1
+    print(f"running {len(found)} benchmark(s) on {os.cpu_count()} cores; load average "
+          f"{os.getloadavg()[0]:.2f}", flush=True)
+    for script in found:
+        print(f"\n=== {script.name} {' '.join(argv)}".rstrip() + " " + "=" * max(3, 80 - len(script.name)),
+              flush=True)
+        started = time.perf_counter()
+        code = subprocess.call([sys.executable, str(script), *argv], cwd=BENCH.parent)
+        print(f"--- {script.name}: exit {code} after {time.perf_counter() - started:.0f} s", flush=True)
+        if code != 0:
+            failed.append(script.name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
