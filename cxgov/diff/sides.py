@@ -129,7 +129,7 @@ def side(arg: str | None, spec_dir: Path) -> Iterator[Side]:
         if extract(top, commit, inside, tmp) == 0:
             raise SpecError(f"no spec files under {inside.as_posix() or '.'}/ at {arg} ({commit[:12]})",
                             hint="check --spec-dir, and that the spec existed at that commit")
-        label = arg if commit.startswith(arg) else f"{arg} ({commit[:12]})"
+        label = commit[:12] if commit.startswith(arg) else f"{arg} ({commit[:12]})"
         yield Side(label, root, hide=str(tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
