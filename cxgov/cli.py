@@ -258,6 +258,36 @@ def schema_command() -> None:
     click.echo(schema_path("cxgov-spec-v1.json").read_text(encoding="utf-8"), nl=False)
 
 
+@main.group("data", cls=CxgovGroup)
+def data_group() -> None:
+    """Put metric data into a DuckDB file: load CSV/Parquet files, or generate realistic example data."""
+
+
+@data_group.command("generate")
+@click.option("--db", "db", required=True, type=click.Path(path_type=Path), metavar="DB",
+              help="The DuckDB file to write (created if absent; generated tables are replaced).")
+@click.option("--spec", "spec", default=DEFAULT_SPEC, show_default=True, type=click.Path(path_type=Path),
+              help="The spec folder whose sources and metrics shape the data.")
+@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True,
+              help="Rows in total, over all generated tables.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Last day of the 12 months of history (default: today in the program time zone).")
+@click.option("--exclude", multiple=True, metavar="SOURCE", help="A source to leave out (repeatable).")
+@command_errors
+def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of, exclude: tuple[str, ...]) -> None:
+    """Write synthetic metric data for every source of SPEC with a `table:`, deterministic for a seed."""
+    from cxgov.data.generate import generate
+    from cxgov.spec.api import default_today, load_spec
+
+    loaded = load_spec(spec)
+    day = as_of.date() if as_of else default_today(loaded)
+    written = generate(loaded, db, rows=rows, seed=seed, as_of=day, exclude=exclude)
+    for table, count in written.items():
+        click.echo(f"{table}: {count:,} rows")
+    click.echo(f"wrote {sum(written.values()):,} rows to {db} (seed {seed}, history to {day.isoformat()})")
+
+
 @main.command("init")
 @click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
 @command_errors

@@ -465,10 +465,10 @@ class Database:
     def close(self) -> None:
         self._con.close()
 
-    def execute(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        """Run one statement; DuckDB errors become DataError."""
+    def execute(self, sql: str, params: Sequence | Mapping = ()) -> list[tuple]:
+        """Run one statement (`?` or `$name` parameters); DuckDB errors become DataError."""
         try:
-            result = self._con.execute(sql, list(params))
+            result = self._con.execute(sql, dict(params) if isinstance(params, Mapping) else list(params))
             return result.fetchall() if result.description else []
         except duckdb.Error as exc:
             raise DataError(_error_text(exc)) from None

@@ -17,7 +17,7 @@ from cxgov.spec.model import Duration, Filter, Metric, Scale
 
 from metric_rows import AS_OF_END, measure_rows
 
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 WHERE = Filter((("q", ("a",)),))
 question = st.sampled_from(["a", "a", "b"])
 rating = st.one_of(st.none(), st.integers(-2, 12), st.sampled_from([2.5, 7.5]))

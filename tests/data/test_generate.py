@@ -1,0 +1,181 @@
+"""The generator: deterministic for a seed, plausible data shaped by the spec's metrics and rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cxgov.data.generate import generate
+from cxgov.data.store import Database, Period, ScanRequest, Store
+from cxgov.errors import UsageError
+from cxgov.metrics import kinds
+from cxgov.spec.model import (Duration, Filter, Journey, Metric, Program, Scale, Segment, Selector, Source, Spec,
+                              Standard, Threshold, Touchpoint, Window)
+
+AS_OF = date(2026, 11, 20)
+TOUCHPOINTS = tuple(Touchpoint(id=f"tp-{i:02d}", name=f"Touchpoint {i}", journey="j", stage="service",
+                               channel="phone", owner="o") for i in range(20))
+SURVEYS = Source(id="surveys", table="survey_responses", timestamp="responded_at", touchpoint="touchpoint_id",
+                 segment="segment", key="response_id")
+TICKETS = Source(id="tickets", table="tickets", timestamp="opened_at", touchpoint="touchpoint_id", segment="segment")
+SERVQUAL = Source(id="servqual", table="servqual_responses", timestamp="responded_at", touchpoint="touchpoint_id")
+FILES = Source(id="files", path="data/*.csv", timestamp="at")
+HOURS = Duration(start="opened_at", end="resolved_at", unit="hours")
+METRICS = (
+    Metric(id="nps", kind="nps", source="surveys", column="score", where=Filter((("question", ("recommend",)),))),
+    Metric(id="csat", kind="csat", source="surveys", column="score", scale=Scale(1, 5),
+           where=Filter((("question", ("satisfaction",)),))),
+    Metric(id="ces", kind="ces", source="surveys", column="score", where=Filter((("question", ("effort",)),))),
+    Metric(id="sla", kind="sla", source="tickets", duration=HOURS, within=24),
+    Metric(id="p90", kind="percentile", source="tickets", duration=HOURS, percentile=90),
+    Metric(id="fcr", kind="ratio", source="tickets", condition=Filter((("first_contact_resolved", (True,)),))),
+    Metric(id="gap", kind="gap", source="servqual", expectation="expected", perception="perceived"),
+    Metric(id="reliability", kind="gap", source="servqual", expectation="expected", perception="perceived",
+           where=Filter((("dimension", ("reliability",)),))),
+    Metric(id="files-count", kind="count", source="files"),
+)
+STANDARDS = (
+    Standard(id="csat-std", metric="csat", threshold=Threshold(op=">=", fail=75, warn=80), window=Window("28d", 28)),
+    Standard(id="sla-std", metric="sla", threshold=Threshold(op=">=", fail=90, warn=95), window=Window("28d", 28)),
+)
+SPEC = Spec(root=Path("specs"), files=(), digest="sha256:x", program=Program(id="p", name="P"),
+            segments=(Segment(id="retail", name="Retail"), Segment(id="premier", name="Premier")),
+            journeys=(Journey(id="j", name="J", segments=("retail", "premier"), stages=("service",)),),
+            touchpoints=TOUCHPOINTS, sources=(SURVEYS, TICKETS, SERVQUAL, FILES), metrics=METRICS,
+            standards=STANDARDS)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    db = tmp_path_factory.mktemp("gen") / "metrics.duckdb"
+    written = generate(SPEC, db, rows=40_000, seed=5, as_of=AS_OF)
+    return db, written
+
+
+def query(db: Path, sql: str, params=()):
+    with Database.open(db) as database:
+        return database.execute(sql, params)
+
+
+def digest(db: Path) -> str:
+    with Store.open(db) as store:
+        return store.digest(SPEC.sources)
+
+
+def test_tables_columns_and_row_counts(generated):
+    db, written = generated
+    assert set(written) == {"survey_responses", "tickets", "servqual_responses"}  # path sources are not generated
+    assert sum(written.values()) == 40_000
+    for table, count in written.items():
+        assert query(db, f'SELECT count(*) FROM "{table}"')[0][0] == count
+    with Database.open(db) as database:
+        assert database.table_columns("survey_responses") == {
+            "response_id": "VARCHAR", "responded_at": "TIMESTAMP", "touchpoint_id": "VARCHAR",
+            "segment": "VARCHAR", "question": "VARCHAR", "score": "INTEGER"}
+        assert database.table_columns("tickets") == {
+            "ticket_id": "VARCHAR", "opened_at": "TIMESTAMP", "touchpoint_id": "VARCHAR", "segment": "VARCHAR",
+            "resolved_at": "TIMESTAMP", "first_contact_resolved": "BOOLEAN", "category": "VARCHAR"}
+        assert set(database.table_columns("servqual_responses")) == {
+            "response_id", "responded_at", "touchpoint_id", "dimension", "expected", "perceived"}
+
+
+def test_same_seed_same_data_other_seed_other_data(generated, tmp_path):
+    db, _ = generated
+    again = tmp_path / "again.duckdb"
+    other = tmp_path / "other.duckdb"
+    generate(SPEC, again, rows=40_000, seed=5, as_of=AS_OF)
+    generate(SPEC, other, rows=40_000, seed=6, as_of=AS_OF)
+    assert digest(again) == digest(db)
+    assert digest(other) != digest(db)
+
+
+def test_history_is_twelve_months_ending_at_the_as_of(generated):
+    db, _ = generated
+    first, last = query(db, "SELECT min(responded_at), max(responded_at) FROM survey_responses")[0]
+    assert first >= datetime(2025, 11, 21) and last < datetime(2026, 11, 21)
+    assert (last - first).days >= 360
+    weekdays = dict(query(db, "SELECT isodow(responded_at), count(*) FROM survey_responses GROUP BY 1"))
+    assert weekdays[7] < 0.7 * weekdays[2]  # fewer answers on Sundays
+
+
+def test_answers_on_scale_with_a_few_skipped_and_out_of_scale(generated):
+    db, _ = generated
+    rows = query(db, "SELECT question, count(*), count(*) FILTER (WHERE score IS NULL), "
+                     "count(*) FILTER (WHERE score < 0 OR score > CASE question WHEN 'recommend' THEN 10 "
+                     "WHEN 'satisfaction' THEN 5 ELSE 7 END), min(score), max(score) "
+                     "FROM survey_responses GROUP BY 1")
+    by_question = {q: (n, nulls, bad) for q, n, nulls, bad, _, _ in rows}
+    assert set(by_question) == {"recommend", "satisfaction", "effort"}
+    for n, nulls, bad in by_question.values():
+        assert 0.005 * n < nulls < 0.05 * n
+        assert 0 < bad < 0.01 * n
+
+
+def test_tickets_open_ones_and_plausible_durations(generated):
+    db, _ = generated
+    n, open_, negative, fcr, median_h = query(db, """
+        SELECT count(*), count(*) FILTER (WHERE resolved_at IS NULL),
+               count(*) FILTER (WHERE resolved_at < opened_at), avg(first_contact_resolved::INTEGER),
+               median(epoch(resolved_at) - epoch(opened_at)) / 3600 FROM tickets""")[0]
+    assert 0 < open_ < 0.05 * n and negative == 0
+    assert 0.4 < fcr < 0.95
+    assert 0.5 < median_h < 24
+    late = query(db, "SELECT count(*) FROM tickets WHERE resolved_at >= TIMESTAMP '2026-11-21'")[0][0]
+    assert late == 0  # nothing is resolved after the as-of
+    categories = query(db, "SELECT category, count(*) c FROM tickets GROUP BY 1 ORDER BY c DESC")
+    assert len(categories) >= 8 and categories[0][1] > 3 * categories[-1][1]  # a Pareto-like spread
+
+
+def test_servqual_dimensions_and_gap(generated):
+    db, _ = generated
+    dims = dict(query(db, "SELECT dimension, avg(perceived - expected) FROM servqual_responses GROUP BY 1"))
+    assert set(dims) == {"tangibles", "reliability", "responsiveness", "assurance", "empathy"}
+    assert all(-3 < gap < 1 for gap in dims.values())
+    low, high = query(db, "SELECT min(expected), max(perceived) FROM servqual_responses")[0]
+    assert 1 <= low and high <= 7
+
+
+def measure_by_touchpoint(db: Path, metric: Metric, source: Source) -> dict[str, kinds.Measurement]:
+    end = datetime(2026, 11, 21)
+    request = ScanRequest(source, "UTC", (Period("current", end - timedelta(days=120), end),), {},
+                          (("touchpoint",),), kinds.aggregates(metric, source, end, "m_"))
+    with Store.open(db) as store:
+        return {r["touchpoint"]: kinds.finalize(metric, r, "m_") for r in store.scan(request)}
+
+
+def test_touchpoints_differ_some_struggle_some_are_thin(generated):
+    db, _ = generated
+    csat = measure_by_touchpoint(db, METRICS[1], SURVEYS)
+    values = sorted(m.value for m in csat.values() if m.n >= 30)
+    assert values[0] < 75 and values[-1] > 80  # breaches and passes against csat-std
+    counts = sorted(m.n for m in csat.values())
+    assert counts[0] < 30 < counts[-1]  # a touchpoint with too little data to judge
+    sla = measure_by_touchpoint(db, METRICS[3], TICKETS)
+    assert min(m.value for m in sla.values() if m.n >= 30) < 90 < max(m.value for m in sla.values())
+
+
+def test_exclude_and_errors(tmp_path):
+    written = generate(SPEC, tmp_path / "m.duckdb", rows=1000, seed=1, as_of=AS_OF, exclude=["tickets"])
+    assert "tickets" not in written and sum(written.values()) == 1000
+    with pytest.raises(UsageError, match="names no source"):
+        generate(SPEC, tmp_path / "m.duckdb", rows=10, exclude=["nope"])
+    with pytest.raises(UsageError):
+        generate(SPEC, tmp_path / "m.duckdb", rows=0)
+
+
+def test_example_spec_generates(tmp_path):
+    from cxgov.spec.api import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "specs")
+    written = generate(spec, tmp_path / "demo.duckdb", rows=5000, seed=0, as_of=AS_OF, exclude=["app-analytics"])
+    assert sum(written.values()) == 5000
+    with Store.open(tmp_path / "demo.duckdb") as store:
+        for source in spec.sources:
+            if source.id == "app-analytics":
+                continue
+            columns = store.columns(source)
+            for metric in spec.metrics:
+                if metric.source == source.id:
+                    kinds.check_columns(metric, source, columns)
