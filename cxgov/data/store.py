@@ -573,7 +573,7 @@ class HistoryDB:
                         hint="another cxgov is recording or reading it; try again, or raise --lock-timeout",
                     ) from None
                 sleep(min(delay, remaining) * (0.5 + random.random()))
-                delay = min(delay * 2, 1.0)
+                delay = min(delay * 2, 0.25)
             except duckdb.Error as exc:
                 raise HistoryError(f"cannot open run history {path}: {_error_text(exc)}",
                                    hint="is it a cxgov run history (a DuckDB file written by --record)?") from None
