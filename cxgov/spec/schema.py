@@ -208,16 +208,25 @@ def _best_context(error):
 # the time. tests/spec/test_schema.py keeps the two in agreement.
 
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "x-messages", "default", "examples", "$defs"}
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float)
-                                                                               and v.is_integer()),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-    "null": lambda v: v is None,
-}
+_PY_TYPES = {"string": (str,), "array": (list,), "object": (dict,), "null": (type(None),), "boolean": (bool,),
+             "number": (int, float), "integer": (int,)}
+
+
+def _type_check(types: list[str]) -> Callable[[Any], bool]:
+    py = tuple(t for name in types for t in _PY_TYPES[name])
+    allow_bool = "boolean" in types
+    integral_floats = "integer" in types and "number" not in types
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, py):
+            return integral_floats and isinstance(v, float) and v.is_integer()
+        if v is True or v is False:
+            return allow_bool
+        if integral_floats and isinstance(v, float):
+            return v.is_integer()
+        return True
+
+    return check
 
 
 def _json_equal(a: Any, b: Any) -> bool:
@@ -269,9 +278,7 @@ def compile_schema(root: dict) -> Callable[[Any], bool]:
         if "$ref" in sch:
             checks.append(ref(sch["$ref"]))
         if "type" in sch:
-            types = sch["type"] if isinstance(sch["type"], list) else [sch["type"]]
-            tests = [_TYPES[t] for t in types]
-            checks.append(lambda v: any(t(v) for t in tests))
+            checks.append(_type_check(sch["type"] if isinstance(sch["type"], list) else [sch["type"]]))
         if "enum" in sch:
             options = sch["enum"]
             checks.append(lambda v: any(_json_equal(v, o) for o in options))
@@ -336,7 +343,14 @@ def compile_schema(root: dict) -> Callable[[Any], bool]:
             checks.append(lambda v: then(v) if cond(v) else other(v))
         if len(checks) == 1:
             return checks[0]
-        return lambda v: all(c(v) for c in checks)
+
+        def every(v: Any, checks: tuple = tuple(checks)) -> bool:
+            for c in checks:
+                if not c(v):
+                    return False
+            return True
+
+        return every
 
     return build(root)
 
