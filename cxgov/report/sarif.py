@@ -14,6 +14,7 @@ from pathlib import PurePath
 from cxgov.engine.results import Result, Run
 from cxgov.errors import Location
 from cxgov.report import format as fmt
+from cxgov.report.json import stable
 from cxgov.spec.model import Spec
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -51,7 +52,7 @@ def render(run: Run, spec: Spec | None = None) -> str:
                            "git_commit": run.git_commit, "summary": run.summary()},
         }],
     }
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(stable(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def level(result: Result) -> str:
