@@ -6,9 +6,9 @@ from cxgov.engine.results import STATUSES, FailPolicy, Result, Run
 from cxgov.report import format as fmt
 from cxgov.spec.model import Spec
 
-LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "NO DATA",
+LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",
           "pass": "PASS"}
-WIDTH = max(len(label) for label in LABELS.values())
+WIDTH = len("NO DATA")  # the longest label
 
 
 def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()) -> str:
@@ -30,7 +30,7 @@ def summary(run: Run) -> str:
 
 
 def _block(result: Result, spec: Spec | None, policy: FailPolicy) -> list[str]:
-    label = LABELS[result.status]
+    label = "NO DATA" if result.status == "insufficient" and result.n == 0 else LABELS[result.status]
     indent = " " * (WIDTH + 2)
     lines = [f"{label:<{WIDTH}}  {result.rule} @ {fmt.scope(result)} [{result.severity}]"]
     if result.status != "error":

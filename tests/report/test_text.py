@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cxgov.engine.results import FailPolicy
 from cxgov.report import text
-from run_fixtures import sample_run
+from run_fixtures import INSUFFICIENT, sample_run
 
 
 def test_breaches_come_first_with_rule_scope_value_threshold_n_owner_and_location():
@@ -18,6 +20,12 @@ def test_breaches_come_first_with_rule_scope_value_threshold_n_owner_and_locatio
     assert "87.5% (n 240, 95% CI 82.7–91.1) against >= 90 (warn 95)" in block
     assert "owner service-operations · window 2026-10-24..2026-11-20 · specs/standards.yaml:12" in block
     assert "action act-9 (open, due 2026-11-01, OVERDUE, owner contact-centre)" in block
+
+
+def test_insufficient_results_say_whether_there_was_any_data():
+    out = text.render(sample_run([INSUFFICIENT, replace(INSUFFICIENT, touchpoint="fax", n=0, value=None)]))
+    assert "LOW N    complaints-resolved-24h @ letter-complaints [high]" in out
+    assert "NO DATA  complaints-resolved-24h @ fax [high]" in out
 
 
 def test_summary_counts_every_status():
