@@ -30,6 +30,7 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
     ordered: list[tuple[tuple, Result]] = []
     read: dict[str, object] = {}
     for scan in plan(spec, as_of, only):
+        read.setdefault(scan.request.source.id, scan.request.source)  # unreadable ones too: the digest says so
         scan, failed = _check_columns(spec, store, scan)
         for exc, targets in failed:
             ordered.extend((t.order, _error(spec, scan, t, exc, as_of)) for t in targets)
@@ -40,7 +41,6 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
         except DataError as exc:
             ordered.extend((t.order, _error(spec, scan, t, exc, as_of)) for t in scan.targets)
             continue
-        read.setdefault(scan.request.source.id, scan.request.source)
         index = _index(scan, rows)
         for target in scan.expand(rows):
             current = _measure(spec, target, index.get((target.grouping, CURRENT, target.key)))
