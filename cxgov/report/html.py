@@ -8,9 +8,10 @@ the RACI report and the journey map.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -83,6 +84,7 @@ class Row:
     owner: str
     severity: str
     window: str
+    key: tuple = ()  # (rule, sorted scope pairs): how trends from the run history are looked up
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ def _row(result: Result, names: Names) -> Row:
         owner=names.owner(result.owner) or DASH,
         severity=result.severity,
         window=_span(result.window),
+        key=(result.rule, tuple(sorted(result.scope))),
     )
 
 
@@ -406,10 +409,13 @@ class Scorecard:
     principles: tuple[tuple[str, str, str], ...]  # id, name, description
     owner: str
     sponsor: str
+    trends: Mapping[tuple, object] = field(default_factory=lambda: MappingProxyType({}))  # Row.key -> Trend
 
 
-def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None) -> Scorecard:
-    """The scorecard's content, computed from the run and the spec alone."""
+def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None,
+          trends: Mapping[tuple, object] | None = None) -> Scorecard:
+    """The scorecard's content, computed from the run and the spec alone (and, for trends, the run history:
+    `cxgov.history.trends(path, run)`)."""
     names = Names(spec)
     sql = sql or {}
     ordered = run.sorted_results()
@@ -448,12 +454,14 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
         principles=tuple((p.id, p.name, p.description or "") for p in (intent.principles if intent else ())),
         owner=names.owner(spec.program.owner) or DASH,
         sponsor=names.owner(spec.program.sponsor) or DASH,
+        trends=MappingProxyType(dict(trends or {})),
     )
 
 
-def scorecard(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None) -> str:
+def scorecard(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None,
+              trends: Mapping[tuple, object] | None = None) -> str:
     """The governance scorecard as one self-contained HTML document.
 
     `sql` maps rule ids to the SQL behind them (from the engine's explain), shown in the evidence appendix.
     """
-    return render("scorecard.html.j2", card=build(run, spec, generated_at, sql), spec=spec, run=run)
+    return render("scorecard.html.j2", card=build(run, spec, generated_at, sql, trends), spec=spec, run=run)
