@@ -1,7 +1,9 @@
 """Run every benchmark in bench/ (each bench_*.py, in name order), one after the other, and print their figures.
 
-    .venv/bin/python bench/run_all.py            # what `make bench` runs
-    .venv/bin/python bench/run_all.py --quick    # pass options on to every script (each must accept them)
+    .venv/bin/python bench/run_all.py              # what `make bench` runs
+    .venv/bin/python bench/run_all.py scale check  # only the scripts whose names contain one of these words
+
+Each script runs with its own defaults (they take different arguments; run one directly to pass options).
 
 Scripts run one at a time on purpose: timings taken while another benchmark runs on the same cores are not worth
 reading. The exit code is 1 when any script fails; the others still run.
@@ -24,17 +26,16 @@ def scripts() -> list[Path]:
 
 def main(argv: list[str]) -> int:
     failed = []
-    found = scripts()
+    found = [p for p in scripts() if not argv or any(word in p.stem for word in argv)]
     if not found:
-        print("no bench/bench_*.py scripts found", file=sys.stderr)
+        print(f"no bench/bench_*.py script{' matches ' + ', '.join(argv) if argv else ''}", file=sys.stderr)
         return 1
     print(f"running {len(found)} benchmark(s) on {os.cpu_count()} cores; load average "
           f"{os.getloadavg()[0]:.2f}", flush=True)
     for script in found:
-        print(f"\n=== {script.name} {' '.join(argv)}".rstrip() + " " + "=" * max(3, 80 - len(script.name)),
-              flush=True)
+        print(f"\n=== {script.name} " + "=" * max(3, 80 - len(script.name)), flush=True)
         started = time.perf_counter()
-        code = subprocess.call([sys.executable, str(script), *argv], cwd=BENCH.parent)
+        code = subprocess.call([sys.executable, str(script)], cwd=BENCH.parent)
         print(f"--- {script.name}: exit {code} after {time.perf_counter() - started:.0f} s", flush=True)
         if code != 0:
             failed.append(script.name)
