@@ -143,6 +143,8 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
 @click.option("--sarif", "sarif_path", metavar="PATH", help="Write SARIF 2.1.0 for code scanning ('-': stdout).")
 @click.option("--markdown", "markdown_path", metavar="PATH",
               help="Write a Markdown summary for CI step summaries and PR comments ('-': stdout).")
+@click.option("--html", "html_path", metavar="PATH",
+              help="Write the governance scorecard, one self-contained HTML file ('-': stdout).")
 @click.option("--fail-on", type=click.Choice(["warn", "breach", "never"]), default="breach", show_default=True,
               help="Exit 1 on an unwaived breach, also on a warn, or never.")
 @click.option("--min-severity", type=click.Choice(["critical", "high", "medium", "low"]), default="low",
@@ -158,7 +160,7 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
 def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, junit_path: str | None,
                   sarif_path: str | None, markdown_path: str | None, fail_on: str, min_severity: str,
                   rules: tuple[str, ...], verbose: bool, record_path: Path | None = None,
-                  lock_timeout: float = 30.0) -> None:
+                  lock_timeout: float = 30.0, html_path: str | None = None) -> None:
     """Evaluate the standards and KPIs of SPEC against metric data.
 
     Exit 0 when nothing fails, 1 on an unwaived breach (see --fail-on, --min-severity), 2 when the spec is
@@ -180,10 +182,14 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
     policy = FailPolicy(fail_on, min_severity)
     with Store.open(data) as store:
         run = evaluate(loaded, store, day, only=rule_ids, git_commit=provenance.git_commit(spec))
+        sql = _rule_sql(loaded, day, store, rule_ids) if html_path else {}
+    # the scorecard shows trends from the history this run is recorded into, once it has runs
+    trends_from = record_path if record_path is not None and record_path.is_file() else None
     # (path, renderer): every report is a function of the same Run.
     outputs = [(json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
                (sarif_path, lambda: sarif.render(run, loaded)),
-               (markdown_path, lambda: markdown.render(run, loaded, policy))]
+               (markdown_path, lambda: markdown.render(run, loaded, policy)),
+               (html_path, lambda: _scorecard(run, loaded, sql, history_path=trends_from))]
     to_stdout = [path for path, _ in outputs if path == "-"]
     if len(to_stdout) > 1:
         raise UsageError("only one report can be written to stdout ('-')", hint="give the others file paths")
@@ -234,6 +240,140 @@ def explain_command(rule_id: str, spec: Path, data: Path | None, as_of) -> None:
         return
     with Store.open(data) as store:
         click.echo(explain(loaded, rule_id, day, store), nl=False)
+
+
+def _generated_at(text: str | None):
+    """--generated-at: the time written into a report (ISO 8601; UTC when it has no zone); default now."""
+    from datetime import datetime, timezone
+
+    from cxgov.errors import UsageError
+
+    if text is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise UsageError(f"--generated-at {text!r} is not an ISO 8601 date and time",
+                         hint="e.g. --generated-at 2026-11-21T08:30:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _evaluate_for_report(spec: Path, data: Path | None, as_of, with_sql: bool = True):
+    """Load SPEC, evaluate every rule as of the date, and collect the SQL behind each one (for the evidence)."""
+    from cxgov.data.store import Store
+    from cxgov.engine import provenance, windows
+    from cxgov.engine.evaluate import evaluate
+    from cxgov.spec.api import load_spec
+
+    loaded = load_spec(spec, as_of.date() if as_of else None)
+    day = as_of.date() if as_of else windows.today(loaded.program.timezone)
+    _require_data(loaded, data, ())
+    with Store.open(data) as store:
+        run = evaluate(loaded, store, day, git_commit=provenance.git_commit(spec))
+        sql = _rule_sql(loaded, day, store) if with_sql else {}
+    return loaded, run, sql
+
+
+def _rule_sql(loaded, day, store, rule_ids=()):
+    from cxgov.report.evidence import rule_sql
+
+    return rule_sql(loaded, day, store, rule_ids)
+
+
+def _scorecard(run, loaded, sql, generated_at: str | None = None, history_path: Path | None = None) -> str:
+    from cxgov.report import html
+
+    trends = None
+    if history_path is not None:
+        from cxgov import history
+
+        trends = history.trends(history_path, run)
+    return html.scorecard(run, loaded, _generated_at(generated_at), sql, trends)
+
+
+def _write_report(out: str, text: str) -> None:
+    _write_output(out, text)
+    if out != "-":
+        click.echo(f"cxgov: wrote {out}", err=True)
+
+
+report_options = {
+    "data": click.option("--data", type=click.Path(path_type=Path), metavar="DB",
+                         help="DuckDB file with the metric data, opened read-only."),
+    "as_of": click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+                          help="Evaluate as of this date (default: today in the program time zone)."),
+    "out": click.option("--out", "out", required=True, metavar="PATH", help="The file to write ('-': stdout)."),
+    "generated_at": click.option("--generated-at", "generated_at", metavar="TIMESTAMP",
+                                 help="The generation time written into the report, ISO 8601 (default: now); "
+                                      "fix it for byte-identical reports."),
+}
+
+
+@main.group("report", cls=CxgovGroup)
+def report_group() -> None:
+    """Render the governance scorecard, the RACI report and the journey map (self-contained HTML).
+
+    A report is written whatever it shows: exit 0 when written, 2 when the spec is invalid or the data cannot be
+    read. `cxgov check` is the gate that fails on breaches.
+    """
+
+
+@report_group.command("scorecard")
+@spec_argument
+@report_options["data"]
+@report_options["as_of"]
+@report_options["out"]
+@report_options["generated_at"]
+@click.option("--history", "history_path", type=click.Path(path_type=Path), metavar="HISTORY",
+              help="A run history (check --record): show each result's last runs and since when it is breached.")
+@command_errors
+def report_scorecard_command(spec: Path, data: Path | None, as_of, out: str, generated_at: str | None,
+                             history_path: Path | None = None) -> None:
+    """The governance scorecard: intent, KPIs, standards, breaches with their actions and waivers, evidence."""
+    _generated_at(generated_at)  # bad usage fails before the evaluation
+    loaded, run, sql = _evaluate_for_report(spec, data, as_of)
+    _write_report(out, _scorecard(run, loaded, sql, generated_at, history_path))
+
+
+@report_group.command("raci")
+@spec_argument
+@report_options["out"]
+@click.option("--format", "fmt", type=click.Choice(["html", "csv", "md"]),
+              help="Output format (default: from the extension of --out).")
+@report_options["generated_at"]
+@command_errors
+def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str | None) -> None:
+    """Who is responsible, accountable, consulted and informed: matrices, findings and each owner's load."""
+    from cxgov.report import raci
+    from cxgov.spec.api import load_spec
+
+    chosen = raci.format_for(out, fmt)
+    moment = _generated_at(generated_at)
+    _write_report(out, raci.render(load_spec(spec), chosen, moment))
+
+
+@report_group.command("journeys")
+@spec_argument
+@report_options["data"]
+@report_options["as_of"]
+@report_options["out"]
+@report_options["generated_at"]
+@command_errors
+def report_journeys_command(spec: Path, data: Path | None, as_of, out: str, generated_at: str | None) -> None:
+    """The touchpoint inventory as a stages × channels grid per journey.
+
+    With --data (or --as-of), each touchpoint is coloured by the worst status of its standards; without, the
+    inventory alone.
+    """
+    from cxgov.report import journeys
+    from cxgov.spec.api import load_spec
+
+    moment = _generated_at(generated_at)
+    if data is None and as_of is None:
+        loaded, run = load_spec(spec), None
+    else:
+        loaded, run, _ = _evaluate_for_report(spec, data, as_of, with_sql=False)
+    _write_report(out, journeys.html(loaded, run, moment))
 
 
 @main.command("rules")

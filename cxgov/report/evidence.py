@@ -1,0 +1,35 @@
+"""The SQL behind each rule, for the scorecard's evidence appendix.
+
+Each rule is planned on its own (as `cxgov explain` does), so the statement shown computes that rule's numbers
+and nothing else; a full check batches the same aggregates into fewer scans.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Collection
+
+from cxgov.engine.plan import plan, select_rules
+from cxgov.errors import CxgovError
+from cxgov.spec.model import Spec
+
+
+def rule_sql(spec: Spec, as_of: date, store, only: Collection[str] | None = None) -> dict[str, str]:
+    """rule id -> the SQL statement (parameters written in) that computes it as of `as_of`.
+
+    When the statement cannot be built (its source cannot be read), the rule's aggregate expressions instead.
+    """
+    out: dict[str, str] = {}
+    for rule in select_rules(spec, only):
+        scans = plan(spec, as_of, [rule.id])
+        if not scans:
+            continue
+        request = scans[0].request
+        try:
+            sql, _ = store.explain(request)
+        except CxgovError as exc:
+            lines = [f"-- the statement could not be built: {exc.message}", "-- its aggregate expressions:"]
+            lines += [f"{a.name}: {a.sql}" for a in request.aggregates]
+            sql = "\n".join(lines)
+        out[rule.id] = sql.rstrip()
+    return out
