@@ -403,6 +403,38 @@ def data_group() -> None:
     """Put metric data into a DuckDB file: load CSV/Parquet files, or generate realistic example data."""
 
 
+@data_group.command("load")
+@click.argument("source", metavar="SOURCE")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--db", "db", required=True, type=click.Path(path_type=Path), metavar="DB",
+              help="The DuckDB file to load into (created if absent).")
+@click.option("--spec", "spec", default=DEFAULT_SPEC, show_default=True, type=click.Path(path_type=Path),
+              help="The spec folder that declares SOURCE.")
+@click.option("--delimiter", metavar="CHAR", help="CSV field delimiter (default ',', tab for .tsv).")
+@click.option("--encoding", metavar="NAME", help="CSV text encoding: utf-8 (default), latin-1 or utf-16.")
+@click.option("--dry-run", is_flag=True, help="Check and count, then roll back: nothing is written.")
+@command_errors
+def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path, delimiter: str | None,
+                      encoding: str | None, dry_run: bool) -> None:
+    """Load CSV or Parquet FILEs into the table of SOURCE, all or nothing.
+
+    Rows that fail a check go to <table>_rejected with the reason; a file loaded before is skipped; with a
+    `key:` on the source, rows whose key is already loaded are skipped as duplicates.
+    """
+    from cxgov.data import ingest
+    from cxgov.spec.api import load_spec
+
+    loaded = load_spec(spec)
+    progress = (lambda message: click.echo(f"  {message} ...", err=True)) if sys.stderr.isatty() else None
+    options = {"delimiter": delimiter, "encoding": encoding, "progress": progress}
+    if dry_run:
+        report = ingest.dry_run(loaded, source, list(files), db, **options)
+    else:
+        report = ingest.load(loaded, source, list(files), db, **options)
+    for line in ingest.summary(report):
+        click.echo(line)
+
+
 @data_group.command("generate")
 @click.option("--db", "db", required=True, type=click.Path(path_type=Path), metavar="DB",
               help="The DuckDB file to write (created if absent; generated tables are replaced).")

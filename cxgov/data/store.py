@@ -61,6 +61,24 @@ def quote_table(name: str) -> str:
     return ".".join(quote_ident(part, "table") for part in parts)
 
 
+_OFFSET = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
+
+
+def local_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
+    """SQL turning `expr` (of `duckdb_type`) into a local TIMESTAMP in the program timezone; `tz` is the SQL
+    (a placeholder) giving the timezone name. Text with a zone offset is converted, text without one is local
+    already; text that is no timestamp gives NULL."""
+    if duckdb_type == "TIMESTAMP":
+        return expr
+    if duckdb_type in TIMESTAMP_TYPES:
+        return f"CAST({expr} AS TIMESTAMP)"
+    if duckdb_type == TIMESTAMPTZ:
+        return f"timezone({tz}, {expr})"
+    text = f"trim(CAST({expr} AS VARCHAR))"
+    return (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone({tz}, try_cast({text} AS TIMESTAMPTZ)) "
+            f"ELSE try_cast({text} AS TIMESTAMP) END")
+
+
 def is_numeric_type(duckdb_type: str) -> bool:
     return duckdb_type in NUMERIC_TYPES or duckdb_type.startswith("DECIMAL")
 
@@ -119,7 +137,6 @@ class Store:
         self._con = connection
         self.db = db
         self._columns: dict[tuple, dict[str, str]] = {}
-        self._timezone: str | None = None
 
     @classmethod
     def open(cls, db: Path | None) -> Store:
@@ -219,19 +236,12 @@ class Store:
 
     def _timestamp_expr(self, source: Source, tz_params: list) -> str:
         type_ = self.require_column(source, source.timestamp, "timestamp")
-        column = quote_ident(source.timestamp)
-        if type_ == "TIMESTAMP":
-            return column
-        if type_ in TIMESTAMP_TYPES:
-            return f"CAST({column} AS TIMESTAMP)"
-        if type_ == TIMESTAMPTZ:
-            tz_params.append(None)  # placeholder: the timezone, filled by the caller
-            return f"timezone(?, {column})"
-        if type_ in TEXT_TYPES:
-            tz_params.append(None)
-            return f"timezone(?, try_cast({column} AS TIMESTAMPTZ))"
-        raise DataError(f"has type {type_}, not a timestamp", source=source.id, column=source.timestamp,
-                        location=source.at("timestamp"), hint="store it as TIMESTAMP (or text in ISO 8601)")
+        if not (is_timestamp_type(type_) or type_ in TEXT_TYPES):
+            raise DataError(f"has type {type_}, not a timestamp", source=source.id, column=source.timestamp,
+                            location=source.at("timestamp"), hint="store it as TIMESTAMP (or text in ISO 8601)")
+        sql = local_timestamp_sql(quote_ident(source.timestamp), type_, "?")
+        tz_params += [None] * sql.count("timezone(?")  # one timezone parameter each, bound by the caller
+        return sql
 
     def _build(self, request: ScanRequest) -> _Query:
         source = request.source
@@ -330,10 +340,6 @@ class Store:
     def _run(self, request: ScanRequest, sql: str, params: Sequence) -> list[tuple]:
         source = request.source
         try:
-            if self._timezone != request.timezone:
-                # Text timestamps without an offset are read in the program timezone.
-                self._con.execute(f"SET TimeZone = '{_checked_timezone(request.timezone)}'")
-                self._timezone = request.timezone
             return self._con.execute(sql, list(params)).fetchall()
         except duckdb.Error as exc:
             message = _error_text(exc)
@@ -396,12 +402,6 @@ class Store:
         return "sha256:" + h.hexdigest()
 
 
-def _checked_timezone(name: str) -> str:
-    if not re.match(r"^[A-Za-z0-9_+\-/]{1,64}$", name or ""):
-        raise DataError(f"{name!r} is not a valid IANA timezone name", hint="e.g. Europe/London or UTC")
-    return name
-
-
 def _reader_for(path: str) -> str | None:
     lower = path.lower()
     for suffix, reader in FILE_READERS.items():
@@ -427,13 +427,15 @@ def _literal(value: object) -> str:
 
 
 def _inline_params(sql: str, params: Sequence) -> str:
-    """For display only (never executed): each `?` replaced by its value as a SQL literal."""
-    pieces = sql.split("?")
-    if len(pieces) - 1 != len(params):
-        return sql + "\n-- parameters: " + ", ".join(_literal(p) for p in params)
-    out = [pieces[0]]
-    for value, piece in zip(params, pieces[1:]):
-        out += [_literal(value), piece]
+    """For display only (never executed): each `?` outside string literals replaced by its value as SQL."""
+    out, values, quoted = [], iter(params), False
+    for char in sql:
+        if char == "'":
+            quoted = not quoted
+        if char == "?" and not quoted:
+            out.append(_literal(next(values, None)))
+        else:
+            out.append(char)
     return "".join(out)
 
 
