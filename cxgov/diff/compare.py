@@ -237,6 +237,12 @@ class _Differ:
                     else:
                         self.rest(section, old, new, ())
         self.coverage()
+        head_approvals = {a.id for a in self.head.approvals}
+        for a in self.base.approvals:  # added ones are listed apart; a removed one is a lost record
+            if a.id not in head_approvals:
+                self.add("approvals", a.id, None, "removed", NEUTRAL,
+                         f"approval {a.id} removed: it recorded that {a.approved_by} approved {a.change} on "
+                         f"{a.date.isoformat()} ({a.reason})", a.location)
 
     # -- additions and removals ---------------------------------------------------------------------------------
 
@@ -289,6 +295,9 @@ class _Differ:
     def program(self) -> None:
         old, new = self.base.program, self.head.program
         pid = new.id
+        if old.id != new.id:
+            self.add("program", pid, "id", "changed", NEUTRAL, f"program id changed from {old.id} to {new.id}",
+                     new.at("id"), old.id, new.id)
         d_old, d_new = old.defaults, new.defaults
         own = [r for r in (*self.head.standards, *self.head.kpis) if r.min_sample is None]
         if d_old.min_sample != d_new.min_sample:
@@ -642,7 +651,7 @@ def diff_specs(base: m.Spec, head: m.Spec, base_label: str = "base", head_label:
                 change = dataclasses.replace(change, approval=approval)
         changes.append(change)
     order = {e: i for i, e in enumerate(EFFECTS)}
-    section_order = {s: i for i, s in enumerate(("program", "channels", *SECTIONS))}
+    section_order = {s: i for i, s in enumerate(("program", "channels", *SECTIONS, "approvals"))}
     changes.sort(key=lambda c: (order[c.effect], section_order.get(c.section, 99), c.id))  # stable: spec order
     return SpecDiff(base=base_label, head=head_label, changes=tuple(changes), approvals=fresh,
                     unused_approvals=tuple(a for a in fresh if a.id not in used))

@@ -130,3 +130,15 @@ approvals:
     assert (change.ref, change.what, change.approval.id) == ("standards/handle-time", "removed",
                                                              "appr-retire-handle-time")
     assert result.unapproved == ()
+
+
+def test_removing_an_approval_is_reported(folders):
+    base, head = folders
+    add_approvals(base)
+    add_approvals(head, APPROVALS[:APPROVALS.index("  - id: appr-waiver")])
+    result = diff.run(str(base), str(head), head)
+    (change,) = result.changes
+    assert (change.ref, change.what, change.effect) == ("approvals/appr-waiver", "removed", "neutral")
+    assert change.message == ("approval appr-waiver removed: it recorded that cx-office approved waivers/w-chat on "
+                              "2026-11-03 (Migration slipped by two months)")
+    assert str(change.location) == "base/approvals.yaml:9:5"

@@ -187,6 +187,7 @@ def test_neutral_changes_are_reported(folders):
     edit(head, "standards.yaml", "owner: service-ops\n", "owner: cx-office\n")
     edit(head, "data.yaml", "where: {question: satisfaction}", "where: {question: [satisfaction, overall]}")
     edit(head, "program.yaml", "name: Acme Bank", "name: Acme Bank plc")
+    edit(head, "program.yaml", "id: acme", "id: acme-bank")
     append(head, "journeys.yaml",
            "  - {id: chat-bot, name: Chat bot, journey: get-help, stage: report, channel: chat, owner: digital-team}\n")
     found = changes(base, head)
@@ -200,6 +201,7 @@ def test_neutral_changes_are_reported(folders):
         NEUTRAL, "definition changed: where changed from question in (satisfaction) to question in (satisfaction, "
                  "overall) (used by help-csat)")
     assert found[("program", "name")] == (NEUTRAL, "name changed from Acme Bank to Acme Bank plc")
+    assert found[("program", "id")] == (NEUTRAL, "program id changed from acme to acme-bank")
     assert found[("touchpoints/chat-bot", None)] == (
         NEUTRAL, "touchpoint chat-bot added (Chat bot; get-help/report, chat, owner digital-team), checked by "
                  "help-csat")
