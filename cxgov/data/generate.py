@@ -93,8 +93,8 @@ def _rules(spec: Spec, metric: Metric) -> list:
 
 
 def calibrate(spec: Spec, metric: Metric) -> tuple[float, float]:
-    """(a, b): the metric's value is a + b * quality. With a rule to calibrate against, quality 0.25 sits on its
-    warn line and -0.35 on its fail line, so healthy touchpoints pass and struggling ones breach."""
+    """(a, b): the metric's value is a + b * quality. With a rule to calibrate against, quality 0 sits on its warn
+    line and -0.6 on its fail line, so healthy touchpoints pass and struggling ones breach."""
     rules = [r for r in _rules(spec, metric) if getattr(r, "threshold", None) is not None]
     kind = metric.kind
     if not rules:
@@ -103,7 +103,7 @@ def calibrate(spec: Spec, metric: Metric) -> tuple[float, float]:
     warn = threshold.warn if threshold.warn is not None else threshold.fail
     step = abs(warn - threshold.fail) or DEFAULT_STEPS.get(kind, 0.15 * abs(warn) or 1.0)
     b = (1 if threshold.higher_is_better else -1) * step / 0.6
-    return warn - b * 0.25, b
+    return warn, b
 
 
 def _value_roles(metric: Metric) -> list[tuple[str, str]]:
@@ -245,11 +245,11 @@ def build_world(spec: Spec, rng: random.Random) -> World:
     quality, volume = [], []
     for i in range(len(tps)):
         if i in struggling:
-            quality.append(rng.uniform(-1.0, -0.5))
+            quality.append(rng.uniform(-1.4, -0.8))
         elif i in warning:
-            quality.append(rng.uniform(-0.3, 0.2))
+            quality.append(rng.uniform(-0.5, -0.05))
         else:
-            quality.append(rng.uniform(0.4, 1.0))
+            quality.append(rng.uniform(0.5, 1.1))
         volume.append(0.01 if i in thin else rng.uniform(0.5, 1.5))
     healthy = [i for i in order if i not in struggling | warning | thin]
     drop_tp = healthy[0] if healthy else order[0]
@@ -401,7 +401,7 @@ def _source_sql(plan: SourcePlan) -> str:
     fam = f"cx_fam_{plan.index}"
     wheres = [c for c in plan.columns if c.role == "where"]
     values = [c for c in plan.columns if c.role == "value"]
-    targets = [f"g{k}_a + g{k}_b * (q + (cx_u(tp_idx * 1009 + g{k}_m, 97) - 0.5) * 0.5) AS t{k}"
+    targets = [f"g{k}_a + g{k}_b * (q + (cx_u(tp_idx * 1009 + g{k}_m, 97) - 0.5) * 0.4) AS t{k}"
                for k in range(len(values))]
     durations = [_duration_sql(k, f"g{k}_") for k, c in enumerate(values)
                  if any(g.code in (END, PCT_COL) for g in c.generators.values())]
