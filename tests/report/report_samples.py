@@ -270,3 +270,41 @@ def example_db(folder: Path, rows: int = 20_000) -> Path:
                                        "--rows", str(rows), "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0, result.output
     return db
+
+
+FREE_TEXT_KEYS = frozenset({"name", "description", "statement", "justification", "title"})
+FREE_TEXT_LISTS = frozenset({"systems", "processes"})
+
+
+def plant_payload(src: Path, dst: Path, payload: str = PAYLOAD) -> int:
+    """Copy the spec folder `src` to `dst` with `payload` appended to every free-text value; how many were changed."""
+    import yaml
+
+    planted = 0
+
+    def walk(node):
+        nonlocal planted
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in FREE_TEXT_KEYS and isinstance(value, str):
+                    node[key] = value + payload
+                    planted += 1
+                elif key in FREE_TEXT_LISTS and isinstance(value, list):
+                    node[key] = [f"{item}{payload}" for item in value]
+                    planted += len(value)
+                elif key == "labels" and isinstance(value, dict):
+                    node[key] = {k: f"{v}{payload}" for k, v in value.items()}
+                    planted += len(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in sorted(src.rglob("*.y*ml")):
+        target = dst / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        walk(document)
+        target.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return planted

@@ -1,0 +1,170 @@
+"""The HTML reports in a real Chromium: no requests, no console errors, accessible, printable, and spec text
+that never runs as script. Skipped (with the reason) where /usr/bin/chromium is not installed; CI has it."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from browser_support import Browser, axe_source, axe_violations, pdf_pages, pdftotext, require_browser
+from cxgov.cli import main
+from cxgov.report import html, journeys, raci
+from report_samples import (AS_OF, EXAMPLE_SPEC, GENERATED_AT, PAYLOAD, SAMPLE_SQL, example_db, plant_payload,
+                            sample_run, sample_spec)
+
+STAMP = "2026-11-21T08:30:00Z"
+REPORTS = ("scorecard", "raci", "journeys", "inventory")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_browser()
+    chromium = Browser()
+    yield chromium
+    chromium.close()
+
+
+def _cli_reports(spec_dir, db, out) -> dict[str, object]:
+    """The example's four HTML reports, written by the command line."""
+    day = AS_OF.isoformat()
+    commands = {
+        "scorecard": ["report", "scorecard", spec_dir, "--data", db, "--as-of", day],
+        "raci": ["report", "raci", spec_dir],
+        "journeys": ["report", "journeys", spec_dir, "--data", db, "--as-of", day],
+        "inventory": ["report", "journeys", spec_dir],
+    }
+    paths = {}
+    for name, args in commands.items():
+        path = out / f"{name}.html"
+        result = CliRunner().invoke(main, [str(a) for a in args] + ["--out", str(path), "--generated-at", STAMP])
+        assert result.exit_code == 0, result.output
+        paths[name] = path
+    return paths
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """The real example program's reports, on generated data."""
+    folder = tmp_path_factory.mktemp("example")
+    return _cli_reports(EXAMPLE_SPEC, example_db(folder), folder)
+
+
+@pytest.fixture(scope="module")
+def fixture_reports(tmp_path_factory):
+    """Reports of the fixture run, which has one result of every status."""
+    folder = tmp_path_factory.mktemp("fixture")
+    spec = sample_spec()
+    run = sample_run(spec)
+    pages = {"scorecard": html.scorecard(run, spec, GENERATED_AT, SAMPLE_SQL),
+             "raci": raci.html(spec, GENERATED_AT), "journeys": journeys.html(spec, run, GENERATED_AT),
+             "inventory": journeys.html(spec, None, GENERATED_AT)}
+    paths = {}
+    for name, page in pages.items():
+        paths[name] = folder / f"{name}.html"
+        paths[name].write_text(page, encoding="utf-8")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """The example spec with a script payload in every free-text field, through the command line."""
+    folder = tmp_path_factory.mktemp("planted")
+    spec_dir = folder / "specs"
+    assert plant_payload(EXAMPLE_SPEC, spec_dir) > 300
+    return _cli_reports(spec_dir, example_db(folder), folder)
+
+
+KEY_CONTENT = {
+    "scorecard": ("CX governance scorecard", "Northwind Bank", "Experience intent", "Relationship NPS by segment",
+                  "Breaches and waivers", "Evidence appendix", "2026-11-20"),
+    "raci": ("RACI report", "Governance activities × owners", "Touchpoints × owners", "Load per owner"),
+    "journeys": ("Journey map and touchpoint inventory", "Open an account", "Systems:", "Processes:"),
+    "inventory": ("The touchpoint inventory without statuses", "Resolve a problem", "Systems:"),
+}
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_example_reports_load_nothing_and_log_no_errors(browser, example, name, tmp_path):
+    with browser.open(example[name]) as opened:
+        shot = opened.page.screenshot()
+        text = opened.page.inner_text("body")
+        assert opened.foreign_requests() == []
+        assert opened.console_errors == [] and opened.page_errors == []
+        assert opened.page.evaluate("document.scripts.length") == 0
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 30_000
+    (tmp_path / f"{name}.png").write_bytes(shot)
+    for content in KEY_CONTENT[name]:
+        assert content.casefold() in text.casefold(), content  # the kicker is shown in capitals
+
+
+@pytest.mark.parametrize("name", [*REPORTS, "fixture-scorecard"])
+def test_no_serious_or_critical_accessibility_violations(browser, example, fixture_reports, name):
+    # the fixture scorecard has a result of every status, so every status colour is checked for contrast
+    path = fixture_reports["scorecard"] if name == "fixture-scorecard" else example[name]
+    # axe is injected as a script, which the reports' own Content Security Policy forbids
+    with browser.open(path, bypass_csp=True) as opened:
+        violations = axe_violations(opened.page, axe_source())
+    assert violations == [], [(v["id"], v["help"], [n["html"][:100] for n in v["nodes"][:3]]) for v in violations]
+
+
+@pytest.mark.parametrize("bypass_csp", [True, False], ids=["escaping-alone", "with-csp"])
+@pytest.mark.parametrize("name", REPORTS)
+def test_planted_scripts_never_run_and_show_as_text(browser, planted, name, bypass_csp):
+    # With the CSP bypassed, only the escaping stands between the payload and the page.
+    with browser.open(planted[name], bypass_csp=bypass_csp) as opened:
+        pwned = opened.page.evaluate("window.__pwned")
+        images = opened.page.evaluate("document.images.length")
+        text = opened.page.inner_text("body")
+        requests = opened.foreign_requests()
+        dialogs = opened.dialogs
+    assert pwned is None and images == 0 and dialogs == []
+    assert requests == []  # an injected <img src=x> would have asked for file:///.../x
+    assert "<script>window.__pwned=1</script>" in text and 'onerror="window.__pwned=2"' in text
+
+
+def test_the_fixture_scorecard_shows_every_status_in_words(browser, fixture_reports):
+    with browser.open(fixture_reports["scorecard"]) as opened:
+        tiles = opened.page.locator(".tile").all_inner_texts()
+        callout = opened.page.locator(".callout").inner_text()
+    labels = [" ".join(t.split()[1:]) for t in tiles]
+    assert labels == ["✗ Breach", "⚠ Error", "! Warn", "⊘ Waived", "… Insufficient data", "✓ Pass"]
+    assert "3 breaches have no action and no waiver" in callout
+
+
+def test_collapsed_groups_open_in_print(browser, fixture_reports):
+    # The all-pass "Consideration" stage is collapsed on screen; the printed page shows its rows.
+    row = "details.stage:not([open]) table.results tbody tr:not(.tp)"
+    with browser.open(fixture_reports["scorecard"]) as opened:
+        page = opened.page
+        assert page.locator(row).count() == 1
+        assert not page.locator(row).is_visible()
+        page.emulate_media(media="print")
+        assert page.locator(row).is_visible()
+        assert not page.locator("nav.toc").is_visible()
+
+
+def test_the_scorecard_prints_to_readable_pdf_pages(browser, example, tmp_path):
+    with browser.open(example["scorecard"]) as opened:
+        pdf = opened.page.pdf(format="A4", print_background=True)
+    path = tmp_path / "scorecard.pdf"
+    path.write_bytes(pdf)
+    assert pdf.startswith(b"%PDF-")
+    assert 5 <= pdf_pages(pdf) <= 80
+    assert b"/ToUnicode" in pdf and b"/Font" in pdf  # text is selectable and extractable
+    tool = pdftotext()
+    if tool:
+        text = subprocess.run([tool, "-layout", str(path), "-"], check=True, capture_output=True,
+                              text=True).stdout
+        for content in ("Northwind Bank", "Experience intent", "Evidence appendix"):
+            assert content in text
+
+
+def test_the_raci_and_journey_map_print_too(browser, example):
+    for name in ("raci", "journeys"):
+        with browser.open(example[name]) as opened:
+            pdf = opened.page.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF-") and 1 <= pdf_pages(pdf) <= 40 and b"/ToUnicode" in pdf
+
+
