@@ -13,7 +13,6 @@ the big query joins to.
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from cxgov.data.store import Database, is_timestamp_type, local_timestamp_sql, quote_ident, quote_table
+from cxgov.data.store import Database, local_timestamp_sql, quote_ident, quote_table
 from cxgov.errors import DataError, UsageError
 from cxgov.metrics.kinds import scale
 from cxgov.spec.model import Metric, Source, Spec
@@ -425,6 +425,9 @@ def summary(report: LoadReport) -> list[str]:
         dup = f" + {f.duplicates:,} duplicates skipped" if f.duplicates else ""
         lines.append(f"{f.file}: read {f.read:,} = loaded {f.loaded:,} + rejected {f.rejected:,}{dup}")
         lines += [f"  rejected {n:,}: {reason}" for reason, n in f.reasons]
+    if all(f.skipped for f in report.files):
+        lines.append(f"nothing new for {report.table}: every file was loaded before")
+        return lines
     verb = "loaded" if report.committed else "would load (dry run, nothing written)"
     dup = f", {report.total('duplicates'):,} duplicates skipped" if report.total("duplicates") else ""
     lines.append(f"{verb} {report.total('loaded'):,} of {report.total('read'):,} rows into {report.table} "

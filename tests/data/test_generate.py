@@ -11,7 +11,7 @@ from cxgov.data.generate import generate
 from cxgov.data.store import Database, Period, ScanRequest, Store
 from cxgov.errors import UsageError
 from cxgov.metrics import kinds
-from cxgov.spec.model import (Duration, Filter, Journey, Metric, Program, Scale, Segment, Selector, Source, Spec,
+from cxgov.spec.model import (Duration, Filter, Journey, Metric, Program, Scale, Segment, Source, Spec,
                               Standard, Threshold, Touchpoint, Window)
 
 AS_OF = date(2026, 11, 20)
