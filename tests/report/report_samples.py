@@ -1,7 +1,7 @@
 """A small governance program and a Run covering every status, built from the model for the HTML report tests.
 
 `sample_spec(text)` passes every free-text field through `text`, so tests can plant a payload in all of them;
-`synthetic(n)` builds a spec and run of about n standard results for the benchmark.
+`plant_payload` does the same to a copy of a spec folder.
 """
 
 from __future__ import annotations
@@ -217,42 +217,6 @@ def sample_run(spec: Spec, text: Text = _plain) -> Run:
 
 
 SAMPLE_SQL = {"digital-csat": "SELECT count(*) FILTER (WHERE \"question\" = ?) AS n\nFROM metrics.\"survey_responses\""}
-
-
-def synthetic(results: int = 20_000, standards: int = 10) -> tuple[Spec, Run]:
-    """A program with `results // standards` touchpoints over 10 journeys, every standard on every touchpoint."""
-    base = sample_spec()
-    stages = ("awareness", "consideration", "purchase", "onboarding", "use", "service", "loyalty")
-    channels = ("web", "app", "branch", "phone", "chat", "email")
-    journeys = tuple(Journey(id=f"journey-{j}", name=f"Journey number {j}", owner="cx-office", stages=stages)
-                     for j in range(10))
-    count = max(1, results // standards)
-    tps = tuple(Touchpoint(id=f"tp-{i:05d}", name=f"Touchpoint {i} for the synthetic benchmark",
-                           journey=f"journey-{i % 10}", stage=stages[(i // 10) % len(stages)],
-                           channel=channels[i % len(channels)], owner="digital-sales", systems=("crm",),
-                           processes=("service",)) for i in range(count))
-    stds = tuple(Standard(id=f"standard-{s:02d}", name=f"Synthetic standard number {s}", metric="csat",
-                          threshold=Threshold(">=", 75, 80), window=Window("28d", days=28),
-                          location=_loc("standards.yaml", 10 + s)) for s in range(standards))
-    spec = Spec(root=base.root, files=base.files, digest=SPEC_DIGEST, program=base.program, owners=base.owners,
-                segments=base.segments, channels=channels, journeys=journeys, touchpoints=tps, sources=base.sources,
-                metrics=base.metrics, standards=stds, kpis=base.kpis)
-    statuses = ("pass",) * 14 + ("warn", "breach", "insufficient", "waived", "pass", "error")
-    out = []
-    for i, tp in enumerate(tps):
-        for s, std in enumerate(stds):
-            status = statuses[(i * standards + s) % len(statuses)]
-            value = None if status == "error" else 60.0 + ((i * 7 + s * 13) % 400) / 10
-            out.append(Result(rule=std.id, kind="standard", scope=(("touchpoint", tp.id),), metric="csat",
-                              metric_kind="csat", status=status, window=WINDOW_28D,
-                              threshold=ThresholdInfo(">=", 75, 80), severity="medium", location=std.location,
-                              touchpoint=tp.id, rule_name=std.name, value=value, n=40 + i % 300,
-                              ci_low=None if value is None else value - 4.2,
-                              ci_high=None if value is None else value + 3.9, unit="%", owner=tp.owner,
-                              underlying_status="breach" if status == "waived" else None))
-    run = Run(as_of=AS_OF, spec_path="specs", spec_digest=SPEC_DIGEST, data_digest=DATA_DIGEST,
-              results=tuple(out), git_commit=COMMIT, cxgov_version="0.1.0", program=spec.program.id)
-    return spec, run
 
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from browser_support import Browser, axe_source, axe_violations, pdf_pages, pdftotext, require_browser
 from cxgov.cli import main
 from cxgov.report import html, journeys, raci
-from report_samples import (AS_OF, EXAMPLE_SPEC, GENERATED_AT, PAYLOAD, SAMPLE_SQL, example_db, plant_payload,
+from report_samples import (AS_OF, EXAMPLE_SPEC, GENERATED_AT, SAMPLE_SQL, example_db, plant_payload,
                             sample_run, sample_spec)
 
 STAMP = "2026-11-21T08:30:00Z"
