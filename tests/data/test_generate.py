@@ -179,3 +179,16 @@ def test_example_spec_generates(tmp_path):
             for metric in spec.metrics:
                 if metric.source == source.id:
                     kinds.check_columns(metric, source, columns)
+
+
+def test_touchpoints_under_a_waiver_struggle():
+    import random
+    from dataclasses import replace
+
+    from cxgov.data.generate import build_world
+    from cxgov.spec.model import Waiver
+
+    waiver = Waiver(id="w", standard="csat-std", justification="refurbishment", approved_by="o",
+                    expires=date(2027, 1, 31), touchpoints=("tp-13",))
+    for seed in range(5):
+        assert "tp-13" in build_world(replace(SPEC, waivers=(waiver,)), random.Random(seed)).struggling
