@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from cxgov.data.generate import generate
+from cxgov.data.generate import build_world, generate
 from cxgov.data.store import Database, Period, ScanRequest, Store
 from cxgov.errors import UsageError
 from cxgov.metrics import kinds
 from cxgov.spec.model import (Duration, Filter, Journey, Metric, Program, Scale, Segment, Source, Spec,
-                              Standard, Threshold, Touchpoint, Window)
+                              Standard, Threshold, Touchpoint, Waiver, Window)
 
 AS_OF = date(2026, 11, 20)
 TOUCHPOINTS = tuple(Touchpoint(id=f"tp-{i:02d}", name=f"Touchpoint {i}", journey="j", stage="service",
@@ -182,12 +184,6 @@ def test_example_spec_generates(tmp_path):
 
 
 def test_touchpoints_under_a_waiver_struggle():
-    import random
-    from dataclasses import replace
-
-    from cxgov.data.generate import build_world
-    from cxgov.spec.model import Waiver
-
     waiver = Waiver(id="w", standard="csat-std", justification="refurbishment", approved_by="o",
                     expires=date(2027, 1, 31), touchpoints=("tp-13",))
     for seed in range(5):
