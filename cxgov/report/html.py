@@ -248,6 +248,7 @@ def _journey_groups(spec: Spec, results: Iterable[Result], names: Names) -> tupl
         by_touchpoint[result.touchpoint or ""].append(result)
     groups = []
     placed: set[str] = set()
+    covered = {tp.id for standard in spec.standards for tp in spec.covered_touchpoints(standard)}
     for journey in spec.journeys:
         stages = []
         ungoverned = []
@@ -259,7 +260,7 @@ def _journey_groups(spec: Spec, results: Iterable[Result], names: Names) -> tupl
                 placed.add(tp.id)
                 tp_results = sorted(by_touchpoint.get(tp.id, ()), key=Result.sort_key)
                 if not tp_results:
-                    if tp.evaluated:
+                    if tp.evaluated and tp.id not in covered:
                         ungoverned.append(tp.name)
                     continue
                 tps.append(TouchpointGroup(tp.id, tp.name, tp.channel, names.owner(tp.owner), tp.moment_of_truth,
