@@ -10,7 +10,8 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Sequence
@@ -56,6 +57,7 @@ def parse_scope(terms: Sequence[str]) -> str:
     return canonical_scope(pairs)
 
 
+@lru_cache(maxsize=65536)
 def _scope_tuple(text: str) -> Scope:
     return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
 
@@ -126,15 +128,6 @@ class Point:
                 "ci_high": self.ci_high, "status": self.status, "underlying_status": self.underlying_status,
                 "threshold": self.threshold.to_dict() if self.threshold else None, "severity": self.severity,
                 "owner": self.owner, "waiver": self.waiver}
-
-    @classmethod
-    def from_result(cls, result: Result, run: Run, recorded_at: datetime, run_id: int = 0) -> Point:
-        return cls(run_id=run_id, as_of=run.as_of, recorded_at=recorded_at, rule=result.rule,
-                   scope=tuple(sorted(result.scope)), status=result.status, value=result.value, n=result.n,
-                   ci_low=result.ci_low, ci_high=result.ci_high, underlying_status=result.underlying_status,
-                   threshold=result.threshold, severity=result.severity, owner=result.owner,
-                   waiver=result.waiver.id if result.waiver else None, touchpoint=result.touchpoint,
-                   metric=result.metric)
 
 
 def _result_columns(results: Sequence[Result]) -> dict[str, list]:
@@ -222,11 +215,24 @@ def _point(row: Mapping) -> Point:
                  touchpoint=row["touchpoint"], metric=row["metric"])
 
 
-def _points(path: Path, rules: Sequence[str] | None, scope: str | None, timeout: float,
-            program: str | None = None) -> list[Point]:
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One run of a rule and scope as the scorecard's trend shows it (the latest point carries the threshold)."""
+
+    as_of: date
+    value: float | None
+    status: str
+    underlying_status: str | None = None
+    threshold: ThresholdInfo | None = None
+
+    @property
+    def effective_status(self) -> str:
+        return self.underlying_status or self.status
+
+
+def _points(path: Path, rules: Sequence[str] | None, scope: str | None, timeout: float, **only) -> list[Point]:
     with HistoryDB.open(Path(path), write=False, timeout=timeout) as db:
-        rows = db.results(rules, scope)
-    return [_point(r) for r in rows if not program or not r["program"] or r["program"] == program]
+        return [_point(r) for r in db.results(rules, scope, **only)]
 
 
 def rule_history(path: Path, rule: str, scope: str | None = None, *,
@@ -250,12 +256,10 @@ def series(path: Path, rule: str, scope: Mapping[str, str] | Scope | str, *, unt
     """A rule and scope across runs: one point per as-of (the latest run recorded for it), oldest first; only
     as-of dates up to `until`, and the last `limit` of them, when given. Each point has as_of, value, status."""
     key = scope if isinstance(scope, str) else canonical_scope(scope)
-    points = [p for p in _points(path, [rule], key, timeout) if until is None or p.as_of <= until]
-    points = _latest_per_as_of(points)
-    return points[-limit:] if limit else points
+    return _points(path, [rule], key, timeout, until=until, latest=limit or 2**31 - 1)
 
 
-def breached_since(points: Sequence[Point]) -> date | None:
+def breached_since(points: Sequence[Point | TrendPoint]) -> date | None:
     """The as-of of the first point of the current unbroken breach streak (a waived breach still counts), or
     None when the latest point is not a breach."""
     since = None
@@ -272,7 +276,7 @@ class Trend:
 
     rule: str
     scope: Scope
-    points: tuple[Point, ...]
+    points: tuple[TrendPoint, ...]
     breached_since: date | None
 
     def svg(self, *, width: int = 120, height: int = 28):
@@ -297,19 +301,22 @@ def trends(path: Path, run: Run, *, limit: int = DEFAULT_TREND_RUNS,
     """For every result of `run`: its last `limit` as-of dates in the history up to the run's as-of, with the
     run's own result as the latest point (whether or not the run was recorded). Keyed by (rule, sorted scope)."""
     rules = sorted({r.rule for r in run.results})
-    recorded: dict[tuple[str, Scope], list[Point]] = {}
-    if rules:
-        for point in _points(path, rules, None, timeout, program=run.program or None):
-            if point.as_of < run.as_of:
-                recorded.setdefault((point.rule, point.scope), []).append(point)
-    now = datetime.max.replace(tzinfo=timezone.utc)
+    recorded: dict[tuple[str, str], list[TrendPoint]] = {}
+    if rules and limit > 1:
+        with HistoryDB.open(Path(path), write=False, timeout=timeout) as db:
+            rows = db.results(rules, until=run.as_of - timedelta(days=1), program=run.program or None,
+                              latest=limit - 1, columns=("rule", "scope", "as_of", "value", "status",
+                                                         "underlying_status"))
+        for row in rows:
+            recorded.setdefault((row["rule"], row["scope"]), []).append(
+                TrendPoint(row["as_of"], row["value"], row["status"], row["underlying_status"]))
     out = {}
     for result in run.results:
-        current = Point.from_result(result, run, now)
-        key = (current.rule, current.scope)
-        points = [*_latest_per_as_of(recorded.get(key, ())), current][-limit:]
-        out[key] = Trend(rule=current.rule, scope=current.scope, points=tuple(points),
-                         breached_since=breached_since(points))
+        scope = tuple(sorted(result.scope))
+        current = TrendPoint(run.as_of, result.value, result.status, result.underlying_status, result.threshold)
+        points = (*recorded.get((result.rule, canonical_scope(scope)), ()), current)[-limit:]
+        out[(result.rule, scope)] = Trend(rule=result.rule, scope=scope, points=points,
+                                          breached_since=breached_since(points))
     return out
 
 

@@ -650,9 +650,19 @@ class HistoryDB:
             run["counts"] = counts.get(run["id"], {})
         return runs
 
-    def results(self, rules: Sequence[str] | None = None, scope: str | None = None) -> list[dict]:
-        """Result rows (every column, plus the run's `as_of`, `recorded_at` and `program`), oldest run first;
-        only the given rules and the given canonical scope when set."""
+    def results(self, rules: Sequence[str] | None = None, scope: str | None = None, *, until: date | None = None,
+                program: str | None = None, latest: int | None = None,
+                columns: Sequence[str] | None = None) -> list[dict]:
+        """Result rows (every column, plus the run's `as_of`, `recorded_at` and `program`; or only `columns`), in
+        as-of order.
+
+        Only the given rules, the given canonical scope, runs as of `until` or before, and runs of `program` (or
+        of none recorded) when set. With `latest`: per rule and scope, one row per as-of date (the run recorded
+        last) and only the last `latest` dates."""
+        known = ("run_id", "as_of", "recorded_at", "program", *(name for name, _ in HISTORY_RESULT_COLUMNS))
+        wanted = tuple(columns) if columns else known
+        if not set(wanted) <= set(known):
+            raise ValueError(f"unknown history columns: {sorted(set(wanted) - set(known))}")
         conditions, params = [], []
         if rules is not None:
             conditions.append("list_contains(?, r.rule)")
@@ -660,12 +670,24 @@ class HistoryDB:
         if scope is not None:
             conditions.append("r.scope = ?")
             params.append(scope)
+        if until is not None:
+            conditions.append("u.as_of <= ?")
+            params.append(until)
+        if program is not None:
+            conditions.append("(u.program = ? OR coalesce(u.program, '') = '')")
+            params.append(program)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        cur = self._con.execute(
-            "SELECT r.run_id, u.as_of, u.recorded_at, u.program, "
-            f"{', '.join('r.' + name for name, _ in HISTORY_RESULT_COLUMNS)} "
-            f"FROM results r JOIN runs u ON u.id = r.run_id {where} "
-            "ORDER BY u.as_of, u.recorded_at, r.run_id, r.seq", params)
+        columns = f"r.run_id, u.as_of, u.recorded_at, u.program, " \
+                  f"{', '.join('r.' + name for name, _ in HISTORY_RESULT_COLUMNS)}"
+        sql = f"SELECT {columns} FROM results r JOIN runs u ON u.id = r.run_id {where}"
+        if latest is not None:
+            sql = (f"SELECT * EXCLUDE (rerun, back) FROM (SELECT *, row_number() OVER (PARTITION BY rule, scope "
+                   f"ORDER BY as_of DESC, rerun) AS back FROM (SELECT {columns}, row_number() OVER (PARTITION BY "
+                   f"r.rule, r.scope, u.as_of ORDER BY u.recorded_at DESC, r.run_id DESC) AS rerun FROM results r "
+                   f"JOIN runs u ON u.id = r.run_id {where}) WHERE rerun = 1) WHERE back <= ?")
+            params.append(int(latest))
+        cur = self._con.execute(f"SELECT {', '.join(wanted)} FROM ({sql}) ORDER BY as_of, recorded_at, run_id, seq",
+                                params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 

@@ -7,18 +7,17 @@ text, Markdown or JSON.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from pathlib import Path
 
 from cxgov.diff.compare import SpecDiff, diff_specs
 from cxgov.diff.sides import load, side
 
 
-def run(base: str, head: str | None, spec_dir: Path, today: date | None = None) -> SpecDiff:
+def run(base: str, head: str | None, spec_dir: Path) -> SpecDiff:
     """Diff the spec at `base` against `head` (default: the working tree). Each is a git ref of the repository
     holding `spec_dir` or a spec folder."""
     with side(base, spec_dir) as b, side(head, spec_dir) as h:
-        result = diff_specs(load(b, today), load(h, today), b.label, h.label)
+        result = diff_specs(load(b), load(h), b.label, h.label)
 
         def shown(loc):
             return h.show(b.show(loc))

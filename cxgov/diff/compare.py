@@ -175,12 +175,53 @@ def _ids(values: Iterable[str]) -> str:
 
 # --- the comparison ----------------------------------------------------------------------------------------------
 
+class _Coverage:
+    """Which touchpoints the standards of one spec check (non-retired ones), computed on demand: touchpoints that
+    agree on every attribute a selector tests are matched once, as a group, so large inventories stay cheap."""
+
+    def __init__(self, spec: m.Spec):
+        self.spec = spec
+        self.touchpoints = {t.id: t for t in spec.touchpoints}
+        self.standards = {s.id: s for s in spec.standards}
+        self._groups: list[list[m.Touchpoint]] | None = None
+        self._of: dict[str, frozenset[str]] = {}
+
+    def groups(self) -> list[list[m.Touchpoint]]:
+        if self._groups is None:
+            groups: dict[tuple, list[m.Touchpoint]] = {}
+            for tp in self.spec.touchpoints:
+                if tp.evaluated:  # the key holds every attribute Selector.matches reads, except the id
+                    key = (tp.journey, tp.stage, tp.channel, tp.status, tp.segments, tp.moment_of_truth,
+                           tuple(sorted(tp.labels.items())))
+                    groups.setdefault(key, []).append(tp)
+            self._groups = list(groups.values())
+        return self._groups
+
+    def of(self, standard_id: str) -> frozenset[str]:
+        """The ids of the touchpoints a standard checks."""
+        if standard_id not in self._of:
+            sel = self.standards[standard_id].applies_to
+            if sel.touchpoints:
+                tps = [self.touchpoints[t] for t in sel.touchpoints if t in self.touchpoints]
+                ids = {tp.id for tp in tps if tp.evaluated and sel.matches(tp)}
+            else:
+                ids = {tp.id for group in self.groups() if sel.matches(group[0]) for tp in group}
+            self._of[standard_id] = frozenset(ids)
+        return self._of[standard_id]
+
+    def checks(self, touchpoint_id: str) -> set[str]:
+        """The ids of the standards that check a touchpoint."""
+        tp = self.touchpoints.get(touchpoint_id)
+        if tp is None or not tp.evaluated:
+            return set()
+        return {s.id for s in self.spec.standards if s.applies_to.matches(tp)}
+
+
 class _Differ:
     def __init__(self, base: m.Spec, head: m.Spec):
         self.base, self.head = base, head
         self.changes: list[Change] = []
-        self.coverage_base = {s.id: {t.id for t in base.covered_touchpoints(s)} for s in base.standards}
-        self.coverage_head = {s.id: {t.id for t in head.covered_touchpoints(s)} for s in head.standards}
+        self.cov_base, self.cov_head = _Coverage(base), _Coverage(head)
         self.selectors: dict[str, str] = {}  # standard id -> how its applies_to was rewritten
 
     def add(self, section: str, entity_id: str, field: str | None, what: str, effect: str, message: str,
@@ -250,7 +291,7 @@ class _Differ:
         noun = NOUNS[section]
         effect, message = NEUTRAL, f"{noun} {new.id} added"
         if section == "standards":
-            covered = self.coverage_head.get(new.id, set())
+            covered = self.cov_head.of(new.id)
             effect = TIGHTENS
             message = (f"standard {new.id} added: {new.label} ({new.metric} {show(new.threshold)}, {new.window.text}) "
                        f"on {len(covered)} touchpoint{'s' if len(covered) != 1 else ''}")
@@ -262,7 +303,7 @@ class _Differ:
             message = (f"waiver {new.id} added: {new.standard} is waived for {_waived(new)} until "
                        f"{new.expires.isoformat()} (approved by {new.approved_by}: {new.justification})")
         elif section == "touchpoints":
-            rules = [s for s, tps in self.coverage_head.items() if new.id in tps]
+            rules = self.cov_head.checks(new.id)
             message = f"touchpoint {new.id} added ({new.name}; {new.journey}/{new.stage}, {new.channel}, owner " \
                       f"{new.owner})" + (f", checked by {_ids(rules)}" if rules else ", covered by no standard")
         elif section == "actions":
@@ -273,7 +314,7 @@ class _Differ:
         noun = NOUNS[section]
         effect, message = NEUTRAL, f"{noun} {old.id} removed"
         if section == "standards":
-            covered = self.coverage_base.get(old.id, set())
+            covered = self.cov_base.of(old.id)
             effect = LOOSENS
             message = (f"standard {old.id} removed: {old.label} is no longer checked"
                        + (f" on {_ids(covered)}" if covered else ""))
@@ -284,7 +325,7 @@ class _Differ:
             effect = TIGHTENS
             message = f"waiver {old.id} removed: {old.standard} is no longer waived for {_waived(old)}"
         elif section == "touchpoints":
-            rules = [s for s, tps in self.coverage_base.items() if old.id in tps and s in self.coverage_head]
+            rules = self.cov_base.checks(old.id) & self.cov_head.standards.keys()
             if rules:
                 effect = LOOSENS
                 message = f"touchpoint {old.id} removed: no longer checked by {_ids(rules)}"
@@ -474,14 +515,26 @@ class _Differ:
     def coverage(self) -> None:
         """Touchpoints a standard no longer (or newly) checks, except those removed or retired (reported on the
         touchpoint itself) and standards added or removed (reported as such)."""
-        head_tps = {t.id: t for t in self.head.touchpoints}
-        base_evaluated = {t.id for t in self.base.touchpoints if t.evaluated}
-        for sid in sorted(self.coverage_base.keys() & self.coverage_head.keys()):
-            before, after = self.coverage_base[sid], self.coverage_head[sid]
-            new = self.head.by_id["standards"][sid]
-            lost = {t for t in before - after if t in head_tps and head_tps[t].evaluated}
-            gained = (after - before) & base_evaluated
+        base, head = self.cov_base, self.cov_head
+        # with applies_to unchanged, only touchpoints that changed can enter or leave a standard's coverage
+        changed = {t for t in base.touchpoints.keys() | head.touchpoints.keys()
+                   if base.touchpoints.get(t) != head.touchpoints.get(t)}
+        checked_before = {t: base.checks(t) for t in changed}
+        checked_after = {t: head.checks(t) for t in changed}
+        for sid in sorted(base.standards.keys() & head.standards.keys()):
+            new = head.standards[sid]
             rewritten = self.selectors.get(sid)
+            if rewritten:
+                entering, leaving = head.of(sid) - base.of(sid), base.of(sid) - head.of(sid)
+            else:
+                entering = {t for t in changed if sid in checked_after[t] and sid not in checked_before[t]}
+                leaving = {t for t in changed if sid in checked_before[t] and sid not in checked_after[t]}
+            # touchpoints added, removed, retired or back in service are reported on the touchpoint
+            lost = {t for t in leaving if head.touchpoints.get(t) is not None and head.touchpoints[t].evaluated}
+            gained = {t for t in entering if base.touchpoints.get(t) is not None and base.touchpoints[t].evaluated}
+            if not (lost or gained or rewritten):
+                continue
+            before, after = base.of(sid), head.of(sid)
             prefix = f"{rewritten}: " if rewritten else ""
             if lost:
                 self.add("standards", sid, "applies_to", "changed", LOOSENS,
@@ -521,13 +574,13 @@ class _Differ:
 
     def touchpoint(self, old: m.Touchpoint, new: m.Touchpoint) -> None:
         if old.status != new.status:
-            rules = sorted(s for s, tps in self.coverage_base.items() if old.id in tps and s in self.coverage_head)
+            rules = sorted(self.cov_base.checks(old.id) & self.cov_head.standards.keys())
             if not new.evaluated and rules:
                 self.changed("touchpoints", old, new, "status", LOOSENS,
                              f"retired (was {old.status}): no longer checked by {', '.join(rules)}", old.status,
                              new.status)
             elif not old.evaluated and new.evaluated:
-                checked = sorted(s for s, tps in self.coverage_head.items() if new.id in tps)
+                checked = sorted(self.cov_head.checks(new.id))
                 self.changed("touchpoints", old, new, "status", TIGHTENS if checked else NEUTRAL,
                              f"back in service ({new.status}, was retired)"
                              + (f": checked again by {', '.join(checked)}" if checked else ""), old.status,

@@ -12,14 +12,12 @@ import subprocess
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from cxgov.errors import Diagnostic, Location, SpecError, UsageError
-from cxgov.spec import api, build, loader
+from cxgov.spec import api, build, loader, schema
 from cxgov.spec import model as m
-from cxgov.spec.rules import RULES
 
 WORKING_TREE = "working tree"
 
@@ -135,21 +133,22 @@ def side(arg: str | None, spec_dir: Path) -> Iterator[Side]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load(s: Side, today: date | None = None) -> m.Spec:
-    """The spec of one side. Warnings, and lint errors that do not affect its structure, are ignored: a diff
-    compares what the files say."""
-    result = api.validate(s.root, today)
-    if result.spec is not None:
-        return result.spec
-    structural = [d for d in result.errors if RULES[d.code].stage != "lint"]
-    if not structural:
-        spec, _ = build.build(loader.load_documents(s.root), s.root)
-        if spec is not None:
-            return spec
-    shown = "\n".join(f"  {_shown(s, d)}" for d in structural[:10])
-    more = f"\n  ... and {len(structural) - 10} more" if len(structural) > 10 else ""
-    raise SpecError(f"the spec at {s.label} cannot be read for a diff ({len(structural)} "
-                    f"error{'s' if len(structural) != 1 else ''}):\n{shown}{more}",
+def load(s: Side) -> m.Spec:
+    """The spec of one side, loaded, checked against the schema and built; not linted: a diff compares what the
+    files say, so warnings and lint errors (an expired waiver, a RACI gap) do not stop it."""
+    with api.gc_paused():
+        documents = loader.load_documents(s.root)
+        found = [d for doc in documents for d in doc.diagnostics] + schema.check(documents)
+        spec, built = build.build(documents, s.root, frozenset(d.location.file for d in found))
+    errors = [d for d in (*found, *built) if d.severity == "error"]
+    if not documents:
+        errors.append(Diagnostic("CX006", "error", "no .yaml or .yml files in the spec folder", Location(str(s.root))))
+    if spec is not None and not errors:
+        return spec
+    shown = "\n".join(f"  {_shown(s, d)}" for d in sorted(errors, key=Diagnostic.sort_key)[:10])
+    more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
+    raise SpecError(f"the spec at {s.label} cannot be read for a diff ({len(errors)} "
+                    f"error{'s' if len(errors) != 1 else ''}):\n{shown}{more}",
                     hint="fix the spec (cxgov validate), or compare other commits")
 
 

@@ -230,3 +230,14 @@ def test_an_invalid_head_is_a_clear_error(folders, bad):
     (head / "broken.yaml").write_text(bad)
     with pytest.raises(SpecError, match=r"the spec at head cannot be read for a diff .*\n  head/broken.yaml:2"):
         diff.run(str(base), str(head), head)
+
+
+def test_a_touchpoint_moved_out_of_a_standards_reach(folders):
+    base, head = folders
+    edit(head, "journeys.yaml", "{id: chat-line, name: Chat, journey: get-help, stage: resolve",
+         "{id: chat-line, name: Chat, journey: get-help, stage: report")
+    found = changes(base, head)
+    assert found[("standards/resolved-24h", "applies_to")] == (
+        LOOSENS, "no longer checks chat-line (covers 1 touchpoint instead of 2)")
+    assert found[("touchpoints/chat-line", "stage")] == (NEUTRAL, "stage changed from resolve to report")
+    assert len(found) == 2

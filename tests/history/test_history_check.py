@@ -93,3 +93,30 @@ def test_record_into_a_file_that_is_not_a_history_exits_2(tmp_path, monkeypatch)
     out = CliRunner().invoke(main, ["check", "specs", "--as-of", "2026-11-07", "--record", "notes.txt"])
     assert out.exit_code == 2
     assert "cannot open run history notes.txt" in out.output
+
+
+def test_scorecard_shows_trends_from_the_history(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "spec.yaml").write_text(SPEC)
+    write_data(specs)
+    runner = CliRunner()
+    for as_of in ("2026-11-07", "2026-11-14"):
+        runner.invoke(main, ["check", "specs", "--as-of", as_of, "--record", "history.duckdb"])
+    args = ["report", "scorecard", "specs", "--as-of", "2026-11-21", "--generated-at", "2026-11-21T08:00:00Z"]
+    out = runner.invoke(main, [*args, "--out", "with.html", "--history", "history.duckdb"])
+    assert out.exit_code == 0, out.output
+    html = (tmp_path / "with.html").read_text()
+    alt = ("buy-csat (touchpoint=web-form): last 3 runs: 2026-11-07 100.0 pass; 2026-11-14 0.0 breach; "
+           "2026-11-21 0.0 breach; breached since 2026-11-14")
+    assert f'<svg class="sparkline" role="img" aria-label="{alt}"' in html
+    assert '<br><span class="sub">breached since 2026-11-14</span>' in html
+    assert runner.invoke(main, [*args, "--out", "without.html"]).exit_code == 0
+    assert "sparkline" not in (tmp_path / "without.html").read_text()
+    # check --html with --record draws from the history it records into
+    runner.invoke(main, ["check", "specs", "--as-of", "2026-11-21", "--record", "history.duckdb", "--html",
+                         "check.html"])
+    assert alt in (tmp_path / "check.html").read_text()
+    missing = runner.invoke(main, [*args, "--out", "x.html", "--history", "nothing.duckdb"])
+    assert missing.exit_code == 2 and "no run history at nothing.duckdb" in missing.output
