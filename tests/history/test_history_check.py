@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cxgov import history
@@ -50,12 +51,18 @@ def write_data(folder: Path) -> None:
     (folder / "surveys.csv").write_text("\n".join(rows) + "\n")
 
 
-def test_check_records_each_run(tmp_path, monkeypatch):
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """specs/ with the spec and its CSV data, under a temporary cwd."""
     monkeypatch.chdir(tmp_path)
     specs = tmp_path / "specs"
     specs.mkdir()
     (specs / "spec.yaml").write_text(SPEC)
     write_data(specs)
+    return specs
+
+
+def test_check_records_each_run(tmp_path, project):
     runner = CliRunner()
     codes = []
     for as_of in ("2026-11-07", "2026-11-14", "2026-11-21"):
@@ -83,24 +90,14 @@ def test_check_records_each_run(tmp_path, monkeypatch):
     assert "breached since 2026-11-14" in text
 
 
-def test_record_into_a_file_that_is_not_a_history_exits_2(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "spec.yaml").write_text(SPEC)
-    write_data(specs)
+def test_record_into_a_file_that_is_not_a_history_exits_2(tmp_path, project):
     (tmp_path / "notes.txt").write_text("hello\n")
     out = CliRunner().invoke(main, ["check", "specs", "--as-of", "2026-11-07", "--record", "notes.txt"])
     assert out.exit_code == 2
     assert "cannot open run history notes.txt" in out.output
 
 
-def test_scorecard_shows_trends_from_the_history(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "spec.yaml").write_text(SPEC)
-    write_data(specs)
+def test_scorecard_shows_trends_from_the_history(tmp_path, project):
     runner = CliRunner()
     for as_of in ("2026-11-07", "2026-11-14"):
         runner.invoke(main, ["check", "specs", "--as-of", as_of, "--record", "history.duckdb"])
