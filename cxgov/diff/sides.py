@@ -58,8 +58,9 @@ def repository(spec_dir: Path) -> tuple[Path, PurePosixPath]:
     folder = spec_dir if spec_dir.is_dir() else Path.cwd()
     try:
         top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
-    except UsageError:
-        raise UsageError(f"{loader.display_name(spec_dir)} is not in a git repository, so BASE must be a folder",
+    except UsageError as exc:
+        raise UsageError(f"{loader.display_name(spec_dir)} is not in a git repository, so BASE must be a folder "
+                         f"({exc.message})",
                          hint="run cxgov diff inside the repository that holds the spec, or give two folders") \
             from None
     try:
