@@ -428,7 +428,8 @@ class _Differ:
                    TIGHTENS: ": fewer results are left 'insufficient'", NEUTRAL: ""}[effect]
             self.changed(section, old, new, "min_sample", effect,
                          f"min_sample {_raised(a, b)} from {a} to {b}{why}" if a != b else
-                         f"min_sample {show(old.min_sample)} -> {show(new.min_sample)} (same value: {b})", a, b)
+                         f"min_sample now {'the program default' if new.min_sample is None else 'set on the rule'}"
+                         f" ({b}, as before)", a, b)
         if old.severity != new.severity:
             rank_old, rank_new = _severity_rank(old.severity), _severity_rank(new.severity)
             effect = LOOSENS if rank_new > rank_old else TIGHTENS

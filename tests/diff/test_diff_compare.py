@@ -241,3 +241,10 @@ def test_a_touchpoint_moved_out_of_a_standards_reach(folders):
         LOOSENS, "no longer checks chat-line (covers 1 touchpoint instead of 2)")
     assert found[("touchpoints/chat-line", "stage")] == (NEUTRAL, "stage changed from resolve to report")
     assert len(found) == 2
+
+
+def test_the_same_min_sample_written_differently_is_neutral(folders):
+    base, head = folders
+    edit(head, "standards.yaml", "    min_sample: 30\n", "")
+    assert changes(base, head) == {("standards/resolved-24h", "min_sample"): (
+        NEUTRAL, "min_sample now the program default (30, as before)")}
