@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 import traceback
+from datetime import datetime, time
 from pathlib import Path
 from typing import Callable
 
@@ -521,3 +522,58 @@ def diff_command(base: str, head: str | None, spec_dir: Path, fmt: str, fail_on_
     result = diff.run(base, head, spec_dir)
     click.echo(RENDERERS[fmt](result), nl=False)
     sys.exit(int(ExitCode.FOUND if fail_on_loosening and result.unapproved else ExitCode.OK))
+
+
+def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple[int, ...] = (0,), **params) -> int:
+    """Run one cxgov command as a demo step; stop the demo when it exits with a code not in `allowed`."""
+    click.secho(f"\n== {title}", bold=True)
+    try:
+        ctx.invoke(command, **params)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    if code not in allowed:
+        _fail(f"demo stopped: step '{title}' exited with code {code}", ExitCode(code) if code in (1, 2, 3)
+              else ExitCode.INTERNAL)
+    return code
+
+
+@main.command("demo")
+@spec_argument
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Folder for the example database and every report.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Evaluate as of this date (default: today in the program time zone).")
+@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True,
+              help="How many rows of example data to generate.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the example data.")
+@click.pass_context
+@command_errors
+def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, seed: int) -> None:
+    """The whole job on SPEC (the bundled example): generate data, validate, check, write every report to OUT.
+
+    The check's exit code is shown, not passed on: the example breaches standards on purpose.
+    """
+    from cxgov.spec.api import default_today, load_spec
+
+    day = as_of or datetime.combine(default_today(load_spec(spec)), time())
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "example.duckdb"
+    db.unlink(missing_ok=True)
+    _step(ctx, f"cxgov validate {spec}", validate_command, spec=spec, fmt="text", strict=False, today=day)
+    _step(ctx, f"cxgov data generate --db {db}", data_generate_command, db=db, spec=spec, rows=rows, seed=seed,
+          as_of=day, exclude=())
+    reports = {"json_path": out / "results.json", "junit_path": out / "junit.xml", "sarif_path": out / "cxgov.sarif",
+               "markdown_path": out / "summary.md", "html_path": out / "scorecard.html"}
+    code = _step(ctx, f"cxgov check {spec} --data {db} --as-of {day.date()}", check_command, allowed=(0, 1, 2),
+                 spec=spec, data=db, as_of=day, fail_on="breach", min_severity="low", rules=(), verbose=False,
+                 **{key: str(path) for key, path in reports.items()})
+    _step(ctx, "cxgov report raci", report_raci_command, spec=spec, out=str(out / "raci.html"), fmt=None,
+          generated_at=None)
+    _step(ctx, "cxgov report journeys", report_journeys_command, spec=spec, data=db, as_of=day,
+          out=str(out / "journeys.html"), generated_at=None)
+    meaning = {0: "nothing failed", 1: "an unwaived breach: CI would fail",
+               2: "a rule could not be evaluated: CI would stop"}
+    click.secho(f"\n== done (the check exited {code}: {meaning[code]})", bold=True)
+    for path in sorted(out.iterdir()):
+        click.echo(f"  {path.as_posix()}")
