@@ -92,6 +92,12 @@ def pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
 
 
+def pdf_page_sizes(pdf: bytes) -> set[tuple[int, int]]:
+    """(width, height) of the PDF's pages, in whole points (A4 portrait: (595, 842))."""
+    return {(round(float(w)), round(float(h))) for w, h in
+            re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)}
+
+
 def pdftotext() -> str | None:
     return shutil.which("pdftotext")
 

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from browser_support import Browser, axe_source, axe_violations, pdf_pages, pdftotext, require_browser
+from browser_support import (Browser, axe_source, axe_violations, pdf_page_sizes, pdf_pages, pdftotext,
+                             require_browser)
 from cxgov.cli import main
 from cxgov.report import html, journeys, raci
 from report_samples import (AS_OF, EXAMPLE_SPEC, GENERATED_AT, SAMPLE_SQL, example_db, plant_payload,
@@ -147,11 +148,12 @@ def test_collapsed_groups_open_in_print(browser, fixture_reports):
 
 def test_the_scorecard_prints_to_readable_pdf_pages(browser, example, tmp_path):
     with browser.open(example["scorecard"]) as opened:
-        pdf = opened.page.pdf(format="A4", print_background=True)
+        pdf = opened.page.pdf(prefer_css_page_size=True, print_background=True)
     path = tmp_path / "scorecard.pdf"
     path.write_bytes(pdf)
     assert pdf.startswith(b"%PDF-")
     assert 5 <= pdf_pages(pdf) <= 80
+    assert pdf_page_sizes(pdf) == {(595, 842)}  # A4 portrait
     assert b"/ToUnicode" in pdf and b"/Font" in pdf  # text is selectable and extractable
     tool = pdftotext()
     if tool:
@@ -161,10 +163,11 @@ def test_the_scorecard_prints_to_readable_pdf_pages(browser, example, tmp_path):
             assert content in text
 
 
-def test_the_raci_and_journey_map_print_too(browser, example):
+def test_the_raci_and_journey_map_print_on_landscape_pages(browser, example):
     for name in ("raci", "journeys"):
         with browser.open(example[name]) as opened:
-            pdf = opened.page.pdf(format="A4", print_background=True)
+            pdf = opened.page.pdf(prefer_css_page_size=True, print_background=True)
         assert pdf.startswith(b"%PDF-") and 1 <= pdf_pages(pdf) <= 40 and b"/ToUnicode" in pdf
+        assert pdf_page_sizes(pdf) == {(842, 595)}  # A4 landscape, from the stylesheet
 
 
