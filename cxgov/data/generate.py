@@ -237,9 +237,10 @@ def build_world(spec: Spec, rng: random.Random) -> World:
                          hint="add touchpoints to the spec first")
     order = list(range(len(tps)))
     rng.shuffle(order)
-    # Waivers are written for known problems: the touchpoints they name struggle first.
-    waived = {w_tp for w in spec.waivers for w_tp in w.touchpoints}
-    order.sort(key=lambda i: tps[i].id not in waived)
+    # Waivers and open actions are written for known problems: the touchpoints they name struggle first.
+    known = {w_tp for w in spec.waivers for w_tp in w.touchpoints}
+    known |= {a.touchpoint for a in spec.actions if a.touchpoint and a.status != "done"}
+    order.sort(key=lambda i: tps[i].id not in known)
     n_bad, n_thin = max(1, round(0.12 * len(tps))), max(1, round(0.08 * len(tps)))
     struggling = set(order[:n_bad])
     warning = set(order[n_bad:2 * n_bad])
