@@ -48,11 +48,21 @@ def exact(x: float | None) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def value_text(value: float | None, unit: str | None, metric_kind: str = "") -> str:
-    """A result value with its unit: "87.5%", "20.0 points", "1234" for counts."""
+def value_text(value: float | None, unit: str | None, metric_kind: str = "",
+               against: tuple[float | None, ...] = ()) -> str:
+    """A result value with its unit: "87.5%", "20.0 points", "1234" for counts.
+
+    `against` are the thresholds the value was compared with: where one decimal would show a breached value equal
+    to its threshold (89.96 against 90), more decimals are shown, up to four.
+    """
     if value is None:
         return DASH
-    text = number(value, 0) if metric_kind == "count" else number(value)
+    places = 0 if metric_kind == "count" else 1
+    while places < 4 and any(bound is not None and bound != value
+                             and round_half_away(value, places) == round_half_away(bound, places)
+                             for bound in against):
+        places += 1
+    text = number(value, places)
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"

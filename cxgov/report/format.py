@@ -10,7 +10,7 @@ from cxgov.report.display import value_text
 
 def in_units(value: float | None, result: Result) -> str:
     """A value of `result`'s metric for display: "87.5%", "20.0 points"; an em dash for no value."""
-    return value_text(value, result.unit, result.metric_kind)
+    return value_text(value, result.unit, result.metric_kind, (result.threshold.fail, result.threshold.warn))
 
 
 def threshold(info: ThresholdInfo) -> str:

@@ -26,6 +26,14 @@ def test_values_carry_their_unit_and_counts_show_whole_numbers():
     assert display.value_text(None, "%") == "—"
 
 
+def test_a_value_that_rounds_onto_its_threshold_shows_the_decimals_that_tell_them_apart():
+    assert display.value_text(89.96, "%", "csat", (90, 95)) == "89.96%"
+    assert display.value_text(-1.2003, None, "gap", (-1.2, -0.8)) == "-1.2003"
+    assert display.value_text(90.0, "%", "csat", (90, 95)) == "90.0%"  # exactly on it: nothing to tell apart
+    assert display.value_text(87.45, "%", "csat", (90, None)) == "87.5%"
+    assert display.value_text(3999.6, None, "count", (4000,)) == "3999.6"
+
+
 def test_changes_are_signed():
     assert [display.signed(x) for x in (1.46, -13.0, 0.0, -0.04, None)] == ["+1.5", "-13.0", "0.0", "0.0", "—"]
 
