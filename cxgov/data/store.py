@@ -79,6 +79,19 @@ def local_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
             f"ELSE try_cast({text} AS TIMESTAMP) END")
 
 
+def utc_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
+    """SQL turning `expr` into a UTC wall-clock TIMESTAMP, so that differences are elapsed time even across a
+    daylight-saving change: a zone (TIMESTAMPTZ, an offset in text) is honoured as is, naive values are read in
+    the program timezone (`tz`, a placeholder)."""
+    if duckdb_type == TIMESTAMPTZ:
+        return f"timezone('UTC', {expr})"
+    if duckdb_type in TIMESTAMP_TYPES:
+        return f"timezone('UTC', timezone({tz}, CAST({expr} AS TIMESTAMP)))"
+    text = f"trim(CAST({expr} AS VARCHAR))"
+    return (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
+            f"ELSE timezone('UTC', timezone({tz}, try_cast({text} AS TIMESTAMP))) END")
+
+
 def is_numeric_type(duckdb_type: str) -> bool:
     return duckdb_type in NUMERIC_TYPES or duckdb_type.startswith("DECIMAL")
 
@@ -113,6 +126,8 @@ class ScanRequest:
     dimensions: Mapping[str, Mapping[str, str]]  # touchpoint id -> {"journey": .., "stage": .., "channel": ..}
     grouping_sets: tuple[tuple[str, ...], ...]  # from DIMENSIONS
     aggregates: tuple[Aggregate, ...]
+    # columns read as points in time (durations): given to the aggregates as UTC wall-clock time
+    instants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -279,15 +294,21 @@ class Store:
                 ctes.append(f"{_INTERNAL}dims(tp, journey, stage, channel) AS (SELECT NULL::VARCHAR, "
                             "NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR WHERE false)")
 
-        # CTE: the source, TIMESTAMPTZ columns as local wall-clock time, plus the local event timestamp
+        # CTE: the source, TIMESTAMPTZ columns as local wall-clock time and instants (durations) as UTC
+        # wall-clock time, plus the local event timestamp
         tz_slots: list = []
         ts_expr = self._timestamp_expr(source, tz_slots)
-        replaced = [name for name, type_ in types.items() if type_ == TIMESTAMPTZ]
+        replaced: list[tuple[str, str]] = []
+        for name, type_ in types.items():
+            if name in request.instants:
+                replaced.append((name, utc_timestamp_sql(quote_ident(name), type_, "?")))
+            elif type_ == TIMESTAMPTZ:
+                replaced.append((name, f"timezone(?, {quote_ident(name)})"))
         replace = ""
         if replaced:
-            replace = " REPLACE (" + ", ".join(f"timezone(?, {quote_ident(c)}) AS {quote_ident(c)}"
-                                               for c in replaced) + ")"
-        params += [tz] * len(replaced) + [tz] * len(tz_slots) + list(rel_params)
+            replace = " REPLACE (" + ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in replaced) + ")"
+        params += [tz] * sum(expr.count("timezone(?") for _, expr in replaced) + [tz] * len(tz_slots) \
+            + list(rel_params)
         ctes.append(f"{_INTERNAL}src AS (SELECT *{replace}, {ts_expr} AS {_INTERNAL}ts FROM {relation})")
 
         select_dims = []

@@ -147,9 +147,11 @@ def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Stan
                               prefix, (position, i, ""))
                        for i, value in enumerate(declared))
         by_rules.append(ByRule(rule, index, fixed, rule.by, frozenset(declared), prefix, position))
+    as_of_end = windows.in_utc(windows.end_of_day(as_of), spec.program.timezone)  # the clock of durations
     aggregates = tuple(aggregate for metric_id, prefix in prefixes.items()
-                       for aggregate in kinds.aggregates(spec.metric(metric_id), source,
-                                                         windows.end_of_day(as_of), prefix))
+                       for aggregate in kinds.aggregates(spec.metric(metric_id), source, as_of_end, prefix))
+    durations = (spec.metric(metric_id).duration for metric_id in prefixes)
+    instants = tuple(sorted({column for d in durations if d is not None for column in (d.start, d.end)}))
     request = ScanRequest(
         source=source,
         timezone=spec.program.timezone,
@@ -157,6 +159,7 @@ def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Stan
         dimensions=dimensions,
         grouping_sets=tuple(sets),
         aggregates=aggregates,
+        instants=instants,
     )
     return Scan(request, window, current, previous, tuple(prefixes.items()), tuple(targets), tuple(by_rules))
 

@@ -47,6 +47,11 @@ def end_of_day(as_of: date) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time())
 
 
+def in_utc(local: datetime, timezone: str) -> datetime:
+    """A local (program timezone, naive) time as naive UTC wall-clock time, the clock durations are measured on."""
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
 def today(timezone: str) -> date:
     """Today's date in the program timezone (the default as-of date)."""
     return datetime.now(ZoneInfo(timezone)).date()

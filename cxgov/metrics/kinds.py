@@ -200,8 +200,10 @@ def _sla_aggregates(b: _Builder, metric: Metric, as_of_end: datetime) -> None:
 
 
 def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str) -> tuple[Aggregate, ...]:
-    """The SQL aggregates `metric` needs, named `prefix` + a short name; `as_of_end` is the local as-of instant
-    (the end of the as-of day), used by durations and SLAs to tell what was still open then."""
+    """The SQL aggregates `metric` needs, named `prefix` + a short name; `as_of_end` is the as-of instant (the
+    end of the as-of day), used by durations and SLAs to tell what was still open then. Durations are differences
+    of their columns as given, so the scan gives them (and `as_of_end`) as UTC wall-clock time
+    (`ScanRequest.instants`): elapsed time, also across a daylight-saving change."""
     b = _Builder(metric, prefix)
     kind = metric.kind
     if kind in ("nps", "csat", "ces"):
