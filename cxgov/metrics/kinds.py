@@ -100,19 +100,33 @@ def check_columns(metric: Metric, source: Source, types: Mapping[str, str]) -> N
 
 
 def _filter_sql(flt: Filter) -> tuple[str, tuple]:
-    """`where`/`condition` as SQL: columns AND, values IN; None matches NULL."""
+    """`where`/`condition` as SQL: columns AND, values IN; None matches NULL.
+
+    Booleans and numbers compare with the column read as one (`try_cast`), so `{wave: 2}` also picks "2" from a
+    text column and a text that is no number is simply not equal, instead of failing the whole scan."""
     parts, params = [], []
     for column, values in flt.terms:
         col = quote_ident(column)
         ors = []
-        present = [v for v in values if v is not None]
-        if present:
-            ors.append(f"{col} = ?" if len(present) == 1 else f"{col} IN ({', '.join('?' for _ in present)})")
-            params += present
-        if len(present) != len(values):
+        for kind, sql_type in ((str, None), (bool, "BOOLEAN"), (float, "DOUBLE")):
+            present = [v for v in values if _value_kind(v) is kind]
+            if not present:
+                continue
+            lhs = f"try_cast({col} AS {sql_type})" if sql_type else col
+            ors.append(f"{lhs} = ?" if len(present) == 1 else f"{lhs} IN ({', '.join('?' for _ in present)})")
+            params += [float(v) for v in present] if kind is float else present
+        if None in values:
             ors.append(f"{col} IS NULL")
         parts.append(ors[0] if len(ors) == 1 else "(" + " OR ".join(ors) + ")")
     return (" AND ".join(parts) if parts else "TRUE"), tuple(params)
+
+
+def _value_kind(value: object) -> type | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return bool
+    return float if isinstance(value, (int, float)) else str
 
 
 class _Builder:

@@ -171,6 +171,26 @@ def test_where_with_a_list_and_several_columns_of_text_numbers_and_booleans(tmp_
     assert (result.n, result.value) == (2, 100.0)
 
 
+def test_a_number_in_where_matches_a_text_column_holding_that_number(tmp_path):
+    """`where: {wave: 2}` on a text column with other texts in it selects the rows reading "2"; it does not make
+    the whole scan fail converting the other texts to numbers."""
+    columns = {"responded_at": "TIMESTAMP", "touchpoint_id": "VARCHAR", "question": "VARCHAR", "wave": "VARCHAR",
+               "score": "INTEGER"}
+    at = datetime(2026, 11, 10, 12)
+    rows = [(at, "web-form", "satisfaction", "2", 5), (at, "web-form", "satisfaction", "pilot", 1),
+            (at, "web-form", "satisfaction", "3", 1)]
+    db = write_table(tmp_path / "m.duckdb", "survey_responses", columns, rows)
+    csat = Metric(id="csat", kind="csat", source="surveys", column="score", where=Filter((("wave", (2,)),)))
+    both = Metric(id="nps", kind="nps", source="surveys", column="score", where=Filter((("wave", ("pilot", 3)),)))
+    spec = make_spec(standards=[standard(applies_to=WEB_ONLY), standard("other", metric="nps", applies_to=WEB_ONLY,
+                                                                        threshold=threshold(">=", -100, None))],
+                     metrics=(csat, both), min_sample=1)
+    results = {r.rule: r for r in run(spec, db).results}
+    assert (results["csat-standard"].status, results["csat-standard"].n, results["csat-standard"].value) == \
+        ("pass", 1, 100.0)
+    assert (results["other"].status, results["other"].n) == ("pass", 2)
+
+
 # -- trends -------------------------------------------------------------------------------------------------
 
 
