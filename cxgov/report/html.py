@@ -19,7 +19,8 @@ from markupsafe import Markup
 
 from cxgov import __version__
 from cxgov.engine.results import Result, Run, Span
-from cxgov.report import display, svg
+from cxgov.report import approvals as approval_views, display, svg
+from cxgov.report.approvals import ApprovalView
 from cxgov.report.display import DASH
 from cxgov.report.names import Names
 from cxgov.resources import templates_dir
@@ -174,6 +175,7 @@ class Evidence:
     kind: str
     facts: tuple[tuple[str, str], ...]
     sql: str | None
+    approvals: tuple[ApprovalView, ...] = ()  # the approvals naming this rule, newest first
 
 
 def _span(span: Span | None) -> str:
@@ -351,7 +353,7 @@ def _metric_facts(spec: Spec, metric: Metric) -> list[tuple[str, str]]:
 
 
 def _evidence(spec: Spec, rule: Standard | Kpi, results: list[Result], names: Names,
-              sql: Mapping[str, str]) -> Evidence:
+              sql: Mapping[str, str], approvals: tuple[ApprovalView, ...] = ()) -> Evidence:
     is_standard = isinstance(rule, Standard)
     facts: list[tuple[str, str]] = [("Rule", f"{'Standard' if is_standard else 'KPI'} {rule.id}")]
     if rule.description:
@@ -386,7 +388,8 @@ def _evidence(spec: Spec, rule: Standard | Kpi, results: list[Result], names: Na
         facts.append(("Sample", f"n = {total_n} in all (missing {sum(r.missing for r in results)}, "
                                 f"invalid {sum(r.invalid for r in results)}, left out of n)"))
     facts.append(("Defined at", str(rule.location)))
-    return Evidence(rule.id, rule.label, "standard" if is_standard else "kpi", tuple(facts), sql.get(rule.id))
+    return Evidence(rule.id, rule.label, "standard" if is_standard else "kpi", tuple(facts), sql.get(rule.id),
+                    approvals)
 
 
 @dataclass(frozen=True)
@@ -411,6 +414,9 @@ class Scorecard:
     principles: tuple[tuple[str, str, str], ...]  # id, name, description
     owner: str
     sponsor: str
+    approvals: tuple[ApprovalView, ...] = ()  # every approval in the spec, newest first
+    approved: Mapping[str, ApprovalView] = field(default_factory=lambda: MappingProxyType({}))  # rule -> newest
+    recent_since: str = ""  # approvals dated after this day, up to the as-of date, are highlighted
     trends: Mapping[tuple, object] = field(default_factory=lambda: MappingProxyType({}))  # Row.key -> Trend
 
 
@@ -437,6 +443,8 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
                                                   _min_sample(spec, spec.rule(rule_id)), rows))
     rules = [*spec.standards, *spec.kpis]
     intent = spec.program.intent
+    approvals = approval_views.views(spec, run.as_of, names)
+    approvals_by_rule = approval_views.by_rule(approvals)
     return Scorecard(
         title=f"{spec.program.name}: CX governance scorecard",
         spec=spec,
@@ -451,11 +459,15 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
         kpis=tuple(_kpi_row(r, names) for r in kpi_results),
         journeys=_journey_groups(spec, standard_results, names),
         insufficient=tuple(insufficient),
-        evidence=tuple(_evidence(spec, rule, by_rule.get(rule.id, []), names, sql) for rule in rules),
+        evidence=tuple(_evidence(spec, rule, by_rule.get(rule.id, []), names, sql,
+                                 approvals_by_rule.get(rule.id, ())) for rule in rules),
         standards_count=len(standard_results),
         principles=tuple((p.id, p.name, p.description or "") for p in (intent.principles if intent else ())),
         owner=names.owner(spec.program.owner) or DASH,
         sponsor=names.owner(spec.program.sponsor) or DASH,
+        approvals=approvals,
+        approved=MappingProxyType({rule: found[0] for rule, found in approvals_by_rule.items()}),
+        recent_since=approval_views.recent_since(spec, run.as_of).isoformat(),
         trends=MappingProxyType(dict(trends or {})),
     )
 

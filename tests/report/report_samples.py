@@ -13,9 +13,9 @@ from typing import Callable
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, Span, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
 from cxgov.errors import Location
-from cxgov.spec.model import (Action, Defaults, Duration, Filter, Intent, Journey, Kpi, Metric, Owner, Principle,
-                              Program, RaciActivity, Review, Scope, Segment, Selector, Source, Spec, Standard,
-                              Threshold, Touchpoint, Trend, Waiver, Window)
+from cxgov.spec.model import (Action, Approval, Defaults, Duration, Filter, Intent, Journey, Kpi, Metric, Owner,
+                              Principle, Program, RaciActivity, Review, Scope, Segment, Selector, Source, Spec,
+                              Standard, Threshold, Touchpoint, Trend, Waiver, Window)
 
 AS_OF = date(2026, 11, 20)
 GENERATED_AT = datetime(2026, 11, 21, 8, 30, tzinfo=timezone.utc)
@@ -159,10 +159,18 @@ def sample_spec(text: Text = _plain) -> Spec:
         RaciActivity(id="dashboard", name=t("Publish the scorecard"), cycle_step="dashboard",
                      assignments=(("cx-office", "C"), ("ana-lopez", "I"))),
     )
+    approvals = (  # one within the quarterly review cycle before AS_OF, one older
+        Approval(id="appr-chat-waiver", change="waivers/w-chat", approved_by="ana-lopez",
+                 reason=t("Chat platform migration slipped to December."), date=date(2026, 6, 1),
+                 location=_loc("approvals.yaml", 9)),
+        Approval(id="appr-complaints-warn", change="complaints-resolved-24h", field="threshold.warn",
+                 approved_by="daniel-okafor", reason=t("Carrier outage; the 95% warning level returns in January."),
+                 date=date(2026, 11, 2), location=_loc("approvals.yaml", 3)),
+    )
     return Spec(root=Path("specs"), files=(Path("specs/program.yaml"),), digest=SPEC_DIGEST, program=program,
                 owners=owners, segments=segments, channels=("web", "app", "phone", "chat", "post"),
                 journeys=journeys, touchpoints=touchpoints, sources=sources, metrics=metrics, standards=standards,
-                kpis=kpis, waivers=waivers, actions=actions, raci=raci)
+                kpis=kpis, waivers=waivers, actions=actions, raci=raci, approvals=approvals)
 
 
 def _result(spec: Spec, rule_id: str, status: str, *, touchpoint: str | None = None, scope=None, value=None,
@@ -216,6 +224,12 @@ def sample_run(spec: Spec, text: Text = _plain) -> Run:
                git_commit=COMMIT, cxgov_version="0.1.0", program="northwind-bank")
 
 
+def section(page: str, name: str) -> str:
+    """The HTML of one `<section id=name>` of a report page."""
+    start = page.index(f'<section id="{name}"')
+    return page[start:page.index("</section>", start)]
+
+
 SAMPLE_SQL = {"digital-csat": "SELECT count(*) FILTER (WHERE \"question\" = ?) AS n\nFROM metrics.\"survey_responses\""}
 
 
@@ -236,7 +250,7 @@ def example_db(folder: Path, rows: int = 20_000) -> Path:
     return db
 
 
-FREE_TEXT_KEYS = frozenset({"name", "description", "statement", "justification", "title"})
+FREE_TEXT_KEYS = frozenset({"name", "description", "statement", "justification", "title", "reason"})
 FREE_TEXT_LISTS = frozenset({"systems", "processes"})
 
 

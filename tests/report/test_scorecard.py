@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from cxgov.report import html
-from report_samples import GENERATED_AT, PAYLOAD, SAMPLE_SQL, sample_run, sample_spec
+from report_samples import GENERATED_AT, PAYLOAD, SAMPLE_SQL, sample_run, sample_spec, section
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +30,6 @@ def page(spec, run) -> str:
 @pytest.fixture(scope="module")
 def card(spec, run):
     return html.build(run, spec, GENERATED_AT, SAMPLE_SQL)
-
-
-def section(page: str, name: str) -> str:
-    start = page.index(f'<section id="{name}"')
-    return page[start:page.index("</section>", start)]
 
 
 def test_the_same_inputs_give_the_same_bytes(spec, run, page):
