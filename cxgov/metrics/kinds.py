@@ -304,8 +304,9 @@ def finalize(metric: Metric, row: Mapping, prefix: str) -> Measurement:
             return Measurement(None, 0, missing, invalid, None, None, unit=unit(metric))
         pp, pd = promoters / n, detractors / n
         low, high = stats.nps_interval(pp, pd, n)
-        return Measurement(100 * (pp - pd), n, missing, invalid, low, high,
-                           MappingProxyType({"promoters": 100 * pp, "detractors": 100 * pd}),
+        # from the counts: 100 * (pp - pd) can miss an exact value (19.999999999999996 for 6 - 4 of 10)
+        return Measurement(100 * (promoters - detractors) / n, n, missing, invalid, low, high,
+                           MappingProxyType({"promoters": 100 * promoters / n, "detractors": 100 * detractors / n}),
                            MappingProxyType({"p_promoters": pp, "p_detractors": pd,
                                              "var": stats.nps_variance(pp, pd)}), unit(metric))
     if kind == "csat":
