@@ -247,6 +247,22 @@ class Store:
                             hint=f"correct `{key}` or add the column to the data")
         return types[column]
 
+    def dimension_column(self, source: Source, dimension: str) -> str:
+        """The column a source is split by for `dimension` (segment: its `segment`, else its `touchpoint`, which
+        gives journey, stage and channel); DataError when the source declares none or the column is absent."""
+        if dimension == "segment":
+            if not source.segment:
+                raise DataError("has no `segment` column, so it cannot be split by segment", source=source.id,
+                                location=source.location, hint="declare `segment:` on the source")
+            self.require_column(source, source.segment, "segment")
+            return source.segment
+        if not source.touchpoint:
+            raise DataError("has no `touchpoint` column, so it cannot be split by touchpoint, journey, "
+                            "stage or channel", source=source.id, location=source.location,
+                            hint="declare `touchpoint:` on the source")
+        self.require_column(source, source.touchpoint, "touchpoint")
+        return source.touchpoint
+
     # -- scans ---------------------------------------------------------------------------------------------
 
     def _timestamp_expr(self, source: Source, tz_params: list) -> str:
@@ -314,17 +330,9 @@ class Store:
         select_dims = []
         joins = ""
         if "touchpoint" in used or needs_dims:
-            if not source.touchpoint:
-                raise DataError("has no `touchpoint` column, so it cannot be split by touchpoint, journey, "
-                                "stage or channel", source=source.id, location=source.location,
-                                hint="declare `touchpoint:` on the source")
-            self.require_column(source, source.touchpoint, "touchpoint")
-            tp_expr = f"CAST(s.{quote_ident(source.touchpoint)} AS VARCHAR)"
+            tp_expr = f"CAST(s.{quote_ident(self.dimension_column(source, 'touchpoint'))} AS VARCHAR)"
         if "segment" in used:
-            if not source.segment:
-                raise DataError("has no `segment` column, so it cannot be split by segment", source=source.id,
-                                location=source.location, hint="declare `segment:` on the source")
-            self.require_column(source, source.segment, "segment")
+            self.dimension_column(source, "segment")
         for dim in used:
             if dim == "touchpoint":
                 expr = tp_expr

@@ -86,10 +86,23 @@ def _check_columns(spec: Spec, store, scan: Scan) -> tuple[Scan, list[tuple[Data
             kinds.check_columns(spec.metric(metric_id), source, types)
         except DataError as exc:
             failed[metric_id] = exc
-    if not failed:
-        return scan, []
-    return scan.without(set(failed)), [(exc, tuple(t for t in scan.targets if t.rule.metric == metric_id))
-                                       for metric_id, exc in failed.items()]
+    errors = [(exc, tuple(t for t in scan.targets if t.rule.metric == metric_id))
+              for metric_id, exc in failed.items()]
+    scan = scan.without(set(failed)) if failed else scan
+    # a split the source cannot give (no segment column, say) fails the rules asking for it, not the others
+    unsplittable: dict[int, DataError] = {}
+    for index, dimensions in enumerate(scan.request.grouping_sets):
+        for dimension in dimensions:
+            try:
+                store.dimension_column(source, dimension)
+            except DataError as exc:
+                unsplittable[index] = exc
+                break
+    if unsplittable:
+        errors += [(exc, tuple(t for t in scan.targets if t.grouping == index))
+                   for index, exc in unsplittable.items()]
+        scan = scan.without_groupings(set(unsplittable))
+    return scan, errors
 
 
 def _index(scan: Scan, rows: Iterable[Mapping]) -> dict[tuple, Mapping]:

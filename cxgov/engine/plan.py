@@ -74,6 +74,17 @@ class Scan:
             by_rules=tuple(b for b in self.by_rules if b.prefix not in drop),
         )
 
+    def without_groupings(self, indices: Collection[int]) -> Scan:
+        """This scan minus the grouping sets `indices` and every target reading them."""
+        keep = [i for i in range(len(self.request.grouping_sets)) if i not in indices]
+        new = {old: position for position, old in enumerate(keep)}
+        return replace(
+            self,
+            request=replace(self.request, grouping_sets=tuple(self.request.grouping_sets[i] for i in keep)),
+            targets=tuple(replace(t, grouping=new[t.grouping]) for t in self.targets if t.grouping in new),
+            by_rules=tuple(replace(b, grouping=new[b.grouping]) for b in self.by_rules if b.grouping in new),
+        )
+
     def expand(self, rows: Iterable[Mapping]) -> tuple[Target, ...]:
         """The planned targets plus one per `by` value present in the rows but not declared in the spec."""
         found: list[Target] = []

@@ -4,6 +4,7 @@ timezones of timestamp columns, path sources, `where` filters, statuses, waivers
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -289,3 +290,15 @@ def test_the_same_inputs_give_byte_identical_json(path_project):
         CliRunner().invoke(main, ["check", str(path_project), "--as-of", "2026-11-05", "--json", name])
         outputs.append(Path(name).read_bytes())
     assert outputs[0] == outputs[1] and b'"web-sla"' in outputs[0]
+
+
+def test_a_kpi_split_by_segment_on_a_source_without_segments_errors_alone(tmp_path):
+    """Standards sharing the scan still evaluate when one KPI asks for a split the source cannot give."""
+    no_segment = tuple(replace(s, segment=None) if s.id == "surveys" else s for s in SOURCES)
+    spec = make_spec(standards=[standard(applies_to=WEB_ONLY)], kpis=[kpi(metric="csat", window="28d", by="segment")],
+                     sources=no_segment, min_sample=1)
+    results = {r.rule: r for r in run(spec, surveys_db(tmp_path, answers("web-form", [5] * 3))).results}
+    assert (results["csat-standard"].status, results["csat-standard"].n) == ("pass", 3)
+    kpi_result = next(r for r in run(spec, surveys_db(tmp_path, [], name="empty.duckdb")).results
+                      if r.rule == "nps-kpi")
+    assert kpi_result.status == "error" and "segment" in kpi_result.notes[0]
