@@ -94,6 +94,24 @@ def check_columns(metric: Metric, source: Source, types: Mapping[str, str]) -> N
             raise DataError(f"has type {type_}, but metric '{metric.id}' reads it as a number",
                             source=source.id, column=column, location=metric.at(key),
                             hint="store it as a number (INTEGER or DOUBLE)")
+    for flt, name in ((metric.where, "where"), (metric.condition, "condition")):
+        for column, values in flt.terms:
+            if is_numeric_type(types.get(column, "")):
+                # text compared with a number column must read as a number, or the whole scan fails
+                for value in values:
+                    if isinstance(value, str) and not _is_number(value):
+                        raise DataError(f"has type {types[column]}, but metric '{metric.id}' compares it with "
+                                        f"the text {value!r}", source=source.id, column=column,
+                                        location=metric.at(f"{name}.{column}"),
+                                        hint=f"write a number in `{name}.{column}`, or correct the column name")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # -- SQL building blocks ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from cxgov.engine import windows
 from cxgov.engine.evaluate import evaluate, status_of
 from cxgov.engine.results import Span
 from cxgov.metrics.kinds import Measurement
+from cxgov.errors import Location
 from cxgov.spec.model import Duration, Filter, Metric, Selector, Source, Threshold
 from engine_fixtures import (AS_OF, SOURCES, SURVEY_COLUMNS, answers, csat_scores, kpi, make_spec,
                              parse_window, standard, surveys_db, threshold, waiver, write_table)
@@ -302,3 +303,20 @@ def test_a_kpi_split_by_segment_on_a_source_without_segments_errors_alone(tmp_pa
     kpi_result = next(r for r in run(spec, surveys_db(tmp_path, [], name="empty.duckdb")).results
                       if r.rule == "nps-kpi")
     assert kpi_result.status == "error" and "segment" in kpi_result.notes[0]
+
+
+def test_text_in_where_on_a_number_column_errors_only_its_metric_naming_the_key(tmp_path):
+    columns = dict(SURVEY_COLUMNS, wave="INTEGER")
+    db = write_table(tmp_path / "m.duckdb", "survey_responses", columns,
+                     [row + (1,) for row in answers("web-form", [5] * 3)])
+    pilot = Metric(id="pilot", kind="csat", source="surveys", column="score", where=Filter((("wave", ("pilot",)),)),
+                   locations={"where.wave": Location("specs/data.yaml", 30, 28)})
+    second = Metric(id="second", kind="csat", source="surveys", column="score", where=Filter((("wave", ("1",)),)))
+    spec = make_spec(standards=[standard("a", metric="pilot", applies_to=WEB_ONLY),
+                                standard("b", metric="second", applies_to=WEB_ONLY)],
+                     metrics=(pilot, second), min_sample=1)
+    results = {r.rule: r for r in run(spec, db).results}
+    assert (results["b"].status, results["b"].n) == ("pass", 3)  # "1" reads as the number 1
+    assert results["a"].status == "error"
+    assert "column 'wave'" in results["a"].notes[0] and "'pilot'" in results["a"].notes[0]
+    assert "specs/data.yaml:30" in results["a"].notes[0]
