@@ -381,6 +381,7 @@ class Builder:
             "raci": self.raci, "approvals": self.approval,
         }
         built = {name: self.convert(self.items(name), make, name) for name, make in sections.items()}
+        self.shared_rule_ids(built["standards"], built["kpis"])
         channels = self.channels()
         if program is None:
             return None
@@ -389,6 +390,14 @@ class Builder:
         if self.complete:  # with a file unreadable, its ids are unknown: references would only mislead
             self.diagnostics.extend(References(spec, self.known_ids()).check())
         return spec
+
+    def shared_rule_ids(self, standards: tuple[m.Standard, ...], kpis: tuple[m.Kpi, ...]) -> None:
+        """Standards and KPIs share one set of ids: waivers, actions, approvals and `--rule` name rules by id."""
+        standard_at = {s.id: s.at("id") for s in standards}
+        for kpi in kpis:
+            if kpi.id in standard_at:
+                self.error("CX101", f"KPI id '{kpi.id}' is also the id of a standard (at {standard_at[kpi.id]})",
+                           kpi.at("id"), "waivers, actions and --rule name rules by id: rename one of them")
 
     def known_ids(self) -> dict[str, set[str]]:
         """Every id written in each section, including entities that could not be built (no follow-on errors)."""

@@ -33,7 +33,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("CX013", "error", "an invalid value: not one of the allowed choices, badly formed, out of range, not a real "
          "date, an unknown time zone", "schema"),
     Rule("CX100", "error", "the spec has no `program`, or more than one", "build"),
-    Rule("CX101", "error", "an id is defined twice in a section (across all files)", "build"),
+    Rule("CX101", "error", "an id is defined twice in a section (across all files), or a KPI has a standard's id",
+         "build"),
     Rule("CX104", "error", "unknown reference: an id that names nothing defined", "build"),
     Rule("CX105", "error", "a touchpoint is on a stage its journey does not have", "build"),
     Rule("CX106", "error", "a RACI activity does not have exactly one A (accountable)", "lint"),

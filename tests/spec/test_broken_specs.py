@@ -82,6 +82,8 @@ CASES = [
          "specs/program2.yaml:2:1", text="first at specs/program.yaml:3:3"),
     case("duplicate-id", {"z-more.yaml": "version: 1\nowners:\n  - {id: ana, name: Ana again}\n"}, "CX101",
          "specs/z-more.yaml:3:10", text="first at specs/owners.yaml:5:10"),
+    case("kpi-with-a-standards-id", P("rules.yaml", "  - id: rel-nps", "  - id: help-csat"), "CX101",
+         "specs/rules.yaml:9:9", text="also the id of a standard (at specs/rules.yaml:3:9)"),
     case("stage-not-in-journey", P("journeys.yaml", "stage: report", "stage: reprot"), "CX105",
          "specs/journeys.yaml:12:12", text="did you mean 'report'?"),
 ]
