@@ -8,6 +8,7 @@ stage their journey does not have (CX105).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from cxgov.spec import model as m
 from cxgov.spec.loader import Document
 from cxgov.spec.schema import SINGULAR, did_you_mean
 
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
             "actions", "raci", "approvals")
 
@@ -164,6 +166,8 @@ class Builder:
         try:
             return date.fromisoformat(str(value))
         except ValueError:
+            if item.doc.name in self.tolerant and not _DATE_SHAPE.fullmatch(str(value)):
+                return None  # the schema has already reported it is not written YYYY-MM-DD
             self.error("CX013", f"{what}, key '{key}': '{value}' is not a real date", item.at(key),
                        "write dates as YYYY-MM-DD")
             return None
@@ -289,6 +293,9 @@ class Builder:
     @staticmethod
     def threshold(item: Item) -> m.Threshold:
         t = item.data["threshold"]
+        for key in ("fail", "warn"):
+            if key in t and (isinstance(t[key], bool) or not isinstance(t[key], (int, float))):
+                raise TypeError(f"threshold {key} is not a number")  # the schema reports it
         return m.Threshold(op=t["op"], fail=t["fail"], warn=t.get("warn"), **item.sub("threshold"))
 
     def standard(self, item: Item) -> m.Standard:

@@ -54,6 +54,18 @@ def did_you_mean(word: Any, choices: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+def _number_hint(value: Any) -> str | None:
+    """For a number written as text ("80%", "90"): how to write it."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().removesuffix("%").strip()
+    try:
+        float(text)
+    except ValueError:
+        return None
+    return f"write {text}, a plain number without quotes{' or %' if '%' in value else ''}"
+
+
 def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "true or false"
@@ -163,7 +175,8 @@ def _diagnostics(doc: Document, error) -> list[Diagnostic]:
         message = custom or f"expected {wanted}, got {_type_name(error.instance)}"
         if custom:
             message = f"{custom}, got {_type_name(error.instance)}"
-        return [Diagnostic("CX011", "error", f"{where}: {message}", location)]
+        hint = _number_hint(error.instance) if {"number", "integer"} & set(expected) else None
+        return [Diagnostic("CX011", "error", f"{where}: {message}", location, hint)]
 
     if keyword == "enum":
         choices = [str(c) for c in error.validator_value]
