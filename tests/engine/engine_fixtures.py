@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from cxgov.data.store import Database, quote_ident
 from cxgov.errors import Location
 from cxgov.spec.model import (Action, Defaults, Filter, Journey, Kpi, Metric, Program, Scope, Segment, Selector,
                               Source, Spec, Standard, Threshold, Touchpoint, Trend, Waiver, Window)
+from support.duckdb_rows import write_table
 
 AS_OF = date(2026, 11, 20)
 STANDARDS_FILE = "specs/standards.yaml"
@@ -112,16 +112,6 @@ def with_source(spec: Spec, source_id: str, **changes) -> Spec:
 
 
 # -- data ---------------------------------------------------------------------------------------------------
-
-
-def write_table(db: Path, table: str, columns: dict[str, str], rows: Sequence[Sequence]) -> Path:
-    with Database.open(db) as database:
-        ddl = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns.items())
-        database.execute(f"CREATE OR REPLACE TABLE {quote_ident(table, 'table')} ({ddl})")
-        if rows:
-            marks = ", ".join("?" for _ in columns)
-            database.executemany(f"INSERT INTO {quote_ident(table, 'table')} VALUES ({marks})", rows)
-    return db
 
 
 def noon(day: date) -> datetime:

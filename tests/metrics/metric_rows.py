@@ -6,23 +6,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Sequence
 
-from cxgov.data.store import Database, Period, ScanRequest, Store, quote_ident
+from cxgov.data.store import Period, ScanRequest, Store
 from cxgov.metrics import kinds
 from cxgov.spec.model import Metric, Source
+from support.duckdb_rows import write_table
 
 WINDOW_START = datetime(2026, 1, 1)
 WINDOW_END = datetime(2026, 2, 1)
 AS_OF_END = WINDOW_END
-
-
-def write_table(db: Path, table: str, columns: dict[str, str], rows: Sequence[Sequence]) -> None:
-    with Database.open(db) as database:
-        ddl = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns.items())
-        database.execute(f"CREATE OR REPLACE TABLE {quote_ident(table, 'table')} ({ddl})")
-        if rows:  # one statement: executemany is slow
-            marks = "(" + ", ".join("?" for _ in columns) + ")"
-            database.execute(f"INSERT INTO {quote_ident(table, 'table')} VALUES {', '.join(marks for _ in rows)}",
-                             [value for row in rows for value in row])
 
 
 def measure_rows(db: Path, metric: Metric, columns: dict[str, str], rows: Sequence[Sequence],
