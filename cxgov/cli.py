@@ -61,6 +61,25 @@ class CxgovGroup(click.Group):
 spec_argument = click.argument("spec", default=DEFAULT_SPEC, type=click.Path(path_type=Path))
 
 
+class DateParam(click.ParamType):
+    """A calendar day written YYYY-MM-DD, as a datetime at midnight; the message says how to write one."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.strptime(value, "%Y-%m-%d")
+        except ValueError:
+            shaped = len(value) == 10 and value[4] == value[7] == "-"
+            problem = "is not a real date" if shaped else "is not a date"
+            self.fail(f"{value!r} {problem}: write it YYYY-MM-DD, e.g. 2026-11-20", param, ctx)
+
+
+DATE = DateParam()
+
+
 @click.group(cls=CxgovGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="cxgov")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
@@ -76,7 +95,7 @@ def main(debug: bool) -> None:
 @spec_argument
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+@click.option("--today", type=DATE, metavar="DATE",
               help="Validation date for expiry and overdue checks (default: today in the program time zone).")
 @command_errors
 def validate_command(spec: Path, fmt: str, strict: bool, today) -> None:
@@ -137,7 +156,7 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
 @click.option("--data", type=click.Path(path_type=Path), metavar="DB",
               help="DuckDB file with the metric data, opened read-only (not needed when every source reads "
                    "files with `path:`).")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Evaluate as of this date (default: today in the program time zone).")
 @click.option("--json", "json_path", metavar="PATH", help="Write the result records as JSON ('-': stdout).")
 @click.option("--junit", "junit_path", metavar="PATH", help="Write a JUnit XML report ('-': stdout).")
@@ -222,7 +241,7 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
 @spec_argument
 @click.option("--data", type=click.Path(path_type=Path), metavar="DB",
               help="DuckDB file with the metric data: adds the whole SQL statement and DuckDB's plan.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Explain as of this date (default: today in the program time zone).")
 @command_errors
 def explain_command(rule_id: str, spec: Path, data: Path | None, as_of) -> None:
@@ -301,7 +320,7 @@ def _write_report(out: str, text: str) -> None:
 report_options = {
     "data": click.option("--data", type=click.Path(path_type=Path), metavar="DB",
                          help="DuckDB file with the metric data, opened read-only."),
-    "as_of": click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+    "as_of": click.option("--as-of", "as_of", type=DATE, metavar="DATE",
                           help="Evaluate as of this date (default: today in the program time zone)."),
     "out": click.option("--out", "out", required=True, metavar="PATH", help="The file to write ('-': stdout)."),
     "generated_at": click.option("--generated-at", "generated_at", metavar="TIMESTAMP",
@@ -444,7 +463,7 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
 @click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True,
               help="Rows in total, over all generated tables.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Last day of the 12 months of history (default: today in the program time zone).")
 @click.option("--exclude", multiple=True, metavar="SOURCE", help="A source to leave out (repeatable).")
 @command_errors
@@ -542,7 +561,7 @@ def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple
 @spec_argument
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Folder for the example database and every report.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+@click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Evaluate as of this date (default: today in the program time zone).")
 @click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True,
               help="How many rows of example data to generate.")
