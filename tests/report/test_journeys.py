@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from cxgov.report import journeys
 from report_samples import GENERATED_AT, PAYLOAD, sample_run, sample_spec
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return sample_spec()
-
-
-@pytest.fixture(scope="module")
-def run(spec):
-    return sample_run(spec)
 
 
 def cells(grid) -> dict[str, journeys.TouchpointCell]:

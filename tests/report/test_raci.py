@@ -15,11 +15,6 @@ from report_samples import GENERATED_AT, PAYLOAD, sample_spec
 
 
 @pytest.fixture(scope="module")
-def spec():
-    return sample_spec()
-
-
-@pytest.fixture(scope="module")
 def report(spec):
     return raci.build(spec)
 

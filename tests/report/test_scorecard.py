@@ -13,16 +13,6 @@ from report_samples import GENERATED_AT, PAYLOAD, SAMPLE_SQL, sample_run, sample
 
 
 @pytest.fixture(scope="module")
-def spec():
-    return sample_spec()
-
-
-@pytest.fixture(scope="module")
-def run(spec):
-    return sample_run(spec)
-
-
-@pytest.fixture(scope="module")
 def page(spec, run) -> str:
     return html.scorecard(run, spec, GENERATED_AT, SAMPLE_SQL)
 
