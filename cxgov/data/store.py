@@ -142,6 +142,20 @@ def _error_text(exc: Exception) -> str:
     return str(exc).split("\nLINE ")[0].strip()
 
 
+def not_duckdb(path: Path) -> str | None:
+    """Why an existing `path` cannot be opened as a DuckDB file (a folder, or a file of another kind), or None.
+
+    DuckDB itself would open a CSV file as a read-only "database" of one table, so a CSV given by mistake as a
+    database would silently take the data of a load and lose it."""
+    if path.is_dir():
+        return "is a folder, not a DuckDB file"
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            if handle.read(12)[8:12] != b"DUCK":  # the magic bytes of DuckDB's file header
+                return "is not a DuckDB file"
+    return None
+
+
 _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
 
 
@@ -160,6 +174,11 @@ class Store:
         try:
             if db is not None:
                 db = Path(db)
+                problem = not_duckdb(db)
+                if problem:
+                    raise DataError(f"cannot open metrics database {db}: it {problem}",
+                                    hint="give --data the DuckDB file; load CSV or Parquet into one with `cxgov "
+                                         "data load`, or point a source's `path:` at the files")
                 if not db.is_file():
                     raise DataError(f"metrics database {db} does not exist",
                                     hint="pass an existing DuckDB file with --data (create one with "
@@ -480,6 +499,10 @@ class Database:
         path = Path(path)
         if path.parent and not path.parent.exists():
             raise DataError(f"folder {path.parent} does not exist", hint="create it first")
+        problem = not_duckdb(path)
+        if problem:
+            raise DataError(f"cannot write metric data to {path}: it {problem}",
+                            hint="give --db a new file name (e.g. metrics.duckdb) or an existing DuckDB file")
         try:
             con = duckdb.connect(str(path))
         except duckdb.Error as exc:
@@ -583,6 +606,10 @@ class HistoryDB:
         """Open (and, to write, create) the history at `path`, waiting up to `timeout` seconds for another
         process's lock. Raises HistoryError when the file is missing (to read), locked too long, or not a history."""
         path = Path(path)
+        problem = not_duckdb(path)
+        if problem:
+            raise HistoryError(f"cannot open run history {path}: it {problem}",
+                               hint="give a new file name (e.g. history.duckdb) or a history written by --record")
         if not write and not path.is_file():
             raise HistoryError(f"no run history at {path}",
                                hint=f"record runs with `cxgov check ... --record {path}`")
