@@ -8,6 +8,7 @@ each metric's aggregates once, however many rules use it. Each Target says which
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Collection, Iterable, Mapping
@@ -110,8 +111,10 @@ def select_rules(spec: Spec, only: Collection[str] | None) -> tuple[Standard | K
         return rules
     unknown = sorted(set(only) - set(rule_ids(spec)))
     if unknown:
+        close = [m for u in unknown for m in difflib.get_close_matches(u, rule_ids(spec), n=1, cutoff=0.6)]
+        guess = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
         raise UsageError(f"no standard or KPI with id {', '.join(repr(u) for u in unknown)}",
-                         hint=f"rules in this spec: {', '.join(rule_ids(spec)) or 'none'}")
+                         hint=f"{guess}rules in this spec: {', '.join(rule_ids(spec)) or 'none'}")
     return tuple(r for r in rules if r.id in only)
 
 
