@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import textwrap
 from pathlib import Path
+
+from support.spec_files import write_files
 
 SPEC = {
     "program.yaml": """\
@@ -133,10 +134,7 @@ SPEC = {
 
 
 def write_spec(folder: Path, files: dict[str, str] | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in (files or SPEC).items():
-        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return folder
+    return write_files(folder, files or SPEC)
 
 
 def edit(folder: Path, name: str, old: str, new: str) -> None:

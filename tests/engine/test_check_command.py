@@ -12,6 +12,7 @@ from junitparser import JUnitXml
 
 from cxgov.cli import main
 from engine_fixtures import SURVEY_COLUMNS, csat_scores, write_table
+from support.spec_files import write_files
 
 PROGRAM = """\
 version: 1
@@ -70,9 +71,7 @@ def rows(web_top: int, phone_top: int = 10) -> list[tuple]:
 def project(tmp_path, monkeypatch):
     """A spec folder and a metrics database in a fresh working directory."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "specs").mkdir()
-    (tmp_path / "specs" / "program.yaml").write_text(PROGRAM)
-    (tmp_path / "specs" / "standards.yaml").write_text(STANDARDS)
+    write_files(tmp_path / "specs", {"program.yaml": PROGRAM, "standards.yaml": STANDARDS})
 
     def data(web_top: int, phone_top: int = 10, columns=SURVEY_COLUMNS, name="metrics.duckdb") -> str:
         write_table(tmp_path / name, "survey_responses", columns, rows(web_top, phone_top))

@@ -21,6 +21,7 @@ from cxgov.errors import Location
 from cxgov.spec.model import Duration, Filter, Metric, Selector, Source, Threshold
 from engine_fixtures import (AS_OF, SOURCES, SURVEY_COLUMNS, answers, csat_scores, kpi, make_spec,
                              parse_window, standard, surveys_db, threshold, waiver, write_table)
+from support.spec_files import write_files
 
 WEB_ONLY = Selector(touchpoints=("web-form",))
 
@@ -254,11 +255,8 @@ responded_at,touchpoint_id,question,score
 @pytest.fixture
 def path_project(tmp_path, monkeypatch):
     """Spec files in project/specs (the data sources in a sub-folder), run from another folder."""
-    specs = tmp_path / "project" / "specs"
-    (specs / "cx" / "files").mkdir(parents=True)
-    (specs / "program.yaml").write_text(PROGRAM)
-    (specs / "cx" / "data.yaml").write_text(DATA)
-    (specs / "cx" / "files" / "surveys.csv").write_text(CSV)
+    specs = write_files(tmp_path / "project" / "specs",
+                        {"program.yaml": PROGRAM, "cx/data.yaml": DATA, "cx/files/surveys.csv": CSV})
     # opened, resolved (UTC): 23 h met; 24.5 h across the clock change breached; still open days later: breached
     with Database.open(tmp_path / "scratch.duckdb") as db:
         for name, rows in {"a": "(TIMESTAMPTZ '2026-10-10 11:00+00', TIMESTAMPTZ '2026-10-11 10:00+00')",

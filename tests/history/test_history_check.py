@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from cxgov import history
 from cxgov.cli import main
+from support.spec_files import write_files
 
 SPEC = """\
 version: 1
@@ -55,9 +56,7 @@ def write_data(folder: Path) -> None:
 def project(tmp_path, monkeypatch) -> Path:
     """specs/ with the spec and its CSV data, under a temporary cwd."""
     monkeypatch.chdir(tmp_path)
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "spec.yaml").write_text(SPEC)
+    specs = write_files(tmp_path / "specs", {"spec.yaml": SPEC})
     write_data(specs)
     return specs
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cxgov.cli import main
+from support.spec_files import write_files
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-20"
@@ -102,18 +103,7 @@ BASE = {
 
 def write_spec(folder: Path, overrides: dict[str, str | bytes | None] | None = None) -> Path:
     """Write BASE with `overrides` (file -> text, bytes, or None to leave the file out) into `folder`."""
-    files: dict[str, str | bytes | None] = {**BASE, **(overrides or {})}
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        if content is None:
-            continue
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(textwrap.dedent(content), encoding="utf-8")
-    return folder
+    return write_files(folder, {**BASE, **(overrides or {})})
 
 
 class Run:
