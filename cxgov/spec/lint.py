@@ -281,18 +281,12 @@ def _accountable(spec: m.Spec) -> Iterator[tuple[str, str, Location]]:
     """(owner id, what it is accountable for, where that is written) for every accountable role."""
     if spec.program.owner:
         yield spec.program.owner, "the program", spec.program.at("owner")
-    for j in spec.journeys:
-        if j.owner:
-            yield j.owner, f"journey '{j.id}'", j.at("owner")
-    for tp in spec.touchpoints:
-        if tp.evaluated:
-            yield tp.owner, f"touchpoint '{tp.id}'", tp.at("owner")
-    for s in spec.standards:
-        if s.owner:
-            yield s.owner, f"standard '{s.id}'", s.at("owner")
-    for k in spec.kpis:
-        if k.owner:
-            yield k.owner, f"KPI '{k.id}'", k.at("owner")
+    owned = (("journey", spec.journeys), ("touchpoint", [tp for tp in spec.touchpoints if tp.evaluated]),
+             ("standard", spec.standards), ("KPI", spec.kpis))
+    for noun, items in owned:
+        for item in items:
+            if item.owner:
+                yield item.owner, f"{noun} '{item.id}'", item.at("owner")
     for r in spec.raci:
         for owner in r.holders("A"):
             yield owner, f"RACI activity '{r.id}'", r.at(f"assignments.{owner}")
