@@ -430,7 +430,7 @@ def data_group() -> None:
               help="The DuckDB file to load into (created if absent).")
 @click.option("--spec", "spec", default=DEFAULT_SPEC, show_default=True, type=click.Path(path_type=Path),
               help="The spec folder that declares SOURCE.")
-@click.option("--delimiter", metavar="CHAR", help="CSV field delimiter (default ',', tab for .tsv).")
+@click.option("--delimiter", metavar="CHAR", help="CSV field delimiter, one character, 'tab' for a tab (default ',', tab for .tsv).")
 @click.option("--encoding", metavar="NAME", help="CSV text encoding: utf-8 (default), latin-1 or utf-16.")
 @click.option("--dry-run", is_flag=True, help="Check and count, then roll back: nothing is written.")
 @command_errors

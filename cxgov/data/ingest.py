@@ -164,6 +164,24 @@ def _last_line_fields(path: Path, delimiter: str) -> tuple[int, int, int] | None
     return header.count(sep) + 1, last.count(sep) + 1, lines + (0 if tail.endswith(b"\n") else 1)
 
 
+def _header_delimiter(path: Path, delimiter: str) -> str | None:
+    """The delimiter the header line of an uncompressed CSV uses, when it is not `delimiter` but ; | or tab."""
+    if path.name.lower().endswith((".gz", *PARQUET_SUFFIXES)):
+        return None
+    with path.open("rb") as handle:
+        header = handle.readline()
+    if delimiter.encode() in header:
+        return None
+    counts = {sep: header.count(sep.encode()) for sep in (";", "|", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else None
+
+
+def _separated_by(delimiter: str) -> str:
+    shown = "tab" if delimiter == "\t" else repr(delimiter)
+    return f"its header line is separated by {shown}: pass --delimiter {shown}"
+
+
 def _read_error(path: Path, message: str, delimiter: str) -> DataError:
     """A clear DataError for a file DuckDB could not read."""
     lowered = message.lower()
@@ -176,6 +194,10 @@ def _read_error(path: Path, message: str, delimiter: str) -> DataError:
             return DataError(f"{path}: looks truncated: its last line (line {counts[2]}) has {counts[1]} of "
                              f"{counts[0]} fields", hint="copy the complete file and load it again")
         detail = message.split("\n")[0]
+        guess = _header_delimiter(path, delimiter)
+        if guess:
+            return DataError(f"{path}: is not well-formed CSV with delimiter {delimiter!r} ({detail})",
+                             hint=_separated_by(guess))
         return DataError(f"{path}: is not well-formed CSV ({detail})",
                          hint="check for an unterminated quote or rows with a different number of fields; "
                               f"the delimiter used was {delimiter!r} (change it with --delimiter)")
@@ -227,9 +249,12 @@ class Loader:
             return
         names = ", ".join(found) or "none"
         hint = f"the source '{self.source.id}' and its metrics read: {', '.join(self.columns)}"
-        if len(found) == 1 and any(sep in next(iter(found)) for sep in ";|\t,"):
+        guess = _header_delimiter(path, self.delimiter or ("\t" if ".tsv" in path.name.lower() else ","))
+        if guess:
+            hint = _separated_by(guess)
+        elif len(found) == 1 and any(sep in next(iter(found)) for sep in ";|\t,"):
             hint = "the header was read as one column: is the delimiter different? pass --delimiter ';' (or '|', " \
-                   "'\\t')"
+                   "tab)"
         raise DataError(f"{path}: missing column{'s' * (len(missing) > 1)} {', '.join(missing)} (the file has: "
                         f"{names})", source=self.source.id, column=missing[0], location=self.source.location,
                         hint=hint)
@@ -387,8 +412,12 @@ def load(spec: Spec, source_id: str, files: Sequence[Path], db: Path, *, delimit
     if not files:
         raise UsageError("no file to load")
     for path in files:
+        if Path(path).is_dir():
+            raise UsageError(f"{path}: is a folder, not a file",
+                             hint=f"give the files in it, e.g. {Path(path).as_posix()}/*.csv")
         if not Path(path).is_file():
             raise DataError(f"{path}: file not found", hint="check the path")
+    delimiter, encoding = csv_delimiter(delimiter), csv_encoding(encoding)
     with Database.open(db) as database:
         loader = Loader(spec, source, database, delimiter, encoding, progress)
         with database.transaction():
@@ -397,6 +426,33 @@ def load(spec: Spec, source_id: str, files: Sequence[Path], db: Path, *, delimit
             if confirm is not None and not confirm(result):
                 raise _RolledBack(result)
         return result
+
+
+_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
+              "iso8859-1": "latin-1", "utf-16": "utf-16", "utf16": "utf-16"}
+
+
+def csv_encoding(name: str | None) -> str | None:
+    """The encoding name DuckDB reads, for --encoding (common spellings accepted); UsageError for others."""
+    if name is None:
+        return None
+    known = _ENCODINGS.get(name.strip().lower())
+    if known is None:
+        raise UsageError(f"--encoding {name!r} is not supported: CSV files are read as utf-8, latin-1 or utf-16",
+                         hint=f"convert the file first, e.g. `iconv -f {name} -t utf-8 FILE > FILE.utf8.csv`")
+    return known
+
+
+def csv_delimiter(text: str | None) -> str | None:
+    """The one-character delimiter of --delimiter ('\\t' and 'tab' mean a tab); UsageError for anything longer."""
+    if text is None:
+        return None
+    if text in ("\\t", "tab", "TAB"):
+        return "\t"
+    if len(text) != 1:
+        raise UsageError(f"--delimiter {text!r} is not one character",
+                         hint="give the one character between fields, e.g. --delimiter ';' (or '|', tab)")
+    return text
 
 
 class _RolledBack(Exception):
