@@ -59,8 +59,7 @@ def repository(spec_dir: Path) -> tuple[Path, PurePosixPath]:
     try:
         top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
     except UsageError as exc:
-        raise UsageError(f"{loader.display_name(spec_dir)} is not in a git repository, so BASE must be a folder "
-                         f"({exc.message})",
+        raise UsageError(f"{loader.display_name(spec_dir)} is not in a git repository ({exc.message})",
                          hint="run cxgov diff inside the repository that holds the spec, or give two folders") \
             from None
     try:
@@ -120,7 +119,16 @@ def side(arg: str | None, spec_dir: Path) -> Iterator[Side]:
     if Path(arg).is_dir():
         yield Side(loader.display_name(Path(arg)), Path(arg))
         return
-    top, inside = repository(spec_dir)
+    try:
+        top, inside = repository(spec_dir)
+    except UsageError as exc:
+        if not spec_dir.is_dir():
+            raise UsageError(f"'{arg}' is not a folder, and there is no git repository to read it from as a ref: "
+                             f"the spec folder {loader.display_name(spec_dir)} (--spec-dir) does not exist",
+                             hint="give the spec folder with --spec-dir, or two spec folders as BASE and HEAD") \
+                from None
+        raise UsageError(f"'{arg}' is not a folder, so it must be a git ref; but {exc.message}", hint=exc.hint) \
+            from None
     commit = resolve_commit(top, arg)
     tmp = Path(tempfile.mkdtemp(prefix="cxgov-diff-"))
     try:
