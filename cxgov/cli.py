@@ -91,9 +91,10 @@ def main(debug: bool) -> None:
     """
 
 
-@main.command("validate")
+@main.command("validate", short_help="Check a spec folder; every problem as file:line:column.")
 @spec_argument
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the diagnostics as records, for editors and other tools.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option("--today", type=DATE, metavar="DATE",
               help="Validation date for expiry and overdue checks (default: today in the program time zone).")
@@ -123,6 +124,9 @@ def _write_output(path: str, text: str) -> None:
         click.echo(text, nl=False)
         return
     target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is a folder",
+                         hint=f"give the path of a file inside it, e.g. {target.as_posix().rstrip('/')}/<name>")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8", newline="\n")
@@ -236,7 +240,7 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
     sys.exit(int(ExitCode.FOUND if any(policy.fails(r) for r in run.results) else ExitCode.OK))
 
 
-@main.command("explain")
+@main.command("explain", short_help="Show the windows and SQL behind a rule's numbers.")
 @click.argument("rule_id", metavar="RULE")
 @spec_argument
 @click.option("--data", type=click.Path(path_type=Path), metavar="DB",
@@ -329,7 +333,7 @@ report_options = {
 }
 
 
-@main.group("report", cls=CxgovGroup)
+@main.group("report", cls=CxgovGroup, short_help="Render the scorecard, the RACI report or the journey map.")
 def report_group() -> None:
     """Render the governance scorecard, the RACI report and the journey map (self-contained HTML).
 
@@ -338,7 +342,7 @@ def report_group() -> None:
     """
 
 
-@report_group.command("scorecard")
+@report_group.command("scorecard", short_help="The governance scorecard auditors read.")
 @spec_argument
 @report_options["data"]
 @report_options["as_of"]
@@ -355,7 +359,7 @@ def report_scorecard_command(spec: Path, data: Path | None, as_of, out: str, gen
     _write_report(out, _scorecard(run, loaded, sql, generated_at, history_path))
 
 
-@report_group.command("raci")
+@report_group.command("raci", short_help="Who is responsible, accountable, consulted and informed.")
 @spec_argument
 @report_options["out"]
 @click.option("--format", "fmt", type=click.Choice(["html", "csv", "md"]),
@@ -372,7 +376,7 @@ def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str
     _write_report(out, raci.render(load_spec(spec), chosen, moment))
 
 
-@report_group.command("journeys")
+@report_group.command("journeys", short_help="The journeys as stages × channels grids, by status.")
 @spec_argument
 @report_options["data"]
 @report_options["as_of"]
@@ -396,7 +400,7 @@ def report_journeys_command(spec: Path, data: Path | None, as_of, out: str, gene
     _write_report(out, journeys.html(loaded, run, moment))
 
 
-@main.command("rules")
+@main.command("rules", short_help="List the validator's rules: code, severity, what each finds.")
 @click.option("--markdown", is_flag=True, help="Print docs/rules.md (the rule reference) instead of a table.")
 def rules_command(markdown: bool) -> None:
     """List the validator's rules: code, severity and what each one finds."""
@@ -409,7 +413,7 @@ def rules_command(markdown: bool) -> None:
         click.echo(f"{rule.code}  {rule.severity:<7}  {rule.summary}")
 
 
-@main.command("schema")
+@main.command("schema", short_help="Print the JSON Schema of spec files.")
 @command_errors
 def schema_command() -> None:
     """Print the JSON Schema of spec files (for editors and other tools)."""
@@ -418,12 +422,12 @@ def schema_command() -> None:
     click.echo(schema_path("cxgov-spec-v1.json").read_text(encoding="utf-8"), nl=False)
 
 
-@main.group("data", cls=CxgovGroup)
+@main.group("data", cls=CxgovGroup, short_help="Load CSV/Parquet into DuckDB, or generate example data.")
 def data_group() -> None:
     """Put metric data into a DuckDB file: load CSV/Parquet files, or generate realistic example data."""
 
 
-@data_group.command("load")
+@data_group.command("load", short_help="Load CSV or Parquet files into a source's table.")
 @click.argument("source", metavar="SOURCE")
 @click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--db", "db", required=True, type=click.Path(path_type=Path), metavar="DB",
@@ -455,12 +459,12 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
         click.echo(line)
 
 
-@data_group.command("generate")
+@data_group.command("generate", short_help="Write realistic synthetic data for a spec's sources.")
 @click.option("--db", "db", required=True, type=click.Path(path_type=Path), metavar="DB",
               help="The DuckDB file to write (created if absent; generated tables are replaced).")
 @click.option("--spec", "spec", default=DEFAULT_SPEC, show_default=True, type=click.Path(path_type=Path),
               help="The spec folder whose sources and metrics shape the data.")
-@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True,
+@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True, metavar="N",
               help="Rows in total, over all generated tables.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
@@ -468,7 +472,8 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
 @click.option("--exclude", multiple=True, metavar="SOURCE", help="A source to leave out (repeatable).")
 @command_errors
 def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of, exclude: tuple[str, ...]) -> None:
-    """Write synthetic metric data for every source of SPEC with a `table:`, deterministic for a seed."""
+    """Write synthetic metric data for every source of the --spec folder with a `table:`, deterministic for a
+    seed."""
     from cxgov.data.generate import generate
     from cxgov.spec.api import default_today, load_spec
 
@@ -494,12 +499,13 @@ def init_command(folder: Path) -> None:
     click.echo(f"next: cxgov validate {folder.as_posix()}")
 
 
-@main.command("history")
+@main.command("history", short_help="List recorded runs, or one rule's values across them.")
 @click.argument("history_path", metavar="HISTORY", type=click.Path(path_type=Path))
 @click.option("--rule", "rule", metavar="ID", help="Show one standard's or KPI's value and status in every run.")
 @click.option("--scope", "scope", metavar="KEY=VALUE", multiple=True,
               help="With --rule: only this scope, e.g. touchpoint=web-chat (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the runs or points as records.")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="How long to wait while another process writes the history.")
 @command_errors
@@ -520,7 +526,7 @@ def history_command(history_path: Path, rule: str | None, scope: tuple[str, ...]
                    nl=False)
 
 
-@main.command("diff")
+@main.command("diff", short_help="What changed in governance between two git refs or folders.")
 @click.argument("base", metavar="BASE")
 @click.argument("head", metavar="[HEAD]", required=False)
 @click.option("--spec-dir", type=click.Path(path_type=Path), default=DEFAULT_SPEC, show_default=True,
@@ -557,19 +563,21 @@ def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple
     return code
 
 
-@main.command("demo")
+@main.command("demo", short_help="The whole job, end to end, on the example program.")
 @spec_argument
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Folder for the example database and every report.")
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Evaluate as of this date (default: today in the program time zone).")
-@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True,
+@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True, metavar="N",
               help="How many rows of example data to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the example data.")
 @click.pass_context
 @command_errors
 def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, seed: int) -> None:
-    """The whole job on SPEC (the bundled example): generate data, validate, check, write every report to OUT.
+    """The whole job on SPEC: generate data, validate, check, and write every report to the --out folder.
+
+    SPEC defaults to specs, the example program (Northwind Bank) at the top of a cxgov checkout.
 
     The check's exit code is shown, not passed on: the example breaches standards on purpose.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -20,3 +21,43 @@ def test_a_date_option_says_how_to_write_a_date(tmp_path, monkeypatch, args, val
     assert result.exit_code == 2, result.output
     assert f"'{value}' {problem}: write it YYYY-MM-DD, e.g. 2026-11-20" in result.output
     assert "%Y" not in result.output and "Traceback" not in result.output
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_command_lists_are_not_cut_off_at_80_columns():
+    runner = CliRunner()
+    for args in (["--help"], ["report", "--help"], ["data", "--help"]):
+        listing = runner.invoke(main, args, terminal_width=80).output.split("Commands:")[1]
+        assert "..." not in listing, listing
+
+
+def test_every_option_of_every_command_has_help_and_no_raw_type_metavar():
+    runner = CliRunner()
+    for path, command in _commands(main):
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name != "help":
+                assert param.help, f"cxgov {' '.join(path)} {param.opts[0]} has no help text"
+        text = runner.invoke(main, [*path, "--help"], terminal_width=100).output
+        assert "INTEGER RANGE" not in text and "%Y" not in text, (path, text)
+
+
+def test_help_names_options_that_exist():
+    runner = CliRunner()
+    assert "of the --spec folder" in runner.invoke(main, ["data", "generate", "--help"]).output
+    demo = runner.invoke(main, ["demo", "--help"], terminal_width=100).output
+    assert "to the --out folder" in demo and "bundled" not in demo
+
+
+def test_a_report_written_to_a_folder_says_it_is_a_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["init", "prog"]).exit_code == 0
+    (tmp_path / "out").mkdir()
+    result = CliRunner().invoke(main, ["report", "raci", "prog", "--out", "out", "--format", "md"])
+    assert result.exit_code == 2
+    assert "cannot write out: it is a folder" in result.output and "out/<name>" in result.output
