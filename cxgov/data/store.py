@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 import random
 import re
 import time
@@ -592,6 +593,24 @@ HISTORY_RUN_COLUMNS = ("recorded_at", "as_of", "program", "spec_path", "spec_dig
                        "cxgov_version", "result_count")
 
 
+def _create_whole(path: Path) -> None:
+    """Create an empty DuckDB file at `path`, unless another process does first.
+
+    The file is made under a private name and linked into place, so a concurrent recorder never opens a file that
+    is still being created (DuckDB would call it "not a valid DuckDB database file")."""
+    private = path.with_name(f".{path.name}.{os.getpid()}.creating")
+    try:
+        duckdb.connect(str(private)).close()
+        os.link(private, path)
+    except FileExistsError:
+        pass  # another recorder created it: use theirs
+    except (OSError, duckdb.Error) as exc:
+        raise HistoryError(f"cannot create run history {path}: {exc}") from None
+    finally:
+        private.unlink(missing_ok=True)
+        private.with_name(private.name + ".wal").unlink(missing_ok=True)
+
+
 class HistoryDB:
     """A connection to a run history file. Use `HistoryDB.open(...)` as a context manager."""
 
@@ -615,6 +634,8 @@ class HistoryDB:
                                hint=f"record runs with `cxgov check ... --record {path}`")
         if write and path.parent and not path.parent.is_dir():
             raise HistoryError(f"cannot create run history {path}: folder {path.parent} does not exist")
+        if write and not path.exists():
+            _create_whole(path)
         deadline = monotonic() + timeout
         delay = 0.02
         while True:
