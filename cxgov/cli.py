@@ -7,6 +7,7 @@ Heavy modules (duckdb, jinja2, jsonschema) are imported inside the commands that
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from datetime import datetime, time
@@ -19,6 +20,9 @@ from cxgov import __version__
 from cxgov.errors import CxgovError, ExitCode
 
 DEFAULT_SPEC = "specs"
+
+
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader has gone
 
 
 def _fail(message: str, code: ExitCode) -> None:
@@ -40,6 +44,10 @@ def command_errors(func: Callable) -> Callable:
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", ExitCode.INTERNAL)
+        except BrokenPipeError:
+            # The reader went away (`cxgov check | head`): stop quietly, as other command-line tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(BROKEN_PIPE)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 3
@@ -557,6 +565,8 @@ def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
+    if code == BROKEN_PIPE:
+        sys.exit(code)
     if code not in allowed:
         _fail(f"demo stopped: step '{title}' exited with code {code}", ExitCode(code) if code in (1, 2, 3)
               else ExitCode.INTERNAL)
@@ -577,11 +587,23 @@ def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple
 def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, seed: int) -> None:
     """The whole job on SPEC: generate data, validate, check, and write every report to the --out folder.
 
-    SPEC defaults to specs, the example program (Northwind Bank) at the top of a cxgov checkout.
+    SPEC defaults to specs; where there is no such folder, the example program shipped with cxgov (Northwind
+    Bank) is copied to OUT/specs and used.
 
     The check's exit code is shown, not passed on: the example breaches standards on purpose.
     """
     from cxgov.spec.api import default_today, load_spec
+
+    if spec == Path(DEFAULT_SPEC) and not spec.exists():
+        import shutil
+
+        from cxgov.resources import example_dir
+
+        spec = out / "specs"
+        if not spec.exists():
+            shutil.copytree(example_dir(), spec, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+        click.echo(f"no {DEFAULT_SPEC}/ folder here: using the example program shipped with cxgov, copied to "
+                   f"{spec.as_posix()}")
 
     day = as_of or datetime.combine(default_today(load_spec(spec)), time())
     out.mkdir(parents=True, exist_ok=True)

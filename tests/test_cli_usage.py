@@ -61,3 +61,20 @@ def test_a_report_written_to_a_folder_says_it_is_a_folder(tmp_path, monkeypatch)
     result = CliRunner().invoke(main, ["report", "raci", "prog", "--out", "out", "--format", "md"])
     assert result.exit_code == 2
     assert "cannot write out: it is a folder" in result.output and "out/<name>" in result.output
+
+
+def test_a_reader_that_goes_away_stops_cxgov_quietly(tmp_path):
+    """`cxgov demo | head -1`: no traceback, no 'internal error', the shell's exit code for a broken pipe."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cxgov = Path(sys.executable).with_name("cxgov")
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([str(cxgov), "demo", str(repo / "specs"), "--out", str(tmp_path / "out"), "--rows",
+                             "20000", "--as-of", "2026-11-20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr

@@ -43,6 +43,8 @@ def test_wheel_contains_schemas_and_templates(wheel):
         if template.suffix in (".j2", ".css"):
             assert f"cxgov/templates/{template.name}" in names
     assert "cxgov/schemas/cxgov-spec-v1.json" in names
+    for example in (REPO / "specs").rglob("*.yaml"):
+        assert f"cxgov/example/{example.relative_to(REPO / 'specs').as_posix()}" in names
 
 
 def test_installed_wheel_validates_the_example(wheel, tmp_path):
@@ -68,3 +70,12 @@ def test_installed_wheel_validates_the_example(wheel, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     schema = subprocess.run([str(script), "schema"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert schema.returncode == 0 and '"$schema"' in schema.stdout
+
+    # Where there is no specs/ folder, the demo runs on the example program shipped inside the wheel.
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    demo = subprocess.run([str(script), "demo", "--out", "out", "--rows", "20000", "--as-of", "2026-11-20"],
+                          cwd=empty, env=env, capture_output=True, text=True)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "example program shipped with cxgov" in demo.stdout
+    assert (empty / "out" / "specs" / "journeys").is_dir() and (empty / "out" / "scorecard.html").is_file()
