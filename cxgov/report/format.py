@@ -29,7 +29,9 @@ def scope(result: Result) -> str:
 def interval(result: Result) -> str:
     if result.ci_low is None or result.ci_high is None:
         return ""
-    return f"95% CI {number(result.ci_low)}–{number(result.ci_high)}"
+    low, high = number(result.ci_low), number(result.ci_high)
+    # "82.7–91.1", but "-1.4 to -1.0": a dash before a minus sign reads as a double negative
+    return f"95% CI {low}–{high}" if not low.startswith("-") else f"95% CI {low} to {high}"
 
 
 def days(span: Span) -> str:

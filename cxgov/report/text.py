@@ -49,7 +49,7 @@ def _block(result: Result, spec: Spec | None, policy: FailPolicy) -> list[str]:
         lines.append(f"{indent}action {action.id} ({action.status}, {due}, owner {action.owner})"
                      + (f": {action.description}" if action.description else ""))
     for note in result.notes:
-        lines.append(f"{indent}note: {note}")
+        lines.append(f"{indent}{note}" if note.startswith("hint: ") else f"{indent}note: {note}")
     counted = result.status == "breach" or (result.status == "warn" and policy.fail_on == "warn")
     if counted and not policy.fails(result):
         lines.append(f"{indent}(does not fail the check: --fail-on {policy.fail_on}, "

@@ -44,3 +44,11 @@ def test_verbose_lists_passes_and_the_policy_explains_what_does_not_fail():
     assert "PASS     complaints-resolved-24h @ email-complaints" in out
     low_warn = out[out.index("WARN     student-nps"):]
     assert "(does not fail the check: --fail-on warn, --min-severity high)" in low_warn.split("\n\n")[0]
+
+
+def test_an_interval_below_zero_reads_low_to_high_without_a_double_minus():
+    from cxgov.report import format as fmt
+
+    result = sample_run().results[0]
+    assert fmt.interval(replace(result, ci_low=-1.44, ci_high=-1.0)) == "95% CI -1.4 to -1.0"
+    assert fmt.interval(replace(result, ci_low=82.7, ci_high=91.1)) == "95% CI 82.7–91.1"
