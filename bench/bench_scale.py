@@ -796,7 +796,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if scorecard.code in (0, 1) and html.exists():
         figures.update(figures_of(scorecard, "scorecard"), scorecard_bytes=html.stat().st_size)
         report.line("cxgov report scorecard (evaluates too)", scorecard,
-                    f"{html.stat().st_size / 2**20:.1f} MB of HTML")
+                    f"{html.stat().st_size / 2**20:.1f} MB of HTML, "
+                    f"{scorecard.seconds - figures['base']['check']:.2f} s more than check")
     elif "No such command" in scorecard.stderr:
         report.say("cxgov report scorecard: not available in this version")
     else:
