@@ -35,7 +35,7 @@ demo: install
 test: install-test
 	$(BIN)/python -m pytest
 
-bench: install
+bench: install-test
 	$(BIN)/python bench/run_all.py
 
 clean:
