@@ -422,6 +422,11 @@ class Store:
                 out.append(record)
         return out
 
+    def sql(self, request: ScanRequest) -> str:
+        """The SQL of a scan, with its parameters written in, for reading (nothing is run)."""
+        query = self._build(request)
+        return _inline_params(query.sql, query.params)
+
     def explain(self, request: ScanRequest) -> tuple[str, str]:
         """The SQL of a scan (with its parameters written in, for reading) and DuckDB's plan for it."""
         query = self._build(request)

@@ -26,7 +26,7 @@ def rule_sql(spec: Spec, as_of: date, store, only: Collection[str] | None = None
             continue
         request = scans[0].request
         try:
-            sql, _ = store.explain(request)
+            sql = store.sql(request)  # the statement only: DuckDB's plan is `cxgov explain`'s business
         except CxgovError as exc:
             lines = [f"-- the statement could not be built: {exc.message}", "-- its aggregate expressions:"]
             lines += [f"{a.name}: {a.sql}" for a in request.aggregates]
