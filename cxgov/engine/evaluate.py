@@ -199,8 +199,8 @@ def _trend(spec: Spec, kpi: Kpi, current: Measurement, previous: Measurement, mi
 def _waiver(spec: Spec, target: Target, status: str, as_of: date) -> tuple[str | None, WaiverInfo | None, str]:
     """(underlying status when waived, the waiver shown, a note) for the waivers that cover this result."""
     tp = target.touchpoint.id if target.touchpoint else None
-    matching = [w for w in spec.waivers if w.standard == target.rule.id
-                and (not w.touchpoints or tp in w.touchpoints)]
+    matching = [w for w in spec.waivers_by_rule.get(target.rule.id, ())
+                if not w.touchpoints or tp in w.touchpoints]
     active = [w for w in matching if w.expires >= as_of and (w.granted is None or w.granted <= as_of)]
     if active:
         chosen = max(active, key=lambda w: (w.expires, w.id))
@@ -221,7 +221,7 @@ def _waiver_info(waiver: Waiver, active: bool) -> WaiverInfo:
 
 def _actions(spec: Spec, target: Target, as_of: date) -> tuple[ActionInfo, ...]:
     tp = target.touchpoint.id if target.touchpoint else None
-    actions = sorted((a for a in spec.actions if a.standard == target.rule.id and a.touchpoint in (None, tp)),
+    actions = sorted((a for a in spec.actions_by_rule.get(target.rule.id, ()) if a.touchpoint in (None, tp)),
                      key=lambda a: (a.due, a.id))
     return tuple(ActionInfo(a.id, a.owner, a.due, a.status, a.description, a.status != "done" and a.due < as_of)
                  for a in actions)

@@ -391,6 +391,16 @@ class Spec:
                     "waivers", "actions", "raci", "approvals")
         return MappingProxyType({s: MappingProxyType({e.id: e for e in getattr(self, s)}) for s in sections})
 
+    @cached_property
+    def waivers_by_rule(self) -> Mapping[str, tuple[Waiver, ...]]:
+        """rule id -> the waivers that name it, in spec order."""
+        return _group(self.waivers, lambda w: w.standard)
+
+    @cached_property
+    def actions_by_rule(self) -> Mapping[str, tuple[Action, ...]]:
+        """rule id -> the actions that name it, in spec order."""
+        return _group(self.actions, lambda a: a.standard)
+
     def owner(self, owner_id: str) -> Owner | None:
         return self.by_id["owners"].get(owner_id)  # type: ignore[return-value]
 
@@ -409,3 +419,10 @@ class Spec:
     def covered_touchpoints(self, standard: Standard) -> tuple[Touchpoint, ...]:
         """Non-retired touchpoints a standard applies to, in spec order."""
         return tuple(tp for tp in self.touchpoints if tp.evaluated and standard.applies_to.matches(tp))
+
+
+def _group(items, key) -> Mapping:
+    grouped: dict = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
+    return MappingProxyType({k: tuple(v) for k, v in grouped.items()})
