@@ -83,9 +83,29 @@ def welch_trend(mean1: float, var1: float | None, n1: int, mean2: float, var2: f
     return _z_test(mean2 - mean1, se)
 
 
+_POWERS = tuple(float(10 ** d) for d in range(16))  # exact in binary floating point
+_TIE_MARGIN = 1e-9  # relative: far wider than float error (~1e-16), far narrower than one display step
+
+
 def round_half_away(value: float | None, digits: int = 1) -> float | None:
-    """Round for display, half away from zero (2.25 -> 2.3, -2.25 -> -2.3), on the decimal written form."""
-    if value is None or not math.isfinite(value):
+    """Round for display, half away from zero (2.25 -> 2.3, -2.25 -> -2.3), on the decimal written form.
+
+    Exactly `float(Decimal(repr(value)).quantize(10**-digits, ROUND_HALF_UP))`. The fast path scales in binary
+    floating point, which can only misjudge a value within float error of a tie; those, and digits outside
+    0..15, take the Decimal path.
+    """
+    if value is None:
+        return None
+    if 0 <= digits < 16:
+        scale = _POWERS[digits]
+        scaled = abs(value) * scale
+        if scaled < 4503599627370496.0:  # 2**52, and False for NaN and infinity
+            whole = int(scaled)
+            fraction = scaled - whole  # exact
+            if abs(fraction - 0.5) > _TIE_MARGIN * (whole + 1):
+                # an integer over a power of ten, both exact: IEEE division gives the float nearest the decimal
+                return math.copysign((whole + (fraction > 0.5)) / scale, value)
+    if not math.isfinite(value):
         return value
     quantum = Decimal(1).scaleb(-digits)
     return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))

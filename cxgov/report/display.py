@@ -29,8 +29,13 @@ def number(x: float | None, places: int = 1) -> str:
         return DASH
     if not math.isfinite(x):
         return str(x)
-    text = f"{round_half_away(x, places):.{places}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+    return _fixed(round_half_away(x, places), places)
+
+
+def _fixed(rounded: float, places: int) -> str:
+    """An already rounded value written with `places` decimals, without a minus sign on zero."""
+    text = f"{rounded:.{places}f}"
+    return text if text[0] != "-" or text.strip("-0.") else text[1:]
 
 
 def signed(x: float | None) -> str:
@@ -58,14 +63,24 @@ def value_text(value: float | None, unit: str | None, metric_kind: str = "",
     if value is None:
         return DASH
     places = 0 if metric_kind == "count" else 1
-    while places < 4 and any(bound is not None and bound != value
-                             and round_half_away(value, places) == round_half_away(bound, places)
-                             for bound in against):
+    rounded = round_half_away(value, places)
+    while places < 4 and _reads_as_a_bound(value, rounded, places, against):
         places += 1
-    text = number(value, places)
+        rounded = round_half_away(value, places)
+    text = _fixed(rounded, places) if math.isfinite(value) else str(value)
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def _reads_as_a_bound(value: float, rounded: float, places: int, against: tuple[float | None, ...]) -> bool:
+    """Whether a bound other than the value itself is written the same as `rounded` at `places` decimals."""
+    step = 10.0 ** -places  # a bound further away than this cannot round onto `rounded`
+    for bound in against:
+        if bound is not None and bound != value and abs(bound - rounded) <= step \
+                and round_half_away(bound, places) == rounded:
+            return True
+    return False
 
 
 def interval_text(low: float | None, high: float | None) -> str:

@@ -49,8 +49,8 @@ def status(result: Result) -> str:
 
 def measured(result: Result) -> str:
     """"87.5% (n 240, 95% CI 82.7–91.1)"."""
-    parts = [f"n {result.n}"] + ([interval(result)] if interval(result) else [])
-    return f"{in_units(result.value, result)} ({', '.join(parts)})"
+    ci = interval(result)
+    return f"{in_units(result.value, result)} (n {result.n}{', ' + ci if ci else ''})"
 
 
 def headline(result: Result) -> str:

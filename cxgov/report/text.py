@@ -15,8 +15,9 @@ def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy:
     """Every result that is not a pass (all of them with `verbose`), most pressing first, then the summary."""
     lines = [f"cxgov check: {run.program or run.spec_path} as of {run.as_of.isoformat()}", ""]
     shown = [r for r in run.sorted_results() if verbose or r.status != "pass"]
+    rule_lines: dict = {}  # the text that every result of a rule (or owner) shares, written once
     for result in shown:
-        lines.extend(_block(result, spec, policy))
+        lines.extend(_block(result, spec, policy, rule_lines))
     if shown:
         lines.append("")
     lines.append(summary(run))
@@ -29,18 +30,26 @@ def summary(run: Run) -> str:
     return f"{len(run.results)} results: {parts}"
 
 
-def _block(result: Result, spec: Spec | None, policy: FailPolicy) -> list[str]:
+INDENT = " " * (WIDTH + 2)
+
+
+def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict) -> list[str]:
     label = "NO DATA" if result.status == "insufficient" and result.n == 0 else LABELS[result.status]
-    indent = " " * (WIDTH + 2)
+    indent = INDENT
     lines = [f"{label:<{WIDTH}}  {result.rule} @ {fmt.scope(result)} [{result.severity}]"]
     if result.status != "error":
-        lines.append(f"{indent}{fmt.measured(result)} against {fmt.threshold(result.threshold)}"
+        target = shared.get(result.threshold) or shared.setdefault(result.threshold, fmt.threshold(result.threshold))
+        lines.append(f"{indent}{fmt.measured(result)} against {target}"
                      + (f", previous {fmt.in_units(result.previous.value, result)} (n {result.previous.n})"
                         if result.previous and result.previous.n else ""))
-    owner = result.owner or "no owner"
-    if spec is not None and result.owner and spec.owner(result.owner) is not None:
-        owner = f"{result.owner} ({spec.owner(result.owner).name})"  # type: ignore[union-attr]
-    lines.append(f"{indent}owner {owner} · window {fmt.days(result.window)} · {fmt.location(result)}")
+    key = (result.owner, result.window, result.location)
+    where = shared.get(key)
+    if where is None:
+        owner = result.owner or "no owner"
+        if spec is not None and result.owner and spec.owner(result.owner) is not None:
+            owner = f"{result.owner} ({spec.owner(result.owner).name})"  # type: ignore[union-attr]
+        where = shared[key] = f"{indent}owner {owner} · window {fmt.days(result.window)} · {fmt.location(result)}"
+    lines.append(where)
     if result.waiver is not None and result.waiver.active:
         lines.append(f"{indent}waived by {result.waiver.id} until {result.waiver.expires.isoformat()} "
                      f"(approved by {result.waiver.approved_by}): {result.waiver.justification}")
