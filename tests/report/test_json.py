@@ -36,16 +36,31 @@ def test_the_schema_rejects_drift(validator):
     assert not validator.is_valid(document)
 
 
-def test_output_is_sorted_indented_and_identical_every_time():
+def test_output_is_sorted_identical_every_time_and_one_result_per_line():
     first, second = json_report.render(sample_run()), json_report.render(sample_run())
     assert first == second and first.endswith("}\n")
     document = json.loads(first)
     assert list(document) == sorted(document)
-    assert first == json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    lines = first.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}"
+    assert [line.split(":")[0].strip() for line in lines[1:-1] if line.startswith('  "')] == \
+        [json.dumps(key) for key in sorted(document)]  # each top-level key on its own line
+    start = lines.index('  "results": [') + 1
+    per_line = [json.loads(line.strip().rstrip(",")) for line in lines[start:start + len(document["results"])]]
+    assert per_line == document["results"] and lines[start + len(per_line)] == "  ],"
+    for result in per_line:
+        assert json.dumps(result, sort_keys=True, ensure_ascii=False) in first  # keys sorted inside each result
+
+
+def test_an_empty_run_is_still_one_document():
+    document = json.loads(json_report.render(sample_run(())))
+    assert document["results"] == [] and document["summary"]["pass"] == 0
 
 
 def test_floats_are_made_stable():
     assert json_report.stable({"a": 0.1 + 0.2, "b": -0.0, "c": float("nan"), "d": [1.0000000000001, 2],
-                               "e": True, "f": -1e-12}) == \
-        {"a": 0.3, "b": 0.0, "c": None, "d": [1.0, 2], "e": True, "f": 0.0}
+                               "e": True, "f": -1e-12, "g": (float("inf"), {"h": 2.0000000001})}) == \
+        {"a": 0.3, "b": 0.0, "c": None, "d": [1.0, 2], "e": True, "f": 0.0, "g": [None, {"h": 2.0}]}
     assert json.dumps(json_report.stable(-1e-12)) == "0.0"
+    with pytest.raises(TypeError, match="not JSON-ready: object"):
+        json_report.stable({"x": object()})
