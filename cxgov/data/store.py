@@ -2,8 +2,8 @@
 
 Reading (`Store`): an in-memory connection with the metrics database ATTACHed read-only as `metrics`; sources are
 tables in it or files (`path:`) read with read_csv/read_parquet. Every identifier taken from a spec goes through
-`quote_ident`; every value is a bound parameter. A scan is one SQL statement per (source, periods): rows in any
-period, grouped by GROUPING SETS, computing every aggregate the rules asked for.
+`quote_ident`; every value is a bound parameter. A scan is one SQL statement per source (`cxgov.data.scan` writes
+it): the rows of every period read once, every aggregate the rules asked for, per period and grouping set.
 
 Writing (`Database`): a read-write connection for `cxgov data load` and `cxgov data generate`, with transactions.
 
@@ -30,15 +30,14 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import duckdb
 
+from cxgov.data.scan import (DIMENSIONS, INTERNAL, TIMESTAMP_TYPES, TIMESTAMPTZ, TOUCHPOINT_DIMENSIONS,  # noqa: F401
+                             Aggregate, Columns, Period, ScanRequest, build, inline, local_timestamp_sql,
+                             utc_timestamp_sql)
 from cxgov.errors import DataError, HistoryError, Location
 from cxgov.spec.model import Source
 
-DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel")
-TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$")
-_INTERNAL = "__cxgov_"
-TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
-TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
+_INTERNAL = INTERNAL
 TEXT_TYPES = ("VARCHAR",)
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
@@ -62,80 +61,12 @@ def quote_table(name: str) -> str:
     return ".".join(quote_ident(part, "table") for part in parts)
 
 
-_OFFSET = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
-
-
-def local_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
-    """SQL turning `expr` (of `duckdb_type`) into a local TIMESTAMP in the program timezone; `tz` is the SQL
-    (a placeholder) giving the timezone name. Text with a zone offset is converted, text without one is local
-    already; text that is no timestamp gives NULL."""
-    if duckdb_type == "TIMESTAMP":
-        return expr
-    if duckdb_type in TIMESTAMP_TYPES:
-        return f"CAST({expr} AS TIMESTAMP)"
-    if duckdb_type == TIMESTAMPTZ:
-        return f"timezone({tz}, {expr})"
-    text = f"trim(CAST({expr} AS VARCHAR))"
-    return (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone({tz}, try_cast({text} AS TIMESTAMPTZ)) "
-            f"ELSE try_cast({text} AS TIMESTAMP) END")
-
-
-def utc_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
-    """SQL turning `expr` into a UTC wall-clock TIMESTAMP, so that differences are elapsed time even across a
-    daylight-saving change: a zone (TIMESTAMPTZ, an offset in text) is honoured as is, naive values are read in
-    the program timezone (`tz`, a placeholder)."""
-    if duckdb_type == TIMESTAMPTZ:
-        return f"timezone('UTC', {expr})"
-    if duckdb_type in TIMESTAMP_TYPES:
-        return f"timezone('UTC', timezone({tz}, CAST({expr} AS TIMESTAMP)))"
-    text = f"trim(CAST({expr} AS VARCHAR))"
-    return (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
-            f"ELSE timezone('UTC', timezone({tz}, try_cast({text} AS TIMESTAMP))) END")
-
-
 def is_numeric_type(duckdb_type: str) -> bool:
     return duckdb_type in NUMERIC_TYPES or duckdb_type.startswith("DECIMAL")
 
 
 def is_timestamp_type(duckdb_type: str) -> bool:
     return duckdb_type in TIMESTAMP_TYPES or duckdb_type == TIMESTAMPTZ
-
-
-@dataclass(frozen=True)
-class Period:
-    """One evaluation window: local (program timezone) timestamps, [start, end)."""
-
-    label: str  # "current" | "previous"
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """One aggregate expression; `?` placeholders bound to `params` in order."""
-
-    name: str
-    sql: str
-    params: tuple = ()
-
-
-@dataclass(frozen=True)
-class ScanRequest:
-    source: Source
-    timezone: str  # program timezone; naive timestamps are local already
-    periods: tuple[Period, ...]
-    dimensions: Mapping[str, Mapping[str, str]]  # touchpoint id -> {"journey": .., "stage": .., "channel": ..}
-    grouping_sets: tuple[tuple[str, ...], ...]  # from DIMENSIONS
-    aggregates: tuple[Aggregate, ...]
-    # columns read as points in time (durations): given to the aggregates as UTC wall-clock time
-    instants: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Query:
-    sql: str
-    params: tuple
-    dimensions: tuple[str, ...]  # the dimensions any grouping set uses, in DIMENSIONS order
 
 
 def _error_text(exc: Exception) -> str:
@@ -285,111 +216,27 @@ class Store:
 
     # -- scans ---------------------------------------------------------------------------------------------
 
-    def _timestamp_expr(self, source: Source, tz_params: list) -> str:
+    def _columns_for(self, request: ScanRequest) -> Columns:
+        """The source's relation and columns for `request`, each it needs checked (DataError naming it)."""
+        source = request.source
+        relation, params = self._relation(source)
+        types = self.columns(source)
         type_ = self.require_column(source, source.timestamp, "timestamp")
         if not (is_timestamp_type(type_) or type_ in TEXT_TYPES):
             raise DataError(f"has type {type_}, not a timestamp", source=source.id, column=source.timestamp,
                             location=source.at("timestamp"), hint="store it as TIMESTAMP (or text in ISO 8601)")
-        sql = local_timestamp_sql(quote_ident(source.timestamp), type_, "?")
-        tz_params += [None] * sql.count("timezone(?")  # one timezone parameter each, bound by the caller
-        return sql
-
-    def _build(self, request: ScanRequest) -> _Query:
-        source = request.source
-        relation, rel_params = self._relation(source)
-        types = self.columns(source)
-        used = tuple(d for d in DIMENSIONS if any(d in s for s in request.grouping_sets))
-        for grouping_set in request.grouping_sets:
-            for dim in grouping_set:
-                if dim not in DIMENSIONS:
-                    raise ValueError(f"unknown dimension {dim!r}; expected one of {DIMENSIONS}")
-        tz = request.timezone
-        params: list = []
-
-        # CTE: the periods
-        if request.periods:
-            values = ", ".join("(?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))" for _ in request.periods)
-            for period in request.periods:
-                params += [period.label, period.start, period.end]
-            periods_cte = f"{_INTERNAL}periods(label, p_start, p_end) AS (VALUES {values})"
-        else:
-            periods_cte = (f"{_INTERNAL}periods(label, p_start, p_end) AS (SELECT NULL::VARCHAR, "
-                           "NULL::TIMESTAMP, NULL::TIMESTAMP WHERE false)")
-
-        # CTE: the touchpoint dimension table
-        needs_dims = any(d in used for d in TOUCHPOINT_DIMENSIONS)
-        ctes = [periods_cte]
-        if needs_dims:
-            items = sorted(request.dimensions.items())
-            if items:
-                values = ", ".join("(?, ?, ?, ?)" for _ in items)
-                for tp_id, attrs in items:
-                    params += [tp_id] + [attrs.get(d) for d in TOUCHPOINT_DIMENSIONS]
-                ctes.append(f"{_INTERNAL}dims(tp, journey, stage, channel) AS (VALUES {values})")
-            else:
-                ctes.append(f"{_INTERNAL}dims(tp, journey, stage, channel) AS (SELECT NULL::VARCHAR, "
-                            "NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR WHERE false)")
-
-        # CTE: the source, TIMESTAMPTZ columns as local wall-clock time and instants (durations) as UTC
-        # wall-clock time, plus the local event timestamp
-        tz_slots: list = []
-        ts_expr = self._timestamp_expr(source, tz_slots)
-        replaced: list[tuple[str, str]] = []
-        for name, type_ in types.items():
-            if name in request.instants:
-                replaced.append((name, utc_timestamp_sql(quote_ident(name), type_, "?")))
-            elif type_ == TIMESTAMPTZ:
-                replaced.append((name, f"timezone(?, {quote_ident(name)})"))
-        replace = ""
-        if replaced:
-            replace = " REPLACE (" + ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in replaced) + ")"
-        params += [tz] * sum(expr.count("timezone(?") for _, expr in replaced) + [tz] * len(tz_slots) \
-            + list(rel_params)
-        ctes.append(f"{_INTERNAL}src AS (SELECT *{replace}, {ts_expr} AS {_INTERNAL}ts FROM {relation})")
-
-        select_dims = []
-        joins = ""
-        if "touchpoint" in used or needs_dims:
-            tp_expr = f"CAST(s.{quote_ident(self.dimension_column(source, 'touchpoint'))} AS VARCHAR)"
+        used = {d for s in request.grouping_sets for d in s}
+        touchpoint = segment = None
+        if used & {"touchpoint", *TOUCHPOINT_DIMENSIONS}:
+            touchpoint = quote_ident(self.dimension_column(source, "touchpoint"))
         if "segment" in used:
-            self.dimension_column(source, "segment")
-        for dim in used:
-            if dim == "touchpoint":
-                expr = tp_expr
-            elif dim == "segment":
-                expr = f"CAST(s.{quote_ident(source.segment)} AS VARCHAR)"
-            else:
-                expr = f"d.{dim}"
-            select_dims.append(f"{expr} AS {_INTERNAL}{dim}")
-        if needs_dims:
-            joins = f" LEFT JOIN {_INTERNAL}dims d ON d.tp = {tp_expr}"
-        ctes.append(f"{_INTERNAL}rows AS (SELECT s.*, p.label AS {_INTERNAL}period"
-                    + "".join(f", {d}" for d in select_dims)
-                    + f" FROM {_INTERNAL}src s JOIN {_INTERNAL}periods p ON s.{_INTERNAL}ts >= p.p_start "
-                      f"AND s.{_INTERNAL}ts < p.p_end{joins})")
+            segment = quote_ident(self.dimension_column(source, "segment"))
+        return Columns(relation, params, types, quote_ident(source.timestamp), type_, touchpoint, segment)
 
-        outputs = [f"{_INTERNAL}period"] + [f"{_INTERNAL}{d}" for d in used]
-        grouping = (f"GROUPING({', '.join(f'{_INTERNAL}{d}' for d in used)})" if used else "0")
-        aggregates = []
-        names = set()
-        for agg in request.aggregates:
-            if agg.name in names:
-                raise ValueError(f"duplicate aggregate name {agg.name!r}")
-            names.add(agg.name)
-            aggregates.append(f"{agg.sql} AS {quote_ident(agg.name, 'aggregate')}")
-            params += list(agg.params)
-        sets = ", ".join("(" + ", ".join([f"{_INTERNAL}period"] + [f"{_INTERNAL}{d}" for d in used if d in s])
-                         + ")" for s in dict.fromkeys(request.grouping_sets))
-        select = ", ".join(outputs + [f"{grouping} AS {_INTERNAL}grouping"] + aggregates)
-        sql = ("WITH " + ",\n".join(ctes) + f"\nSELECT {select}\nFROM {_INTERNAL}rows\n"
-               f"GROUP BY GROUPING SETS ({sets})\n"
-               f"ORDER BY {_INTERNAL}grouping, " + ", ".join(f"{o} NULLS FIRST" for o in outputs))
-        return _Query(sql, tuple(params), used)
-
-    def _run(self, request: ScanRequest, sql: str, params: Sequence) -> list[tuple]:
+    def _run(self, request: ScanRequest, sql: str, params: Mapping) -> list[tuple]:
         source = request.source
         try:
-            return self._con.execute(sql, list(params)).fetchall()
+            return self._con.execute(sql, dict(params)).fetchall()
         except duckdb.Error as exc:
             message = _error_text(exc)
             match = _MISSING_COLUMN.search(message)
@@ -401,17 +248,18 @@ class Store:
                             hint="check the column types the metrics read (numbers, timestamps)") from None
 
     def scan(self, request: ScanRequest) -> list[dict]:
-        """Run one scan: one dict per (grouping set, period, dimension values)."""
+        """Run one scan: one dict per (grouping set, period, dimension values) with data."""
         if not request.periods or not request.grouping_sets:
             return []
-        query = self._build(request)
+        query = build(request, self._columns_for(request))
         rows = self._run(request, query.sql, query.params)
         masks: dict[int, list[int]] = {}
         k = len(query.dimensions)
         for index, grouping_set in enumerate(request.grouping_sets):
             mask = sum(1 << (k - 1 - i) for i, d in enumerate(query.dimensions) if d not in grouping_set)
             masks.setdefault(mask, []).append(index)
-        names = [a.name for a in request.aggregates]
+        names = [a.name for a in request.aggregates if not a.holistic] + \
+                [a.name for a in request.aggregates if a.holistic]
         out = []
         for row in rows:
             period, dims, mask, values = row[0], row[1:1 + k], row[1 + k], row[2 + k:]
@@ -424,15 +272,15 @@ class Store:
 
     def sql(self, request: ScanRequest) -> str:
         """The SQL of a scan, with its parameters written in, for reading (nothing is run)."""
-        query = self._build(request)
-        return _inline_params(query.sql, query.params)
+        query = build(request, self._columns_for(request))
+        return inline(query.sql, query.params)
 
     def explain(self, request: ScanRequest) -> tuple[str, str]:
         """The SQL of a scan (with its parameters written in, for reading) and DuckDB's plan for it."""
-        query = self._build(request)
+        query = build(request, self._columns_for(request))
         rows = self._run(request, "EXPLAIN " + query.sql, query.params)
         plan = "\n".join(str(r[-1]) for r in rows)
-        return _inline_params(query.sql, query.params), plan
+        return inline(query.sql, query.params), plan
 
     def digest(self, sources: Sequence[Source]) -> str:
         """"sha256:..." over each source's columns, row count and an order-independent content checksum.
@@ -462,35 +310,6 @@ def _reader_for(path: str) -> str | None:
         if lower.endswith(suffix):
             return reader
     return None
-
-
-def _literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _inline_params(sql: str, params: Sequence) -> str:
-    """For display only (never executed): each `?` outside string literals replaced by its value as SQL."""
-    out, values, quoted = [], iter(params), False
-    for char in sql:
-        if char == "'":
-            quoted = not quoted
-        if char == "?" and not quoted:
-            out.append(_literal(next(values, None)))
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 class Database:

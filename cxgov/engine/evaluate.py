@@ -1,6 +1,6 @@
 """Evaluate a spec's standards and KPIs against metric data as of a date.
 
-Runs the plan (one scan per source and window), turns each row into a Measurement and each Measurement into a
+Runs the plan (one scan per source), turns each row into a Measurement and each Measurement into a
 Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and owners. A scan that cannot run
 (a missing table or column) gives `error` results for the rules it feeds, and the run goes on.
 """
@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Collection, Iterable, Mapping
 
 from cxgov import __version__
-from cxgov.engine.plan import CURRENT, PREVIOUS, Scan, Target, plan
+from cxgov.engine.plan import Scan, Target, plan
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError
@@ -43,8 +43,9 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
             continue
         index = _index(scan, rows)
         for target in scan.expand(rows):
-            current = _measure(spec, target, index.get((target.grouping, CURRENT, target.key)))
-            previous = _measure(spec, target, index.get((target.grouping, PREVIOUS, target.key)))
+            now, before = target.frame.labels
+            current = _measure(spec, target, index.get((target.grouping, now, target.key)))
+            previous = _measure(spec, target, index.get((target.grouping, before, target.key)))
             ordered.append((target.order, _result(spec, scan, target, current, previous, as_of)))
     ordered.sort(key=lambda pair: pair[0])
     return Run(
@@ -124,7 +125,7 @@ def _common(spec: Spec, scan: Scan, target: Target, as_of: date) -> dict:
     rule = target.rule
     metric = spec.metric(rule.metric)
     return dict(rule=rule.id, kind=target.kind, scope=target.scope, metric=metric.id, metric_kind=metric.kind,
-                window=scan.current,
+                window=target.frame.current,
                 threshold=ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
                 severity=rule.severity, location=rule.location,
                 touchpoint=target.touchpoint.id if target.touchpoint else None, rule_name=rule.name,
@@ -165,7 +166,7 @@ def _result(spec: Spec, scan: Scan, target: Target, current: Measurement, previo
         extra=MappingProxyType(dict(current.extra)),
         underlying_status=underlying,
         waiver=waiver,
-        previous=PreviousInfo(previous.value, previous.n, scan.previous),
+        previous=PreviousInfo(previous.value, previous.n, target.frame.previous),
         trend=trend,
         notes=tuple(notes),
     )

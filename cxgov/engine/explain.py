@@ -56,8 +56,9 @@ def _rule(spec: Spec, rule: Standard | Kpi) -> list[str]:
 
 
 def _windows(spec: Spec, scan: Scan, as_of: date) -> list[str]:
-    lines = [f"window {scan.window.text} as of {as_of.isoformat()} (program timezone {spec.program.timezone})"]
-    for label, span in (("current", scan.current), ("previous", scan.previous)):
+    (frame,) = scan.frames
+    lines = [f"window {frame.window.text} as of {as_of.isoformat()} (program timezone {spec.program.timezone})"]
+    for label, span in (("current", frame.current), ("previous", frame.previous)):
         start, end = windows.bounds(span)
         lines.append(f"  {label:<8}  {span.start.isoformat()} .. {span.end.isoformat()}  local timestamps "
                      f"[{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M})")
@@ -69,9 +70,10 @@ def _sharing(spec: Spec, scan: Scan, rule: Standard | Kpi, as_of: date) -> list[
     source = scan.request.source.id
     full = next(s for s in plan(spec, as_of) if any(t.rule.id == rule.id for t in s.targets))
     others = sorted({t.rule.id for t in full.targets} - {rule.id})
-    lines = [f"one scan of source {source} over both windows, grouping sets {sets}"]
+    lines = [f"one scan of source {source} over the current and the previous window, grouping sets {sets}"]
     if others:
-        lines.append(f"  in a full check the same scan also serves: {', '.join(others)}")
+        windows_read = ", ".join(f.name for f in full.frames)
+        lines.append(f"  in a full check the same scan (windows {windows_read}) also serves: {', '.join(others)}")
     return lines
 
 

@@ -1,9 +1,10 @@
-"""Group rules into as few scans as possible: one ScanRequest per (source, window).
+"""Group rules into as few scans as possible: one ScanRequest per source.
 
-Every standard and KPI whose metric reads the same source over the same window shares one scan. The scan groups by
+Every standard and KPI whose metric reads the same source shares one scan, whatever its window. The scan groups by
 the union of the grouping sets its rules need (("touchpoint",) for standards, () for program KPIs, (kind,) for a
-journey/stage/segment/channel scope, (kind, by) with `by`), over the current and the previous period, and computes
-each metric's aggregates once, however many rules use it. Each Target says which row a result reads.
+journey/stage/segment/channel scope, (kind, by) with `by`), over the current and the previous period of every
+window its rules use, and computes each metric's aggregates once, however many rules use it. Each Target says
+which rows a result reads: its grouping set, its key, and the periods of its window (its Frame).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Collection, Iterable, Mapping
 
-from cxgov.data.store import Period, ScanRequest
+from cxgov.data.scan import Period, ScanRequest
 from cxgov.engine import windows
 from cxgov.engine.results import Span
 from cxgov.errors import UsageError
@@ -25,8 +26,27 @@ TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
 
 
 @dataclass(frozen=True)
+class Frame:
+    """A window as of the as-of date: the days of its current and previous period, and their labels in a scan."""
+
+    window: Window
+    current: Span
+    previous: Span
+    name: str  # the window written canonically: "28d", "quarter"
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """The labels of the current and the previous period."""
+        return f"{self.name} {CURRENT}", f"{self.name} {PREVIOUS}"
+
+    def periods(self) -> tuple[Period, Period]:
+        current, previous = self.labels
+        return Period(current, *windows.bounds(self.current)), Period(previous, *windows.bounds(self.previous))
+
+
+@dataclass(frozen=True)
 class Target:
-    """One result to produce: a rule for one scope, read from the rows of one grouping set."""
+    """One result to produce: a rule for one scope, read from the rows of one grouping set in its window."""
 
     rule: Standard | Kpi
     kind: str  # "standard" | "kpi"
@@ -35,6 +55,7 @@ class Target:
     key: tuple[str | None, ...]  # the row's value for each dimension of that grouping set
     prefix: str  # names of the metric's aggregates start with it
     order: tuple[int, int, str]  # (rule position in the spec, scope position, data-found value)
+    frame: Frame
     touchpoint: Touchpoint | None = None
 
 
@@ -49,6 +70,7 @@ class ByRule:
     declared: frozenset[str]
     prefix: str
     position: int
+    frame: Frame
 
 
 @dataclass(frozen=True)
@@ -56,9 +78,7 @@ class Scan:
     """One ScanRequest and every result it feeds."""
 
     request: ScanRequest
-    window: Window
-    current: Span
-    previous: Span
+    frames: tuple[Frame, ...]  # the windows of its rules, in spec order
     metrics: tuple[tuple[str, str], ...]  # (metric id, aggregate prefix)
     targets: tuple[Target, ...]
     by_rules: tuple[ByRule, ...] = ()
@@ -79,9 +99,16 @@ class Scan:
         """This scan minus the grouping sets `indices` and every target reading them."""
         keep = [i for i in range(len(self.request.grouping_sets)) if i not in indices]
         new = {old: position for position, old in enumerate(keep)}
+        aggregates = []
+        for a in self.request.aggregates:
+            if a.sets is None:
+                aggregates.append(a)
+            elif any(i in new for i in a.sets):  # others feed no target any more
+                aggregates.append(replace(a, sets=tuple(new[i] for i in a.sets if i in new)))
         return replace(
             self,
-            request=replace(self.request, grouping_sets=tuple(self.request.grouping_sets[i] for i in keep)),
+            request=replace(self.request, grouping_sets=tuple(self.request.grouping_sets[i] for i in keep),
+                            aggregates=tuple(aggregates)),
             targets=tuple(replace(t, grouping=new[t.grouping]) for t in self.targets if t.grouping in new),
             by_rules=tuple(replace(b, grouping=new[b.grouping]) for b in self.by_rules if b.grouping in new),
         )
@@ -92,11 +119,12 @@ class Scan:
         for by in self.by_rules:
             dims = self.request.grouping_sets[by.grouping]
             fixed = tuple(value for _, value in by.scope)
+            periods = by.frame.labels
             values = {row.get(by.dimension) for row in rows if row.get("grouping") == by.grouping
-                      and tuple(row.get(d) for d in dims[:len(fixed)]) == fixed}
+                      and row.get("period") in periods and tuple(row.get(d) for d in dims[:len(fixed)]) == fixed}
             for value in sorted(v for v in values if v is not None and str(v) not in by.declared):
                 found.append(Target(by.rule, "kpi", (*by.scope, (by.dimension, str(value))), by.grouping,
-                                    (*fixed, value), by.prefix, (by.position, 1 << 30, str(value))))
+                                    (*fixed, value), by.prefix, (by.position, 1 << 30, str(value)), by.frame))
         return self.targets + tuple(found)
 
 
@@ -119,63 +147,71 @@ def select_rules(spec: Spec, only: Collection[str] | None) -> tuple[Standard | K
 
 
 def plan(spec: Spec, as_of: date, only: Collection[str] | None = None) -> tuple[Scan, ...]:
-    """One Scan per (source, window) covering every selected rule, in a deterministic order."""
-    groups: dict[tuple, list[tuple[int, Standard | Kpi]]] = {}
+    """One Scan per source covering every selected rule, in a deterministic order."""
+    groups: dict[str, list[tuple[int, Standard | Kpi]]] = {}
     for position, rule in enumerate(select_rules(spec, only)):
-        metric = spec.metric(rule.metric)
-        groups.setdefault((metric.source, _window_key(rule.window)), []).append((position, rule))
+        groups.setdefault(spec.metric(rule.metric).source, []).append((position, rule))
     dimensions = {tp.id: {"journey": tp.journey, "stage": tp.stage, "channel": tp.channel}
                   for tp in spec.touchpoints}
     return tuple(_scan(spec, as_of, spec.source(source_id), members, dimensions)
-                 for (source_id, _), members in groups.items())
+                 for source_id, members in groups.items())
 
 
-def _window_key(window: Window) -> tuple:
-    return ("days", window.days) if window.rolling else ("period", window.period)
+def frame(window: Window, as_of: date) -> Frame:
+    """The spans of `window` as of `as_of`; windows of the same length share a name (4w and 28d: "28d")."""
+    name = f"{window.days}d" if window.rolling else str(window.period)
+    return Frame(window, windows.span(window, as_of), windows.previous(window, as_of), name)
 
 
 def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Standard | Kpi]],
           dimensions: Mapping[str, Mapping[str, str]]) -> Scan:
-    window = members[0][1].window
-    current, previous = windows.span(window, as_of), windows.previous(window, as_of)
+    frames: dict[str, Frame] = {}
+    rule_frames = []
+    for _, rule in members:
+        f = frame(rule.window, as_of)
+        rule_frames.append(frames.setdefault(f.name, f))
     prefixes: dict[str, str] = {}
     for _, rule in members:
         prefixes.setdefault(rule.metric, f"m{len(prefixes)}_")
     sets = sorted({_grouping_set(rule) for _, rule in members}, key=lambda s: (len(s), s))
     targets: list[Target] = []
     by_rules: list[ByRule] = []
-    for position, rule in members:
+    metric_sets: dict[str, set[int]] = {}
+    for (position, rule), rule_frame in zip(members, rule_frames):
         index, prefix = sets.index(_grouping_set(rule)), prefixes[rule.metric]
+        metric_sets.setdefault(prefix, set()).add(index)
         if isinstance(rule, Standard):
             targets.extend(Target(rule, "standard", (("touchpoint", tp.id),), index, (tp.id,), prefix,
-                                  (position, i, ""), tp)
+                                  (position, i, ""), rule_frame, tp)
                            for i, tp in enumerate(spec.covered_touchpoints(rule)))
             continue
         fixed = () if rule.scope.kind == "program" else ((rule.scope.kind, rule.scope.value or ""),)
         if rule.by is None:
             scope = fixed or (("program", spec.program.id),)
-            targets.append(Target(rule, "kpi", scope, index, tuple(v for _, v in fixed), prefix, (position, 0, "")))
+            targets.append(Target(rule, "kpi", scope, index, tuple(v for _, v in fixed), prefix, (position, 0, ""),
+                                  rule_frame))
             continue
         declared = declared_values(spec, rule)
         targets.extend(Target(rule, "kpi", (*fixed, (rule.by, value)), index, (*(v for _, v in fixed), value),
-                              prefix, (position, i, ""))
+                              prefix, (position, i, ""), rule_frame)
                        for i, value in enumerate(declared))
-        by_rules.append(ByRule(rule, index, fixed, rule.by, frozenset(declared), prefix, position))
+        by_rules.append(ByRule(rule, index, fixed, rule.by, frozenset(declared), prefix, position, rule_frame))
     as_of_end = windows.in_utc(windows.end_of_day(as_of), spec.program.timezone)  # the clock of durations
-    aggregates = tuple(aggregate for metric_id, prefix in prefixes.items()
+    aggregates = tuple(replace(aggregate, sets=tuple(sorted(metric_sets[prefix])))
+                       for metric_id, prefix in prefixes.items()
                        for aggregate in kinds.aggregates(spec.metric(metric_id), source, as_of_end, prefix))
     durations = (spec.metric(metric_id).duration for metric_id in prefixes)
     instants = tuple(sorted({column for d in durations if d is not None for column in (d.start, d.end)}))
     request = ScanRequest(
         source=source,
         timezone=spec.program.timezone,
-        periods=(Period(CURRENT, *windows.bounds(current)), Period(PREVIOUS, *windows.bounds(previous))),
+        periods=tuple(period for f in frames.values() for period in f.periods()),
         dimensions=dimensions,
         grouping_sets=tuple(sets),
         aggregates=aggregates,
         instants=instants,
     )
-    return Scan(request, window, current, previous, tuple(prefixes.items()), tuple(targets), tuple(by_rules))
+    return Scan(request, tuple(frames.values()), tuple(prefixes.items()), tuple(targets), tuple(by_rules))
 
 
 def _grouping_set(rule: Standard | Kpi) -> tuple[str, ...]:

@@ -12,7 +12,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Callable, Mapping
 
-from cxgov.data.store import Aggregate, is_numeric_type, is_timestamp_type, quote_ident
+from cxgov.data.scan import Aggregate
+from cxgov.data.store import is_numeric_type, is_timestamp_type, quote_ident
 from cxgov.errors import DataError
 from cxgov.spec.model import Filter, Metric, Scale, Source
 from cxgov.metrics import stats
@@ -155,12 +156,13 @@ class _Builder:
         self.where, self.where_params = _filter_sql(metric.where)
         self.items: list[Aggregate] = []
 
-    def add(self, name: str, func: str, condition: str, params: tuple = (), func_params: tuple = ()) -> None:
-        sql = f"{func} FILTER (WHERE ({self.where}) AND ({condition}))"
-        self.items.append(Aggregate(self.prefix + name, sql, func_params + self.where_params + params))
+    def add(self, name: str, func: str, value: str | None, condition: str, params: tuple = (),
+            value_params: tuple = (), fraction: float | None = None) -> None:
+        self.items.append(Aggregate(self.prefix + name, func, value, f"({self.where}) AND ({condition})",
+                                    value_params, self.where_params + params, fraction))
 
     def count(self, name: str, condition: str, params: tuple = ()) -> None:
-        self.add(name, "count(*)", condition, params)
+        self.add(name, "count", None, condition, params)
 
 
 def _number(column: str) -> str:
@@ -185,11 +187,11 @@ def _rating_aggregates(b: _Builder, metric: Metric) -> None:
         b.count("detractors", f"{valid} AND {x} <= 6", bounds)
     elif metric.kind == "csat":
         b.count("top", f"{valid} AND {x} >= ?", bounds + (float(sc.max) - 1,))
-        b.add("mean", f"avg({x})", valid, bounds)
+        b.add("mean", "avg", x, valid, bounds)
     else:  # ces
         b.count("easy", f"{valid} AND {x} >= ?", bounds + (float(sc.max) - 2,))
-        b.add("mean", f"avg({x})", valid, bounds)
-        b.add("var", f"var_samp({x})", valid, bounds)
+        b.add("mean", "avg", x, valid, bounds)
+        b.add("var", "var_samp", x, valid, bounds)
 
 
 def _mean_aggregates(b: _Builder, value: str, missing: str) -> None:
@@ -198,8 +200,8 @@ def _mean_aggregates(b: _Builder, value: str, missing: str) -> None:
     b.count("n", valid)
     b.count("missing", missing)
     b.count("invalid", f"NOT ({missing}) AND NOT coalesce({valid}, false)")
-    b.add("mean", f"avg({value})", valid)
-    b.add("var", f"var_samp({value})", valid)
+    b.add("mean", "avg", value, valid)
+    b.add("var", "var_samp", value, valid)
 
 
 def _duration(metric: Metric, as_of_end: datetime) -> tuple[str, str, str, tuple, tuple]:
@@ -270,7 +272,7 @@ def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str)
             b.count("invalid", f"{col} IS NOT NULL AND NOT coalesce({valid}, false)")
             value, value_params = x, ()
         b.count("n", valid, vparams)
-        b.add("value", f"quantile_cont({value}, ?)", valid, vparams, func_params=value_params + (q,))
+        b.add("value", "quantile_cont", value, valid, vparams, value_params=value_params, fraction=q)
     elif kind == "sla":
         _sla_aggregates(b, metric, as_of_end)
     else:

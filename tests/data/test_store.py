@@ -17,7 +17,7 @@ DIMS = {"web": {"journey": "open", "stage": "purchase", "channel": "web"},
         "call": {"journey": "help", "stage": "service", "channel": "phone"}}
 SOURCE = Source(id="events", table="events", timestamp="at", touchpoint="tp", segment="seg",
                 location=Location("specs/data.yaml", 3, 5), locations={"table": Location("specs/data.yaml", 4, 12)})
-COUNT = (Aggregate("rows", "count(*)"), Aggregate("big", "count(*) FILTER (WHERE v > ?)", (5,)))
+COUNT = (Aggregate("rows"), Aggregate("big", condition="v > ?", condition_params=(5,)))
 
 
 def make_db(path: Path, ts_type: str = "TIMESTAMP", rows=None) -> Path:
@@ -99,7 +99,7 @@ def test_missing_database_table_and_column_are_located_errors(tmp_path):
             store.scan(request(((),), source=bad_ts))
         assert err.value.column == "when" and "at, seg, tp, v" in str(err.value)
         with pytest.raises(DataError) as err:
-            store.scan(request(((),), aggregates=(Aggregate("x", "sum(nosuch)"),)))
+            store.scan(request(((),), aggregates=(Aggregate("x", "sum", "nosuch"),)))
         assert err.value.column == "nosuch"
 
 

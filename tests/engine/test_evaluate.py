@@ -277,7 +277,7 @@ class CountingStore:
         return getattr(self.store, name)
 
 
-def test_one_scan_per_source_and_window_however_many_rules_and_touchpoints(tmp_path):
+def test_one_scan_per_source_however_many_rules_windows_and_touchpoints(tmp_path):
     spec = make_spec(
         standards=[standard("a"), standard("b", metric="nps"), standard("c", window="4w")],
         kpis=[kpi("d", window="28d", by="segment"), kpi("e", window="28d", scope=Scope("channel", "web")),
@@ -285,8 +285,10 @@ def test_one_scan_per_source_and_window_however_many_rules_and_touchpoints(tmp_p
     with Store.open(surveys_db(tmp_path, answers("web-form", [5] * 9))) as store:
         counting = CountingStore(store)
         result = evaluate(spec, counting, AS_OF)
-    assert counting.scans == 2  # 28d (a, b, c, d, e) and month (f)
+    assert counting.scans == 1  # 28d (a, b, c, d, e) and month (f) alike
     assert len(result.results) == 3 * 4 + 3 + 1 + 1
+    assert {r.rule: r.window.to_dict() for r in result.results if r.rule in ("c", "f")} == \
+        {"c": {"start": "2026-10-24", "end": "2026-11-20"}, "f": {"start": "2026-10-01", "end": "2026-10-31"}}
 
 
 def test_results_are_in_spec_order_and_the_run_carries_its_evidence(tmp_path):
