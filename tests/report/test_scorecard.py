@@ -66,33 +66,92 @@ def test_the_kpi_table_has_value_interval_target_status_and_change(page):
 
 def test_every_breach_shows_its_owner_and_its_action_or_the_lack_of_one(page, card):
     breaches = section(page, "breaches")
-    assert [b.row.rule for b in card.breaches] == ["complaints-resolved-24h", "first-contact-resolution",
-                                                   "premier-nps", "digital-csat"]  # severity, then rule
-    assert card.unhandled == 3
+    assert [g.rule for g in card.breaches] == ["complaints-resolved-24h", "first-contact-resolution",
+                                               "premier-nps", "digital-csat"]  # severity, then rule
+    assert card.breach_count == 4 and card.unhandled == 3
     assert "3 breaches have no action and no waiver." in breaches
-    assert "Action act-17" in breaches and "Add an evening shift." in breaches and "due 2026-12-15" in breaches
-    assert breaches.count("No action, no waiver") == 2
-    assert "No open action, no waiver" in breaches  # digital-csat's only action is done
-    assert breaches.count('class="is-unhandled"') == 3
-    handled = next(b for b in card.breaches if b.row.rule == "complaints-resolved-24h")
+    assert breaches.count('<tr class="u">') == 3
+    handled = card.breaches[0].items[0]
     assert handled.handled and handled.row.owner == "Service Operations"
+    assert [(r.id, r.state) for r in handled.refs] == [("act-17", "in progress, due 2026-12-15")]
+    table = breaches[:breaches.index("Waived results")]
+    assert '<a href="#action-act-17">act-17</a> in progress, due 2026-12-15' in table
+    assert table.count("no action, no waiver") == 2
+    assert '<a href="#action-act-9">act-9</a> done, due 2026-10-31; no open action, no active waiver' in table
+    # what the rule's results share heads the group, once
+    assert ('<a href="#rule-complaints-resolved-24h">Complaints resolved within 24 hours</a> <span class="sub">high · '
+            'target ≥ 95 (breach &lt; 90) · window 2026-10-24 to 2026-11-20 · 1 breach</span>') in table
+    assert '<tr class="u"><th>Complaints line<td>65.0%<td>59.4 to 70.1<td>300<td>Contact Centre<td>' in table
+
+
+def test_each_action_and_waiver_is_described_once_and_referred_to_by_id(page, card):
+    breaches = section(page, "breaches")
+    doing = breaches[breaches.index('<h3 id="doing">'):]
+    assert [(m.kind, m.ref.id) for m in card.remedies] == [("waiver", "w-chat"), ("action", "act-9"),
+                                                            ("action", "act-17")]
+    for text in ('<tr id="action-act-17"><th scope="row">Action <code>act-17</code></th><td>Contact Centre</td>'
+                 '<td>in progress, due 2026-12-15</td><td>Add an evening shift.</td>'
+                 '<td>Complaints resolved within 24 hours at Complaints line: breach</td></tr>',
+                 '<tr id="waiver-w-chat"><th scope="row">Waiver <code>w-chat</code></th><td>Daniel Okafor</td>'
+                 '<td>expires 2026-12-31</td><td>Chat platform migration, change CHG-1042.</td>'
+                 '<td>Solved in the first contact at Complaints in chat: waived</td></tr>'):
+        assert text in doing
+    for described in ("Add an evening shift.", "Shorter form.", "Chat platform migration, change CHG-1042."):
+        assert page.count(described) == 1
 
 
 def test_waived_results_show_their_waiver(page):
     breaches = section(page, "breaches")
-    waived = breaches[breaches.index("Waived results"):]
-    for text in ("Waiver w-chat", "Chat platform migration, change CHG-1042.", "Approved by Daniel Okafor",
-                 "expires 2026-12-31", "Complaints in chat"):
-        assert text in waived
+    waived = breaches[breaches.index("Waived results"):breaches.index('<h3 id="doing">')]
+    assert "1 in 1 rule" in waived
+    assert ('<tr><th>Complaints in chat<td>61.0%<td>52.7 to 68.7<td>140<td>Breach<td>Contact Centre<td>'
+            '<a href="#waiver-w-chat">w-chat</a> expires 2026-12-31') in waived
+
+
+def test_an_expired_waiver_and_an_overdue_action_are_called_out(spec, run):
+    from cxgov.engine.results import ActionInfo, WaiverInfo
+
+    expired = WaiverInfo("w-old", "Old reason.", "daniel-okafor", run.as_of.replace(day=1), False)
+    late = ActionInfo("act-late", "web-team", run.as_of.replace(day=2), "open", "Late work.", overdue=True)
+    breach = next(r for r in run.results if r.status == "breach" and not r.actions)
+    changed = replace(run, results=(replace(breach, waiver=expired, actions=(late,)),))
+    breaches = section(html.scorecard(changed, spec, GENERATED_AT), "breaches")
+    assert ('<a href="#waiver-w-old">w-old</a> <span class="overdue">expired 2026-11-01</span>; '
+            '<a href="#action-act-late">act-late</a> open, due 2026-11-02, <span class="overdue">overdue</span>'
+            ) in breaches
+    assert '<tr class="u">' not in breaches  # the open action handles it
+
+
+def test_one_action_on_many_results_is_counted_per_rule(spec, run):
+    from cxgov.engine.results import ActionInfo
+
+    shared = ActionInfo("act-all", "web-team", run.as_of, "open", "Review every form.")
+    changed = replace(run, results=tuple(replace(r, actions=(shared,)) if r.rule == "digital-csat" else r
+                                         for r in run.results))
+    card = html.build(changed, spec, GENERATED_AT)
+    remedy = next(m for m in card.remedies if m.ref.id == "act-all")
+    assert remedy.on == ("Digital touchpoints satisfy customers: 4 results, 1 breach, 1 warn, 1 insufficient data, "
+                         "1 pass",)
 
 
 def test_insufficient_data_and_errors_are_listed(page):
     insufficient = section(page, "insufficient")
     assert "Digital touchpoints satisfy customers" in insufficient and "minimum sample of 50" in insufficient
-    assert "Onboarding in the app" in insufficient
+    assert "Onboarding in the app" in insufficient and "window 2026-10-24 to 2026-11-20" in insufficient
     errors = section(page, "errors")
     assert "App sessions are short" in errors
     assert "table app_sessions is not in the metrics database" in errors
+
+
+def test_an_error_message_shared_by_many_results_is_written_once(spec, run):
+    error = next(r for r in run.results if r.status == "error")
+    others = [replace(error, touchpoint=tp, scope=(("touchpoint", tp),)) for tp in ("web-form", "app-form")]
+    odd = replace(error, touchpoint="web-compare", scope=(("touchpoint", "web-compare"),), notes=("other problem",))
+    errors = section(html.scorecard(replace(run, results=(error, *others, odd)), spec, GENERATED_AT), "errors")
+    assert errors.count("table app_sessions is not in the metrics database") == 1
+    # scopes in scope order, each message once
+    assert "<td class=\"num\">3</td><td>Apply in the app, Onboarding in the app, Online application form</td>" in errors
+    assert "other problem" in errors and '<span class="sub">4 results</span>' in errors
 
 
 def test_standards_are_grouped_by_journey_stage_and_touchpoint(page, card):
@@ -120,7 +179,7 @@ def test_values_are_rounded_half_away_from_zero_for_display_only(page, card):
     assert rows[("digital-csat", "web-form")].value == "71.5%"  # 71.45
     assert rows[("first-contact-resolution", "phone-complaints")].value == "65.0%"  # 64.95
     assert rows[("digital-csat", "web-compare")].value == "84.3%"  # 84.25
-    assert 'title="exact value 71.45"' in page
+    assert 'title="exact value 24.0">24.0 points</span>' in section(page, "kpis")
 
 
 def test_the_evidence_appendix_has_every_rule_with_definition_window_and_sql(page, spec):
