@@ -21,6 +21,7 @@ import hashlib
 import os
 import random
 import re
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,12 +93,31 @@ _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
 
 
 class Store:
-    """Read-only access to metric data. Use as a context manager: `with Store.open(db) as store: ...`."""
+    """Read-only access to metric data. Use as a context manager: `with Store.open(db) as store: ...`.
+
+    A Store may be used from several threads: each gets a cursor of its own on the one connection (DuckDB
+    connections are not safe to share between threads; cursors of one are)."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, db: Path | None):
         self._con = connection
         self.db = db
         self._columns: dict[tuple, dict[str, str]] = {}
+        self._local = threading.local()
+        self._owner = threading.get_ident()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+
+    @property
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor: the connection itself for the thread that opened it."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            if threading.get_ident() == self._owner:
+                cursor = self._con
+            else:
+                cursor = self._con.cursor()
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return cursor
 
     @classmethod
     def open(cls, db: Path | None) -> Store:
@@ -132,6 +152,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
         self._con.close()
 
     # -- sources -------------------------------------------------------------------------------------------
@@ -175,7 +197,7 @@ class Store:
             return self._columns[key]
         relation, params = self._relation(source)
         try:
-            rows = self._con.execute(f"DESCRIBE SELECT * FROM {relation}", list(params)).fetchall()
+            rows = self._cursor.execute(f"DESCRIBE SELECT * FROM {relation}", list(params)).fetchall()
         except duckdb.CatalogException:
             raise DataError(f"table {source.table!r} not found in the metrics database {self.db}",
                             source=source.id, location=source.at("table"),
@@ -236,7 +258,7 @@ class Store:
     def _run(self, request: ScanRequest, sql: str, params: Mapping) -> list[tuple]:
         source = request.source
         try:
-            return self._con.execute(sql, dict(params)).fetchall()
+            return self._cursor.execute(sql, dict(params)).fetchall()
         except duckdb.Error as exc:
             message = _error_text(exc)
             match = _MISSING_COLUMN.search(message)
@@ -293,7 +315,7 @@ class Store:
             try:
                 columns = self.columns(source)
                 relation, params = self._relation(source)
-                count, checksum = self._con.execute(
+                count, checksum = self._cursor.execute(
                     f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {relation} t",
                     list(params)).fetchone()
             except (DataError, duckdb.Error):

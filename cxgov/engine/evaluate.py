@@ -7,6 +7,7 @@ Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from types import MappingProxyType
 from typing import Collection, Iterable, Mapping
@@ -29,30 +30,39 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
     """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`."""
     ordered: list[tuple[tuple, Result]] = []
     read: dict[str, object] = {}
+    fields = _Fields(spec, as_of)
+    ready: list[Scan] = []
     for scan in plan(spec, as_of, only):
         read.setdefault(scan.request.source.id, scan.request.source)  # unreadable ones too: the digest says so
         scan, failed = _check_columns(spec, store, scan)
         for exc, targets in failed:
-            ordered.extend((t.order, _error(spec, scan, t, exc, as_of)) for t in targets)
-        if not scan.targets:
-            continue
-        try:
-            rows = store.scan(scan.request)
-        except DataError as exc:
-            ordered.extend((t.order, _error(spec, scan, t, exc, as_of)) for t in scan.targets)
-            continue
-        index = _index(scan, rows)
-        for target in scan.expand(rows):
-            now, before = target.frame.labels
-            current = _measure(spec, target, index.get((target.grouping, now, target.key)))
-            previous = _measure(spec, target, index.get((target.grouping, before, target.key)))
-            ordered.append((target.order, _result(spec, scan, target, current, previous, as_of)))
+            ordered.extend((t.order, _error(fields, scan, t, exc)) for t in targets)
+        if scan.targets:
+            ready.append(scan)
+    # DuckDB runs the scans (and the digest) one after the other in a worker thread, releasing the GIL, while
+    # this thread turns the rows of each finished scan into results
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxgov-scan") as pool:
+        pending = [pool.submit(store.scan, scan.request) for scan in ready]
+        digest = pool.submit(store.digest, tuple(read[k] for k in sorted(read)))
+        for scan, future in zip(ready, pending):
+            try:
+                rows = future.result()
+            except DataError as exc:
+                ordered.extend((t.order, _error(fields, scan, t, exc)) for t in scan.targets)
+                continue
+            index = _index(scan, rows)
+            for target in scan.expand(rows):
+                now, before = target.frame.labels
+                current = _measure(spec, target, index.get((target.grouping, now, target.key)))
+                previous = _measure(spec, target, index.get((target.grouping, before, target.key)))
+                ordered.append((target.order, _result(spec, fields, target, current, previous, as_of)))
+        data_digest = digest.result()
     ordered.sort(key=lambda pair: pair[0])
     return Run(
         as_of=as_of,
         spec_path=display_name(spec.root),
         spec_digest=spec.digest,
-        data_digest=store.digest(tuple(read[k] for k in sorted(read))),
+        data_digest=data_digest,
         results=tuple(result for _, result in ordered),
         git_commit=git_commit,
         cxgov_version=__version__,
@@ -120,25 +130,36 @@ def _min_sample(spec: Spec, rule) -> int:
     return rule.min_sample if rule.min_sample is not None else spec.program.defaults.min_sample
 
 
-def _common(spec: Spec, scan: Scan, target: Target, as_of: date) -> dict:
-    """The fields every result of `target` has, whatever its status."""
-    rule = target.rule
-    metric = spec.metric(rule.metric)
-    return dict(rule=rule.id, kind=target.kind, scope=target.scope, metric=metric.id, metric_kind=metric.kind,
+class _Fields:
+    """The fields every result of a target has, whatever its status; what depends on the rule and its window
+    alone is made once per rule."""
+
+    def __init__(self, spec: Spec, as_of: date):
+        self.spec, self.as_of = spec, as_of
+        self._rules: dict[tuple[str, str], dict] = {}
+
+    def common(self, target: Target) -> dict:
+        rule = target.rule
+        key = (rule.id, target.frame.name)
+        base = self._rules.get(key)
+        if base is None:
+            metric = self.spec.metric(rule.metric)
+            base = self._rules[key] = dict(
+                rule=rule.id, kind=target.kind, metric=metric.id, metric_kind=metric.kind,
                 window=target.frame.current,
                 threshold=ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
-                severity=rule.severity, location=rule.location,
-                touchpoint=target.touchpoint.id if target.touchpoint else None, rule_name=rule.name,
-                unit=kinds.unit(metric), owner=_owner(spec, target), actions=_actions(spec, target, as_of),
+                severity=rule.severity, location=rule.location, rule_name=rule.name, unit=kinds.unit(metric),
                 principle=rule.principle)
+        return {**base, "scope": target.scope, "touchpoint": target.touchpoint.id if target.touchpoint else None,
+                "owner": _owner(self.spec, target), "actions": _actions(self.spec, target, self.as_of)}
 
 
-def _result(spec: Spec, scan: Scan, target: Target, current: Measurement, previous: Measurement,
+def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, previous: Measurement,
             as_of: date) -> Result:
     rule = target.rule
     min_sample = _min_sample(spec, rule)
     status = status_of(rule.threshold, current, min_sample)
-    common = _common(spec, scan, target, as_of)
+    common = fields.common(target)
     notes: list[str] = []
     if status == "insufficient":
         notes.append(f"n {current.n} is below the minimum sample of {min_sample}" if current.n
@@ -163,7 +184,7 @@ def _result(spec: Spec, scan: Scan, target: Target, current: Measurement, previo
         invalid=current.invalid,
         ci_low=current.ci_low,
         ci_high=current.ci_high,
-        extra=MappingProxyType(dict(current.extra)),
+        extra=current.extra if isinstance(current.extra, MappingProxyType) else MappingProxyType(dict(current.extra)),
         underlying_status=underlying,
         waiver=waiver,
         previous=PreviousInfo(previous.value, previous.n, target.frame.previous),
@@ -221,8 +242,11 @@ def _waiver_info(waiver: Waiver, active: bool) -> WaiverInfo:
 
 
 def _actions(spec: Spec, target: Target, as_of: date) -> tuple[ActionInfo, ...]:
+    named = spec.actions_by_rule.get(target.rule.id)
+    if not named:
+        return ()
     tp = target.touchpoint.id if target.touchpoint else None
-    actions = sorted((a for a in spec.actions_by_rule.get(target.rule.id, ()) if a.touchpoint in (None, tp)),
+    actions = sorted((a for a in named if a.touchpoint in (None, tp)),
                      key=lambda a: (a.due, a.id))
     return tuple(ActionInfo(a.id, a.owner, a.due, a.status, a.description, a.status != "done" and a.due < as_of)
                  for a in actions)
@@ -241,9 +265,9 @@ def _owner(spec: Spec, target: Target) -> str | None:
     return spec.program.owner
 
 
-def _error(spec: Spec, scan: Scan, target: Target, exc: DataError, as_of: date) -> Result:
+def _error(fields: _Fields, scan: Scan, target: Target, exc: DataError) -> Result:
     """An `error` result: the message names the source, the column and the spec line to correct."""
     located = DataError(exc.message, exc.source or scan.request.source.id, exc.column,
                         location=exc.location or scan.request.source.location)
     notes = (str(located),) + ((f"hint: {exc.hint}",) if exc.hint else ())
-    return Result(**_common(spec, scan, target, as_of), status="error", notes=notes)
+    return Result(**fields.common(target), status="error", notes=notes)

@@ -172,3 +172,15 @@ def test_digest_changes_with_the_data_and_not_with_order(tmp_path):
     assert digests["b"] == digests["c"]
     assert len({digests["a"], digests["b"], digests["d"]}) == 3
     assert digests["a"].startswith("sha256:")
+
+
+def test_a_store_serves_several_threads_at_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = make_db(tmp_path / "m.duckdb")
+    with Store.open(db) as store:
+        alone = store.scan(request(((), ("touchpoint",))))
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            together = list(pool.map(lambda _: store.scan(request(((), ("touchpoint",)))), range(8)))
+        assert all(rows == alone for rows in together)
+        assert store.columns(SOURCE)["v"] == "INTEGER"  # the opening thread's connection still works
