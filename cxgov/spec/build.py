@@ -40,17 +40,17 @@ class LocationMap(Mapping[str, Location]):
         return self._base + tuple(int(p) if p.isdigit() else p for p in key.split("."))
 
     def __getitem__(self, key: str) -> Location:
-        pos = self._doc.locations.get(self._path(key))
+        pos = self._doc.positions.get(self._path(key))
         if pos is None:
             raise KeyError(key)
-        return Location(self._doc.name, *pos)
+        return Location(self._doc.name, pos[0], pos[1])
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._path(key) in self._doc.locations
+        return isinstance(key, str) and self._path(key) in self._doc.positions
 
     def __iter__(self) -> Iterator[str]:
         n = len(self._base)
-        for path in self._doc.locations:
+        for path in self._doc.positions:
             if len(path) > n and path[:n] == self._base:
                 yield ".".join(map(str, path[n:]))
 

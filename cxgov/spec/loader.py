@@ -9,42 +9,52 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from cxgov.errors import Diagnostic, Location, SpecError
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 # Without aliases a file cannot hold more values than characters; aliases may add this many more.
 MAX_ALIAS_NODES = 10_000
+MAX_DEPTH = 64  # values nested deeper than this are refused (a spec nests five levels or so)
 SUFFIXES = (".yaml", ".yml")
 
 _Y = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (_Y + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
 SEQ, MAP, MERGE, VALUE = _Y + "seq", _Y + "map", _Y + "merge", _Y + "value"
+_KEY_TAGS = frozenset((STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, VALUE))
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses several times faster
+
+class _Composing:
+    """What the composer calls for every node, as C callables instead of Python methods.
+
+    Implicit tags depend only on the scalar (the safe resolver has no path resolvers), so they are memoised; with
+    no path resolvers, descending and ascending do nothing.
+    """
+
+    resolve = staticmethod(lru_cache(maxsize=1 << 16)(Resolver().resolve))
+    descend_resolver = staticmethod({}.get)  # (parent, index) -> ignored
+    ascend_resolver = staticmethod(tuple)  # () -> ignored
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader whose implicit-tag resolution is memoised: spec files repeat the same scalars a lot."""
+assert not yaml.SafeLoader.yaml_path_resolvers, "the safe loader gained path resolvers: _Composing no longer fits"
 
-    _resolved: dict[tuple, str] = {}
 
-    def resolve(self, kind, value, implicit):
-        if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self._resolved.get(key)
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)
-            if len(self._resolved) < 50_000:
-                self._resolved[key] = tag
-        return tag
+class PyLoader(_Composing, yaml.SafeLoader):
+    """The pure-Python safe composer, for where libyaml is missing."""
 
+
+CLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+    class CLoader(_Composing, yaml.CSafeLoader):  # type: ignore[no-redef]
+        """libyaml's safe composer: the same nodes and positions, several times faster."""
 
 Path_ = tuple  # a path into a document: keys and list indexes
 
@@ -58,24 +68,25 @@ class Document:
     relative: str  # posix path relative to the spec root
     raw: bytes
     data: Any
-    locations: Mapping[Path_, tuple[int, int]]  # path -> (line, column) where the value starts
-    key_locations: Mapping[Path_, tuple[int, int]]  # path -> (line, column) of its key (mapping entries)
+    # path -> (line, column) where the value starts; for mapping entries followed by (line, column) of the key
+    positions: Mapping[Path_, tuple[int, ...]]
     diagnostics: tuple[Diagnostic, ...] = ()
 
     def at(self, path: Path_) -> Location:
         """Where the value at `path` is written, else its nearest enclosing value."""
         path = tuple(path)
         while path:
-            pos = self.locations.get(path)
+            pos = self.positions.get(path)
             if pos is not None:
-                return Location(self.name, *pos)
+                return Location(self.name, pos[0], pos[1])
             path = path[:-1]
-        return Location(self.name, *self.locations.get((), (1, 1)))
+        pos = self.positions.get((), (1, 1))
+        return Location(self.name, pos[0], pos[1])
 
     def key_at(self, path: Path_) -> Location:
         """Where the key of the mapping entry at `path` is written, else where its value is."""
-        pos = self.key_locations.get(tuple(path))
-        return Location(self.name, *pos) if pos else self.at(path)
+        pos = self.positions.get(tuple(path))
+        return Location(self.name, pos[2], pos[3]) if pos and len(pos) == 4 else self.at(path)
 
 
 def display_name(path: Path) -> str:
@@ -106,68 +117,103 @@ def load_documents(root: Path) -> tuple[Document, ...]:
     return tuple(load_file(path, path.relative_to(root).as_posix()) for path in spec_files(root))
 
 
-def load_file(path: Path, relative: str | None = None) -> Document:
-    """Read one spec file; problems become diagnostics on the returned Document."""
+class Unusable(Exception):
+    """A file that cannot be used at all: the one diagnostic to report for it (without the file name)."""
+
+    def __init__(self, code: str, message: str, line: int = 0, column: int = 0, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.line, self.column, self.hint = code, message, line, column, hint
+
+    def diagnostic(self, name: str) -> Diagnostic:
+        return Diagnostic(self.code, "error", self.message, Location(name, self.line, self.column), self.hint)
+
+
+def load_file(path: Path, relative: str | None = None, pure: bool = False) -> Document:
+    """Read one spec file; problems become diagnostics on the returned Document.
+
+    `pure` uses the pure-Python composer even where libyaml is installed (tests compare the two).
+    """
     name = display_name(path)
     relative = relative if relative is not None else path.name
+    raw = b""
+    try:
+        raw = read(path)
+        text = decode(raw)
+        data, positions, diagnostics = convert(name, text, compose(text, pure))
+    except Unusable as exc:
+        return Document(path, name, relative, raw, None, {}, (exc.diagnostic(name),))
+    return Document(path, name, relative, raw, data, positions, diagnostics)
 
-    def failed(code: str, message: str, line: int = 0, column: int = 0, hint: str | None = None,
-               raw: bytes = b"") -> Document:
-        diag = Diagnostic(code, "error", message, Location(name, line, column), hint)
-        return Document(path, name, relative, raw, None, {}, {}, (diag,))
 
+def read(path: Path) -> bytes:
+    """The file's bytes, or Unusable (CX001) when it cannot be read or is too large."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return failed("CX001", f"file is {size / 1048576:.1f} MiB, larger than the 2 MiB limit for a spec file",
-                          hint="split it into several files; sections are merged across files")
-        raw = path.read_bytes()
+            raise Unusable("CX001", f"file is {size / 1048576:.1f} MiB, larger than the 2 MiB limit for a spec file",
+                           hint="split it into several files; sections are merged across files")
+        return path.read_bytes()
     except OSError as exc:
-        return failed("CX001", f"cannot read the file: {exc.strerror or exc}")
+        raise Unusable("CX001", f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 text (a byte-order mark is dropped), or Unusable (CX001) when it is too large, binary or not UTF-8."""
     if len(raw) > MAX_FILE_BYTES:  # grew since stat
-        return failed("CX001", "file is larger than the 2 MiB limit for a spec file", raw=raw)
+        raise Unusable("CX001", "file is larger than the 2 MiB limit for a spec file")
     if b"\x00" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        return failed("CX001", "binary file (it contains NUL bytes), not YAML text", line, raw=raw,
-                      hint="spec files are UTF-8 YAML; move other files out of the spec folder")
+        raise Unusable("CX001", "binary file (it contains NUL bytes), not YAML text", line,
+                       hint="spec files are UTF-8 YAML; move other files out of the spec folder")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return failed("CX001", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, column, raw=raw,
-                      hint="save the file as UTF-8")
+        raise Unusable("CX001", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, column,
+                       hint="save the file as UTF-8") from None
+
+
+def compose(text: str, pure: bool = False) -> yaml.Node:
+    """The YAML node tree of `text` (libyaml's composer unless `pure`), or Unusable (CX001 empty, CX002 syntax)."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=PyLoader if pure or CLoader is None else CLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        if exc.context:
-            problem = f"{problem} ({exc.context})"
-        hint = None
-        if "'\\t'" in problem or (mark and _char_at(text, mark.line, mark.column) == "\t"):
-            hint = "YAML does not allow tabs for indentation; use spaces"
-        elif "single document" in problem:
-            hint = "keep one YAML document per file (no second '---')"
-        return failed("CX002", f"YAML syntax error: {problem}", mark.line + 1 if mark else 0,
-                      mark.column + 1 if mark else 0, hint, raw)
+        raise _syntax_error(exc, text) from None
+    except yaml.reader.ReaderError as exc:
+        raise _bad_character(exc, text) from None
     except yaml.YAMLError as exc:
-        return failed("CX002", f"YAML syntax error: {exc}", raw=raw)
+        raise Unusable("CX002", f"YAML syntax error: {exc}") from None
     except RecursionError:
-        return failed("CX002", "YAML is nested too deeply", raw=raw)
+        raise Unusable("CX002", "YAML is nested too deeply") from None
     if root is None:
-        return failed("CX001", "file is empty", 1, 1, raw=raw,
-                      hint="a spec file is a mapping that starts with `version: 1`; delete the file if unused")
-    converter = _Converter(name, limit=len(text) + MAX_ALIAS_NODES)
-    try:
-        data = converter.convert(root, ())
-    except _Refused as exc:
-        return Document(path, name, relative, raw, None, converter.locations, converter.key_locations,
-                        (*converter.diagnostics, exc.diagnostic))
-    except RecursionError:
-        return failed("CX002", "YAML is nested too deeply", raw=raw)
-    return Document(path, name, relative, raw, data, converter.locations, converter.key_locations,
-                    tuple(converter.diagnostics))
+        raise Unusable("CX001", "file is empty", 1, 1,
+                      "a spec file is a mapping that starts with `version: 1`; delete the file if unused")
+    return root
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> Unusable:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "invalid YAML"
+    if exc.context:
+        problem = f"{problem} ({exc.context})"
+    hint = None
+    if "'\\t'" in problem or (mark and _char_at(text, mark.line, mark.column) == "\t"):
+        hint = "YAML does not allow tabs for indentation; use spaces"
+    elif "single document" in problem:
+        hint = "keep one YAML document per file (no second '---')"
+    return Unusable("CX002", f"YAML syntax error: {problem}", mark.line + 1 if mark else 0,
+                   mark.column + 1 if mark else 0, hint)
+
+
+def _bad_character(exc: yaml.reader.ReaderError, text: str) -> Unusable:
+    """A character YAML does not allow anywhere (a control character), at its first occurrence."""
+    if not isinstance(exc.character, int):
+        return Unusable("CX002", f"YAML syntax error: {exc}")
+    at = text.find(chr(exc.character))
+    line, column = (text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)) if at >= 0 else (0, 0)
+    return Unusable("CX002", f"YAML syntax error: character U+{exc.character:04X} is not allowed in YAML text",
+                    line, column, f"delete it; to mean it, write \"\\u{exc.character:04X}\" in a double-quoted string")
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -186,14 +232,27 @@ class _Refused(Exception):
 _SCALARS = SafeConstructor()
 
 
+def convert(name: str, text: str, root: yaml.Node) -> tuple[Any, dict[Path_, tuple[int, ...]], tuple[Diagnostic, ...]]:
+    """The plain data of the node tree `root` composed from `text`, where each value is written, and the problems
+    found (data is None when the file cannot be used at all); the Document's fields."""
+    converter = _Converter(name, text)
+    try:
+        data = converter.convert(root, ())
+    except _Refused as exc:
+        return None, converter.positions, (*converter.diagnostics, exc.diagnostic)
+    except RecursionError:
+        return None, {}, (Diagnostic("CX002", "error", "YAML is nested too deeply", Location(name)),)
+    return data, converter.positions, tuple(converter.diagnostics)
+
+
 class _Converter:
     """Composed YAML nodes -> plain Python values (dict, list, str, int, float, bool, None; dates as ISO text)."""
 
-    def __init__(self, name: str, limit: int):
+    def __init__(self, name: str, text: str):
         self.name = name
-        self.limit = limit  # values visited, beyond which aliases are expanding out of proportion
-        self.locations: dict[Path_, tuple[int, int]] = {}
-        self.key_locations: dict[Path_, tuple[int, int]] = {}
+        self.limit = len(text) + MAX_ALIAS_NODES  # values visited, beyond which aliases expand out of proportion
+        self.merges = "<<" in text or "!" in text  # a merge key is written `<<` or tagged (!!merge)
+        self.positions: dict[Path_, tuple[int, ...]] = {}
         self.diagnostics: list[Diagnostic] = []
         self.visits = 0
         self.active: set[int] = set()  # collections being converted, to catch recursive aliases
@@ -205,34 +264,30 @@ class _Converter:
     def refuse(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> _Refused:
         return _Refused(Diagnostic(code, "error", message, self.loc(node), hint))
 
-    def convert(self, node: yaml.Node, path: Path_) -> Any:
+    def convert(self, node: yaml.Node, path: Path_, key_mark: yaml.Mark | None = None) -> Any:
+        """The value of `node`, recorded at `path` (with where its key is written, for a mapping entry)."""
         self.visits += 1
         if self.visits > self.limit:
             raise self.refuse("CX005", f"aliases expand to more than {MAX_ALIAS_NODES} values beyond what the file "
                               "holds", node, "a spec needs few aliases: write the values out instead")
+        if len(path) > MAX_DEPTH:
+            raise self.refuse("CX002", f"values are nested more than {MAX_DEPTH} levels deep", node,
+                              "a spec nests a few levels at most: check the brackets and indentation here")
         mark = node.start_mark
-        self.locations[path] = (mark.line + 1, mark.column + 1)
-        tag = node.tag
-        if isinstance(node, yaml.ScalarNode):
+        self.positions[path] = ((mark.line + 1, mark.column + 1) if key_mark is None else
+                                (mark.line + 1, mark.column + 1, key_mark.line + 1, key_mark.column + 1))
+        cls, tag = node.__class__, node.tag
+        if cls is ScalarNode:
             return self.scalar(node, tag)
         key = id(node)
         if key in self.active:
             raise self.refuse("CX005", "recursive alias: a value contains itself", node)
         self.active.add(key)
         try:
-            if isinstance(node, yaml.SequenceNode):
+            if cls is SequenceNode:
                 if tag != SEQ:
                     raise self.bad_tag(node)
-                items = []
-                for i, item in enumerate(node.value):
-                    if item.__class__ is yaml.ScalarNode and item.tag == STR:  # fast path for the common case
-                        self.visits += 1
-                        mark = item.start_mark
-                        self.locations[path + (i,)] = (mark.line + 1, mark.column + 1)
-                        items.append(item.value)
-                    else:
-                        items.append(self.convert(item, path + (i,)))
-                return items
+                return self.sequence(node, path)
             if tag != MAP:
                 raise self.bad_tag(node)
             return self.mapping(node, path)
@@ -264,43 +319,73 @@ class _Converter:
             raise self.refuse("CX004", f"'{node.value}' is not a valid {tag.rsplit(':', 1)[-1]}", node) from None
         raise self.bad_tag(node)
 
+    def sequence(self, node: yaml.SequenceNode, path: Path_) -> list:
+        items = []
+        positions = self.positions
+        for i, item in enumerate(node.value):
+            if item.__class__ is ScalarNode and item.tag == STR:  # the common case, inline
+                self.visits += 1
+                mark = item.start_mark
+                positions[path + (i,)] = (mark.line + 1, mark.column + 1)
+                items.append(item.value)
+            else:
+                items.append(self.convert(item, path + (i,)))
+        return items
+
     def key(self, node: yaml.Node) -> str:
-        if not isinstance(node, yaml.ScalarNode):
+        if node.__class__ is not ScalarNode:
             raise self.refuse("CX002", "a mapping key must be a plain name, not a list or mapping", node)
-        if node.tag not in (STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, VALUE):
+        if node.tag not in _KEY_TAGS:
             raise self.bad_tag(node)
         return node.value  # keys are names: `yes:` or `2024:` stay as written
 
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
         result: dict[str, Any] = {}
-        merges = [value for key, value in node.value if key.tag == MERGE]
-        # `<<: *defaults`: merged first so that explicit keys (and their locations) win; earlier merges win
-        for merge in reversed(merges):
-            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
-            for source in reversed(sources):
-                if not isinstance(source, yaml.MappingNode):
-                    raise self.refuse("CX002", "'<<' merges a mapping (or a list of mappings) only", source)
-                self.visits += 1
-                result.update(self.mapping(source, path))
-        first_line: dict[str, int] = {}
+        explicit: dict = result  # the keys written in this mapping; merged keys may be overridden, these not
+        if self.merges and any(k.tag == MERGE for k, _ in node.value):
+            self.merge(node, path, result)
+            explicit = {}
+        positions = self.positions
         for key_node, value_node in node.value:
             if key_node.tag == MERGE:
                 continue
-            key = self.key(key_node)
-            line = key_node.start_mark.line + 1
-            if key in first_line:
-                self.diagnostics.append(Diagnostic(
-                    "CX003", "error", f"duplicate key '{key}' (lines {first_line[key]} and {line})",
-                    self.loc(key_node), "a key may appear once per mapping: remove or merge one of them"))
+            key = key_node.value if key_node.__class__ is ScalarNode and key_node.tag == STR else self.key(key_node)
+            if key in explicit:
+                self.duplicate(node, key, key_node)
                 continue
-            first_line[key] = line
+            key_mark = key_node.start_mark
             sub = path + (key,)
-            self.key_locations[sub] = (line, key_node.start_mark.column + 1)
-            if value_node.__class__ is yaml.ScalarNode and value_node.tag == STR:  # fast path
+            if value_node.__class__ is ScalarNode and value_node.tag == STR:  # the common case, inline
                 self.visits += 1
                 mark = value_node.start_mark
-                self.locations[sub] = (mark.line + 1, mark.column + 1)
+                positions[sub] = (mark.line + 1, mark.column + 1, key_mark.line + 1, key_mark.column + 1)
                 result[key] = value_node.value
             else:
-                result[key] = self.convert(value_node, sub)
+                result[key] = self.convert(value_node, sub, key_mark)
+            if explicit is not result:
+                explicit[key] = None
         return result
+
+    def merge(self, node: yaml.MappingNode, path: Path_, result: dict) -> None:
+        """`<<: *defaults`: merged first so that explicit keys (and their locations) win; earlier merges win."""
+        merges = [value for key, value in node.value if key.tag == MERGE]
+        for merge in reversed(merges):
+            sources = merge.value if merge.__class__ is SequenceNode else [merge]
+            for source in reversed(sources):
+                if source.__class__ is not MappingNode:
+                    raise self.refuse("CX002", "'<<' merges a mapping (or a list of mappings) only", source)
+                if id(source) in self.active:
+                    raise self.refuse("CX005", "recursive alias: '<<' merges a mapping that contains it", source)
+                self.visits += 1
+                self.active.add(id(source))
+                try:
+                    result.update(self.mapping(source, path))
+                finally:
+                    self.active.discard(id(source))
+
+    def duplicate(self, node: yaml.MappingNode, key: str, key_node: yaml.Node) -> None:
+        first = next(k for k, _ in node.value if k.tag != MERGE and k.value == key)
+        self.diagnostics.append(Diagnostic(
+            "CX003", "error", f"duplicate key '{key}' (lines {first.start_mark.line + 1} and "
+            f"{key_node.start_mark.line + 1})", self.loc(key_node),
+            "a key may appear once per mapping: remove or merge one of them"))

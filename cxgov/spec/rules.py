@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Rule:
+    """A validator rule: its stable code, severity, summary and the step that reports it."""
+
     code: str
     severity: str  # "error" | "warning"
     summary: str
@@ -20,8 +22,8 @@ class Rule:
 RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("CX001", "error", "a spec file cannot be read: missing permissions, over 2 MiB, binary, not UTF-8, or empty",
          "load"),
-    Rule("CX002", "error", "YAML syntax error, including tabs used for indentation and several documents in one file",
-         "load"),
+    Rule("CX002", "error", "YAML syntax error, including tabs used for indentation, several documents in one file, "
+         "characters YAML does not allow and values nested more than 64 levels deep", "load"),
     Rule("CX003", "error", "a key appears twice in the same mapping", "load"),
     Rule("CX004", "error", "a YAML tag that is not plain data (such as !!python/object or !custom), or a value its "
          "tag does not allow", "load"),
