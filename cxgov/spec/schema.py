@@ -6,14 +6,13 @@ hint for misspelled keys and enum values.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import lru_cache
-import re
 from typing import Any, Callable, Iterable
 
 from cxgov.errors import Diagnostic
 from cxgov.resources import schema_path
+from cxgov.spec.checker import compile_schema
 from cxgov.spec.loader import Document
 
 SCHEMA_FILE = "cxgov-spec-v1.json"
@@ -50,6 +49,8 @@ def did_you_mean(word: Any, choices: Iterable[str]) -> str | None:
     """A "did you mean 'x'?" hint for the closest of `choices`, or None."""
     if not isinstance(word, str):
         return None
+    import difflib  # only spec errors need it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
@@ -214,161 +215,3 @@ def _best_context(error):
     from jsonschema.exceptions import best_match
 
     return best_match(error.context) if error.context else None
-
-
-# A compiler for the subset of JSON Schema the spec schema uses. jsonschema interprets the schema on every value,
-# which is too slow for specs with thousands of touchpoints; these closures do the same checks in a fraction of
-# the time. tests/spec/test_schema.py keeps the two in agreement.
-
-_ANNOTATIONS = {"$schema", "$id", "title", "description", "x-messages", "default", "examples", "$defs"}
-_PY_TYPES = {"string": (str,), "array": (list,), "object": (dict,), "null": (type(None),), "boolean": (bool,),
-             "number": (int, float), "integer": (int,)}
-
-
-def _type_check(types: list[str]) -> Callable[[Any], bool]:
-    py = tuple(t for name in types for t in _PY_TYPES[name])
-    allow_bool = "boolean" in types
-    integral_floats = "integer" in types and "number" not in types
-
-    def check(v: Any) -> bool:
-        if not isinstance(v, py):
-            return integral_floats and isinstance(v, float) and v.is_integer()
-        if v is True or v is False:
-            return allow_bool
-        if integral_floats and isinstance(v, float):
-            return v.is_integer()
-        return True
-
-    return check
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return a == b
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _unique(items: list) -> bool:
-    frozen = [json.dumps(x, sort_keys=True) if isinstance(x, (list, dict)) else (type(x) is bool, x) for x in items]
-    try:
-        return len(set(frozen)) == len(frozen)
-    except TypeError:  # pragma: no cover - plain data is always hashable once frozen
-        return True
-
-
-def compile_schema(root: dict) -> Callable[[Any], bool]:
-    """Compile `root` (a Draft 2020-12 schema using local $refs only) into a function value -> valid?"""
-    compiled: dict[str, Callable[[Any], bool]] = {}
-
-    def ref(pointer: str) -> Callable[[Any], bool]:
-        if not pointer.startswith("#/"):
-            raise ValueError(f"only local $ref is supported, not {pointer}")
-
-        def check(value: Any) -> bool:
-            fn = compiled.get(pointer)
-            if fn is None:
-                node: Any = root
-                for part in pointer[2:].split("/"):
-                    node = node[part]
-                fn = compiled[pointer] = build(node)
-            return fn(value)
-
-        return check
-
-    def build(sch: Any) -> Callable[[Any], bool]:
-        if sch is True:
-            return lambda v: True
-        if sch is False:
-            return lambda v: False
-        checks: list[Callable[[Any], bool]] = []
-        unknown = set(sch) - _ANNOTATIONS - _KEYWORDS
-        if unknown:
-            raise ValueError(f"schema keyword(s) not supported by the fast checker: {sorted(unknown)}")
-        if "$ref" in sch:
-            checks.append(ref(sch["$ref"]))
-        if "type" in sch:
-            checks.append(_type_check(sch["type"] if isinstance(sch["type"], list) else [sch["type"]]))
-        if "enum" in sch:
-            options = sch["enum"]
-            checks.append(lambda v: any(_json_equal(v, o) for o in options))
-        if "const" in sch:
-            const = sch["const"]
-            checks.append(lambda v: _json_equal(v, const))
-        if "pattern" in sch:
-            search = re.compile(sch["pattern"]).search
-            checks.append(lambda v: not isinstance(v, str) or search(v) is not None)
-        if "minLength" in sch:
-            n = sch["minLength"]
-            checks.append(lambda v: not isinstance(v, str) or len(v) >= n)
-        if "maxLength" in sch:
-            n = sch["maxLength"]
-            checks.append(lambda v: not isinstance(v, str) or len(v) <= n)
-        for key, compare in (("minimum", lambda v, b: v >= b), ("maximum", lambda v, b: v <= b),
-                             ("exclusiveMinimum", lambda v, b: v > b), ("exclusiveMaximum", lambda v, b: v < b)):
-            if key in sch:
-                checks.append(lambda v, b=sch[key], c=compare: not _is_number(v) or c(v, b))
-        if "required" in sch:
-            required = tuple(sch["required"])
-            checks.append(lambda v: not isinstance(v, dict) or all(k in v for k in required))
-        if "minProperties" in sch:
-            n = sch["minProperties"]
-            checks.append(lambda v: not isinstance(v, dict) or len(v) >= n)
-        if "maxProperties" in sch:
-            n = sch["maxProperties"]
-            checks.append(lambda v: not isinstance(v, dict) or len(v) <= n)
-        if "propertyNames" in sch:
-            names = build(sch["propertyNames"])
-            checks.append(lambda v: not isinstance(v, dict) or all(names(k) for k in v))
-        if "properties" in sch or "additionalProperties" in sch:
-            props = {k: build(s) for k, s in sch.get("properties", {}).items()}
-            extra = build(sch.get("additionalProperties", True))
-
-            def properties(v: Any) -> bool:
-                if not isinstance(v, dict):
-                    return True
-                for k, item in v.items():
-                    fn = props.get(k)
-                    if not (fn(item) if fn is not None else extra(item)):
-                        return False
-                return True
-
-            checks.append(properties)
-        if "items" in sch:
-            each = build(sch["items"])
-            checks.append(lambda v: not isinstance(v, list) or all(each(x) for x in v))
-        if "minItems" in sch:
-            n = sch["minItems"]
-            checks.append(lambda v: not isinstance(v, list) or len(v) >= n)
-        if sch.get("uniqueItems"):
-            checks.append(lambda v: not isinstance(v, list) or _unique(v))
-        if "oneOf" in sch:
-            branches = [build(s) for s in sch["oneOf"]]
-            checks.append(lambda v: sum(1 for b in branches if b(v)) == 1)
-        if "anyOf" in sch:
-            branches = [build(s) for s in sch["anyOf"]]
-            checks.append(lambda v: any(b(v) for b in branches))
-        if "if" in sch:
-            cond, then, other = build(sch["if"]), build(sch.get("then", True)), build(sch.get("else", True))
-            checks.append(lambda v: then(v) if cond(v) else other(v))
-        if len(checks) == 1:
-            return checks[0]
-
-        def every(v: Any, checks: tuple = tuple(checks)) -> bool:
-            for c in checks:
-                if not c(v):
-                    return False
-            return True
-
-        return every
-
-    return build(root)
-
-
-_KEYWORDS = {"$ref", "type", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
-             "exclusiveMinimum", "exclusiveMaximum", "required", "minProperties", "maxProperties", "propertyNames",
-             "properties", "additionalProperties", "items", "minItems", "uniqueItems", "oneOf", "anyOf", "if", "then",
-             "else"}

@@ -63,6 +63,35 @@ def test_fast_check_agrees_with_jsonschema(data):
     assert schema.is_valid()(mutated) == VALIDATOR.is_valid(mutated), (path, action)
 
 
+# Keywords and combinations the spec schema uses rarely or not yet, each checked against jsonschema.
+KEYWORD_SCHEMAS = [
+    {"anyOf": [{"type": "string", "maxLength": 3}, {"type": "integer", "maximum": 10}]},
+    {"oneOf": [{"type": "number", "minimum": 0}, {"type": "integer"}]},
+    {"enum": [1, "x", None, True, [1, 2]]},
+    {"const": {"a": [1]}},
+    {"type": ["string", "array", "null"], "pattern": "^w", "minLength": 2, "items": {"type": "boolean"},
+     "minItems": 1, "uniqueItems": True},
+    {"if": {"type": "object", "required": ["a"]}, "then": {"maxProperties": 1}, "else": {"type": "string"}},
+    {"type": "object", "propertyNames": {"pattern": "^[a-z]+$"}, "additionalProperties": {"type": "integer"},
+     "properties": {"x": {"type": "string"}}, "minProperties": 1},
+    {"exclusiveMinimum": 0, "exclusiveMaximum": 1.5},
+    {"$ref": "#/$defs/pair", "$defs": {"pair": {"type": "array", "items": {"$ref": "#/$defs/leaf"}, "minItems": 2},
+                                       "leaf": {"type": ["integer", "string"]}}},
+    {"properties": {"a": {"$ref": "#"}}, "additionalProperties": False},  # recursive
+    {"description": "annotations only"},
+]
+ANY_JSON = st.recursive(SCALARS | st.sampled_from([1.0, 2.5, 10, 11, -1, 0, 1, "wx", "abcd", True, False]),
+                        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(
+                            st.sampled_from(["a", "b", "x", "A1", ""]), inner, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(range(len(KEYWORD_SCHEMAS))), ANY_JSON)
+def test_fast_check_agrees_on_every_keyword(index, value):
+    sch = KEYWORD_SCHEMAS[index]
+    assert schema.compile_schema(sch)(value) == Draft202012Validator(sch).is_valid(value), (sch, value)
+
+
 def test_the_examples_are_valid():
     assert all(schema.is_valid()(doc) for doc in EXAMPLES)
 
