@@ -259,8 +259,8 @@ class Builder:
     def touchpoint(item: Item) -> m.Touchpoint:
         d = item.data
         labels = {str(k): _label(v) for k, v in (d.get("labels") or {}).items()}
-        return m.Touchpoint(
-            id=d["id"], name=d["name"], journey=d["journey"], stage=d["stage"], channel=d["channel"],
+        return m.make(
+            m.Touchpoint, id=d["id"], name=d["name"], journey=d["journey"], stage=d["stage"], channel=d["channel"],
             owner=d["owner"], responsible=_tuple(d.get("responsible")), consulted=_tuple(d.get("consulted")),
             informed=_tuple(d.get("informed")), systems=_tuple(d.get("systems")),
             processes=_tuple(d.get("processes")), principles=_tuple(d.get("principles")),

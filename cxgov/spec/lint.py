@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 from cxgov.errors import Diagnostic, Location
 from cxgov.spec import model as m
@@ -36,31 +36,15 @@ PERCENT_KINDS = ("csat", "ratio", "sla")
 
 @dataclass(frozen=True)
 class Context:
+    """What every check sees: the spec and the day it is validated on."""
+
     spec: m.Spec
     today: date
 
-    @cached_property
-    def coverage(self) -> dict[str, tuple[m.Touchpoint, ...]]:
-        """standard id -> the non-retired touchpoints it applies to (Spec.covered_touchpoints, indexed)."""
-        tps = self.spec.touchpoints
-        live = [i for i, tp in enumerate(tps) if tp.evaluated]
-        index: dict[tuple[str, str], list[int]] = {}
-        for i in live:
-            tp = tps[i]
-            for attr in ("journey", "stage", "channel"):
-                index.setdefault((attr, getattr(tp, attr)), []).append(i)
-            index.setdefault(("touchpoints", tp.id), []).append(i)
-        coverage = {}
-        for s in self.spec.standards:
-            sel = s.applies_to
-            candidates = live
-            for attr in ("touchpoints", "journey", "stage", "channel"):  # narrow by the first attribute given
-                wanted = getattr(sel, attr)
-                if wanted:
-                    candidates = sorted({i for w in wanted for i in index.get((attr, w), ())})
-                    break
-            coverage[s.id] = tuple(tps[i] for i in candidates if sel.matches(tps[i]))
-        return coverage
+    @property
+    def coverage(self) -> Mapping[str, tuple[m.Touchpoint, ...]]:
+        """standard id -> the non-retired touchpoints it applies to."""
+        return self.spec.coverage
 
     @cached_property
     def governed(self) -> set[str]:
