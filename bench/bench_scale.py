@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Sequence
+from zoneinfo import ZoneInfo
 
 import duckdb  # bench/ is not package code: the floor talks to DuckDB directly
 
@@ -435,16 +436,37 @@ def _sets_sql(sets: Sequence[tuple[str, ...]]) -> str:
     return ", ".join("(" + ", ".join(("period",) + s) + ")" for s in sets)
 
 
+def _utc(column: str, zone: str, lo: datetime, hi: datetime) -> str:
+    """`column` (naive local time in `zone`) as UTC wall-clock time, by the zone's UTC offset between its
+    daylight-saving changes in [lo, hi): what elapsed time needs, written out for the generated data's range."""
+    tz, utc = ZoneInfo(zone), ZoneInfo("UTC")
+    changes, t = [], lo
+    offset = lambda at: at.replace(tzinfo=utc).astimezone(tz).utcoffset()  # noqa: E731
+    while t < hi:  # hour by hour is plenty for a benchmark
+        if offset(t + timedelta(hours=1)) != offset(t):
+            changes.append((t + timedelta(hours=1) + offset(t + timedelta(hours=1)), offset(t)))
+        t += timedelta(hours=1)
+    last = offset(hi)
+    if not changes and not last:
+        return column
+    cases = " ".join(f"WHEN {column} < TIMESTAMP '{at}' THEN INTERVAL {int(before.total_seconds())} SECOND"
+                     for at, before in changes)
+    return f"({column} - CASE {cases} ELSE INTERVAL {int(last.total_seconds())} SECOND END)"
+
+
 def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True) -> list[tuple[str, str]]:
     """(label, SQL) per query of the floor.
 
-    rollup=True, the floor: one scan per source, all windows at once; counts and sums per (period, touchpoint,
-    segment), rolled up to every grouping set (journey, stage and channel are functions of the touchpoint);
-    percentiles, which do not roll up, by GROUPING SETS over the same scanned rows.
-    rollup=False, cxgov's plan shape written by hand: one query per (source, window), GROUPING SETS over the rows.
+    rollup=True, the floor: one scan per source, all windows at once. The period boundaries cut the time line
+    into slices (a row is in one slice, found by a CASE); counts and sums per (slice, touchpoint, segment), rolled
+    up to every period (a union of slices) and grouping set (journey, stage and channel are functions of the
+    touchpoint); percentiles, which do not roll up, over the scanned rows of their own grouping sets.
+    rollup=False, for reference: one query per (source, window), GROUPING SETS over the rows of a range join
+    against the periods (how cxgov 0.1 planned a check).
     """
     wins = windows(params.as_of)
     as_of_end = datetime.combine(params.as_of + timedelta(days=1), datetime.min.time())
+    data_start = datetime.combine(params.as_of - timedelta(days=params.data_days + 1), datetime.min.time())
     groups: dict[tuple, list[Rule]] = {}
     for rule in all_rules:
         groups.setdefault((METRICS[rule.metric][1], "*" if rollup else rule.window), []).append(rule)
@@ -459,36 +481,48 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
         used = [d for d in ("touchpoint", "segment", "journey", "stage", "channel") if any(d in s for s in sets)]
         metrics = sorted({r.metric for r in members})
         derived = ""
-        if source == "tickets":
+        if source == "tickets":  # durations are elapsed time: both ends in UTC
+            utc = lambda c: _utc(c, "Europe/London", data_start, as_of_end + timedelta(days=30))  # noqa: E731
             derived = (f", CASE WHEN resolved_at <= TIMESTAMP '{as_of_end}' THEN "
-                       f"(epoch(resolved_at) - epoch(opened_at)) / 3600 END AS hours, "
-                       f"(epoch(TIMESTAMP '{as_of_end}') - epoch(opened_at)) / 3600 AS open_hours")
+                       f"(epoch({utc('resolved_at')}) - epoch({utc('opened_at')})) / 3600 END AS hours, "
+                       f"(epoch({utc(f'TIMESTAMP {chr(39)}{as_of_end}{chr(39)}')}) - epoch({utc('opened_at')}))"
+                       f" / 3600 AS open_hours")
         head = f"SELECT period, {', '.join(used)}, GROUPING({', '.join(used)}) AS g"
-        scan = (f"p(period, p_start, p_end) AS (VALUES {values}),\n"
-                f"r AS (SELECT p.period, s.touchpoint_id AS touchpoint, s.segment, s.*{derived}\n"
-                f"  FROM metrics.{table} s JOIN p ON s.{ts} >= p.p_start AND s.{ts} < p.p_end\n"
-                f"  WHERE s.{ts} >= TIMESTAMP '{lo}' AND s.{ts} < TIMESTAMP '{hi}')")
         with_dims = "(SELECT * FROM {} LEFT JOIN dims d ON d.tp = touchpoint)"
         label = source + ("" if window == "*" else f"/{window}")
         if not rollup:
+            scan = (f"p(period, p_start, p_end) AS (VALUES {values}),\n"
+                    f"r AS (SELECT p.period, s.touchpoint_id AS touchpoint, s.segment, s.*{derived}\n"
+                    f"  FROM metrics.{table} s JOIN p ON s.{ts} >= p.p_start AND s.{ts} < p.p_end\n"
+                    f"  WHERE s.{ts} >= TIMESTAMP '{lo}' AND s.{ts} < TIMESTAMP '{hi}')")
             outputs = [o for metric in metrics for o in _direct_outputs(metric)]
             out.append((label, f"WITH {scan}\n{head},\n  " + ",\n  ".join(outputs)
                         + f"\nFROM {with_dims.format('r')} GROUP BY GROUPING SETS ({_sets_sql(sets)})"))
             continue
+        bounds = sorted({p[1] for p in periods} | {p[2] for p in periods})
+        pairs = [(i, label) for i, (a, b) in enumerate(zip(bounds, bounds[1:]))
+                 for label, start, end in periods if start <= a and b <= end]
+        slice_of = "CASE " + " ".join(f"WHEN s.{ts} < TIMESTAMP '{b}' THEN {i}" for i, b in enumerate(bounds[1:])) \
+            + " END"
+        scan = (f"m(slice, period) AS (VALUES {', '.join(f'({i}, {chr(39)}{lab}{chr(39)})' for i, lab in pairs)}),\n"
+                f"r AS (SELECT {slice_of} AS slice, s.touchpoint_id AS touchpoint, s.segment, s.*{derived}\n"
+                f"  FROM metrics.{table} s WHERE s.{ts} >= TIMESTAMP '{lo}' AND s.{ts} < TIMESTAMP '{hi}')")
         partial = [o for metric in metrics for o in _partial_outputs(metric)[0]]
         rolled = [o for metric in metrics for o in _partial_outputs(metric)[1]]
         sql = (f"WITH {scan},\n"
-               "fine AS (SELECT period, touchpoint, segment,\n  " + ",\n  ".join(partial)
-               + "\n  FROM r GROUP BY period, touchpoint, segment),\n"
+               "fine AS (SELECT slice, touchpoint, segment,\n  " + ",\n  ".join(partial)
+               + "\n  FROM r GROUP BY slice, touchpoint, segment),\n"
                f"roll AS ({head},\n  " + ",\n  ".join(rolled)
-               + f"\n  FROM {with_dims.format('fine')} GROUP BY GROUPING SETS ({_sets_sql(sets)}))")
+               + f"\n  FROM {with_dims.format('(SELECT * FROM fine JOIN m USING (slice))')} "
+                 f"GROUP BY GROUPING SETS ({_sets_sql(sets)}))")
         quantiles = [(metric, metric_sql(metric).quantile) for metric in metrics if metric_sql(metric).quantile]
         if not quantiles:
             out.append((label, sql + "\nSELECT * FROM roll"))
             continue
         qsets = sorted({r.grouping for r in members if metric_sql(r.metric).quantile}, key=lambda s: (len(s), s))
         qused = [d for d in used if any(d in s for s in qsets)]
-        qrows = with_dims.format("r") if set(qused) - {"touchpoint", "segment"} else "r"
+        qrows = "(SELECT * FROM r JOIN m USING (slice) WHERE " + " OR ".join(c for _, (_, c, _) in quantiles) + ")"
+        qrows = with_dims.format(qrows) if set(qused) - {"touchpoint", "segment"} else qrows
         mask = lambda dims, s: sum(1 << (len(dims) - 1 - i) for i, d in enumerate(dims) if d not in s)  # noqa
         qhead = ("SELECT period, " + ", ".join(d if d in qused else f"NULL AS {d}" for d in used)
                  + f", CASE GROUPING({', '.join(qused)}) "
@@ -645,8 +679,25 @@ def _floor_n(kind: str, metric: str, row: dict) -> int:
     return row[f"{m}_n"]
 
 
+def _floor_value(kind: str, metric: str, row: dict) -> float | None:
+    """The metric's value from the floor's aggregates, as DOMAIN.md defines it."""
+    m, n = metric.replace("-", "_"), _floor_n(kind, metric, row)
+    if not n:
+        return None
+    if kind == "nps":
+        return 100 * (row[f"{m}_promoters"] - row[f"{m}_detractors"]) / n
+    if kind in ("csat", "ratio", "sla"):
+        k = {"csat": "top", "ratio": "k", "sla": "met"}[kind]
+        return 100 * row[f"{m}_{k}"] / n
+    if kind == "ces":
+        return row[f"{m}_mean"]
+    if kind == "count":
+        return float(n)
+    return row[f"{m}_value"]  # percentile
+
+
 def cross_check(results_json: Path, floor: dict[str, list[dict]], all_rules: Sequence[Rule]) -> tuple[int, list]:
-    """Compare every standard result's n with the floor's: (results compared, mismatches)."""
+    """Compare every standard result's n and value with the floor's: (results compared, mismatches)."""
     rows = {}
     for label, items in floor.items():
         for row in items:
@@ -660,10 +711,13 @@ def cross_check(results_json: Path, floor: dict[str, list[dict]], all_rules: Seq
             continue
         kind, source = METRICS[rule.metric]
         row = rows.get((source, f"{rule.window}-current", result["touchpoint"]))
-        expected = _floor_n(kind, rule.metric, row) if row else 0
+        n = _floor_n(kind, rule.metric, row) if row else 0
+        value = _floor_value(kind, rule.metric, row) if row else None
         compared += 1
-        if result["n"] != expected:
-            mismatches.append((rule.id, result["touchpoint"], result["n"], expected))
+        same_value = (value is None) == (result["value"] is None) and (
+            value is None or abs(value - result["value"]) <= 1e-9 * max(1.0, abs(value)))
+        if result["n"] != n or not same_value:
+            mismatches.append((rule.id, result["touchpoint"], (result["n"], result["value"]), (n, value)))
     return compared, mismatches
 
 
@@ -701,13 +755,17 @@ def figures_of(run: Run, prefix: str) -> dict:
 
 
 def measure_check(report: Report, label: str, spec: Path, db: Path, params: Params, repeat: int,
-                  workdir: Path, quiet: Quiet) -> dict:
-    """The floor, cxgov's plan shape by hand, `cxgov check` (best of `repeat`), one `check --json`, the ratio."""
+                  workdir: Path, quiet: Quiet, naive: bool = False) -> dict:
+    """The floor, `cxgov check` (best of `repeat`), one `check --json`, the ratio; with `naive`, also the
+    straightforward query shape (GROUPING SETS over the rows per window) for reference."""
     all_rules = rules(params)
     con = open_floor(db, params)
     try:
-        floor_run, floor = timed(repeat, lambda: run_floor(con, floor_queries(params, all_rules)), quiet)
-        shape_run, _ = timed(repeat, lambda: run_floor(con, floor_queries(params, all_rules, rollup=False)), quiet)
+        queries = floor_queries(params, all_rules)  # written before the clock starts
+        floor_run, floor = timed(repeat, lambda: run_floor(con, queries), quiet)
+        if naive:
+            naive_queries = floor_queries(params, all_rules, rollup=False)
+            naive_run, _ = timed(repeat, lambda: run_floor(con, naive_queries), quiet)
     finally:
         con.close()
     cmd = cxgov_cmd() + ["check", str(spec), "--data", str(db), "--as-of", str(params.as_of)]
@@ -720,16 +778,18 @@ def measure_check(report: Report, label: str, spec: Path, db: Path, params: Para
             raise SystemExit(f"cxgov check failed (exit {run.code}):\n{run.stderr[-3000:]}")
     results = json.loads(out_json.read_text())["results"]
     compared, mismatches = cross_check(out_json, floor, all_rules)
-    figures = {**figures_of(floor_run, "floor"), **figures_of(shape_run, "plan_shape"), **figures_of(check, "check"),
+    figures = {**figures_of(floor_run, "floor"), **figures_of(check, "check"),
                **figures_of(with_json, "check_json"), "results": len(results), "compared": compared,
                "mismatches": len(mismatches), "ratio": check.seconds / floor_run.seconds}
     report.line("  floor: one scan per source, rolled up", floor_run, f"{len(floor)} queries", memory=False)
-    report.line("  by hand, cxgov's plan shape", shape_run,
-                f"{len(floor_queries(params, all_rules, rollup=False))} queries: one per source and window, "
-                "GROUPING SETS over the rows", memory=False)
+    if naive:
+        figures.update(figures_of(naive_run, "naive"))
+        report.line("  for reference, the naive shape by hand", naive_run,
+                    f"{len(naive_queries)} queries: one per source and window, "
+                    "GROUPING SETS over a range join", memory=False)
     report.line("  cxgov check", check, f"{len(results)} results   {figures['ratio']:.2f}x the floor")
     report.line("  cxgov check --json (one run)", with_json, f"{out_json.stat().st_size / 2**20:.1f} MB of JSON")
-    report.say(f"  cross-check: n of {compared} standard results against the floor: "
+    report.say(f"  cross-check: n and value of {compared} standard results against the floor: "
                + ("all equal" if not mismatches else f"{len(mismatches)} differ, e.g. {mismatches[:3]}"))
     return figures
 
@@ -787,7 +847,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures.update(figures_of(validate, "validate"))
     report.line(f"cxgov validate (best of {args.repeat})", validate)
     report.say(f"check (best of {args.repeat}):")
-    figures["base"] = measure_check(report, "base", spec, db, params, args.repeat, workdir, quiet)
+    figures["base"] = measure_check(report, "base", spec, db, params, args.repeat, workdir, quiet, naive=True)
 
     html = workdir / "scorecard.html"
     cmd = cx + ["report", "scorecard", str(spec), "--data", str(db), "--as-of", str(params.as_of),
