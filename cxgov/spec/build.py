@@ -123,6 +123,7 @@ class Builder:
         self.root = root
         self.tolerant = tolerant  # documents with schema errors: entities that cannot be built are skipped
         self.diagnostics: list[Diagnostic] = []
+        self._items: dict[str, list[Item]] = {}
 
     def error(self, code: str, message: str, location: Location, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, location, hint))
@@ -130,11 +131,14 @@ class Builder:
     # -- collecting -------------------------------------------------------------------------------------------
 
     def items(self, section: str) -> list[Item]:
-        found = []
-        for doc in self.documents:
-            values = doc.data.get(section) if isinstance(doc.data, dict) else None
-            if isinstance(values, list):
-                found.extend(Item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
+        """The mappings listed in `section`, across all files (gathered once per section)."""
+        found = self._items.get(section)
+        if found is None:
+            found = self._items[section] = []
+            for doc in self.documents:
+                values = doc.data.get(section) if isinstance(doc.data, dict) else None
+                if isinstance(values, list):
+                    found.extend(Item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
         return found
 
     def convert(self, items: list[Item], make: Callable[[Item], Any], section: str) -> tuple:
@@ -436,6 +440,8 @@ class References:
 
     def refs(self, entity: m.Entity, what: str, key: str, values: tuple, pool: set[str], kind: str,
              defined_in: str | None = None) -> None:
+        if pool.issuperset(values):
+            return
         for i, value in enumerate(values):
             self.ref(entity, what, f"{key}.{i}", value, pool, kind, defined_in)
 

@@ -261,25 +261,26 @@ def unassigned_owner(ctx: Context) -> Iterator:
                    "assign it (owner, RACI, team member) or remove it")
 
 
-def _accountable(spec: m.Spec) -> Iterator[tuple[str, str, Location]]:
-    """(owner id, what it is accountable for, where that is written) for every accountable role."""
+def _accountable(spec: m.Spec) -> Iterator[tuple[str, Callable[[], tuple[str, Location]]]]:
+    """(owner id, what it is accountable for and where that is written) for every accountable role; the second
+    is computed on demand, as few owners are ever reported."""
     if spec.program.owner:
-        yield spec.program.owner, "the program", spec.program.at("owner")
+        yield spec.program.owner, lambda: ("the program", spec.program.at("owner"))
     owned = (("journey", spec.journeys), ("touchpoint", [tp for tp in spec.touchpoints if tp.evaluated]),
              ("standard", spec.standards), ("KPI", spec.kpis))
     for noun, items in owned:
         for item in items:
             if item.owner:
-                yield item.owner, f"{noun} '{item.id}'", item.at("owner")
+                yield item.owner, lambda noun=noun, item=item: (f"{noun} '{item.id}'", item.at("owner"))
     for r in spec.raci:
         for owner in r.holders("A"):
-            yield owner, f"RACI activity '{r.id}'", r.at(f"assignments.{owner}")
+            yield owner, lambda r=r, owner=owner: (f"RACI activity '{r.id}'", r.at(f"assignments.{owner}"))
 
 
 @check("CX206")
 def overloaded(ctx: Context) -> Iterator:
     limit = ctx.spec.program.defaults.max_accountable
-    counts = Counter(owner for owner, _, _ in _accountable(ctx.spec))
+    counts = Counter(owner for owner, _ in _accountable(ctx.spec))
     for o in ctx.spec.owners:
         if o.kind == "person" and counts[o.id] > limit:
             yield (f"person '{o.id}' is accountable for {counts[o.id]} items, more than max_accountable "
@@ -346,9 +347,10 @@ def action_overdue(ctx: Context) -> Iterator:
 
 @check("CX211")
 def committee_accountable(ctx: Context) -> Iterator:
-    for owner_id, what, where in _accountable(ctx.spec):
+    for owner_id, described in _accountable(ctx.spec):
         owner = ctx.owners.get(owner_id)
         if owner is not None and owner.kind == "committee":
+            what, where = described()
             yield (f"committee '{owner_id}' is accountable for {what}", where,
                    "name one person or team as accountable; a committee can be consulted or informed")
 

@@ -450,13 +450,14 @@ class Spec:
         coverage = {}
         for s in self.standards:
             sel = s.applies_to
-            candidates: Iterable[int] = range(len(live))
+            narrowed: set[int] | None = None  # the touchpoints that have every indexed attribute the selector names
             for attr, wanted in (("id", sel.touchpoints), ("journey", sel.journey), ("stage", sel.stage),
                                  ("channel", sel.channel)):
-                if wanted:  # narrowed by the first attribute the selector names; matches() checks the rest
-                    candidates = sorted({i for w in wanted for i in index.get((attr, w), ())})
-                    break
-            coverage[s.id] = tuple(live[i] for i in candidates if sel.matches(live[i]))
+                if wanted:
+                    having = {i for w in wanted for i in index.get((attr, w), ())}
+                    narrowed = having if narrowed is None else narrowed & having
+            candidates: Iterable[int] = range(len(live)) if narrowed is None else sorted(narrowed)
+            coverage[s.id] = tuple(live[i] for i in candidates if sel.matches(live[i]))  # matches() checks the rest
         return MappingProxyType(coverage)
 
     @cached_property

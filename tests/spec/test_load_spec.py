@@ -49,6 +49,25 @@ def test_coverage_is_what_the_selectors_match():
                                                     if tp.evaluated and tp.channel == "phone")
 
 
+def test_coverage_of_selectors_that_name_several_attributes():
+    spec = load_spec(REPO / "specs", DAY)
+    tps = spec.touchpoints
+    selectors = [m.Selector(touchpoints=(tps[0].id, tps[3].id), stage=(tps[3].stage,)),
+                 m.Selector(journey=(tps[0].journey, tps[-1].journey), channel=("phone", "chat")),
+                 m.Selector(stage=(tps[1].stage,), channel=(tps[1].channel,), moment_of_truth=tps[1].moment_of_truth),
+                 m.Selector(status=("planned", "redesign", "retired"), channel=("video", "web", "app", "phone")),
+                 m.Selector(journey=("open-account",), moment_of_truth=True, labels={"region": ("uk",)}),
+                 m.Selector(touchpoints=("no-such-touchpoint",)), m.Selector()]  # s5, s6
+    standards = tuple(dataclasses.replace(spec.standards[0], id=f"s{i}", applies_to=sel)
+                      for i, sel in enumerate(selectors))
+    spec = dataclasses.replace(spec, standards=standards)
+    for standard in standards:
+        expected = tuple(tp for tp in tps if tp.evaluated and standard.applies_to.matches(tp))
+        assert spec.covered_touchpoints(standard) == expected, standard.applies_to
+        assert expected or standard.id == "s5", "each case but s5 should match something"
+    assert spec.coverage["s6"] == tuple(tp for tp in tps if tp.evaluated) and spec.coverage["s5"] == ()
+
+
 def test_lookups():
     spec = load_spec(REPO / "specs", DAY)
     metric, source = spec.metrics[0], spec.sources[0]
