@@ -35,16 +35,14 @@ _KEY_TAGS = frozenset((STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, VALUE))
 class _Composing:
     """What the composer calls for every node, as C callables instead of Python methods.
 
-    Implicit tags depend only on the scalar (the safe resolver has no path resolvers), so they are memoised; with
-    no path resolvers, descending and ascending do nothing.
+    Tags are resolved by YAML's plain rules alone: the implicit tag of a scalar depends only on the scalar, so it
+    is memoised, and path resolvers (which PyYAML lets other code register) are not followed, so descending and
+    ascending do nothing.
     """
 
     resolve = staticmethod(lru_cache(maxsize=1 << 16)(Resolver().resolve))
     descend_resolver = staticmethod({}.get)  # (parent, index) -> ignored
     ascend_resolver = staticmethod(tuple)  # () -> ignored
-
-
-assert not yaml.SafeLoader.yaml_path_resolvers, "the safe loader gained path resolvers: _Composing no longer fits"
 
 
 class PyLoader(_Composing, yaml.SafeLoader):
@@ -188,7 +186,7 @@ def compose(text: str, pure: bool = False) -> yaml.Node:
         raise Unusable("CX002", "YAML is nested too deeply") from None
     if root is None:
         raise Unusable("CX001", "file is empty", 1, 1,
-                      "a spec file is a mapping that starts with `version: 1`; delete the file if unused")
+                       "a spec file is a mapping that starts with `version: 1`; delete the file if unused")
     return root
 
 
@@ -203,7 +201,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> Unusable:
     elif "single document" in problem:
         hint = "keep one YAML document per file (no second '---')"
     return Unusable("CX002", f"YAML syntax error: {problem}", mark.line + 1 if mark else 0,
-                   mark.column + 1 if mark else 0, hint)
+                    mark.column + 1 if mark else 0, hint)
 
 
 def _bad_character(exc: yaml.reader.ReaderError, text: str) -> Unusable:
