@@ -1,7 +1,7 @@
 """`cxgov check --json`: the Run as JSON (schemas/cxgov-results-v1.json), byte-identical for the same inputs.
 
-Layout: keys sorted; each top-level key on its own line, each result on its own line (readable, greppable, and
-diffable result by result). Every value goes through the standard library's C encoder: `indent` would send the
+Layout: keys sorted; the document's members one per line, and each result on its own line (readable, greppable,
+diffable result by result). Every line is written by the standard library's C encoder: `indent` would send the
 whole document through the pure-Python one, several times slower for thousands of results.
 """
 
@@ -20,16 +20,24 @@ _PLAIN = frozenset({str, int, bool, type(None)})  # written as they are
 
 def render(run: Run) -> str:
     """The JSON document, floats rounded to FLOAT_PLACES, with a trailing newline."""
-    document = stable(run.to_dict())
+    return dumps(stable(run.to_dict()), expand=2)
+
+
+def dumps(value: object, expand: int) -> str:
+    """JSON with sorted keys: containers less than `expand` levels deep one member per line (two-space indent),
+    deeper ones each on one line, with a trailing newline. expand=2 puts each item of a top-level list on a line."""
     encode = _ENCODER.encode
-    members = []
-    for key, value in sorted(document.items()):
-        if key == "results" and value:
-            value_text = "[\n" + ",\n".join("    " + encode(result) for result in value) + "\n  ]"
-        else:
-            value_text = encode(value)
-        members.append(f"  {encode(key)}: {value_text}")
-    return "{\n" + ",\n".join(members) + "\n}\n"
+
+    def write(item: object, level: int) -> str:
+        if level >= expand or not item or not isinstance(item, (dict, list)):
+            return encode(item)
+        pad = "  " * (level + 1)
+        if isinstance(item, dict):
+            members = [f"{pad}{encode(str(k))}: {write(v, level + 1)}" for k, v in sorted(item.items())]
+            return "{\n" + ",\n".join(members) + "\n" + "  " * level + "}"
+        return "[\n" + ",\n".join(pad + write(v, level + 1) for v in item) + "\n" + "  " * level + "]"
+
+    return write(value, 0) + "\n"
 
 
 def stable(value: object) -> object:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import PurePath
 
 from cxgov.engine.results import Result, Run
 from cxgov.errors import Location
 from cxgov.report import format as fmt
-from cxgov.report.json import stable
+from cxgov.report.json import dumps, stable
 from cxgov.spec.model import Spec
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -52,7 +53,7 @@ def render(run: Run, spec: Spec | None = None) -> str:
                            "git_commit": run.git_commit, "summary": run.summary()},
         }],
     }
-    return json.dumps(stable(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps(stable(document), expand=4)  # runs[0].results: one result per line
 
 
 def level(result: Result) -> str:
@@ -126,10 +127,15 @@ def _message(result: Result) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
+def _uri(file: str) -> str:
+    """A spec file as a SARIF artifact URI (a run has few files and thousands of results)."""
+    path = PurePath(file)
+    return path.as_uri() if path.is_absolute() else path.as_posix()
+
+
 def _location(location: Location) -> dict:
-    path = PurePath(location.file)
-    uri = path.as_uri() if path.is_absolute() else path.as_posix()
-    physical: dict = {"artifactLocation": {"uri": uri}}
+    physical: dict = {"artifactLocation": {"uri": _uri(location.file)}}
     if location.line > 0:
         physical["region"] = {"startLine": location.line, **({"startColumn": location.column}
                                                             if location.column > 0 else {})}
