@@ -443,21 +443,25 @@ class Spec:
     def coverage(self) -> Mapping[str, tuple[Touchpoint, ...]]:
         """standard id -> the non-retired touchpoints it applies to, in spec order (see covered_touchpoints)."""
         live = [tp for tp in self.touchpoints if tp.evaluated]
-        index: dict[tuple[str, str], list[int]] = {}  # (attribute, value) -> positions in `live`
+        index: dict[tuple[str, object], list[int]] = {}  # (attribute, value) -> positions in `live`
         for i, tp in enumerate(live):
-            for attr in ("id", "journey", "stage", "channel"):
+            for attr in _INDEXED:
                 index.setdefault((attr, getattr(tp, attr)), []).append(i)
+            for segment in tp.segments:
+                index.setdefault(("segment", segment), []).append(i)
         coverage = {}
         for s in self.standards:
             sel = s.applies_to
-            narrowed: set[int] | None = None  # the touchpoints that have every indexed attribute the selector names
-            for attr, wanted in (("id", sel.touchpoints), ("journey", sel.journey), ("stage", sel.stage),
-                                 ("channel", sel.channel)):
+            named = (("id", sel.touchpoints), ("journey", sel.journey), ("stage", sel.stage), ("channel", sel.channel),
+                     ("status", sel.status), ("segment", sel.segment),
+                     ("moment_of_truth", () if sel.moment_of_truth is None else (sel.moment_of_truth,)))
+            narrowed: set[int] | None = None  # the touchpoints with one of the values of each attribute named
+            for attr, wanted in named:
                 if wanted:
                     having = {i for w in wanted for i in index.get((attr, w), ())}
                     narrowed = having if narrowed is None else narrowed & having
             candidates: Iterable[int] = range(len(live)) if narrowed is None else sorted(narrowed)
-            coverage[s.id] = tuple(live[i] for i in candidates if sel.matches(live[i]))  # matches() checks the rest
+            coverage[s.id] = tuple(live[i] for i in candidates if sel.matches(live[i]))  # matches() has the say
         return MappingProxyType(coverage)
 
     @cached_property
@@ -490,6 +494,9 @@ class Spec:
         if self._index["standards"].get(standard.id) is standard:
             return self.coverage[standard.id]
         return tuple(tp for tp in self.touchpoints if tp.evaluated and standard.applies_to.matches(tp))
+
+
+_INDEXED = ("id", "journey", "stage", "channel", "status", "moment_of_truth")  # what Spec.coverage indexes
 
 
 def _group(items, key) -> Mapping:
