@@ -28,7 +28,7 @@ class Ref:
 
 @dataclass(frozen=True)
 class Item:
-    """A breach, waived result or error, with what is being done about it."""
+    """A breach or waived result, with what is being done about it."""
 
     row: Row
     refs: tuple[Ref, ...]  # its waiver first, then its actions by due date
@@ -96,7 +96,7 @@ def item(result: Result, rows: Rows) -> Item:
 
 
 def by_rule(results: Iterable[Result], rows: Rows) -> tuple[RuleGroup, ...]:
-    """Items grouped by rule, groups in the order of their first result (pass results already sorted)."""
+    """Items grouped by rule, in the order of each rule's first result (pass them in Result.sort_key order)."""
     grouped: dict[str, list[Item]] = {}
     firsts: dict[str, Result] = {}
     for result in results:
