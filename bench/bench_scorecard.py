@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import hashlib
 import sys
 import tempfile
@@ -213,6 +214,7 @@ def main(argv: list[str]) -> int:
     counts = run.summary()
     print(f"{len(run.results):,} results ({', '.join(f'{n:,} {s}' for s, n in counts.items() if n)}), "
           f"{len(spec.touchpoints):,} touchpoints, {len(sql)} rules with SQL")
+    gc.freeze()  # as the command line does while it renders reports: the collector leaves the Run alone
     build_seconds, card = best(args.repeat, lambda: html.build(run, spec, generated_at, sql))
     render_seconds, page = best(args.repeat, lambda: html.render("scorecard.html.j2", card=card, spec=spec,
                                                                   run=run))
