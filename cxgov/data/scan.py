@@ -42,6 +42,8 @@ class Period:
 class Aggregate:
     """`func` of `value` over the rows meeting `condition`: count, sum, avg, var_samp or quantile_cont.
 
+    count counts the rows, or with a value the rows where it is not NULL.
+
     `value` and `condition` are SQL with `?` placeholders, bound in order to `value_params` and
     `condition_params`; `fraction` is quantile_cont's. `sets` are the grouping sets (indices) whose rows need
     it, None for all: holistic aggregates are computed for those only (NULL elsewhere); the others cost nothing
@@ -60,8 +62,8 @@ class Aggregate:
     def __post_init__(self) -> None:
         if self.func not in FUNCS:
             raise ValueError(f"unknown aggregate function {self.func!r}; expected one of {FUNCS}")
-        if (self.value is None) != (self.func == "count"):
-            raise ValueError(f"{self.func} of {self.value!r}: count takes no value, the others one")
+        if self.value is None and self.func != "count":
+            raise ValueError(f"{self.func} needs a value (only count counts rows)")
         if (self.fraction is None) != (self.func != "quantile_cont"):
             raise ValueError("quantile_cont needs its fraction, and only it")
 
@@ -73,7 +75,7 @@ class Aggregate:
     def sql(self) -> str:
         """The aggregate as one SQL expression over the rows (`?` placeholders: `params`)."""
         if self.func == "count":
-            call = "count(*)"
+            call = f"count({self.value or '*'})"
         elif self.func == "quantile_cont":
             call = f"quantile_cont({self.value}, ?)"
         else:
@@ -245,18 +247,16 @@ def _slices(periods: Sequence[Period]) -> tuple[list[datetime], list[list[str]]]
     return bounds, covering
 
 
-def _partials(agg: Aggregate, b: Binder) -> list[str]:
-    """The per-slice partial results of a decomposable aggregate, named after it."""
+def _partials(agg: Aggregate, b: Binder) -> list[tuple[str, str]]:
+    """(name, SQL) of the per-slice partial results of a decomposable aggregate, named after it."""
     cond = b.sql(agg.condition, agg.condition_params)
-    if agg.func == "count":
-        return [f"count(*) FILTER (WHERE {cond}) AS {_q(agg.name)}"]
-    value = b.sql(agg.value or "", agg.value_params)
-    if agg.func == "sum":
-        return [f"sum({value}) FILTER (WHERE {cond}) AS {_q(agg.name)}"]
-    out = [f"count({value}) FILTER (WHERE {cond}) AS {_q(agg.name + '__c')}",
-           f"sum({value}) FILTER (WHERE {cond}) AS {_q(agg.name + '__s')}"]
+    value = b.sql(agg.value, agg.value_params) if agg.value is not None else None
+    if agg.func in ("count", "sum"):
+        return [(agg.name, f"{agg.func}({value or '*'}) FILTER (WHERE {cond})")]
+    out = [(agg.name + "__c", f"count({value}) FILTER (WHERE {cond})"),
+           (agg.name + "__s", f"sum({value}) FILTER (WHERE {cond})")]
     if agg.func == "var_samp":
-        out.append(f"var_pop({value}) FILTER (WHERE {cond}) AS {_q(agg.name + '__v')}")
+        out.append((agg.name + "__v", f"var_pop({value}) FILTER (WHERE {cond})"))
     return out
 
 
@@ -360,23 +360,28 @@ def build(request: ScanRequest, col: Columns) -> Query:
     fine_keys = [f"{INTERNAL}slice"] + [f"{INTERNAL}{d}" for d in ("touchpoint", "segment")
                                         if (d == "touchpoint" and by_touchpoint) or (d == "segment" and d in used)]
     decomposable = [a for a in request.aggregates if not a.holistic]
-    partials = [p for a in decomposable for p in _partials(a, b)]
-    ctes.append(f"{INTERNAL}fine AS (SELECT {', '.join(fine_keys + partials)} FROM {INTERNAL}rows "
-                f"WHERE {INTERNAL}slice IS NOT NULL GROUP BY {', '.join(fine_keys)})")
+    partials: dict[str, str] = {}  # SQL -> name: a partial several aggregates share (a mean's count and sum,
+    same: dict[str, str] = {}  # a variance's, a count of the same rows) is computed once; name -> that name
+    for a in decomposable:
+        for name, expr in _partials(a, b):
+            same[name] = partials.setdefault(expr, name)
+    ctes.append(f"{INTERNAL}fine AS (SELECT {', '.join(fine_keys + [f'{e} AS {_q(n)}' for e, n in partials.items()])}"
+                f" FROM {INTERNAL}rows WHERE {INTERNAL}slice IS NOT NULL GROUP BY {', '.join(fine_keys)})")
+    aliases = "".join(f", r.{_q(first)} AS {_q(name)}" for name, first in same.items() if name != first)
     variances = [a for a in decomposable if a.func == "var_samp"]
     shift = ""
     if variances:
-        shifts = ", ".join(f"coalesce(sum({_q(a.name + '__s')}) / nullif(sum({_q(a.name + '__c')}), 0), 0) "
-                           f"AS {_q(a.name + '__k')}" for a in variances)
+        shifts = ", ".join(f"coalesce(sum({_q(same[a.name + '__s'])}) / nullif(sum({_q(same[a.name + '__c'])}), 0), "
+                           f"0) AS {_q(a.name + '__k')}" for a in variances)
         ctes.append(f"{INTERNAL}shift AS (SELECT {shifts} FROM {INTERNAL}fine)")
         shift = f" CROSS JOIN {INTERNAL}shift"
 
-    def periods_of(rows: str, dims: Sequence[str]) -> str:
+    def periods_of(rows: str, dims: Sequence[str], extra: str = "") -> str:
         """`rows` once per period its slice belongs to, with the touchpoint `dims` (journey, ...) among `dims`."""
         wanted = [d for d in TOUCHPOINT_DIMENSIONS if d in dims]
         columns = "".join(f", d.{d} AS {INTERNAL}{d}" for d in wanted)
         join = f" LEFT JOIN {INTERNAL}dims d ON d.tp = r.{INTERNAL}touchpoint" if wanted else ""
-        return (f"SELECT m.period AS {INTERNAL}period, r.*{columns} FROM {rows} r "
+        return (f"SELECT m.period AS {INTERNAL}period, r.*{extra}{columns} FROM {rows} r "
                 f"JOIN {INTERNAL}slices m ON m.slice = r.{INTERNAL}slice{join}")
 
     dim_cols = [f"{INTERNAL}{d}" for d in used]
@@ -384,7 +389,7 @@ def build(request: ScanRequest, col: Columns) -> Query:
     combined = [_combined(a) for a in decomposable]
     ctes.append(f"{INTERNAL}roll AS (SELECT {', '.join([f'{INTERNAL}period'] + dim_cols)}, "
                 f"{grouping} AS {INTERNAL}grouping" + "".join(f", {c}" for c in combined)
-                + f" FROM ({periods_of(f'{INTERNAL}fine', used)}) r{shift} GROUP BY GROUPING SETS ({_sets_sql(sets)}))")
+                + f" FROM ({periods_of(f'{INTERNAL}fine', used, aliases)}) r{shift} GROUP BY GROUPING SETS ({_sets_sql(sets)}))")
     outputs = [f"{INTERNAL}period"] + dim_cols
     select = f"SELECT r.* FROM {INTERNAL}roll r"
     holistic = [a for a in request.aggregates if a.holistic]

@@ -40,8 +40,9 @@ from cxgov.spec.model import Source
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$")
 _INTERNAL = INTERNAL
 TEXT_TYPES = ("VARCHAR",)
-NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                 "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "UHUGEINT")
+NUMERIC_TYPES = INTEGER_TYPES + ("FLOAT", "DOUBLE", "REAL")
 FILE_READERS = {".parquet": "read_parquet", ".csv": "read_csv", ".tsv": "read_csv", ".txt": "read_csv",
                 ".csv.gz": "read_csv", ".tsv.gz": "read_csv"}
 

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Collection, Iterable, Mapping
 
 from cxgov import __version__
-from cxgov.engine.plan import Scan, Target, plan
+from cxgov.engine.plan import Scan, Target, plan, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError
@@ -32,7 +32,7 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
     read: dict[str, object] = {}
     fields = _Fields(spec, as_of)
     ready: list[Scan] = []
-    for scan in plan(spec, as_of, only):
+    for scan in plan(spec, as_of, only, column_types(spec, store, only)):
         read.setdefault(scan.request.source.id, scan.request.source)  # unreadable ones too: the digest says so
         scan, failed = _check_columns(spec, store, scan)
         for exc, targets in failed:
@@ -68,6 +68,18 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
         cxgov_version=__version__,
         program=spec.program.id,
     )
+
+
+def column_types(spec: Spec, store, only: Collection[str] | None = None) -> dict[str, Mapping[str, str]]:
+    """Source id -> its column types, for the sources the selected rules read and the store can describe (the
+    others fail with a located error when their scan is checked)."""
+    types: dict[str, Mapping[str, str]] = {}
+    for source_id in dict.fromkeys(spec.metric(rule.metric).source for rule in select_rules(spec, only)):
+        try:
+            types[source_id] = store.columns(spec.source(source_id))
+        except DataError:
+            pass
+    return types
 
 
 def status_of(threshold: Threshold, measurement: Measurement, min_sample: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from cxgov.engine import windows
+from cxgov.engine.evaluate import column_types
 from cxgov.engine.plan import Scan, declared_values, plan
 from cxgov.spec.model import Kpi, Spec, Standard
 
@@ -12,7 +13,7 @@ from cxgov.spec.model import Kpi, Spec, Standard
 def explain(spec: Spec, rule_id: str, as_of: date, store=None) -> str:
     """The explanation as text. With a store, the full SQL statement and DuckDB's plan; without one, the
     aggregate expressions (the statement itself depends on the data's column types)."""
-    (scan,) = plan(spec, as_of, [rule_id])
+    (scan,) = plan(spec, as_of, [rule_id], column_types(spec, store, [rule_id]) if store is not None else None)
     rule = scan.targets[0].rule if scan.targets else spec.rule(rule_id)
     lines = _rule(spec, rule) + [""] + _windows(spec, scan, as_of) + [""] + _sharing(spec, scan, rule, as_of)
     lines.append("")

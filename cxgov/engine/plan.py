@@ -146,14 +146,16 @@ def select_rules(spec: Spec, only: Collection[str] | None) -> tuple[Standard | K
     return tuple(r for r in rules if r.id in only)
 
 
-def plan(spec: Spec, as_of: date, only: Collection[str] | None = None) -> tuple[Scan, ...]:
-    """One Scan per source covering every selected rule, in a deterministic order."""
+def plan(spec: Spec, as_of: date, only: Collection[str] | None = None,
+         types: Mapping[str, Mapping[str, str]] | None = None) -> tuple[Scan, ...]:
+    """One Scan per source covering every selected rule, in a deterministic order. `types` (source id -> its
+    column types, where known) lets the aggregates read columns of the right type without conversion."""
     groups: dict[str, list[tuple[int, Standard | Kpi]]] = {}
     for position, rule in enumerate(select_rules(spec, only)):
         groups.setdefault(spec.metric(rule.metric).source, []).append((position, rule))
     dimensions = {tp.id: {"journey": tp.journey, "stage": tp.stage, "channel": tp.channel}
                   for tp in spec.touchpoints}
-    return tuple(_scan(spec, as_of, spec.source(source_id), members, dimensions)
+    return tuple(_scan(spec, as_of, spec.source(source_id), members, dimensions, (types or {}).get(source_id))
                  for source_id, members in groups.items())
 
 
@@ -164,7 +166,7 @@ def frame(window: Window, as_of: date) -> Frame:
 
 
 def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Standard | Kpi]],
-          dimensions: Mapping[str, Mapping[str, str]]) -> Scan:
+          dimensions: Mapping[str, Mapping[str, str]], types: Mapping[str, str] | None) -> Scan:
     frames: dict[str, Frame] = {}
     rule_frames = []
     for _, rule in members:
@@ -199,7 +201,7 @@ def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Stan
     as_of_end = windows.in_utc(windows.end_of_day(as_of), spec.program.timezone)  # the clock of durations
     aggregates = tuple(replace(aggregate, sets=tuple(sorted(metric_sets[prefix])))
                        for metric_id, prefix in prefixes.items()
-                       for aggregate in kinds.aggregates(spec.metric(metric_id), source, as_of_end, prefix))
+                       for aggregate in kinds.aggregates(spec.metric(metric_id), source, as_of_end, prefix, types))
     durations = (spec.metric(metric_id).duration for metric_id in prefixes)
     instants = tuple(sorted({column for d in durations if d is not None for column in (d.start, d.end)}))
     request = ScanRequest(

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from cxgov.data.scan import Aggregate
-from cxgov.data.store import is_numeric_type, is_timestamp_type, quote_ident
+from cxgov.data.store import INTEGER_TYPES, is_numeric_type, is_timestamp_type, quote_ident
 from cxgov.errors import DataError
 from cxgov.spec.model import Filter, Metric, Scale, Source
 from cxgov.metrics import stats
@@ -149,12 +149,32 @@ def _value_kind(value: object) -> type | None:
 
 
 class _Builder:
-    """Collects the aggregates of one metric, each filtered by the metric's `where` and an extra condition."""
+    """Collects the aggregates of one metric, each filtered by the metric's `where` and an extra condition.
 
-    def __init__(self, metric: Metric, prefix: str):
+    With the source's column `types`, a column already of the type a metric reads it as is read as it is: no
+    conversion that cannot fail, no test for a whole number on an integer column."""
+
+    def __init__(self, metric: Metric, prefix: str, types: Mapping[str, str] | None):
         self.prefix = prefix
+        self.types = types
         self.where, self.where_params = _filter_sql(metric.where)
         self.items: list[Aggregate] = []
+
+    def number(self, column: str) -> str:
+        """The column as DOUBLE; NULL for text that is no number."""
+        if self.types is not None and is_numeric_type(self.types.get(column, "")):
+            return f"CAST({quote_ident(column)} AS DOUBLE)"
+        return f"try_cast({quote_ident(column)} AS DOUBLE)"
+
+    def integral(self, column: str) -> bool:
+        """Whether every value of the column is a whole number (or NULL)."""
+        return self.types is not None and self.types.get(column, "") in INTEGER_TYPES
+
+    def timestamp(self, column: str) -> str:
+        """A duration's end point: the scan gives instants as UTC TIMESTAMP (NULL where unreadable)."""
+        if self.types is not None:
+            return quote_ident(column)
+        return f"try_cast({quote_ident(column)} AS TIMESTAMP)"
 
     def add(self, name: str, func: str, value: str | None, condition: str, params: tuple = (),
             value_params: tuple = (), fraction: float | None = None) -> None:
@@ -165,31 +185,31 @@ class _Builder:
         self.add(name, "count", None, condition, params)
 
 
-def _number(column: str) -> str:
-    return f"try_cast({quote_ident(column)} AS DOUBLE)"
-
-
-def _timestamp(column: str) -> str:
-    return f"try_cast({quote_ident(column)} AS TIMESTAMP)"
-
-
 def _rating_aggregates(b: _Builder, metric: Metric) -> None:
-    """n, missing, invalid for integer answers on the kind's scale; `x` is the answer as DOUBLE."""
+    """n, missing, invalid for integer answers on the kind's scale; `x` is the answer as DOUBLE. An integer
+    column is compared as it is; any other must hold a whole number."""
     sc = scale(metric)
-    col, x = quote_ident(metric.column or ""), _number(metric.column or "")
-    valid = f"{x} IS NOT NULL AND {x} = floor({x}) AND {x} BETWEEN ? AND ?"
-    bounds = (float(sc.min), float(sc.max))
-    b.count("n", valid, bounds)
+    column = metric.column or ""
+    col, x = quote_ident(column), b.number(column)
+    if b.integral(column) and float(sc.min).is_integer() and float(sc.max).is_integer():
+        v, num = col, int
+        valid, invalid = f"{col} BETWEEN ? AND ?", f"{col} NOT BETWEEN ? AND ?"
+    else:
+        v, num = x, float
+        valid = f"{x} IS NOT NULL AND {x} = floor({x}) AND {x} BETWEEN ? AND ?"
+        invalid = f"{col} IS NOT NULL AND NOT coalesce({valid}, false)"
+    bounds = (num(sc.min), num(sc.max))
+    b.add("n", "count", x, valid, bounds)  # the count of the mean's values too: one partial for both
     b.count("missing", f"{col} IS NULL")
-    b.count("invalid", f"{col} IS NOT NULL AND NOT coalesce({valid}, false)", bounds)
+    b.count("invalid", invalid, bounds)
     if metric.kind == "nps":
-        b.count("promoters", f"{valid} AND {x} >= 9", bounds)
-        b.count("detractors", f"{valid} AND {x} <= 6", bounds)
+        b.count("promoters", f"{valid} AND {v} >= 9", bounds)
+        b.count("detractors", f"{valid} AND {v} <= 6", bounds)
     elif metric.kind == "csat":
-        b.count("top", f"{valid} AND {x} >= ?", bounds + (float(sc.max) - 1,))
+        b.count("top", f"{valid} AND {v} >= ?", bounds + (num(sc.max) - 1,))
         b.add("mean", "avg", x, valid, bounds)
     else:  # ces
-        b.count("easy", f"{valid} AND {x} >= ?", bounds + (float(sc.max) - 2,))
+        b.count("easy", f"{valid} AND {v} >= ?", bounds + (num(sc.max) - 2,))
         b.add("mean", "avg", x, valid, bounds)
         b.add("var", "var_samp", x, valid, bounds)
 
@@ -197,21 +217,21 @@ def _rating_aggregates(b: _Builder, metric: Metric) -> None:
 def _mean_aggregates(b: _Builder, value: str, missing: str) -> None:
     """Any finite number: n, mean, sample variance; NULL inputs missing, non-numbers and infinities invalid."""
     valid = f"{value} IS NOT NULL AND isfinite({value})"
-    b.count("n", valid)
+    b.add("n", "count", value, valid)  # the count of the mean's and the variance's values too
     b.count("missing", missing)
     b.count("invalid", f"NOT ({missing}) AND NOT coalesce({valid}, false)")
     b.add("mean", "avg", value, valid)
     b.add("var", "var_samp", value, valid)
 
 
-def _duration(metric: Metric, as_of_end: datetime) -> tuple[str, str, str, tuple, tuple]:
+def _duration(b: _Builder, metric: Metric, as_of_end: datetime) -> tuple[str, str, str, tuple, tuple]:
     """(start, end as known at as-of, duration expression, its params, end params) for a duration metric.
 
     An end after the as-of is not known yet at the as-of: the case counts as still open then.
     """
     d = metric.duration
     assert d is not None
-    start, raw_end = _timestamp(d.start), _timestamp(d.end)
+    start, raw_end = b.timestamp(d.start), b.timestamp(d.end)
     end = f"(CASE WHEN {raw_end} <= ? THEN {raw_end} END)"
     seconds = float(UNIT_SECONDS.get(d.unit, 3600))
     duration = f"((epoch({end}) - epoch({start})) / ?)"
@@ -219,7 +239,7 @@ def _duration(metric: Metric, as_of_end: datetime) -> tuple[str, str, str, tuple
 
 
 def _sla_aggregates(b: _Builder, metric: Metric, as_of_end: datetime) -> None:
-    start, end, duration, dparams, eparams = _duration(metric, as_of_end)
+    start, end, duration, dparams, eparams = _duration(b, metric, as_of_end)
     within = float(metric.within if metric.within is not None else 0)
     seconds = dparams[1]
     b.count("missing", f"{start} IS NULL")
@@ -233,20 +253,22 @@ def _sla_aggregates(b: _Builder, metric: Metric, as_of_end: datetime) -> None:
             eparams + (as_of_end, seconds, within))
 
 
-def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str) -> tuple[Aggregate, ...]:
+def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str,
+               types: Mapping[str, str] | None = None) -> tuple[Aggregate, ...]:
     """The SQL aggregates `metric` needs, named `prefix` + a short name; `as_of_end` is the as-of instant (the
     end of the as-of day), used by durations and SLAs to tell what was still open then. Durations are differences
     of their columns as given, so the scan gives them (and `as_of_end`) as UTC wall-clock time
-    (`ScanRequest.instants`): elapsed time, also across a daylight-saving change."""
-    b = _Builder(metric, prefix)
+    (`ScanRequest.instants`): elapsed time, also across a daylight-saving change. `types` (column -> DuckDB
+    type of the source, when known) lets columns of the right type be read without conversion."""
+    b = _Builder(metric, prefix, types)
     kind = metric.kind
     if kind in ("nps", "csat", "ces"):
         _rating_aggregates(b, metric)
     elif kind == "mean":
-        _mean_aggregates(b, _number(metric.column or ""), f"{quote_ident(metric.column or '')} IS NULL")
+        _mean_aggregates(b, b.number(metric.column or ""), f"{quote_ident(metric.column or '')} IS NULL")
     elif kind == "gap":
         e, p = metric.expectation or "", metric.perception or ""
-        _mean_aggregates(b, f"({_number(p)} - {_number(e)})",
+        _mean_aggregates(b, f"({b.number(p)} - {b.number(e)})",
                          f"{quote_ident(e)} IS NULL OR {quote_ident(p)} IS NULL")
     elif kind == "ratio":
         condition, cparams = _filter_sql(metric.condition)
@@ -260,13 +282,13 @@ def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str)
     elif kind == "percentile":
         q = (metric.percentile if metric.percentile is not None else 50) / 100
         if metric.duration is not None:
-            start, end, duration, dparams, eparams = _duration(metric, as_of_end)
+            start, end, duration, dparams, eparams = _duration(b, metric, as_of_end)
             b.count("missing", f"{start} IS NULL OR {end} IS NULL", eparams)
             b.count("invalid", f"{duration} < 0", dparams)
             valid, vparams = f"{duration} >= 0", dparams
             value, value_params = duration, dparams
         else:
-            x, col = _number(metric.column or ""), quote_ident(metric.column or "")
+            x, col = b.number(metric.column or ""), quote_ident(metric.column or "")
             b.count("missing", f"{col} IS NULL")
             valid, vparams = f"{x} IS NOT NULL AND isfinite({x})", ()
             b.count("invalid", f"{col} IS NOT NULL AND NOT coalesce({valid}, false)")

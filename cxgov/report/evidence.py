@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Collection
 
+from cxgov.engine.evaluate import column_types
 from cxgov.engine.plan import plan, select_rules
 from cxgov.errors import CxgovError
 from cxgov.spec.model import Spec
@@ -20,8 +21,9 @@ def rule_sql(spec: Spec, as_of: date, store, only: Collection[str] | None = None
     When the statement cannot be built (its source cannot be read), the rule's aggregate expressions instead.
     """
     out: dict[str, str] = {}
+    types = column_types(spec, store, only)  # as a check reads them
     for rule in select_rules(spec, only):
-        scans = plan(spec, as_of, [rule.id])
+        scans = plan(spec, as_of, [rule.id], types)
         if not scans:
             continue
         request = scans[0].request
