@@ -10,10 +10,9 @@ import functools
 import os
 import sys
 import traceback
-from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import click
 
@@ -125,18 +124,13 @@ def validate_command(spec: Path, fmt: str, strict: bool, today) -> None:
     sys.exit(int(ExitCode.FOUND if failed else ExitCode.OK))
 
 
-@contextmanager
-def _rendering() -> Iterator[None]:
+def _rendering():
     """While reports are rendered, the garbage collector leaves the objects that exist already (the spec, the
-    Run) alone (gc.freeze): otherwise each full collection the renderers' many small objects trigger walks the
-    whole Run again, about a third of a 20,000-result scorecard's time."""
-    import gc
+    Run) alone: otherwise each full collection the renderers' many small objects trigger walks the whole Run
+    again, about a third of a 20,000-result scorecard's time."""
+    from cxgov import collector
 
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+    return collector.existing_frozen()
 
 
 def _write_output(path: str, text: str) -> None:

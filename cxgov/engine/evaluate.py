@@ -12,7 +12,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Collection, Iterable, Mapping
 
-from cxgov import __version__
+from cxgov import __version__, collector
 from cxgov.engine.plan import Scan, Target, plan, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
@@ -28,6 +28,11 @@ SIGNIFICANCE = 0.05  # two-sided, for the trend test
 def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = None,
              git_commit: str | None = None) -> Run:
     """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`."""
+    with collector.existing_frozen():  # tens of thousands of results, and no garbage: spare the collector the spec
+        return _evaluate(spec, store, as_of, only, git_commit)
+
+
+def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_commit: str | None) -> Run:
     ordered: list[tuple[tuple, Result]] = []
     read: dict[str, object] = {}
     fields = _Fields(spec, as_of)
