@@ -445,4 +445,5 @@ _NAMED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\$(p\d+)\b")
 
 def inline(sql: str, params: Mapping[str, object]) -> str:
     """For display only (never executed): each named parameter outside string literals written as its value."""
-    return _NAMED.sub(lambda m: literal(params[m.group(1)]) if m.group(1) else m.group(0), sql)
+    written = {name: literal(value) for name, value in params.items()}
+    return _NAMED.sub(lambda m: written[m.group(1)] if m.group(1) else m.group(0), sql)

@@ -153,9 +153,8 @@ def plan(spec: Spec, as_of: date, only: Collection[str] | None = None,
     groups: dict[str, list[tuple[int, Standard | Kpi]]] = {}
     for position, rule in enumerate(select_rules(spec, only)):
         groups.setdefault(spec.metric(rule.metric).source, []).append((position, rule))
-    dimensions = {tp.id: {"journey": tp.journey, "stage": tp.stage, "channel": tp.channel}
-                  for tp in spec.touchpoints}
-    return tuple(_scan(spec, as_of, spec.source(source_id), members, dimensions, (types or {}).get(source_id))
+    return tuple(_scan(spec, as_of, spec.source(source_id), members, spec.touchpoint_dimensions,
+                       (types or {}).get(source_id))
                  for source_id, members in groups.items())
 
 

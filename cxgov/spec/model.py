@@ -440,6 +440,12 @@ class Spec:
         return MappingProxyType({s: MappingProxyType(ids) for s, ids in self._index.items()})
 
     @cached_property
+    def touchpoint_dimensions(self) -> Mapping[str, Mapping[str, str]]:
+        """touchpoint id -> its journey, stage and channel: what a scan groups a touchpoint's rows under."""
+        return MappingProxyType({tp.id: MappingProxyType({"journey": tp.journey, "stage": tp.stage,
+                                                          "channel": tp.channel}) for tp in self.touchpoints})
+
+    @cached_property
     def coverage(self) -> Mapping[str, tuple[Touchpoint, ...]]:
         """standard id -> the non-retired touchpoints it applies to, in spec order (see covered_touchpoints)."""
         live = [tp for tp in self.touchpoints if tp.evaluated]
