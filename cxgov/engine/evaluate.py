@@ -20,7 +20,7 @@ from cxgov.errors import DataError
 from cxgov.metrics import kinds
 from cxgov.metrics.kinds import Measurement
 from cxgov.spec.loader import display_name
-from cxgov.spec.model import Kpi, Spec, Threshold, Waiver
+from cxgov.spec.model import Kpi, Spec, Threshold, Waiver, make
 
 SIGNIFICANCE = 0.05  # two-sided, for the trend test
 
@@ -28,7 +28,7 @@ SIGNIFICANCE = 0.05  # two-sided, for the trend test
 def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = None,
              git_commit: str | None = None) -> Run:
     """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`."""
-    with collector.existing_frozen():  # tens of thousands of results, and no garbage: spare the collector the spec
+    with collector.paused():  # tens of thousands of results and no garbage cycles: the collector would find nothing
         return _evaluate(spec, store, as_of, only, git_commit)
 
 
@@ -56,11 +56,19 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
                 ordered.extend((t.order, _error(fields, scan, t, exc)) for t in scan.targets)
                 continue
             index = _index(scan, rows)
+            measured: dict[tuple, Measurement] = {}  # rules on the same metric and scope share their numbers
+
+            def measure(target: Target, period: str) -> Measurement:
+                key = (target.prefix, target.grouping, period, target.key)
+                found = measured.get(key)
+                if found is None:
+                    found = measured[key] = _measure(spec, target, index.get((target.grouping, period, target.key)))
+                return found
+
             for target in scan.expand(rows):
                 now, before = target.frame.labels
-                current = _measure(spec, target, index.get((target.grouping, now, target.key)))
-                previous = _measure(spec, target, index.get((target.grouping, before, target.key)))
-                ordered.append((target.order, _result(spec, fields, target, current, previous, as_of)))
+                result = _result(spec, fields, target, measure(target, now), measure(target, before), as_of)
+                ordered.append((target.order, result))
         data_digest = digest.result()
     ordered.sort(key=lambda pair: pair[0])
     return Run(
@@ -192,8 +200,8 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
     underlying, waiver, waiver_note = _waiver(spec, target, status, as_of)
     if waiver_note:
         notes.append(waiver_note)
-    return Result(
-        **common,
+    return make(
+        Result, **common,
         status="waived" if underlying else status,
         value=current.value,
         n=current.n,
