@@ -366,7 +366,7 @@ def build(request: ScanRequest, col: Columns) -> Query:
         for name, expr in _partials(a, b):
             same[name] = partials.setdefault(expr, name)
     ctes.append(f"{INTERNAL}fine AS (SELECT {', '.join(fine_keys + [f'{e} AS {_q(n)}' for e, n in partials.items()])}"
-                f" FROM {INTERNAL}rows WHERE {INTERNAL}slice IS NOT NULL GROUP BY {', '.join(fine_keys)})")
+                f" FROM {INTERNAL}rows GROUP BY {', '.join(fine_keys)})")  # a NULL slice (in no period) joins nothing
     aliases = "".join(f", r.{_q(first)} AS {_q(name)}" for name, first in same.items() if name != first)
     variances = [a for a in decomposable if a.func == "var_samp"]
     shift = ""
@@ -405,12 +405,12 @@ def build(request: ScanRequest, col: Columns) -> Query:
                      + " ".join(f"WHEN {_mask(hused, s)} THEN {_mask(used, s)}" for s in hsets) + " END"
                      if hused else str(_mask(used, ())))
         exprs = [f"{b.sql(a.sql, a.params)} AS {_q(a.name)}" for a in holistic]
-        # only the rows some holistic aggregate takes (they hold every value until the end)
+        # only the rows some holistic aggregate takes, before they are repeated per period: each is kept whole
         some = " OR ".join(f"({b.sql(a.condition, a.condition_params)})" for a in holistic)
+        taken = f"(SELECT * FROM {INTERNAL}rows WHERE {some})"
         ctes.append(f"{INTERNAL}whole AS (SELECT {', '.join([f'{INTERNAL}period'] + hcols)}, "
                     f"{hgrouping} AS {INTERNAL}grouping, {', '.join(exprs)} "
-                    f"FROM ({periods_of(f'{INTERNAL}rows', hused)}) r WHERE {some} "
-                    f"GROUP BY GROUPING SETS ({_sets_sql(hsets)}))")
+                    f"FROM ({periods_of(taken, hused)}) r GROUP BY GROUPING SETS ({_sets_sql(hsets)}))")
         on = " AND ".join([f"w.{INTERNAL}period = r.{INTERNAL}period", f"w.{INTERNAL}grouping = r.{INTERNAL}grouping"]
                           + [f"w.{c} IS NOT DISTINCT FROM r.{c}" for c in hcols])
         select = (f"SELECT r.*, {', '.join(f'w.{_q(a.name)}' for a in holistic)} FROM {INTERNAL}roll r "
