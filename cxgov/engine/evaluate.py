@@ -44,9 +44,10 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
             ordered.extend((t.order, _error(fields, scan, t, exc)) for t in targets)
         if scan.targets:
             ready.append(scan)
-    # DuckDB runs the scans (and the digest) one after the other in a worker thread, releasing the GIL, while
-    # this thread turns the rows of each finished scan into results
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxgov-scan") as pool:
+    # DuckDB runs the scans (then the digest) in two worker threads, releasing the GIL, while this thread turns
+    # the rows of each finished scan into results: two statements at once keep both cores busy through the parts
+    # of a statement that run on one (its last aggregation steps, the materialised rows), about a tenth faster
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cxgov-scan") as pool:
         pending = [pool.submit(store.scan, scan.request) for scan in ready]
         digest = pool.submit(store.digest, tuple(read[k] for k in sorted(read)))
         for scan, future in zip(ready, pending):
