@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ import duckdb  # bench/ is not package code: the floor talks to DuckDB directly
 
 import cxgov
 
+FLOOR_PROCESS = Path(__file__).with_name("floor_process.py")
 GENERATOR_VERSION = 3  # bump when the generated spec or data change shape, to invalidate the cache
 
 STAGES = ("awareness", "consideration", "purchase", "onboarding", "use", "service", "loyalty")
@@ -548,12 +550,17 @@ def open_floor(db: Path, params: Params) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def fresh_floor(db: Path, params: Params, queries: Sequence[tuple[str, str]]) -> dict[str, list[dict]]:
+def fresh_floor(db: Path, params: Params, queries: Sequence[tuple[str, str]],
+                together: bool = False) -> dict[str, list[dict]]:
     """The floor from a new DuckDB connection, as each cxgov process starts: the file's pages may be in the
-    operating system's cache, DuckDB's own buffers are empty."""
+    operating system's cache, DuckDB's own buffers are empty. `together`: the queries at once, one thread each."""
     con = open_floor(db, params)
     try:
-        return run_floor(con, queries)
+        if not together:
+            return run_floor(con, queries)
+        with ThreadPoolExecutor(max_workers=len(queries)) as pool:
+            parts = list(pool.map(lambda query: run_floor(con.cursor(), [query]), queries))
+        return {label: rows for part in parts for label, rows in part.items()}
     finally:
         con.close()
 
@@ -630,29 +637,39 @@ class Quiet:
             self.waited += 1.0
 
 
+def best(runs: Sequence[Run]) -> Run:
+    """The fastest run (with the conditions it ran in) and the highest peak memory of all of them."""
+    fastest = min(runs, key=lambda r: r.seconds)
+    return replace(fastest, peak_mb=max(r.peak_mb for r in runs))
+
+
 def best_of(n: int, measure: Callable[[], Run], quiet: Quiet) -> Run:
-    """The fastest of n runs (with the conditions it ran in) and the highest peak memory of all of them."""
+    """The best of n runs of `measure`."""
     runs = []
     for _ in range(n):
         quiet.wait()
         runs.append(measure())
-    best = min(runs, key=lambda r: r.seconds)
-    return replace(best, peak_mb=max(r.peak_mb for r in runs))
+    return best(runs)
 
 
-def timed(n: int, func: Callable[[], object], quiet: Quiet) -> tuple[Run, object]:
-    """Best of n in-process calls of func, as a Run (no separate peak memory), and the last result."""
-    best, result = None, None
+def in_process(func: Callable[[], object]) -> tuple[Run, object]:
+    """One in-process call of func, as a Run (no separate peak memory), and its result."""
+    with CpuWatch() as watch:
+        t0 = time.perf_counter()
+        result = func()
+        seconds = time.perf_counter() - t0
+    return Run(seconds, 0.0, 0, "", watch.other_cores), result
+
+
+def interleaved(n: int, measures: Sequence[Callable[[], Run]], quiet: Quiet) -> list[Run]:
+    """The best of n runs of each measure, taken in turns (a, b, a, b, ...), so that a machine whose speed
+    drifts (a shared host) treats every measure alike."""
+    runs: list[list[Run]] = [[] for _ in measures]
     for _ in range(n):
-        quiet.wait()
-        with CpuWatch() as watch:
-            t0 = time.perf_counter()
-            result = func()
-            seconds = time.perf_counter() - t0
-        if best is None or seconds < best.seconds:
-            best = Run(seconds, 0.0, 0, "", watch.other_cores)
-    assert best is not None
-    return best, result
+        for taken, measure in zip(runs, measures):
+            quiet.wait()
+            taken.append(measure())
+    return [best(r) for r in runs]
 
 
 class CpuWatch:
@@ -778,29 +795,40 @@ def measure_check(report: Report, label: str, spec: Path, db: Path, params: Para
     straightforward query shape (GROUPING SETS over the rows per window) for reference."""
     all_rules = rules(params)
     queries = floor_queries(params, all_rules)  # written before the clock starts
-    floor_run, floor = timed(repeat, lambda: fresh_floor(db, params, queries), quiet)
-    if naive:
-        naive_queries = floor_queries(params, all_rules, rollup=False)
-        naive_run, _ = timed(repeat, lambda: fresh_floor(db, params, naive_queries), quiet)
     cmd = cxgov_cmd() + ["check", str(spec), "--data", str(db), "--as-of", str(params.as_of)]
     out_json = workdir / f"results-{label}.json"
-    check = best_of(repeat, lambda: run_process(cmd, workdir / f"check-{label}.txt"), quiet)
+
+    def floor_job(name: str, job_queries: Sequence[tuple[str, str]], together: bool = False) -> list[str]:
+        job = workdir / f"floor-{label}-{name}.json"
+        job.write_text(json.dumps({"db": str(db), "dims": touchpoint_dims(params), "queries": job_queries,
+                                   "together": together}))
+        return [sys.executable, str(FLOOR_PROCESS), str(job)]
+
+    measures = [lambda: run_process(floor_job("floor", queries)), lambda: run_process(cmd, workdir / f"check-{label}.txt")]
+    if naive:
+        naive_queries = floor_queries(params, all_rules, rollup=False)
+        measures.append(lambda: run_process(floor_job("together", queries, together=True)))
+        measures.append(lambda: run_process(floor_job("naive", naive_queries)))
+    floor_run, check, *references = interleaved(repeat, measures, quiet)
     quiet.wait()
     with_json = run_process(cmd + ["--json", str(out_json)])
-    for run in (check, with_json):
+    for run in (floor_run, check, with_json, *references):
         if run.code not in (0, 1):
-            raise SystemExit(f"cxgov check failed (exit {run.code}):\n{run.stderr[-3000:]}")
+            raise SystemExit(f"a measured command failed (exit {run.code}):\n{run.stderr[-3000:]}")
+    floor = fresh_floor(db, params, queries)  # the floor's numbers, for the cross-check (not timed)
     results = json.loads(out_json.read_text())["results"]
     compared, mismatches = cross_check(out_json, floor, all_rules)
     figures = {**figures_of(floor_run, "floor"), **figures_of(check, "check"),
                **figures_of(with_json, "check_json"), "results": len(results), "compared": compared,
                "mismatches": len(mismatches), "ratio": check.seconds / floor_run.seconds}
-    report.line("  floor: one scan per source, rolled up", floor_run, f"{len(floor)} queries", memory=False)
+    report.line("  floor: one scan per source, rolled up", floor_run, f"{len(floor)} queries, as a process")
     if naive:
-        figures.update(figures_of(naive_run, "naive"))
-        report.line("  for reference, the naive shape by hand", naive_run,
-                    f"{len(naive_queries)} queries: one per source and window, "
-                    "GROUPING SETS over a range join", memory=False)
+        together, naive_run = references
+        figures.update({**figures_of(together, "floor_together"), **figures_of(naive_run, "naive")})
+        report.line("  for reference: the floor's queries at once", together,
+                    f"{len(queries)} queries in two threads, as cxgov runs its scans")
+        report.line("  for reference: the naive shape by hand", naive_run,
+                    f"{len(naive_queries)} queries: one per source and window, GROUPING SETS over a range join")
     report.line("  cxgov check", check, f"{len(results)} results   {figures['ratio']:.2f}x the floor")
     report.line("  cxgov check --json (one run)", with_json, f"{out_json.stat().st_size / 2**20:.1f} MB of JSON")
     report.say(f"  cross-check: n and value of {compared} standard results against the floor: "

@@ -1,0 +1,43 @@
+"""The floor as a program of its own: start Python, import DuckDB, open the metrics file, run the hand-written
+queries, fetch their rows. `bench_scale.py` times it as a whole process, as it times `cxgov check`, so both start
+from the same standing point (a new interpreter, empty DuckDB buffers, memory not yet taken from the system).
+
+    python bench/floor_process.py JOB.json
+
+JOB.json: {"db": path, "dims": [[touchpoint, journey, stage, channel], ...], "queries": [[label, sql], ...],
+"together": false}. With "together", the queries run at once, one thread each. Prints the rows each query gave.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+
+
+def main(path: str) -> int:
+    job = json.loads(open(path).read())
+    con = duckdb.connect(":memory:")
+    con.execute("ATTACH ? AS metrics (READ_ONLY)", [job["db"]])
+    columns = [list(c) for c in zip(*job["dims"])]
+    con.execute("CREATE TABLE dims AS SELECT unnest(?) AS tp, unnest(?) AS journey, unnest(?) AS stage, "
+                "unnest(?) AS channel", columns)
+
+    def run(query: list[str], cursor: duckdb.DuckDBPyConnection) -> str:
+        label, sql = query
+        return f"{label}: {len(cursor.execute(sql).fetchall())} rows"
+
+    if job.get("together"):
+        with ThreadPoolExecutor(max_workers=len(job["queries"])) as pool:
+            lines = list(pool.map(lambda q: run(q, con.cursor()), job["queries"]))
+    else:
+        lines = [run(q, con) for q in job["queries"]]
+    con.close()
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
