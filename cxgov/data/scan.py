@@ -101,10 +101,27 @@ class ScanRequest:
 
 
 @dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: Mapping[str, object]  # named parameters ($name)
+
+    @property
+    def text(self) -> str:
+        """The statement with its parameters written in, for reading (never run)."""
+        return inline(self.sql, self.params)
+
+
+@dataclass(frozen=True)
 class Query:
     sql: str
     params: Mapping[str, object]  # named parameters ($name)
     dimensions: tuple[str, ...]  # the dimensions any grouping set uses, in DIMENSIONS order
+    setup: tuple[Statement, ...] = ()  # to run first, on the same connection: the temporary tables it reads
+
+    @property
+    def text(self) -> str:
+        """Every statement, parameters written in, for reading (never run)."""
+        return "".join(f"{s.text};\n" for s in self.setup) + inline(self.sql, self.params)
 
 
 @dataclass(frozen=True)
@@ -319,12 +336,16 @@ def build(request: ScanRequest, col: Columns) -> Query:
     bounds, covering = _slices(request.periods)
     pairs = [f"({i}, {b(label)})" for i, labels in enumerate(covering) for label in labels]
     ctes.append(f"{INTERNAL}slices(slice, period) AS (VALUES {', '.join(pairs)})")
+    setup: tuple[Statement, ...] = ()
     if needs_dims:
+        # a temporary table, one list per column: the same thousands of touchpoints as rows of a VALUES list, or
+        # as lists in the statement itself, would take DuckDB longer to plan than to scan a million rows
         items = sorted(request.dimensions.items())
-        rows = [f"({b(tp)}, {', '.join(b(attrs.get(d)) for d in TOUCHPOINT_DIMENSIONS)})" for tp, attrs in items]
-        body = (f"VALUES {', '.join(rows)}" if rows else
-                "SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR WHERE false")
-        ctes.append(f"{INTERNAL}dims(tp, journey, stage, channel) AS ({body})")
+        lists = [[tp for tp, _ in items]] + [[attrs.get(d) for _, attrs in items] for d in TOUCHPOINT_DIMENSIONS]
+        names = ("tp",) + TOUCHPOINT_DIMENSIONS
+        columns = ", ".join(f"unnest(CAST(${n} AS VARCHAR[])) AS {n}" for n in names)
+        setup = (Statement(f"CREATE OR REPLACE TEMPORARY TABLE {INTERNAL}dims AS SELECT {columns}",
+                           dict(zip(names, lists))),)
 
     # the source's rows in any period: TIMESTAMPTZ columns as local wall-clock time and instants (durations) as
     # UTC wall-clock time, each with its slice and its touchpoint and segment as text
@@ -418,7 +439,7 @@ def build(request: ScanRequest, col: Columns) -> Query:
     order = ", ".join([f"{INTERNAL}grouping"] + [f"{o} NULLS FIRST" for o in outputs])
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT * FROM ({select})\nORDER BY {order}"
     referenced = set(re.findall(r"\$(p\d+)\b", sql))  # DuckDB refuses parameters a statement does not use
-    return Query(sql, {k: v for k, v in b.params.items() if k in referenced}, used)
+    return Query(sql, {k: v for k, v in b.params.items() if k in referenced}, used, setup)
 
 
 def literal(value: object) -> str:
@@ -440,7 +461,7 @@ def literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-_NAMED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\$(p\d+)\b")
+_NAMED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\$([A-Za-z_]\w*)\b")
 
 
 def inline(sql: str, params: Mapping[str, object]) -> str:

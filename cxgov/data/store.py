@@ -32,7 +32,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import duckdb
 
 from cxgov.data.scan import (DIMENSIONS, INTERNAL, TIMESTAMP_TYPES, TIMESTAMPTZ, TOUCHPOINT_DIMENSIONS,  # noqa: F401
-                             Aggregate, Columns, Period, ScanRequest, build, inline, local_timestamp_sql,
+                             Aggregate, Columns, Period, Query, ScanRequest, build, local_timestamp_sql,
                              utc_timestamp_sql)
 from cxgov.errors import DataError, HistoryError, Location
 from cxgov.spec.model import Source
@@ -256,10 +256,18 @@ class Store:
             segment = quote_ident(self.dimension_column(source, "segment"))
         return Columns(relation, params, types, quote_ident(source.timestamp), type_, touchpoint, segment)
 
-    def _run(self, request: ScanRequest, sql: str, params: Mapping) -> list[tuple]:
+    def _run(self, request: ScanRequest, query: Query, explain: bool = False) -> list[tuple]:
         source = request.source
+        cursor = self._cursor
         try:
-            return self._cursor.execute(sql, dict(params)).fetchall()
+            made = self._local.__dict__.setdefault("setup", set())  # temporary tables are the cursor's own
+            for statement in query.setup:
+                key = (statement.sql, tuple((k, tuple(v) if isinstance(v, list) else v)
+                                            for k, v in statement.params.items()))
+                if key not in made:
+                    cursor.execute(statement.sql, dict(statement.params))
+                    made.add(key)
+            return cursor.execute(("EXPLAIN " if explain else "") + query.sql, dict(query.params)).fetchall()
         except duckdb.Error as exc:
             message = _error_text(exc)
             match = _MISSING_COLUMN.search(message)
@@ -275,7 +283,7 @@ class Store:
         if not request.periods or not request.grouping_sets:
             return []
         query = build(request, self._columns_for(request))
-        rows = self._run(request, query.sql, query.params)
+        rows = self._run(request, query)
         masks: dict[int, list[int]] = {}
         k = len(query.dimensions)
         for index, grouping_set in enumerate(request.grouping_sets):
@@ -295,15 +303,13 @@ class Store:
 
     def sql(self, request: ScanRequest) -> str:
         """The SQL of a scan, with its parameters written in, for reading (nothing is run)."""
-        query = build(request, self._columns_for(request))
-        return inline(query.sql, query.params)
+        return build(request, self._columns_for(request)).text
 
     def explain(self, request: ScanRequest) -> tuple[str, str]:
         """The SQL of a scan (with its parameters written in, for reading) and DuckDB's plan for it."""
         query = build(request, self._columns_for(request))
-        rows = self._run(request, "EXPLAIN " + query.sql, query.params)
-        plan = "\n".join(str(r[-1]) for r in rows)
-        return inline(query.sql, query.params), plan
+        plan = "\n".join(str(r[-1]) for r in self._run(request, query, explain=True))
+        return query.text, plan
 
     def digest(self, sources: Sequence[Source]) -> str:
         """"sha256:..." over each source's columns, row count and an order-independent content checksum.
