@@ -8,6 +8,8 @@ Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import MISSING
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from types import MappingProxyType
 from typing import Collection, Iterable, Mapping
@@ -59,16 +61,19 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
             index = _index(scan, rows)
             measured: dict[tuple, Measurement] = {}  # rules on the same metric and scope share their numbers
 
-            def measure(target: Target, period: str) -> Measurement:
+            def measure(target: Target, period: str, interval: bool) -> Measurement:
                 key = (target.prefix, target.grouping, period, target.key)
                 found = measured.get(key)
                 if found is None:
-                    found = measured[key] = _measure(spec, target, index.get((target.grouping, period, target.key)))
+                    row = index.get((target.grouping, period, target.key))
+                    found = measured[key] = kinds.finalize(spec.metric(target.rule.metric), row or {},
+                                                           target.prefix, interval)
                 return found
 
             for target in scan.expand(rows):
                 now, before = target.frame.labels
-                result = _result(spec, fields, target, measure(target, now), measure(target, before), as_of)
+                result = _result(spec, fields, target, measure(target, now, True), measure(target, before, False),
+                                 as_of)
                 ordered.append((target.order, result))
         data_digest = digest.result()
     ordered.sort(key=lambda pair: pair[0])
@@ -148,10 +153,6 @@ def _index(scan: Scan, rows: Iterable[Mapping]) -> dict[tuple, Mapping]:
             for row in rows}
 
 
-def _measure(spec: Spec, target: Target, row: Mapping | None) -> Measurement:
-    return kinds.finalize(spec.metric(target.rule.metric), row or {}, target.prefix)
-
-
 def _min_sample(spec: Spec, rule) -> int:
     return rule.min_sample if rule.min_sample is not None else spec.program.defaults.min_sample
 
@@ -165,27 +166,45 @@ class _Fields:
         self._rules: dict[tuple[str, str], dict] = {}
 
     def common(self, target: Target) -> dict:
+        """A new dict of every Result field: the rule's, the target's, and the defaults for the rest."""
         rule = target.rule
         key = (rule.id, target.frame.name)
         base = self._rules.get(key)
         if base is None:
             metric = self.spec.metric(rule.metric)
-            base = self._rules[key] = dict(
-                rule=rule.id, kind=target.kind, metric=metric.id, metric_kind=metric.kind,
-                window=target.frame.current,
-                threshold=ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
-                severity=rule.severity, location=rule.location, rule_name=rule.name, unit=kinds.unit(metric),
-                principle=rule.principle)
-        return {**base, "scope": target.scope, "touchpoint": target.touchpoint.id if target.touchpoint else None,
-                "owner": _owner(self.spec, target), "actions": _actions(self.spec, target, self.as_of)}
+            base = self._rules[key] = {
+                **RESULT_DEFAULTS, "rule": rule.id, "kind": target.kind, "metric": metric.id,
+                "metric_kind": metric.kind, "window": target.frame.current,
+                "threshold": ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
+                "severity": rule.severity, "location": rule.location, "rule_name": rule.name,
+                "unit": kinds.unit(metric), "principle": rule.principle, "min_sample": _min_sample(self.spec, rule)}
+        state = dict(base)
+        state["scope"] = target.scope
+        state["touchpoint"] = target.touchpoint.id if target.touchpoint else None
+        state["owner"] = _owner(self.spec, target)
+        state["actions"] = _actions(self.spec, target, self.as_of)
+        return state
+
+
+# Result's defaults, and a Result made from a whole dict of its fields: tens of thousands are made per check,
+# and the frozen dataclass's generated __init__ sets each of its 28 fields through object.__setattr__
+RESULT_DEFAULTS = {f.name: f.default for f in dataclass_fields(Result) if f.default is not MISSING}
+RESULT_DEFAULTS.update({f.name: f.default_factory() for f in dataclass_fields(Result)  # type: ignore[misc]
+                        if f.default_factory is not MISSING})
+
+
+def _result_of(state: dict) -> Result:
+    result = object.__new__(Result)
+    object.__setattr__(result, "__dict__", state)
+    return result
 
 
 def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, previous: Measurement,
             as_of: date) -> Result:
     rule = target.rule
-    min_sample = _min_sample(spec, rule)
+    state = fields.common(target)
+    min_sample = state.pop("min_sample")
     status = status_of(rule.threshold, current, min_sample)
-    common = fields.common(target)
     notes: list[str] = []
     if status == "insufficient":
         notes.append(f"n {current.n} is below the minimum sample of {min_sample}" if current.n
@@ -194,29 +213,21 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
         notes.append(f"{current.invalid} value(s) outside the metric's scale left out")
     trend = None
     if isinstance(rule, Kpi) and rule.trend is not None:
-        trend, note = _trend(spec, rule, current, previous, min_sample, common["unit"])
+        trend, note = _trend(spec, rule, current, previous, min_sample, state["unit"])
         notes.append(note)
         if trend.breached and status in ("pass", "warn"):
             status = "breach"
     underlying, waiver, waiver_note = _waiver(spec, target, status, as_of)
     if waiver_note:
         notes.append(waiver_note)
-    return make(
-        Result, **common,
-        status="waived" if underlying else status,
-        value=current.value,
-        n=current.n,
-        missing=current.missing,
-        invalid=current.invalid,
-        ci_low=current.ci_low,
-        ci_high=current.ci_high,
-        extra=current.extra if isinstance(current.extra, MappingProxyType) else MappingProxyType(dict(current.extra)),
-        underlying_status=underlying,
-        waiver=waiver,
-        previous=PreviousInfo(previous.value, previous.n, target.frame.previous),
-        trend=trend,
-        notes=tuple(notes),
-    )
+    extra = current.extra
+    state.update(status="waived" if underlying else status, value=current.value, n=current.n,
+                 missing=current.missing, invalid=current.invalid, ci_low=current.ci_low, ci_high=current.ci_high,
+                 extra=extra if isinstance(extra, MappingProxyType) else MappingProxyType(dict(extra)),
+                 underlying_status=underlying, waiver=waiver,
+                 previous=make(PreviousInfo, value=previous.value, n=previous.n, window=target.frame.previous),
+                 trend=trend, notes=tuple(notes))
+    return _result_of(state)
 
 
 def _trend(spec: Spec, kpi: Kpi, current: Measurement, previous: Measurement, min_sample: int,
@@ -246,9 +257,11 @@ def _trend(spec: Spec, kpi: Kpi, current: Measurement, previous: Measurement, mi
 
 def _waiver(spec: Spec, target: Target, status: str, as_of: date) -> tuple[str | None, WaiverInfo | None, str]:
     """(underlying status when waived, the waiver shown, a note) for the waivers that cover this result."""
+    named = spec.waivers_by_rule.get(target.rule.id)
+    if not named:
+        return None, None, ""
     tp = target.touchpoint.id if target.touchpoint else None
-    matching = [w for w in spec.waivers_by_rule.get(target.rule.id, ())
-                if not w.touchpoints or tp in w.touchpoints]
+    matching = [w for w in named if not w.touchpoints or tp in w.touchpoints]
     active = [w for w in matching if w.expires >= as_of and (w.granted is None or w.granted <= as_of)]
     if active:
         chosen = max(active, key=lambda w: (w.expires, w.id))
@@ -295,5 +308,7 @@ def _error(fields: _Fields, scan: Scan, target: Target, exc: DataError) -> Resul
     """An `error` result: the message names the source, the column and the spec line to correct."""
     located = DataError(exc.message, exc.source or scan.request.source.id, exc.column,
                         location=exc.location or scan.request.source.location)
-    notes = (str(located),) + ((f"hint: {exc.hint}",) if exc.hint else ())
-    return Result(**fields.common(target), status="error", notes=notes)
+    state = fields.common(target)
+    del state["min_sample"]
+    state.update(status="error", notes=(str(located),) + ((f"hint: {exc.hint}",) if exc.hint else ()))
+    return _result_of(state)

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 from cxgov.data.scan import Aggregate
 from cxgov.data.store import INTEGER_TYPES, is_numeric_type, is_timestamp_type, quote_ident
 from cxgov.errors import DataError
-from cxgov.spec.model import Filter, Metric, Scale, Source
+from cxgov.spec.model import Filter, Metric, Scale, Source, make
 from cxgov.metrics import stats
 
 DEFAULT_SCALES = {"nps": Scale(0, 10), "csat": Scale(1, 5), "ces": Scale(1, 7)}
@@ -36,6 +36,14 @@ class Measurement:
     extra: Mapping[str, float | None] = field(default_factory=lambda: _EMPTY, hash=False)
     stats: Mapping[str, float] = field(default_factory=lambda: _EMPTY, hash=False)
     unit: str | None = None
+
+
+def _measured(value: float | None, n: int, missing: int, invalid: int, ci_low: float | None = None,
+              ci_high: float | None = None, extra: Mapping = _EMPTY, stats: Mapping = _EMPTY,
+              unit: str | None = None) -> Measurement:
+    """A Measurement, made without the frozen dataclass's per-field __init__ (tens of thousands per check)."""
+    return make(Measurement, value=value, n=n, missing=missing, invalid=invalid, ci_low=ci_low, ci_high=ci_high,
+                extra=extra, stats=stats, unit=unit)
 
 
 def scale(metric: Metric) -> Scale | None:
@@ -320,58 +328,61 @@ def _percent_interval(k: int, n: int) -> tuple[float | None, float | None]:
     return (100 * interval[0], 100 * interval[1]) if interval else (None, None)
 
 
-def _proportion(metric: Metric, k: int, n: int, missing: int, invalid: int, extra: dict) -> Measurement:
-    low, high = _percent_interval(k, n)
-    return Measurement(100 * k / n if n else None, n, missing, invalid, low, high,
+def _proportion(metric: Metric, k: int, n: int, missing: int, invalid: int, extra: dict,
+                interval: bool) -> Measurement:
+    low, high = _percent_interval(k, n) if interval else (None, None)
+    return _measured(100 * k / n if n else None, n, missing, invalid, low, high,
                        MappingProxyType(extra), MappingProxyType({"k": k, "n": n, "p": k / n if n else 0.0}),
                        unit(metric))
 
 
-def _mean(metric: Metric, row: Mapping, p: str, n: int, missing: int, invalid: int, extra: dict) -> Measurement:
+def _mean(metric: Metric, row: Mapping, p: str, n: int, missing: int, invalid: int, extra: dict,
+          interval: bool) -> Measurement:
     mean, var = _float(row, p + "mean"), _float(row, p + "var")
-    interval = stats.mean_interval(mean, var, n) if n and mean is not None else None
-    low, high = interval or (None, None)
+    bounds = stats.mean_interval(mean, var, n) if interval and n and mean is not None else None
+    low, high = bounds or (None, None)
     st = {"mean": mean, "var": var} if n else {}
-    return Measurement(mean if n else None, n, missing, invalid, low, high, MappingProxyType(extra),
+    return _measured(mean if n else None, n, missing, invalid, low, high, MappingProxyType(extra),
                        MappingProxyType({k: v for k, v in st.items() if v is not None}), unit(metric))
 
 
-def finalize(metric: Metric, row: Mapping, prefix: str) -> Measurement:
-    """The Measurement of `metric` from one scan row (a missing row, e.g. no data at all, is n = 0)."""
+def finalize(metric: Metric, row: Mapping, prefix: str, interval: bool = True) -> Measurement:
+    """The Measurement of `metric` from one scan row (a missing row, e.g. no data at all, is n = 0); without
+    `interval`, no confidence interval (a previous window's, which only trends read, and they need none)."""
     p, kind = prefix, metric.kind
     n, missing, invalid = _int(row, p + "n"), _int(row, p + "missing"), _int(row, p + "invalid")
     if kind == "nps":
         promoters, detractors = _int(row, p + "promoters"), _int(row, p + "detractors")
         if not n:
-            return Measurement(None, 0, missing, invalid, None, None, unit=unit(metric))
+            return _measured(None, 0, missing, invalid, None, None, unit=unit(metric))
         pp, pd = promoters / n, detractors / n
-        low, high = stats.nps_interval(pp, pd, n)
+        low, high = stats.nps_interval(pp, pd, n) if interval else (None, None)
         # from the counts: 100 * (pp - pd) can miss an exact value (19.999999999999996 for 6 - 4 of 10)
-        return Measurement(100 * (promoters - detractors) / n, n, missing, invalid, low, high,
+        return _measured(100 * (promoters - detractors) / n, n, missing, invalid, low, high,
                            MappingProxyType({"promoters": 100 * promoters / n, "detractors": 100 * detractors / n}),
                            MappingProxyType({"p_promoters": pp, "p_detractors": pd,
                                              "var": stats.nps_variance(pp, pd)}), unit(metric))
     if kind == "csat":
         return _proportion(metric, _int(row, p + "top"), n, missing, invalid,
-                           {"mean": _float(row, p + "mean") if n else None})
+                           {"mean": _float(row, p + "mean") if n else None}, interval)
     if kind == "ces":
         easy = _int(row, p + "easy")
-        return _mean(metric, row, p, n, missing, invalid, {"easy": 100 * easy / n if n else None})
+        return _mean(metric, row, p, n, missing, invalid, {"easy": 100 * easy / n if n else None}, interval)
     if kind in ("mean", "gap"):
-        return _mean(metric, row, p, n, missing, invalid, {})
+        return _mean(metric, row, p, n, missing, invalid, {}, interval)
     if kind == "ratio":
-        return _proportion(metric, _int(row, p + "k"), n, missing, invalid, {})
+        return _proportion(metric, _int(row, p + "k"), n, missing, invalid, {}, interval)
     if kind == "sla":
         met = _int(row, p + "met")
         breached = _int(row, p + "breached_closed") + _int(row, p + "breached_open")
         extra = {"met": met, "breached": breached, "breached_open": _int(row, p + "breached_open"),
                  "open_not_due": _int(row, p + "open_not_due")}
-        return _proportion(metric, met, met + breached, missing, invalid, extra)
+        return _proportion(metric, met, met + breached, missing, invalid, extra, interval)
     if kind == "count":
-        return Measurement(float(n) if n else None, n, 0, 0, None, None, unit=unit(metric))
+        return _measured(float(n) if n else None, n, 0, 0, None, None, unit=unit(metric))
     if kind == "percentile":
         value = _float(row, p + "value") if n else None
-        return Measurement(value, n, missing, invalid, None, None, unit=unit(metric))
+        return _measured(value, n, missing, invalid, None, None, unit=unit(metric))
     raise ValueError(f"unknown metric kind {kind!r}")
 
 
