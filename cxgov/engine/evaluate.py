@@ -22,7 +22,7 @@ from cxgov.errors import DataError
 from cxgov.metrics import kinds
 from cxgov.metrics.kinds import Measurement
 from cxgov.spec.loader import display_name
-from cxgov.spec.model import Kpi, Spec, Threshold, Waiver, make
+from cxgov.spec.model import Kpi, Spec, Threshold, Waiver, assemble
 
 SIGNIFICANCE = 0.05  # two-sided, for the trend test
 
@@ -193,12 +193,6 @@ RESULT_DEFAULTS.update({f.name: f.default_factory() for f in dataclass_fields(Re
                         if f.default_factory is not MISSING})
 
 
-def _result_of(state: dict) -> Result:
-    result = object.__new__(Result)
-    object.__setattr__(result, "__dict__", state)
-    return result
-
-
 def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, previous: Measurement,
             as_of: date) -> Result:
     rule = target.rule
@@ -225,9 +219,9 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
                  missing=current.missing, invalid=current.invalid, ci_low=current.ci_low, ci_high=current.ci_high,
                  extra=extra if isinstance(extra, MappingProxyType) else MappingProxyType(dict(extra)),
                  underlying_status=underlying, waiver=waiver,
-                 previous=make(PreviousInfo, value=previous.value, n=previous.n, window=target.frame.previous),
+                 previous=PreviousInfo(previous.value, previous.n, target.frame.previous),
                  trend=trend, notes=tuple(notes))
-    return _result_of(state)
+    return assemble(Result, state)
 
 
 def _trend(spec: Spec, kpi: Kpi, current: Measurement, previous: Measurement, min_sample: int,
@@ -311,4 +305,4 @@ def _error(fields: _Fields, scan: Scan, target: Target, exc: DataError) -> Resul
     state = fields.common(target)
     del state["min_sample"]
     state.update(status="error", notes=(str(located),) + ((f"hint: {exc.hint}",) if exc.hint else ()))
-    return _result_of(state)
+    return assemble(Result, state)

@@ -19,7 +19,7 @@ from cxgov.engine import windows
 from cxgov.engine.results import Span
 from cxgov.errors import UsageError
 from cxgov.metrics import kinds
-from cxgov.spec.model import Kpi, Source, Spec, Standard, Touchpoint, Window
+from cxgov.spec.model import Kpi, Source, Spec, Standard, Touchpoint, Window, assemble
 
 CURRENT, PREVIOUS = "current", "previous"
 TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
@@ -182,9 +182,11 @@ def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Stan
         index, prefix = sets.index(_grouping_set(rule)), prefixes[rule.metric]
         metric_sets.setdefault(prefix, set()).add(index)
         if isinstance(rule, Standard):
-            targets.extend(Target(rule, "standard", (("touchpoint", tp.id),), index, (tp.id,), prefix,
-                                  (position, i, ""), rule_frame, tp)
-                           for i, tp in enumerate(spec.covered_touchpoints(rule)))
+            # a standard's targets, one per touchpoint, made as dicts: thousands per standard in a large program
+            targets.extend(assemble(Target, {
+                "rule": rule, "kind": "standard", "scope": (("touchpoint", tp.id),), "grouping": index,
+                "key": (tp.id,), "prefix": prefix, "order": (position, i, ""), "frame": rule_frame, "touchpoint": tp})
+                for i, tp in enumerate(spec.covered_touchpoints(rule)))
             continue
         fixed = () if rule.scope.kind == "program" else ((rule.scope.kind, rule.scope.value or ""),)
         if rule.by is None:

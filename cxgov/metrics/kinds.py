@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 from cxgov.data.scan import Aggregate
 from cxgov.data.store import INTEGER_TYPES, is_numeric_type, is_timestamp_type, quote_ident
 from cxgov.errors import DataError
-from cxgov.spec.model import Filter, Metric, Scale, Source, make
+from cxgov.spec.model import Filter, Metric, Scale, Source, assemble
 from cxgov.metrics import stats
 
 DEFAULT_SCALES = {"nps": Scale(0, 10), "csat": Scale(1, 5), "ces": Scale(1, 7)}
@@ -42,8 +42,8 @@ def _measured(value: float | None, n: int, missing: int, invalid: int, ci_low: f
               ci_high: float | None = None, extra: Mapping = _EMPTY, stats: Mapping = _EMPTY,
               unit: str | None = None) -> Measurement:
     """A Measurement, made without the frozen dataclass's per-field __init__ (tens of thousands per check)."""
-    return make(Measurement, value=value, n=n, missing=missing, invalid=invalid, ci_low=ci_low, ci_high=ci_high,
-                extra=extra, stats=stats, unit=unit)
+    return assemble(Measurement, {"value": value, "n": n, "missing": missing, "invalid": invalid, "ci_low": ci_low,
+                                  "ci_high": ci_high, "extra": extra, "stats": stats, "unit": unit})
 
 
 def scale(metric: Metric) -> Scale | None:
@@ -314,8 +314,7 @@ def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str,
 
 
 def _int(row: Mapping, key: str) -> int:
-    value = row.get(key)
-    return int(value) if value is not None else 0
+    return row.get(key) or 0  # counts come back as ints; no row (no data) is 0
 
 
 def _float(row: Mapping, key: str) -> float | None:
