@@ -207,6 +207,9 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
     Exit 0 when nothing fails, 1 on an unwaived breach (see --fail-on, --min-severity), 2 when the spec is
     invalid, the data cannot be read, or a rule could not be evaluated.
     """
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
     from cxgov.data.store import Store
     from cxgov.engine import provenance, windows
     from cxgov.engine.evaluate import evaluate
@@ -221,8 +224,12 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
     rule_ids = _rule_ids(rules)
     _require_data(loaded, data, rule_ids)
     policy = FailPolicy(fail_on, min_severity)
-    with Store.open(data) as store:
-        run = evaluate(loaded, store, day, only=rule_ids, git_commit=provenance.git_commit(spec))
+    # the text report's lines are made scan by scan, while DuckDB still runs the others
+    blocks = text.Blocks(loaded, verbose=verbose, policy=policy)
+    with Store.open(data) as store, ThreadPoolExecutor(max_workers=1) as aside:
+        commit = aside.submit(provenance.git_commit, spec)  # git runs beside the evaluation
+        run = evaluate(loaded, store, day, only=rule_ids, on_results=blocks.add)
+        run = replace(run, git_commit=commit.result())
         sql = _rule_sql(loaded, day, store, rule_ids) if html_path else {}
     # the scorecard shows trends from the history this run is recorded into, once it has runs
     trends_from = record_path if record_path is not None and record_path.is_file() else None
@@ -238,7 +245,7 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
         for path, render in outputs:
             if path:
                 _write_output(path, render())
-        summary = None if to_stdout else text.render(run, loaded, verbose=verbose, policy=policy)
+        summary = None if to_stdout else text.render(run, loaded, verbose=verbose, policy=policy, blocks=blocks)
     if record_path is not None:
         from cxgov import history
 

@@ -8,11 +8,12 @@ Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import MISSING
 from dataclasses import fields as dataclass_fields
 from datetime import date
 from types import MappingProxyType
-from typing import Collection, Iterable, Mapping
+from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 from cxgov import __version__, collector
 from cxgov.engine.plan import Scan, Target, plan, select_rules
@@ -28,13 +29,18 @@ SIGNIFICANCE = 0.05  # two-sided, for the trend test
 
 
 def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = None,
-             git_commit: str | None = None) -> Run:
-    """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`."""
+             git_commit: str | None = None,
+             on_results: Callable[[Sequence[Result]], None] | None = None) -> Run:
+    """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`.
+
+    `on_results` is given the results of each scan as soon as they are made (while DuckDB may still be running
+    another), for work on them that need not wait for the whole Run."""
     with collector.paused():  # tens of thousands of results and no garbage cycles: the collector would find nothing
-        return _evaluate(spec, store, as_of, only, git_commit)
+        return _evaluate(spec, store, as_of, only, git_commit, on_results)
 
 
-def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_commit: str | None) -> Run:
+def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_commit: str | None,
+              on_results: Callable[[Sequence[Result]], None] | None) -> Run:
     ordered: list[tuple[tuple, Result]] = []
     read: dict[str, object] = {}
     fields = _Fields(spec, as_of)
@@ -51,7 +57,9 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
     # of a statement that run on one (its last aggregation steps, the materialised rows), about a tenth faster
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cxgov-scan") as pool:
         pending = [pool.submit(store.scan, scan.request) for scan in ready]
-        digest = pool.submit(store.digest, tuple(read[k] for k in sorted(read)))
+        sources = tuple(read[k] for k in sorted(read))
+        # the digest after every scan, beside this thread's last results rather than in a scan's way
+        digest = pool.submit(lambda: (futures_wait(pending), store.digest(sources))[1])
         for scan, future in zip(ready, pending):
             try:
                 rows = future.result()
@@ -70,11 +78,12 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
                                                            target.prefix, interval)
                 return found
 
-            for target in scan.expand(rows):
-                now, before = target.frame.labels
-                result = _result(spec, fields, target, measure(target, now, True), measure(target, before, False),
-                                 as_of)
-                ordered.append((target.order, result))
+            made = [(target.order, _result(spec, fields, target, measure(target, target.frame.labels[0], True),
+                                           measure(target, target.frame.labels[1], False), as_of))
+                    for target in scan.expand(rows)]
+            ordered.extend(made)
+            if on_results is not None:
+                on_results([result for _, result in made])
         data_digest = digest.result()
     ordered.sort(key=lambda pair: pair[0])
     return Run(

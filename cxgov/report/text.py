@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from cxgov.engine.results import STATUSES, FailPolicy, Result, Run
 from cxgov.report import format as fmt
 from cxgov.spec.model import Spec
@@ -11,13 +13,37 @@ LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVE
 WIDTH = len("NO DATA")  # the longest label
 
 
-def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()) -> str:
-    """Every result that is not a pass (all of them with `verbose`), most pressing first, then the summary."""
+class Blocks:
+    """The lines of each result the report shows, made as results become known and kept for `render`: `cxgov
+    check` makes them for the results of one scan while DuckDB still runs the next."""
+
+    def __init__(self, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()):
+        self.spec, self.verbose, self.policy = spec, verbose, policy
+        self._shared: dict = {}  # the text that every result of a rule (or owner) shares, written once
+        self._made: dict[int, list[str]] = {}  # id of a result (alive as long as its Run) -> its lines
+
+    def shows(self, result: Result) -> bool:
+        return self.verbose or result.status != "pass"
+
+    def add(self, results: Iterable[Result]) -> None:
+        for result in results:
+            if self.shows(result) and id(result) not in self._made:
+                self._made[id(result)] = _block(result, self.spec, self.policy, self._shared)
+
+    def of(self, result: Result) -> list[str]:
+        made = self._made.get(id(result))
+        return made if made is not None else _block(result, self.spec, self.policy, self._shared)
+
+
+def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy(),
+           blocks: Blocks | None = None) -> str:
+    """Every result that is not a pass (all of them with `verbose`), most pressing first, then the summary.
+    `blocks`, made with the same spec, verbose and policy, may hold the lines of results already."""
+    blocks = blocks or Blocks(spec, verbose=verbose, policy=policy)
     lines = [f"cxgov check: {run.program or run.spec_path} as of {run.as_of.isoformat()}", ""]
-    shown = [r for r in run.sorted_results() if verbose or r.status != "pass"]
-    rule_lines: dict = {}  # the text that every result of a rule (or owner) shares, written once
+    shown = sorted((r for r in run.results if blocks.shows(r)), key=Result.sort_key)
     for result in shown:
-        lines.extend(_block(result, spec, policy, rule_lines))
+        lines.extend(blocks.of(result))
     if shown:
         lines.append("")
     lines.append(summary(run))
