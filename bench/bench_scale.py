@@ -2,10 +2,11 @@
 
 Generates a large program (2,000 touchpoints over 20 journey files, 40 standards, 10 KPIs) and a metrics database
 (10 million survey answers, 5 million tickets), then times as whole processes `cxgov --version`, `cxgov validate`,
-`cxgov check` and the HTML scorecard, with each one's peak memory. In the same run it times the floor: for each
-source table, one hand-written DuckDB query computing every aggregate the rules need (all grouping sets, current
-and previous windows) in a single scan, in-process on the same file. It prints each time, the ratio of
-`cxgov check` to the floor, and with --scaling how times grow when rows and rules are doubled.
+`cxgov check` and the HTML scorecard, with each one's peak memory. In the same run, in turns with `cxgov check`,
+it times the floor: a process (bench/floor_process.py) running, for each source table, one hand-written DuckDB
+query computing every aggregate the rules need (all grouping sets, current and previous windows) in a single
+scan. It prints each time, the ratio of `cxgov check` to the floor, and with --scaling how times grow when rows
+and rules are doubled.
 
     .venv/bin/python bench/bench_scale.py              # the figures in README "Performance"
     .venv/bin/python bench/bench_scale.py --scaling    # and the doubling runs
@@ -926,6 +927,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.say(f"  {what:9}  check {new['check'] / base['check']:.2f}x   "
                        f"floor {new['floor'] / base['floor']:.2f}x   "
                        f"results {new['results'] / base['results']:.2f}x")
+        report.say("  (twice the standards leave the floor's work as it is: a floor that changed tells how the "
+                   "host's speed drifted, so that growth is also given against it)")
 
     report.say()
     base = figures["base"]
@@ -940,9 +943,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scaling:
         rows_growth = figures["rows_x2"]["check"] / base["check"]
         rules_growth = figures["rules_x2"]["check"] / base["check"]
+        # the floor's work does not change with the standards: its change is the host's drift
+        rules_drifted = figures["rules_x2"]["ratio"] / base["ratio"]
         peak2 = max(figures["rows_x2"]["check_peak_mb"], figures["rules_x2"]["check_peak_mb"])
         targets += [("time linear in rows (x2 rows: <= 2.2x)", rows_growth <= 2.2, f"{rows_growth:.2f}x"),
-                    ("nearly flat in rules (x2 standards: <= 1.2x)", rules_growth <= 1.2, f"{rules_growth:.2f}x"),
+                    ("nearly flat in rules (x2 standards: <= 1.2x)", max(rules_growth, rules_drifted) <= 1.2,
+                     f"{rules_growth:.2f}x ({rules_drifted:.2f}x against the floor)"),
                     ("peak memory under 2 GB when doubled", peak2 < 2048, f"{peak2:.0f} MB")]
     report.say("targets:")
     for what, ok, value in targets:
