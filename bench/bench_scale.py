@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +36,7 @@ from zoneinfo import ZoneInfo
 import duckdb  # bench/ is not package code: the floor talks to DuckDB directly
 
 import cxgov
+import floor_process  # beside this script
 
 FLOOR_PROCESS = Path(__file__).with_name("floor_process.py")
 GENERATOR_VERSION = 3  # bump when the generated spec or data change shape, to invalidate the cache
@@ -542,26 +542,11 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
     return out
 
 
-def open_floor(db: Path, params: Params) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    con.execute("ATTACH ? AS metrics (READ_ONLY)", [str(db)])
-    columns = list(zip(*touchpoint_dims(params)))
-    con.execute("CREATE TABLE dims AS SELECT unnest(?) AS tp, unnest(?) AS journey, unnest(?) AS stage, "
-                "unnest(?) AS channel", [list(c) for c in columns])
-    return con
-
-
-def fresh_floor(db: Path, params: Params, queries: Sequence[tuple[str, str]],
-                together: bool = False) -> dict[str, list[dict]]:
-    """The floor from a new DuckDB connection, as each cxgov process starts: the file's pages may be in the
-    operating system's cache, DuckDB's own buffers are empty. `together`: the queries at once, one thread each."""
-    con = open_floor(db, params)
+def fresh_floor(db: Path, params: Params, queries: Sequence[tuple[str, str]]) -> dict[str, list[dict]]:
+    """The floor's rows, from a new connection made as bench/floor_process.py makes it (for the cross-check)."""
+    con = floor_process.connect(str(db), touchpoint_dims(params))
     try:
-        if not together:
-            return run_floor(con, queries)
-        with ThreadPoolExecutor(max_workers=len(queries)) as pool:
-            parts = list(pool.map(lambda query: run_floor(con.cursor(), [query]), queries))
-        return {label: rows for part in parts for label, rows in part.items()}
+        return run_floor(con, queries)
     finally:
         con.close()
 

@@ -17,13 +17,19 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 
 
-def main(path: str) -> int:
-    job = json.loads(open(path).read())
+def connect(db: str, dims: list) -> duckdb.DuckDBPyConnection:
+    """A new connection with the metrics file attached read-only and the touchpoint dimensions as table `dims`."""
     con = duckdb.connect(":memory:")
-    con.execute("ATTACH ? AS metrics (READ_ONLY)", [job["db"]])
-    columns = [list(c) for c in zip(*job["dims"])]
+    con.execute("ATTACH ? AS metrics (READ_ONLY)", [db])
+    columns = [list(c) for c in zip(*dims)]
     con.execute("CREATE TABLE dims AS SELECT unnest(?) AS tp, unnest(?) AS journey, unnest(?) AS stage, "
                 "unnest(?) AS channel", columns)
+    return con
+
+
+def main(path: str) -> int:
+    job = json.loads(open(path).read())
+    con = connect(job["db"], job["dims"])
 
     def run(query: list[str], cursor: duckdb.DuckDBPyConnection) -> str:
         label, sql = query

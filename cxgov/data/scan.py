@@ -116,6 +116,7 @@ class Query:
     sql: str
     params: Mapping[str, object]  # named parameters ($name)
     dimensions: tuple[str, ...]  # the dimensions any grouping set uses, in DIMENSIONS order
+    aggregates: tuple[str, ...]  # the aggregates' names, in the order the statement's rows give them
     setup: tuple[Statement, ...] = ()  # to run first, on the same connection: the temporary tables it reads
 
     @property
@@ -206,8 +207,6 @@ def utc_offsets_sql(tz: str, lo: datetime, hi: datetime, b: Binder,
     zone's transitions in [lo, hi), and by `fallback` outside: the same instants as the zone lookup, without its
     cost per row."""
     first, found = transitions(tz, lo, hi)
-    if not found and first == timedelta(0):
-        return lambda x: f"(CASE WHEN {x} >= {b(lo)} AND {x} < {b(hi)} THEN {x} ELSE {fallback(x)} END)"
     befores = [first] + [offset for _, offset in found]
     cases = "".join(f"WHEN {{x}} < {b(boundary)} THEN {b(before)} " for (boundary, _), before in zip(found, befores))
     shift = f"(CASE {cases}ELSE {b(befores[-1])} END)" if found else b(first)
@@ -439,7 +438,8 @@ def build(request: ScanRequest, col: Columns) -> Query:
     order = ", ".join([f"{INTERNAL}grouping"] + [f"{o} NULLS FIRST" for o in outputs])
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT * FROM ({select})\nORDER BY {order}"
     referenced = set(re.findall(r"\$(p\d+)\b", sql))  # DuckDB refuses parameters a statement does not use
-    return Query(sql, {k: v for k, v in b.params.items() if k in referenced}, used, setup)
+    return Query(sql, {k: v for k, v in b.params.items() if k in referenced}, used,
+                 tuple(a.name for a in decomposable + holistic), setup)
 
 
 def literal(value: object) -> str:

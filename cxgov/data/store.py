@@ -38,7 +38,6 @@ from cxgov.errors import DataError, HistoryError, Location
 from cxgov.spec.model import Source
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$")
-_INTERNAL = INTERNAL
 TEXT_TYPES = ("VARCHAR",)
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT", "UHUGEINT")
@@ -49,7 +48,7 @@ FILE_READERS = {".parquet": "read_parquet", ".csv": "read_csv", ".tsv": "read_cs
 
 def quote_ident(name: str, what: str = "column") -> str:
     """Validate an identifier taken from a spec and double-quote it for SQL."""
-    if not isinstance(name, str) or not _IDENT.match(name) or name.startswith(_INTERNAL):
+    if not isinstance(name, str) or not _IDENT.match(name) or name.startswith(INTERNAL):
         raise DataError(f"{name!r} is not a valid {what} name",
                         hint="use letters, digits, '_', '-' or '$', starting with a letter or '_'")
     return f'"{name}"'
@@ -289,15 +288,13 @@ class Store:
         for index, grouping_set in enumerate(request.grouping_sets):
             mask = sum(1 << (k - 1 - i) for i, d in enumerate(query.dimensions) if d not in grouping_set)
             masks.setdefault(mask, []).append(index)
-        names = [a.name for a in request.aggregates if not a.holistic] + \
-                [a.name for a in request.aggregates if a.holistic]
         out = []
         for row in rows:
             period, dims, mask, values = row[0], row[1:1 + k], row[1 + k], row[2 + k:]
             for index in masks.get(mask, ()):
                 record = {"period": period, "grouping": index}
                 record.update(zip(query.dimensions, dims))
-                record.update(zip(names, values))
+                record.update(zip(query.aggregates, values))
                 out.append(record)
         return out
 

@@ -58,8 +58,12 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cxgov-scan") as pool:
         pending = [pool.submit(store.scan, scan.request) for scan in ready]
         sources = tuple(read[k] for k in sorted(read))
-        # the digest after every scan, beside this thread's last results rather than in a scan's way
-        digest = pool.submit(lambda: (futures_wait(pending), store.digest(sources))[1])
+
+        def digest_after_scans() -> str:  # beside this thread's last results rather than in a scan's way
+            futures_wait(pending)
+            return store.digest(sources)
+
+        digest = pool.submit(digest_after_scans)
         for scan, future in zip(ready, pending):
             try:
                 rows = future.result()
@@ -186,7 +190,7 @@ class _Fields:
                 "metric_kind": metric.kind, "window": target.frame.current,
                 "threshold": ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
                 "severity": rule.severity, "location": rule.location, "rule_name": rule.name,
-                "unit": kinds.unit(metric), "principle": rule.principle, "min_sample": _min_sample(self.spec, rule)}
+                "unit": kinds.unit(metric), "principle": rule.principle}
         state = dict(base)
         state["scope"] = target.scope
         state["touchpoint"] = target.touchpoint.id if target.touchpoint else None
@@ -206,7 +210,7 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
             as_of: date) -> Result:
     rule = target.rule
     state = fields.common(target)
-    min_sample = state.pop("min_sample")
+    min_sample = _min_sample(spec, rule)
     status = status_of(rule.threshold, current, min_sample)
     notes: list[str] = []
     if status == "insufficient":
@@ -312,6 +316,5 @@ def _error(fields: _Fields, scan: Scan, target: Target, exc: DataError) -> Resul
     located = DataError(exc.message, exc.source or scan.request.source.id, exc.column,
                         location=exc.location or scan.request.source.location)
     state = fields.common(target)
-    del state["min_sample"]
     state.update(status="error", notes=(str(located),) + ((f"hint: {exc.hint}",) if exc.hint else ()))
     return assemble(Result, state)

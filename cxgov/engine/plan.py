@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Collection, Iterable, Mapping
 
-from cxgov.data.scan import Period, ScanRequest
+from cxgov.data.scan import TOUCHPOINT_DIMENSIONS, Period, ScanRequest
 from cxgov.engine import windows
 from cxgov.engine.results import Span
 from cxgov.errors import UsageError
@@ -22,7 +22,6 @@ from cxgov.metrics import kinds
 from cxgov.spec.model import Kpi, Source, Spec, Standard, Touchpoint, Window, assemble
 
 CURRENT, PREVIOUS = "current", "previous"
-TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
 
 
 @dataclass(frozen=True)
