@@ -31,9 +31,9 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import duckdb
 
-from cxgov.data.scan import (DIMENSIONS, INTERNAL, TIMESTAMP_TYPES, TIMESTAMPTZ, TOUCHPOINT_DIMENSIONS,  # noqa: F401
-                             Aggregate, Columns, Period, Query, ScanRequest, build, local_timestamp_sql,
-                             utc_timestamp_sql)
+from cxgov.data.scan import (DIMENSIONS, INTERNAL, SPAN, TIMESTAMP_TYPES, TIMESTAMPTZ,  # noqa: F401
+                             TOUCHPOINT_DIMENSIONS, UNTIMED, Aggregate, Columns, Period, Query, ScanRequest, build,
+                             local_timestamp_sql, utc_timestamp_sql)
 from cxgov.errors import DataError, HistoryError, Location
 from cxgov.spec.model import Source
 
@@ -247,7 +247,7 @@ class Store:
         if not (is_timestamp_type(type_) or type_ in TEXT_TYPES):
             raise DataError(f"has type {type_}, not a timestamp", source=source.id, column=source.timestamp,
                             location=source.at("timestamp"), hint="store it as TIMESTAMP (or text in ISO 8601)")
-        used = {d for s in request.grouping_sets for d in s}
+        used = {d for s in request.grouping_sets for d in s} | set(request.health or ())
         touchpoint = segment = None
         if used & {"touchpoint", *TOUCHPOINT_DIMENSIONS}:
             touchpoint = quote_ident(self.dimension_column(source, "touchpoint"))
@@ -289,8 +289,15 @@ class Store:
             mask = sum(1 << (k - 1 - i) for i, d in enumerate(query.dimensions) if d not in grouping_set)
             masks.setdefault(mask, []).append(index)
         out = []
+        health = (SPAN, UNTIMED)
         for row in rows:
             period, dims, mask, values = row[0], row[1:1 + k], row[1 + k], row[2 + k:]
+            if period in health:  # the data health: grouping None
+                record = {"period": period, "grouping": None}
+                record.update(zip(query.dimensions, dims))
+                record.update(zip(query.aggregates, values))
+                out.append(record)
+                continue
             for index in masks.get(mask, ()):
                 record = {"period": period, "grouping": index}
                 record.update(zip(query.dimensions, dims))
