@@ -1,8 +1,8 @@
 """Plain spec data (from the loader, checked by the schema) -> the typed model, with every reference resolved.
 
 Reports, as Diagnostics: a missing or repeated `program` (CX100), ids used twice in a section (CX101), values the
-schema cannot judge (real dates, time zones: CX013), references that do not resolve (CX104) and touchpoints on a
-stage their journey does not have (CX105).
+schema cannot judge (real dates and their range, window lengths, time zones: CX013), references that do not
+resolve (CX104) and touchpoints on a stage their journey does not have (CX105).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from cxgov.errors import Diagnostic, Location
 from cxgov.spec import model as m
+from cxgov.spec.bounds import DATE_RANGE, MAX_WINDOW_DAYS, date_problem, window_problem
 from cxgov.spec.loader import Document
 from cxgov.spec.schema import SINGULAR, did_you_mean
 
@@ -102,6 +103,13 @@ def _label(value: Any) -> str:
     return str(value)
 
 
+def _whole(value: Any) -> int:
+    """A whole number the schema has checked (5 or 5.0); TypeError for anything else (the schema reports it)."""
+    if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, float) and value.is_integer()):
+        raise TypeError(f"{value!r} is not a whole number")
+    return int(value)
+
+
 def _filter(value: Any) -> m.Filter:
     if not isinstance(value, dict):
         return m.Filter()
@@ -168,13 +176,28 @@ class Builder:
         if value is None:
             return None
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             if item.doc.name in self.tolerant and not _DATE_SHAPE.fullmatch(str(value)):
                 return None  # the schema has already reported it is not written YYYY-MM-DD
             self.error("CX013", f"{what}, key '{key}': '{value}' is not a real date", item.at(key),
                        "write dates as YYYY-MM-DD")
             return None
+        problem = date_problem(day)
+        if problem:
+            self.error("CX013", f"{what}, key '{key}': {day.isoformat()} {problem}", item.at(key),
+                       f"write a date from {DATE_RANGE}")
+            return None
+        return day
+
+    def window(self, item: Item, what: str) -> m.Window:
+        """The rule's `window`; CX013 when a rolling one is longer than MAX_WINDOW_DAYS."""
+        window = parse_window(item.data["window"])
+        problem = window_problem(window.days) if window.days is not None else None
+        if problem:
+            self.error("CX013", f"{what}: window '{window.text}' {problem}", item.at("window"),
+                       f"use `year`, or a rolling window of at most {MAX_WINDOW_DAYS}d ({MAX_WINDOW_DAYS // 7}w)")
+        return window
 
     # -- entities ---------------------------------------------------------------------------------------------
 
@@ -214,7 +237,7 @@ class Builder:
                               last_reviewed=self.date(item, "program", "review.last_reviewed",
                                                       r.get("last_reviewed")),
                               **item.sub("review"))
-        defaults = m.Defaults(**{k: int(v) for k, v in (d.get("defaults") or {}).items()}, **item.sub("defaults"))
+        defaults = m.Defaults(**{k: _whole(v) for k, v in (d.get("defaults") or {}).items()}, **item.sub("defaults"))
         timezone = d.get("timezone", "UTC")
         self.check_timezone(item, timezone)
         return m.Program(id=d["id"], name=d["name"], timezone=timezone, owner=d.get("owner"),
@@ -283,7 +306,8 @@ class Builder:
     @staticmethod
     def metric(item: Item) -> m.Metric:
         d = item.data
-        scale = m.Scale(d["scale"]["min"], d["scale"]["max"]) if isinstance(d.get("scale"), dict) else None
+        scale = m.Scale(_whole(d["scale"]["min"]), _whole(d["scale"]["max"])) if isinstance(d.get("scale"), dict) \
+            else None
         duration = None
         if isinstance(d.get("duration"), dict):
             du = d["duration"]
@@ -313,8 +337,8 @@ class Builder:
             selector = m.Selector(**fields, moment_of_truth=a.get("moment_of_truth"), labels=labels,
                                   **item.sub("applies_to"))
         return m.Standard(id=d["id"], metric=d["metric"], threshold=self.threshold(item),
-                          window=parse_window(d["window"]), applies_to=selector, name=d.get("name"),
-                          min_sample=d.get("min_sample"), severity=d.get("severity", "medium"),
+                          window=self.window(item, f"standard '{d['id']}'"), applies_to=selector,
+                          name=d.get("name"), min_sample=d.get("min_sample"), severity=d.get("severity", "medium"),
                           owner=d.get("owner"), principle=d.get("principle"), description=d.get("description"),
                           **item.where())
 
@@ -325,8 +349,9 @@ class Builder:
             ((kind, value),) = d["scope"].items()
             scope = m.Scope(kind, value)
         trend = m.Trend(d["trend"]["max_drop"]) if isinstance(d.get("trend"), dict) else None
-        return m.Kpi(id=d["id"], metric=d["metric"], threshold=self.threshold(item), window=parse_window(d["window"]),
-                     scope=scope, by=d.get("by"), name=d.get("name"), trend=trend, min_sample=d.get("min_sample"),
+        return m.Kpi(id=d["id"], metric=d["metric"], threshold=self.threshold(item),
+                     window=self.window(item, f"KPI '{d['id']}'"), scope=scope, by=d.get("by"), name=d.get("name"),
+                     trend=trend, min_sample=d.get("min_sample"),
                      severity=d.get("severity", "high"), owner=d.get("owner"), principle=d.get("principle"),
                      description=d.get("description"), **item.where())
 

@@ -1,0 +1,184 @@
+"""Hostile values `cxgov validate` must refuse, or `cxgov check` must survive, at runtime: each case runs the real
+CLI and asserts the exit code, where the problem is reported, the message and the hint, and that no traceback or
+internal error appears. The numbers and dates a spec may hold are bounded by cxgov.spec.bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from hostile_fixtures import AS_OF, assert_reports, check_with_reports, cli, patched, write_spec
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    files: dict
+    where: str  # the start of the line that reports it: file:line[:column]
+    message: str
+    hint: str | None = None
+    command: str = "validate"  # "validate", or "check" (which refuses an invalid spec with exit 2)
+    args: tuple[str, ...] = ()
+    exit_code: int = 1
+    code: str | None = None  # the rule code, for validate
+    also: tuple[str, ...] = field(default=())  # more text the output holds
+
+
+P = patched
+RULES = "specs/rules.yaml"
+DATA = "specs/data.yaml"
+PROGRAM = "specs/program.yaml"
+NAN = ".nan (not a number) is not a usable number"
+INF = ".inf (infinity, or a number too large to hold) is not a usable number"
+FINITE = "write a finite number"
+
+SPEC_CASES = [
+    Case("threshold-fail-nan", P("rules.yaml", "fail: 60, warn: 70", "fail: .nan, warn: 70"), f"{RULES}:6:33",
+         f"standard 'help-csat', key 'threshold.fail': {NAN}", FINITE, code="CX013"),
+    Case("threshold-warn-inf", P("rules.yaml", "fail: 60, warn: 70", "fail: 60, warn: .inf"), f"{RULES}:6:43",
+         f"standard 'help-csat', key 'threshold.warn': {INF}", FINITE, code="CX013"),
+    Case("threshold-fail-overflow", P("rules.yaml", "fail: 60, warn: 70", "fail: 1.0e+400, warn: 70"),
+         f"{RULES}:6:33", INF, FINITE, code="CX013"),
+    Case("threshold-exponent-without-sign", P("rules.yaml", "fail: 60, warn: 70", "fail: 6e1, warn: 70"),
+         f"{RULES}:6:33", "key 'threshold.fail': expected a number, got text",
+         "YAML reads '6e1' as text, not a number", code="CX011"),
+    Case("threshold-text-overflow", P("rules.yaml", "fail: 60, warn: 70", "fail: 1e400, warn: 70"),
+         f"{RULES}:6:33", "expected a number, got text", "a number in a spec is finite", code="CX011"),
+    Case("threshold-huge-int", P("rules.yaml", "fail: 60, warn: 70", "fail: 1" + "0" * 40 + ", warn: 70"),
+         f"{RULES}:6:33", "a number of 41 digits is too large: a number in a spec lies between -1e15 and 1e15",
+         FINITE, code="CX013"),
+    Case("max-drop-minus-inf", P("rules.yaml", "max_drop: 10", "max_drop: -.inf"), f"{RULES}:20:53",
+         f"KPI 'rel-nps', key 'trend.max_drop': -{INF}", FINITE, code="CX013"),
+    Case("within-inf", P("data.yaml", "within: 1}", "within: .inf}"), f"{DATA}:13:28",
+         f"metric 'answered-1h', key 'within': {INF}", FINITE, code="CX013"),
+    Case("within-zero", P("data.yaml", "within: 1}", "within: 0}"), f"{DATA}:13:28",
+         "metric 'answered-1h', key 'within': 0 must be greater than 0", code="CX013"),
+    Case("within-negative", P("data.yaml", "within: 1}", "within: -4}"), f"{DATA}:13:28",
+         "-4 must be greater than 0", code="CX013"),
+    Case("percentile-100", P("data.yaml", "percentile: 90", "percentile: 100"), f"{DATA}:11:50",
+         "metric 'wait-p90', key 'percentile': 100 must be less than 100", code="CX013"),
+    Case("percentile-zero", P("data.yaml", "percentile: 90", "percentile: 0"), f"{DATA}:11:50",
+         "0 must be greater than 0", code="CX013"),
+    Case("percentile-nan", P("data.yaml", "percentile: 90", "percentile: .nan"), f"{DATA}:11:50",
+         f"metric 'wait-p90', key 'percentile': {NAN}", FINITE, code="CX013"),
+    Case("min-sample-huge", P("rules.yaml", "min_sample: 3", "min_sample: 1" + "0" * 30), f"{RULES}:8:17",
+         "standard 'help-csat', key 'min_sample': a number of 31 digits is too large", FINITE, code="CX013"),
+    Case("min-sample-boolean", P("rules.yaml", "min_sample: 3", "min_sample: true"), f"{RULES}:8:17",
+         "standard 'help-csat', key 'min_sample': expected a whole number, got true or false", code="CX011"),
+    Case("threshold-boolean", P("rules.yaml", "fail: 60, warn: 70", "fail: yes, warn: 70"), f"{RULES}:6:33",
+         "key 'threshold.fail': expected a number, got true or false", code="CX011"),
+    Case("defaults-inf", P("program.yaml", "max_waiver_days: 180", "max_waiver_days: .inf"), f"{PROGRAM}:12:46",
+         f"program, key 'defaults.max_waiver_days': {INF}", FINITE, code="CX013"),
+    Case("scale-min-nan", P("data.yaml", "scale: {min: 1, max: 5}", "scale: {min: .nan, max: 5}"),
+         f"{DATA}:6:73", f"metric 'csat', key 'scale.min': {NAN}", FINITE, code="CX013"),
+    Case("scale-min-text", P("data.yaml", "scale: {min: 1, max: 5}", "scale: {min: '1', max: 5}"),
+         f"{DATA}:6:73", "key 'scale.min': expected a whole number, got text", "write 1, a plain number",
+         code="CX011"),
+    Case("scale-min-above-max", P("data.yaml", "scale: {min: 1, max: 5}", "scale: {min: 5, max: 5}"),
+         f"{DATA}:6:67", "metric 'csat' of kind csat: scale min 5 must be below max 5", code="CX110"),
+    Case("filter-value-nan", P("data.yaml", "condition: {resolved_first: true}", "condition: {resolved_first: .nan}"),
+         f"{DATA}:10:73", f"metric 'fcr', key 'condition.resolved_first': {NAN}", FINITE, code="CX013"),
+    Case("window-too-long", P("rules.yaml", "window: 28d", "window: 99999999d"), f"{RULES}:7:13",
+         "standard 'help-csat': window '99999999d' spans 99999999 days, more than the 3660 (ten years) a window "
+         "may span", "use `year`, or a rolling window of at most 3660d (522w)", code="CX013"),
+    Case("window-weeks-too-long", P("rules.yaml", "window: 4w}", "window: 523w}"), f"{RULES}:11:14",
+         "standard 'help-ces': window '523w' spans 3661 days", "at most 3660d (522w)", code="CX013"),
+    Case("window-zero", P("rules.yaml", "window: 28d", "window: 0d"), f"{RULES}:7:13",
+         "'0d' is not valid: a window is Nd or Nw (rolling days or weeks, e.g. 28d; at most 3660d or 522w)",
+         code="CX013"),
+    Case("window-thousands-of-digits", P("rules.yaml", "window: 28d", "window: " + "9" * 5000 + "d"),
+         f"{RULES}:7:13", "is not valid: a window is Nd or Nw", code="CX013"),
+    Case("waiver-expires-9999", P("rules.yaml", "expires: 2026-12-31", "expires: 9999-12-31"), f"{RULES}:27:54",
+         "waiver 'w1', key 'expires': 9999-12-31 is outside the dates cxgov works with (1900-01-01 to 9997-12-31)",
+         "write a date from 1900-01-01 to 9997-12-31", code="CX013"),
+    Case("last-reviewed-year-1", P("program.yaml", "last_reviewed: 2026-10-01", "last_reviewed: 0001-01-01"),
+         f"{PROGRAM}:11:47", "program, key 'review.last_reviewed': 0001-01-01 is outside the dates cxgov works with",
+         "write a date from 1900-01-01", code="CX013"),
+    Case("action-due-1899", P("rules.yaml", "due: 2026-12-15", "due: 1899-12-31"), f"{RULES}:29:52",
+         "action 'a1', key 'due': 1899-12-31 is outside the dates", code="CX013"),
+    Case("approval-date-9998", P("rules.yaml", "date: 2026-10-01", "date: 9998-01-01"), f"{RULES}:31:97",
+         "approval 'ap1', key 'date': 9998-01-01 is outside the dates", code="CX013"),
+    # check refuses the same spec: exit 2, the diagnostic listed
+    Case("check-refuses-nan", P("rules.yaml", "fail: 60, warn: 70", "fail: .nan, warn: 70"), f"  {RULES}:6:33",
+         f"CX013 error: standard 'help-csat', key 'threshold.fail': {NAN}", "run `cxgov validate",
+         command="check", exit_code=2, also=("the spec in", "has 1 error")),
+    Case("check-refuses-long-window", P("rules.yaml", "window: quarter}", "window: 5000w}"), f"  {RULES}:14:57",
+         "window '5000w' spans 35000 days", "run `cxgov validate", command="check", exit_code=2),
+]
+
+OPTION_CASES = [
+    Case("as-of-year-1", {}, "Error: Invalid value for '--as-of'",
+         "'0001-01-01' is outside the dates cxgov works with (1900-01-01 to 9997-12-31)", command="check",
+         args=("--as-of", "0001-01-01"), exit_code=2),
+    Case("as-of-year-9999", {}, "Error: Invalid value for '--as-of'", "'9999-12-31' is outside the dates",
+         command="check", args=("--as-of", "9999-12-31"), exit_code=2),
+    Case("as-of-year-0", {}, "Error: Invalid value for '--as-of'", "'0000-01-01' is not a real date",
+         "write it YYYY-MM-DD", command="check", args=("--as-of", "0000-01-01"), exit_code=2),
+    Case("today-year-9999", {}, "Error: Invalid value for '--today'", "'9999-01-01' is outside the dates",
+         command="validate", args=("--today", "9999-01-01"), exit_code=2),
+    Case("report-as-of-year-1", {}, "Error: Invalid value for '--as-of'", "'0001-01-01' is outside the dates",
+         command="report", args=("scorecard", "--as-of", "0001-01-01", "--out", "x.html"), exit_code=2),
+    Case("generate-as-of-9999", {}, "Error: Invalid value for '--as-of'", "'9999-12-31' is outside the dates",
+         command="data", args=("generate", "--db", "x.duckdb", "--as-of", "9999-12-31"), exit_code=2),
+]
+
+
+def _run(case: Case, spec) -> str:
+    if case.command == "validate":
+        args = ("--today", AS_OF) if "--today" not in case.args else ()
+        ran = cli("validate", spec, *args, *case.args)
+    elif case.command == "check":
+        ran = cli("check", spec, *(("--as-of", AS_OF) if "--as-of" not in case.args else ()), *case.args)
+    elif case.command == "report":
+        ran = cli("report", case.args[0], spec, *case.args[1:])
+    else:
+        ran = cli(case.command, *case.args, "--spec", spec)
+    assert ran.clean, ran.output
+    assert ran.exit_code == case.exit_code, ran.output
+    return ran.output
+
+
+@pytest.mark.parametrize("case", SPEC_CASES + OPTION_CASES, ids=lambda c: c.id)
+def test_hostile_value(tmp_path, monkeypatch, case):
+    monkeypatch.chdir(tmp_path)
+    spec = write_spec(tmp_path / "specs", case.files)
+    output = _run(case, "specs")
+    lines = [line for line in output.splitlines() if line.startswith(case.where)]
+    assert lines, f"nothing reported at {case.where}:\n{output}"
+    line = next((line for line in lines if case.message in line), None)
+    assert line is not None, f"expected {case.message!r} at {case.where}:\n{output}"
+    if case.code:
+        assert f": {case.code} error: " in line, line
+    if case.hint:
+        assert case.hint in output, output
+    for text in case.also:
+        assert text in output, output
+    assert spec.is_dir()
+
+
+def test_spec_cases_are_reported_once(tmp_path, monkeypatch):
+    """A NaN is reported plainly once, not also as a failed comparison of the schema ("NaN must be ...")."""
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path / "specs", P("data.yaml", "percentile: 90", "percentile: .nan"))
+    output = cli("validate", "specs", "--today", AS_OF).output
+    assert output.count(f"{DATA}:11:50") == 1, output
+    assert "NaN" not in output
+
+
+@pytest.mark.parametrize("window", ["3660d", "522w", "1d", "year"])
+@pytest.mark.parametrize("as_of", ["1900-01-01", "9997-12-31"])
+def test_longest_windows_at_the_edges_of_time(tmp_path, monkeypatch, window, as_of):
+    """The longest window the spec may hold, evaluated as of the first and the last day allowed: every report is
+    written and well-formed, and the run is recorded."""
+    monkeypatch.chdir(tmp_path)
+    overrides = {}
+    for name in ("rules.yaml",):
+        text = P(name, "window: 28d", f"window: {window}")[name]
+        overrides[name] = text.replace("window: 4w", f"window: {window}").replace("window: quarter", f"window: {window}")
+    spec = write_spec(tmp_path / "specs", overrides)
+    ran = check_with_reports(spec, tmp_path / "out", "--as-of", as_of, "--record", tmp_path / "h.duckdb")
+    assert ran.clean, ran.output
+    assert ran.exit_code in (0, 1), ran.output  # no data that long ago or that far ahead: insufficient, not error
+    assert_reports(tmp_path / "out")
+    assert "recorded as run 1" in ran.output
