@@ -182,3 +182,86 @@ def test_longest_windows_at_the_edges_of_time(tmp_path, monkeypatch, window, as_
     assert ran.exit_code in (0, 1), ran.output  # no data that long ago or that far ahead: insufficient, not error
     assert_reports(tmp_path / "out")
     assert "recorded as run 1" in ran.output
+
+
+# -- history files that are not (whole) cxgov histories ---------------------------------------------------------
+
+def _sql(path, *statements):
+    import duckdb  # only to damage files in the ways other programs do
+
+    con = duckdb.connect(str(path))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def _copy_of(good):
+    def make(path):
+        path.write_bytes(good.read_bytes())
+    return make
+
+
+HISTORIES = {
+    # kind: (make(path, good history), the cause the message names, the hint)
+    "truncated": (lambda path, good: path.write_bytes(good.read_bytes()[:20_000]),
+                  "is truncated or damaged (IO Error: Could not read enough bytes", "restore it from a backup"),
+    "cut-short": (lambda path, good: path.write_bytes(good.read_bytes()[:int(good.stat().st_size * 0.9)]),
+                  "is truncated or damaged", "record into a new history file"),
+    "random-bytes": (lambda path, good: path.write_bytes(bytes(range(256)) * 64),
+                     "it is not a DuckDB file", "a run history is the DuckDB file `cxgov check --record` writes"),
+    "csv": (lambda path, good: path.write_text("run,as_of\n1,2026-11-20\n"),
+            "it is not a DuckDB file but text (a CSV or other export?)", "give a new file name"),
+    "empty": (lambda path, good: path.write_bytes(b""), "is an empty file (0 bytes), not a run history",
+              "delete it and `check --record` creates the history there"),
+    "other-program": (lambda path, good: _sql(path, "CREATE TABLE runs (x INTEGER)", "CREATE TABLE t (y VARCHAR)"),
+                      "is not a cxgov run history: it has 2 tables, none of them cxgov_meta",
+                      "a file written by `cxgov check --record`"),
+    "newer-schema": (lambda path, good: (_copy_of(good)(path), _sql(
+        path, "UPDATE cxgov_meta SET value = '7' WHERE key = 'schema_version'")),
+        "has schema version 7, written by a newer cxgov; this cxgov reads version 1", "upgrade cxgov"),
+    "garbled-version": (lambda path, good: (_copy_of(good)(path), _sql(
+        path, "UPDATE cxgov_meta SET value = 'v1' WHERE key = 'schema_version'")),
+        "has no readable schema version", "record into a new history file"),
+    "table-dropped": (lambda path, good: (_copy_of(good)(path), _sql(path, "DROP TABLE results")),
+                      "is incomplete: it lacks table results", "restore it from a backup"),
+    "column-dropped": (lambda path, good: (_copy_of(good)(path), _sql(path, "ALTER TABLE runs DROP COLUMN program")),
+                       "is incomplete: it lacks column program of table runs", "changed outside cxgov"),
+}
+HISTORY_COMMANDS = {
+    "check-record": lambda spec, h: ("check", spec, "--as-of", AS_OF, "--record", h),
+    "history": lambda spec, h: ("history", h),
+    "history-rule": lambda spec, h: ("history", h, "--rule", "help-csat", "--format", "json"),
+    "scorecard": lambda spec, h: ("report", "scorecard", spec, "--as-of", AS_OF, "--out", "s.html", "--history", h),
+}
+
+
+@pytest.fixture(scope="module")
+def good_history(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("good")
+    spec = write_spec(folder / "specs")
+    for day in ("2026-10-20", "2026-11-20"):
+        ran = cli("check", spec, "--as-of", day, "--record", folder / "history.duckdb")
+        assert ran.clean and "recorded as run" in ran.output, ran.output
+    return folder / "history.duckdb"
+
+
+@pytest.mark.parametrize("command", list(HISTORY_COMMANDS))
+@pytest.mark.parametrize("kind", list(HISTORIES))
+def test_history_file_that_is_not_a_whole_history(tmp_path, monkeypatch, good_history, kind, command):
+    monkeypatch.chdir(tmp_path)
+    spec = write_spec(tmp_path / "specs")
+    make, cause, hint = HISTORIES[kind]
+    path = tmp_path / "h.duckdb"
+    make(path, good_history)
+    before = path.read_bytes()
+    ran = cli(*HISTORY_COMMANDS[command]("specs", "h.duckdb"))
+    assert ran.clean, ran.output
+    assert ran.exit_code == 2, ran.output
+    error = next(line for line in ran.output.splitlines() if line.startswith("cxgov: error:"))
+    assert "h.duckdb" in error and cause in error, ran.output
+    assert "hint: " in ran.output and hint in ran.output, ran.output
+    assert path.read_bytes() == before, "the file is left as it is"
+    assert not (tmp_path / "s.html").exists()
+    assert spec.is_dir()
