@@ -75,6 +75,26 @@ def _error_text(exc: Exception) -> str:
     return str(exc).split("\nLINE ")[0].strip()
 
 
+_CONVERTED = re.compile(r"(convert string ([\"']))(.*?)(\2 to )")  # the value a conversion failed on
+
+
+def cause(exc: duckdb.Error) -> str:
+    """DuckDB's message as one line that keeps its cause and any line number it gives ("Conversion Error: CSV Error
+    on Line: 12; Error when converting column "score". Could not convert string "abc" to 'BIGINT'"), without the SQL
+    excerpt, a CSV file's original line, the list of possible solutions or the reader's options."""
+    kept = []
+    for line in _error_text(exc).splitlines():
+        line = line.strip()
+        if not line:
+            if kept:
+                break  # what follows the first paragraph is advice and reader options
+            continue
+        if not line.startswith("Original Line:"):
+            kept.append(line)
+    return _CONVERTED.sub(lambda m: m.group(1) + (m.group(3) if len(m.group(3)) <= 48 else m.group(3)[:45] + "...")
+                          + m.group(4), "; ".join(kept))
+
+
 def not_duckdb(path: Path) -> str | None:
     """Why an existing `path` cannot be opened as a DuckDB file (a folder, or a file of another kind), or None.
 
@@ -90,6 +110,7 @@ def not_duckdb(path: Path) -> str | None:
 
 
 _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
+_MISSING_TABLE = re.compile(r'Table with name "?([^"\s!]+)"? does not exist')
 
 
 class Store:
@@ -138,6 +159,11 @@ class Store:
                 con.execute("ATTACH ? AS metrics (READ_ONLY)", [str(db)])
         except duckdb.Error as exc:
             con.close()
+            problem = damage(exc)
+            if problem:
+                raise DataError(f"cannot open metrics database {db}: it {problem} ({cause(exc)})",
+                                hint="restore it from a backup, or load the data again into a new file with "
+                                     "`cxgov data load`") from None
             raise DataError(f"cannot open metrics database {db}: {_error_text(exc)}",
                             hint="is it a DuckDB file, and not being written by another process?") from None
         except DataError:
@@ -198,17 +224,52 @@ class Store:
         relation, params = self._relation(source)
         try:
             rows = self._cursor.execute(f"DESCRIBE SELECT * FROM {relation}", list(params)).fetchall()
-        except duckdb.CatalogException:
-            raise DataError(f"table {source.table!r} not found in the metrics database {self.db}",
-                            source=source.id, location=source.at("table"),
-                            hint="load it with `cxgov data load`, or correct `table`") from None
         except duckdb.Error as exc:
-            where = source.at("path") if source.path else source.at("table")
-            raise DataError(f"cannot read its data: {_error_text(exc)}", source=source.id, location=where,
-                            hint="check the files are readable CSV or Parquet") from None
+            raise self._read_error(source, exc) from None
         found = {name: type_ for name, type_, *_ in rows}
         self._columns[key] = found
         return found
+
+    def _is_view(self, source: Source) -> bool:
+        """Whether the source's table is a view in the metrics database."""
+        if not source.table or self.db is None:
+            return False
+        schema, _, name = source.table.rpartition(".")
+        try:
+            return bool(self._cursor.execute(
+                "SELECT count(*) FROM duckdb_views() WHERE database_name = 'metrics' AND schema_name = ? AND "
+                "view_name = ?", [schema or "main", name]).fetchone()[0])
+        except duckdb.Error:
+            return False
+
+    def _read_error(self, source: Source, exc: duckdb.Error) -> DataError:
+        """Why a source's data cannot be read: a damaged database, a missing table, a view that cannot be computed
+        (its base table gone, a type error in it), or files DuckDB cannot read; DuckDB's cause kept."""
+        where = source.at("path") if source.path else source.at("table")
+        problem = damage(exc)
+        if problem and source.table:
+            return DataError(f"the metrics database {self.db} {problem} ({cause(exc)})", source=source.id,
+                             location=where, hint="restore it from a backup, or load the data again into a new "
+                                                  "file with `cxgov data load`")
+        if source.path:
+            return DataError(f"cannot read its data: {cause(exc)}", source=source.id, location=where,
+                             hint="check the files are readable CSV or Parquet")
+        table = source.table
+        if self._is_view(source):
+            missing = _MISSING_TABLE.search(str(exc)) if isinstance(exc, duckdb.CatalogException) else None
+            if missing:
+                return DataError(f"table {table!r} is a view over {missing.group(1)!r}, which does not exist in the "
+                                 f"metrics database {self.db}", source=source.id, location=where,
+                                 hint=f"restore table {missing.group(1)} (load it again), or redefine the view "
+                                      f"{table} over a table that exists (CREATE OR REPLACE VIEW)")
+            return DataError(f"table {table!r} is a view DuckDB cannot compute: {cause(exc)}", source=source.id,
+                             location=where, hint=f"fix the view's definition or the rows it reads; "
+                                                  f"`SELECT * FROM {table}` in DuckDB shows the same error")
+        if isinstance(exc, duckdb.CatalogException):
+            return DataError(f"table {table!r} not found in the metrics database {self.db}", source=source.id,
+                             location=where, hint="load it with `cxgov data load`, or correct `table`")
+        return DataError(f"cannot read table {table!r}: {cause(exc)}", source=source.id, location=where,
+                         hint="is the metrics database a DuckDB file cxgov data load or generate wrote?")
 
     def require_column(self, source: Source, column: str, key: str, location: Location | None = None) -> str:
         """The DuckDB type of `column`; DataError naming the source, column and spec location if it is absent."""
@@ -268,14 +329,20 @@ class Store:
                     made.add(key)
             return cursor.execute(("EXPLAIN " if explain else "") + query.sql, dict(query.params)).fetchall()
         except duckdb.Error as exc:
-            message = _error_text(exc)
+            message = cause(exc)
             match = _MISSING_COLUMN.search(message)
+            if damage(exc) or self._is_view(source):
+                raise self._read_error(source, exc) from None
             if match:
                 raise DataError("column not found", source=source.id, column=match.group(1),
                                 location=source.location,
                                 hint="correct the metric's column names or add the column to the data") from None
+            hint = "check the column types the metrics read (numbers, timestamps)"
+            if source.path and "CSV Error on Line" in message:
+                hint = ("DuckDB reads a CSV column with the type its first rows suggest: correct the value on that "
+                        "line, or load the file with `cxgov data load`, which sets bad rows aside with the reason")
             raise DataError(f"query failed: {message}", source=source.id, location=source.location,
-                            hint="check the column types the metrics read (numbers, timestamps)") from None
+                            hint=hint) from None
 
     def scan(self, request: ScanRequest) -> list[dict]:
         """Run one scan: one dict per (grouping set, period, dimension values) with data."""

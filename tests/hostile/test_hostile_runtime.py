@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import json
+
 import pytest
 
 from hostile_fixtures import AS_OF, assert_reports, check_with_reports, cli, patched, write_spec
@@ -265,3 +267,106 @@ def test_history_file_that_is_not_a_whole_history(tmp_path, monkeypatch, good_hi
     assert path.read_bytes() == before, "the file is left as it is"
     assert not (tmp_path / "s.html").exists()
     assert spec.is_dir()
+
+
+# -- metrics databases whose source table is a view DuckDB cannot compute, and driver errors ----------------------
+
+TABLE_SOURCE = P("data.yaml", "path: data/surveys.csv", "table: surveys")
+
+
+def _metrics_db(folder, *statements):
+    """A metrics database with table `surveys` loaded from the spec's CSV, then `statements` run on it."""
+    db = folder / "metrics.duckdb"
+    csv = folder / "surveys.csv"
+    from hostile_fixtures import surveys_csv
+
+    csv.write_text(surveys_csv(), encoding="utf-8")
+    _sql(db, f"CREATE TABLE surveys AS SELECT * FROM read_csv('{csv.as_posix()}')", *statements)
+    return db
+
+
+DATA_CASES = {
+    # id: (spec overrides, make the data (folder) -> --data path or None, message, hint)
+    "view-over-dropped-table": (
+        TABLE_SOURCE,
+        lambda f: _metrics_db(f, "ALTER TABLE surveys RENAME TO surveys_base",
+                              "CREATE VIEW surveys AS SELECT * FROM surveys_base", "DROP TABLE surveys_base"),
+        "source 'surveys': table 'surveys' is a view over 'surveys_base', which does not exist in the metrics "
+        "database metrics.duckdb", "restore table surveys_base (load it again), or redefine the view surveys"),
+    "view-with-type-error": (
+        TABLE_SOURCE,
+        lambda f: _metrics_db(f, "ALTER TABLE surveys RENAME TO surveys_base",
+                              "CREATE VIEW surveys AS SELECT * REPLACE (CAST(CASE WHEN score = 5 THEN 'abc' ELSE "
+                              "score::VARCHAR END AS INTEGER) AS score) FROM surveys_base"),
+        "source 'surveys': table 'surveys' is a view DuckDB cannot compute: Conversion Error: Could not convert "
+        "string 'abc' to INT32", "fix the view's definition or the rows it reads"),
+    "view-over-dropped-column": (
+        TABLE_SOURCE,
+        lambda f: _metrics_db(f, "ALTER TABLE surveys RENAME TO surveys_base",
+                              "CREATE VIEW surveys AS SELECT responded_at, closed_at, touchpoint_id, segment, score, "
+                              "recommend, effort, resolved_first, wait_minutes, expected, perceived FROM surveys_base",
+                              "ALTER TABLE surveys_base DROP COLUMN expected"),
+        "source 'surveys': table 'surveys' is a view DuckDB cannot compute: Binder Error: Referenced column "
+        "\"expected\" not found", "`SELECT * FROM surveys` in DuckDB shows the same error"),
+    "csv-value-past-the-sniffed-rows": (
+        {},
+        None,
+        "source 'surveys': query failed: Conversion Error: CSV Error on Line: 40002; Error when converting column "
+        "\"score\". Could not convert string \"not-a-score PRIVATE-", "correct the value on that line"),
+}
+
+
+def _csv_with_a_late_bad_value(spec):
+    """The spec's CSV made 40,000 rows long, its last row's score a word: DuckDB's sniffer sees only numbers."""
+    from hostile_fixtures import surveys_csv
+
+    header, *rows = surveys_csv().splitlines()
+    rows = (rows * (40_000 // len(rows) + 1))[:40_000]
+    last = rows[-1].split(",")
+    last[4] = "not-a-score PRIVATE-TEXT-THAT-GOES-ON-AND-ON-AND-ON-AND-ON-AND-ON"
+    last[0] = "2026-11-19 12:00:00"
+    (spec / "data" / "surveys.csv").write_text("\n".join([header, *rows, ",".join(last)]) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", list(DATA_CASES))
+def test_data_that_cannot_be_read(tmp_path, monkeypatch, kind):
+    monkeypatch.chdir(tmp_path)
+    overrides, make, message, hint = DATA_CASES[kind]
+    spec = write_spec(tmp_path / "specs", overrides)
+    args = ()
+    if make is not None:
+        db = make(tmp_path)
+        args = ("--data", db.name)
+    else:
+        _csv_with_a_late_bad_value(spec)
+    ran = check_with_reports(spec, tmp_path / "out", *args)
+    assert ran.clean, ran.output
+    assert ran.exit_code == 2, ran.output
+    errors = [line for line in ran.output.splitlines() if line.startswith("cxgov: error: ")]
+    assert errors and all(message in line for line in errors), ran.output
+    # the rule's own line, then the source's line in the spec
+    assert errors[0].startswith("cxgov: error: specs/rules.yaml:3: help-csat could not be evaluated"), errors[0]
+    assert ": specs/data.yaml:3:" in errors[0], errors[0]
+    assert "Original Line" not in ran.output and "PRIVATE-TEXT-THAT-GOES-ON-AND-ON-AND-ON" not in ran.output
+    assert "LINE 1:" not in ran.output and "Possible solutions" not in ran.output
+    assert_reports(tmp_path / "out")
+    results = json.loads((tmp_path / "out" / "out.json").read_text(encoding="utf-8"))["results"]
+    failed = [r for r in results if r["status"] == "error"]
+    assert failed and all(message in r["notes"][0] and hint in r["notes"][1] for r in failed), failed[0]
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.95])
+def test_truncated_metrics_database(tmp_path, monkeypatch, keep):
+    """Cut short, a metrics database fails when opened or when a scan reaches the missing part: either way each
+    message says the file is truncated, with DuckDB's words, and what to do."""
+    monkeypatch.chdir(tmp_path)
+    spec = write_spec(tmp_path / "specs", TABLE_SOURCE)
+    db = _metrics_db(tmp_path)
+    db.write_bytes(db.read_bytes()[:int(db.stat().st_size * keep)])
+    ran = cli("check", spec, "--as-of", AS_OF, "--data", db.name)
+    assert ran.clean, ran.output
+    assert ran.exit_code == 2, ran.output
+    errors = [line for line in ran.output.splitlines() if line.startswith("cxgov: error: ")]
+    assert errors and all("metrics.duckdb" in line and "is truncated or damaged (IO Error: Could not read enough "
+                          "bytes" in line for line in errors), ran.output
+    assert "hint: restore it from a backup" in ran.output
