@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterator, Mapping
 
 from cxgov.errors import Diagnostic, Location
 from cxgov.spec import model as m
@@ -71,6 +71,14 @@ class Item:
     def location(self) -> Location:
         return self.doc.at(self.path)
 
+    @property
+    def raw(self) -> Any:
+        """The entity as written, including any keys left out of `data` because the schema found them at fault."""
+        value = self.doc.data
+        for step in self.path:
+            value = value[step]
+        return value
+
     def at(self, key: str) -> Location:
         return LocationMap(self.doc, self.path).get(key) or self.location
 
@@ -123,13 +131,25 @@ def parse_window(text: str) -> m.Window:
     return m.Window(text, days=count * (7 if unit == "w" else 1))
 
 
+def _fault_index(faults: Collection[tuple]) -> dict[tuple, set]:
+    """Paths at fault -> for every path above one of them, the keys (or indexes) below it that lead to a fault."""
+    index: dict[tuple, set] = {}
+    for path in faults:
+        for k in range(len(path)):
+            index.setdefault(path[:k], set()).add(path[k])
+    return index
+
+
 class Builder:
-    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: frozenset[str],
+    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: Mapping[str, Collection[tuple]],
                  complete: bool = True):
         self.documents = documents
         self.complete = complete
         self.root = root
-        self.tolerant = tolerant  # documents with schema errors: entities that cannot be built are skipped
+        # documents with schema errors, and the paths of the values at fault: an entity is built without the keys
+        # that lead to a fault (their values may be of any type), and skipped when it cannot be built without them
+        self.tolerant = tolerant
+        self._faults = {name: _fault_index(paths) for name, paths in tolerant.items() if paths}
         self.diagnostics: list[Diagnostic] = []
         self._items: dict[str, list[Item]] = {}
 
@@ -137,6 +157,12 @@ class Builder:
         self.diagnostics.append(Diagnostic(code, "error", message, location, hint))
 
     # -- collecting -------------------------------------------------------------------------------------------
+
+    def item(self, doc: Document, path: tuple, data: dict) -> Item:
+        """The entity at `path`, without the keys the schema found at fault."""
+        faults = self._faults.get(doc.name)
+        bad = faults.get(path) if faults else None
+        return Item(doc, path, {k: v for k, v in data.items() if k not in bad} if bad else data)
 
     def items(self, section: str) -> list[Item]:
         """The mappings listed in `section`, across all files (gathered once per section)."""
@@ -146,7 +172,7 @@ class Builder:
             for doc in self.documents:
                 values = doc.data.get(section) if isinstance(doc.data, dict) else None
                 if isinstance(values, list):
-                    found.extend(Item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
+                    found.extend(self.item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
         return found
 
     def convert(self, items: list[Item], make: Callable[[Item], Any], section: str) -> tuple:
@@ -154,7 +180,7 @@ class Builder:
         first: dict[str, Item] = {}
         built = []
         for item in items:
-            ident = item.data.get("id")
+            ident = item.raw.get("id")
             if isinstance(ident, str):
                 if ident in first:
                     self.error("CX101", f"{SINGULAR.get(section, section)} id '{ident}' is defined twice "
@@ -205,7 +231,7 @@ class Builder:
         found = []
         for doc in self.documents:
             if isinstance(doc.data, dict) and isinstance(doc.data.get("program"), dict):
-                found.append(Item(doc, ("program",), doc.data["program"]))
+                found.append(self.item(doc, ("program",), doc.data["program"]))
         if not found:
             where = self.documents[0].at(()) if self.documents else Location(self.root.as_posix())
             self.error("CX100", "the spec has no `program` section", where,
@@ -227,7 +253,7 @@ class Builder:
         intent = None
         if isinstance(d.get("intent"), dict):
             i = d["intent"]
-            base = Item(item.doc, item.path + ("intent",), i)
+            base = self.item(item.doc, item.path + ("intent",), i)
             principles = self.convert(self.sub_items(base, "principles"), self.principle, "principles")
             intent = m.Intent(statement=i["statement"], principles=principles, **item.sub("intent"))
         review = None
@@ -248,7 +274,7 @@ class Builder:
         values = parent.data.get(key)
         if not isinstance(values, list):
             return []
-        return [Item(parent.doc, parent.path + (key, i), v) for i, v in enumerate(values) if isinstance(v, dict)]
+        return [self.item(parent.doc, parent.path + (key, i), v) for i, v in enumerate(values) if isinstance(v, dict)]
 
     def check_timezone(self, item: Item, name: str) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -439,7 +465,7 @@ class Builder:
         """Every id written in each section, including entities that could not be built (no follow-on errors)."""
         known: dict[str, set[str]] = {}
         for section in SECTIONS:
-            known[section] = {i.data["id"] for i in self.items(section) if isinstance(i.data.get("id"), str)}
+            known[section] = {i.raw["id"] for i in self.items(section) if isinstance(i.raw.get("id"), str)}
         return known
 
 
@@ -553,11 +579,15 @@ class References:
 
 
 def build(documents: tuple[Document, ...], root: Path | None = None,
-          tolerant: frozenset[str] = frozenset()) -> tuple[m.Spec | None, list[Diagnostic]]:
+          tolerant: Mapping[str, Collection[tuple]] | Collection[str] = frozenset()
+          ) -> tuple[m.Spec | None, list[Diagnostic]]:
     """The merged, typed Spec (None when it has no program) and the diagnostics found while building it.
 
-    `tolerant` names documents with schema errors: their malformed entities are skipped, not built.
+    `tolerant` names documents with schema errors, mapped to the paths of the values at fault (schema.check's
+    `faults`): their entities are built without the keys at fault, and skipped when they cannot be built.
     """
+    if not isinstance(tolerant, Mapping):
+        tolerant = {name: () for name in tolerant}
     readable = tuple(d for d in documents if d.data is not None)
     builder = Builder(readable, Path(root or "."), tolerant, complete=len(readable) == len(documents))
     spec = builder.build()

@@ -119,24 +119,34 @@ def describe(data: Any, path: tuple) -> str:
     return f"{head}, key '{'.'.join(str(p) if not isinstance(p, int) else f'[{p}]' for p in rest)}'".replace(".[", "[")
 
 
-def check(documents: Iterable[Document]) -> list[Diagnostic]:
-    """Schema diagnostics for every readable document."""
+def check(documents: Iterable[Document], faults: dict[str, set[tuple]] | None = None) -> list[Diagnostic]:
+    """Schema diagnostics for every readable document. With `faults`: the path of every value found at fault, by
+    document name, for the documents that have any (what building the model must not rely on)."""
     found: list[Diagnostic] = []
     for doc in documents:
         if doc.data is not None:
-            found.extend(check_document(doc))
+            paths: set[tuple] = set()
+            found.extend(check_document(doc, paths))
+            if paths and faults is not None:
+                faults[doc.name] = paths
     return found
 
 
-def check_document(doc: Document) -> list[Diagnostic]:
-    found = unusable_numbers(doc)
+def check_document(doc: Document, faults: set[tuple] | None = None) -> list[Diagnostic]:
+    """The schema diagnostics of one document; the paths of the values at fault are added to `faults`."""
+    numbers = _unusable_numbers(doc)
+    found = [diag for _, diag in numbers]
+    if faults is not None:
+        faults.update(path for path, _ in numbers)
     if is_valid()(doc.data):
         return found
     validator = _validator()
     seen: set[tuple] = set()
     for error in validator.iter_errors(doc.data):
+        if faults is not None:
+            faults.add(tuple(error.absolute_path))
         if number_problem(error.instance):
-            continue  # reported by unusable_numbers, more plainly
+            continue  # reported by _unusable_numbers, more plainly
         for diag in _diagnostics(doc, error):
             key = (diag.code, diag.location, diag.message)
             if key not in seen:
@@ -145,10 +155,10 @@ def check_document(doc: Document) -> list[Diagnostic]:
     return found
 
 
-def unusable_numbers(doc: Document) -> list[Diagnostic]:
-    """CX013 for every NaN, infinity or out-of-range number, wherever it is written: JSON Schema's numbers admit
-    them, and no computation, report or database survives them."""
-    found: list[Diagnostic] = []
+def _unusable_numbers(doc: Document) -> list[tuple[tuple, Diagnostic]]:
+    """(path, CX013) for every NaN, infinity or out-of-range number, wherever it is written: JSON Schema's numbers
+    admit them, and no computation, report or database survives them."""
+    found: list[tuple[tuple, Diagnostic]] = []
     stack: list[tuple[tuple, Any]] = [((), doc.data)]
     while stack:
         path, value = stack.pop()
@@ -159,9 +169,9 @@ def unusable_numbers(doc: Document) -> list[Diagnostic]:
         elif isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
             problem = number_problem(value)
             if problem:
-                found.append(Diagnostic("CX013", "error", f"{describe(doc.data, path)}: {problem}",
-                                        doc.at(path), "write a finite number, such as 80 or 4.5"))
-    return sorted(found, key=Diagnostic.sort_key)
+                found.append((path, Diagnostic("CX013", "error", f"{describe(doc.data, path)}: {problem}",
+                                                  doc.at(path), "write a finite number, such as 80 or 4.5")))
+    return sorted(found, key=lambda pair: pair[1].sort_key())
 
 
 def _diagnostics(doc: Document, error) -> list[Diagnostic]:

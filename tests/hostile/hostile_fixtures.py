@@ -89,13 +89,13 @@ SPEC = {
              threshold: {op: "<=", fail: 30, warn: 20}, window: quarter}
           - {id: help-sla, metric: answered-1h, applies_to: {channel: [phone, chat]}, threshold: {op: ">=", fail: 50},
              window: 28d}
-          - {id: help-gap, metric: gap, applies_to: {journey: [get-help]}, threshold: {op: ">=", fail: -2}, window: year}
+          - {id: help-gap, metric: gap, applies_to: {journey: [get-help]}, threshold: {op: ">", fail: -2}, window: year}
         kpis:
           - {id: rel-nps, metric: nps, scope: program, by: segment, threshold: {op: ">=", fail: -50, warn: 0},
              window: quarter, owner: ana, trend: {max_drop: 10}}
           - {id: web-contacts, metric: contacts, scope: {channel: web}, threshold: {op: ">=", fail: 1}, window: 28d,
              owner: ana}
-          - {id: mean-score, metric: mean-score, scope: {journey: get-help}, threshold: {op: ">=", fail: 1}, window: 28d,
+          - {id: mean-score, metric: mean-score, scope: {journey: get-help}, threshold: {op: ">", fail: 0}, window: 28d,
              owner: ana, min_sample: 10}
         waivers:
           - {id: w1, standard: help-fcr, touchpoints: [phone-line], justification: Queue system replaced,

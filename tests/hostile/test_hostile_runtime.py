@@ -4,13 +4,13 @@ internal error appears. The numbers and dates a spec may hold are bounded by cxg
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import json
+import re
+from dataclasses import dataclass, field
 
 import pytest
 
-from hostile_fixtures import AS_OF, assert_reports, check_with_reports, cli, patched, write_spec
+from hostile_fixtures import AS_OF, assert_reports, check_with_reports, cli, patched, surveys_csv, write_spec
 
 
 @dataclass(frozen=True)
@@ -174,11 +174,8 @@ def test_longest_windows_at_the_edges_of_time(tmp_path, monkeypatch, window, as_
     """The longest window the spec may hold, evaluated as of the first and the last day allowed: every report is
     written and well-formed, and the run is recorded."""
     monkeypatch.chdir(tmp_path)
-    overrides = {}
-    for name in ("rules.yaml",):
-        text = P(name, "window: 28d", f"window: {window}")[name]
-        overrides[name] = text.replace("window: 4w", f"window: {window}").replace("window: quarter", f"window: {window}")
-    spec = write_spec(tmp_path / "specs", overrides)
+    every = re.sub(r"window: \w+", f"window: {window}", P("rules.yaml", "", "")["rules.yaml"])
+    spec = write_spec(tmp_path / "specs", {"rules.yaml": every})
     ran = check_with_reports(spec, tmp_path / "out", "--as-of", as_of, "--record", tmp_path / "h.duckdb")
     assert ran.clean, ran.output
     assert ran.exit_code in (0, 1), ran.output  # no data that long ago or that far ahead: insufficient, not error
@@ -199,12 +196,13 @@ def _sql(path, *statements):
         con.close()
 
 
-def _copy_of(good):
-    def make(path):
-        path.write_bytes(good.read_bytes())
-    return make
+def _altered(path, good, *statements):
+    """A copy of the history `good` at `path`, with `statements` run on it."""
+    path.write_bytes(good.read_bytes())
+    _sql(path, *statements)
 
 
+VERSION = "UPDATE cxgov_meta SET value = '{}' WHERE key = 'schema_version'"
 HISTORIES = {
     # kind: (make(path, good history), the cause the message names, the hint)
     "truncated": (lambda path, good: path.write_bytes(good.read_bytes()[:20_000]),
@@ -220,15 +218,13 @@ HISTORIES = {
     "other-program": (lambda path, good: _sql(path, "CREATE TABLE runs (x INTEGER)", "CREATE TABLE t (y VARCHAR)"),
                       "is not a cxgov run history: it has 2 tables, none of them cxgov_meta",
                       "a file written by `cxgov check --record`"),
-    "newer-schema": (lambda path, good: (_copy_of(good)(path), _sql(
-        path, "UPDATE cxgov_meta SET value = '7' WHERE key = 'schema_version'")),
-        "has schema version 7, written by a newer cxgov; this cxgov reads version 1", "upgrade cxgov"),
-    "garbled-version": (lambda path, good: (_copy_of(good)(path), _sql(
-        path, "UPDATE cxgov_meta SET value = 'v1' WHERE key = 'schema_version'")),
-        "has no readable schema version", "record into a new history file"),
-    "table-dropped": (lambda path, good: (_copy_of(good)(path), _sql(path, "DROP TABLE results")),
+    "newer-schema": (lambda path, good: _altered(path, good, VERSION.format("7")),
+                     "has schema version 7, written by a newer cxgov; this cxgov reads version 1", "upgrade cxgov"),
+    "garbled-version": (lambda path, good: _altered(path, good, VERSION.format("v1")),
+                        "has no readable schema version", "record into a new history file"),
+    "table-dropped": (lambda path, good: _altered(path, good, "DROP TABLE results"),
                       "is incomplete: it lacks table results", "restore it from a backup"),
-    "column-dropped": (lambda path, good: (_copy_of(good)(path), _sql(path, "ALTER TABLE runs DROP COLUMN program")),
+    "column-dropped": (lambda path, good: _altered(path, good, "ALTER TABLE runs DROP COLUMN program"),
                        "is incomplete: it lacks column program of table runs", "changed outside cxgov"),
 }
 HISTORY_COMMANDS = {
@@ -278,8 +274,6 @@ def _metrics_db(folder, *statements):
     """A metrics database with table `surveys` loaded from the spec's CSV, then `statements` run on it."""
     db = folder / "metrics.duckdb"
     csv = folder / "surveys.csv"
-    from hostile_fixtures import surveys_csv
-
     csv.write_text(surveys_csv(), encoding="utf-8")
     _sql(db, f"CREATE TABLE surveys AS SELECT * FROM read_csv('{csv.as_posix()}')", *statements)
     return db
@@ -318,8 +312,6 @@ DATA_CASES = {
 
 def _csv_with_a_late_bad_value(spec):
     """The spec's CSV made 40,000 rows long, its last row's score a word: DuckDB's sniffer sees only numbers."""
-    from hostile_fixtures import surveys_csv
-
     header, *rows = surveys_csv().splitlines()
     rows = (rows * (40_000 // len(rows) + 1))[:40_000]
     last = rows[-1].split(",")
@@ -370,3 +362,18 @@ def test_truncated_metrics_database(tmp_path, monkeypatch, keep):
     assert errors and all("metrics.duckdb" in line and "is truncated or damaged (IO Error: Could not read enough "
                           "bytes" in line for line in errors), ran.output
     assert "hint: restore it from a backup" in ran.output
+
+
+def test_control_characters_in_a_name_keep_every_report_well_formed(tmp_path, monkeypatch):
+    """A standard's name holding characters XML 1.0 cannot hold (written as YAML escapes): the JUnit report shows
+    them as visible escapes and still parses; JSON, SARIF and HTML stay well-formed too."""
+    monkeypatch.chdir(tmp_path)
+    name = r'"Bell\a, escape \x1b[31m, NUL \x00, \uFFFE"'
+    named = P("rules.yaml", "  - id: help-csat\n", f"  - id: help-csat\n    name: {name}\n")
+    spec = write_spec(tmp_path / "specs", named)
+    ran = check_with_reports(spec, tmp_path / "out")
+    assert ran.clean and ran.exit_code == 1, ran.output
+    assert_reports(tmp_path / "out")
+    junit = (tmp_path / "out" / "out.xml").read_text(encoding="utf-8")
+    assert 'value="Bell\\x07, escape \\x1b[31m, NUL \\x00, \\ufffe"' in junit
+    assert json.loads((tmp_path / "out" / "out.json").read_text(encoding="utf-8"))["results"]
