@@ -75,14 +75,20 @@ class DateParam(click.ParamType):
     name = "date"
 
     def convert(self, value, param, ctx):
+        from cxgov.spec.bounds import date_problem
+
         if isinstance(value, datetime):
             return value
         try:
-            return datetime.strptime(value, "%Y-%m-%d")
+            day = datetime.strptime(value, "%Y-%m-%d")
         except ValueError:
             shaped = len(value) == 10 and value[4] == value[7] == "-"
             problem = "is not a real date" if shaped else "is not a date"
             self.fail(f"{value!r} {problem}: write it YYYY-MM-DD, e.g. 2026-11-20", param, ctx)
+        problem = date_problem(day.date())
+        if problem:
+            self.fail(f"{value!r} {problem}", param, ctx)
+        return day
 
 
 DATE = DateParam()

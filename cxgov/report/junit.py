@@ -6,11 +6,21 @@ One testsuite per rule, one testcase per touchpoint or scope. Results that fail 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from xml.etree import ElementTree as ET
 
 from cxgov.engine.results import FailPolicy, Result, Run
 from cxgov.report import format as fmt
+
+
+# characters XML 1.0 cannot hold at all, not even as character references (ElementTree writes them as they are)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def render(run: Run, policy: FailPolicy = FailPolicy()) -> str:
@@ -27,7 +37,8 @@ def render(run: Run, policy: FailPolicy = FailPolicy()) -> str:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub(_visible, text) + "\n"
 
 
 def _suite(rule: str, results: list[Result], run: Run, policy: FailPolicy) -> ET.Element:
