@@ -247,7 +247,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
 
 _NUMBER = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 _INTEGER = r"^\s*[-+]?[0-9]+\s*$"
-_BOOLEAN = r"^\s*(?i:t|true|f|false|y|yes|n|no|on|off|1|0)\s*$"
+_BOOLEAN = r"^\s*(t|true|f|false|y|yes|n|no|on|off|1|0)\s*$"  # matched case-insensitively
 
 
 def _pg_try_cast(e: exp.Expression, to: exp.DataType) -> exp.Expression:
@@ -259,7 +259,8 @@ def _pg_try_cast(e: exp.Expression, to: exp.DataType) -> exp.Expression:
     if pattern is None:
         return exp.Cast(this=e, to=to)
     text = cast(e, "TEXT")
-    return case((exp.RegexpLike(this=text, expression=exp.Literal.string(pattern)), exp.Cast(this=e, to=to)))
+    match = exp.RegexpILike if pattern is _BOOLEAN else exp.RegexpLike
+    return case((match(this=text, expression=exp.Literal.string(pattern)), exp.Cast(this=e, to=to)))
 
 
 def lower(tree: exp.Expression, dialect: str) -> exp.Expression:
