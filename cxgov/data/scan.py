@@ -395,6 +395,25 @@ def _cte(name: str) -> exp.Table:
     return exp.Table(this=own(name))
 
 
+DIMS_COLUMNS = ("tp",) + TOUCHPOINT_DIMENSIONS
+
+
+def _dims_relation(lists: list[list], dialect: str) -> exp.Select:
+    """The touchpoint-dimension table (tp, journey, stage, channel) from one list parameter per column."""
+    names = [exp.Identifier(this=n) for n in DIMS_COLUMNS]
+    if dialect == "postgres":  # unnest of several arrays: one row per index
+        arrays = [exp.Cast(this=value(v), to=exp.DataType.build("TEXT[]", dialect="postgres")) for v in lists]
+        return _select(exp.Star()).from_(exp.Unnest(expressions=arrays, alias=exp.TableAlias(
+            this=exp.Identifier(this="d"), columns=names)), copy=False)
+    # spark: the i-th element of each array, for i from 1 to their length
+    i = exp.column("i")
+    picked = [exp.alias_(exp.Anonymous(this="element_at", expressions=[value(v), i.copy()]), n)
+              for v, n in zip(lists, names)]
+    indices = _select(exp.alias_(exp.Anonymous(this="explode", expressions=[exp.Anonymous(
+        this="sequence", expressions=[number(1), number(len(lists[0]))])]), "i"))
+    return _from(_select(*picked), indices, "n")
+
+
 def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     """The statement computing every aggregate of `request` for each period and grouping set, for `dialect`."""
     sets = tuple(dict.fromkeys(request.grouping_sets))
@@ -422,13 +441,16 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     ctes.append(("slices", _select(exp.Star()).from_(slices, copy=False)))
     setup: tuple[Statement, ...] = ()
     if needs_dims:
-        # a temporary table, one list per column: the same thousands of touchpoints as rows of a VALUES list, or
-        # as lists in the statement itself, would take DuckDB longer to plan than to scan a million rows
         items = sorted(request.dimensions.items())
         lists = [[tp for tp, _ in items]] + [[attrs.get(d) for _, attrs in items] for d in TOUCHPOINT_DIMENSIONS]
-        columns = ", ".join(f"unnest(CAST(${n} AS VARCHAR[])) AS {n}" for n in ("tp",) + TOUCHPOINT_DIMENSIONS)
-        setup = (Statement(f"CREATE OR REPLACE TEMPORARY TABLE {INTERNAL}dims AS SELECT {columns}",
-                           dict(zip(("tp",) + TOUCHPOINT_DIMENSIONS, lists))),)
+        if dialect == "duckdb":
+            # a temporary table, one list per column: the same thousands of touchpoints as rows of a VALUES list,
+            # or as lists in the statement itself, would take DuckDB longer to plan than to scan a million rows
+            columns = ", ".join(f"unnest(CAST(${n} AS VARCHAR[])) AS {n}" for n in DIMS_COLUMNS)
+            setup = (Statement(f"CREATE OR REPLACE TEMPORARY TABLE {INTERNAL}dims AS SELECT {columns}",
+                               dict(zip(DIMS_COLUMNS, lists))),)
+        else:  # a read-only session creates nothing: the lists are parameters of the statement itself
+            ctes.append(("dims", _dims_relation(lists, dialect)))
 
     # the source's rows in any period: the columns the aggregates read (TIMESTAMPTZ ones as local wall-clock time,
     # instants of durations as UTC wall-clock time), the local timestamp, its slice, the touchpoint and segment
