@@ -238,12 +238,24 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         EpochSeconds: lambda n: exp.Div(this=_f("unix_micros", cast(n.this, "TIMESTAMP")),
                                         expression=exp.Literal.number("1000000.0"), typed=False, safe=False),
         ExactQuantile: lambda n: _f("percentile", n.this, n.args["fraction"]),
-        GroupingMask: lambda n: _f("grouping_id", *n.expressions),
+        # grouping_id() must name every grouping column in Spark's own order: the mask from one bit a column
+        GroupingMask: lambda n: _bits([_f("grouping", e) for e in n.expressions]),
         IsFinite: lambda n: exp.and_(exp.Not(this=_f("isnan", n.this)),
                                      exp.NEQ(this=_f("abs", n.this), expression=_f("double", exp.Literal.string("inf")))),
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
     },
 }
+
+def _bits(flags: list[exp.Expression]) -> exp.Expression:
+    """flag_0 * 2^(k-1) + ... + flag_(k-1), as GROUPING(a, b, ...) sets its bits."""
+    k = len(flags)
+    terms = [exp.Mul(this=f, expression=exp.Literal.number(1 << (k - 1 - i))) if k - 1 - i else f
+             for i, f in enumerate(flags)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return exp.Paren(this=total)
+
 
 _NUMBER = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 _INTEGER = r"^\s*[-+]?[0-9]+\s*$"
