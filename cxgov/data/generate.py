@@ -21,6 +21,8 @@ from typing import Sequence
 
 from cxgov.data.store import Database, quote_ident, quote_table
 from cxgov.errors import UsageError
+from cxgov.metrics.ratings import answer_scale
+from cxgov.metrics.registry import kind_of
 from cxgov.spec.model import Metric, Source, Spec
 
 DEFAULT_ROWS = 300_000
@@ -35,11 +37,6 @@ UNIT_SECONDS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 # kind codes of value generators
 NPS, CSAT, CES, MEAN, GAP_E, GAP_P, RATIO, PCT_COL, END = range(1, 10)
 RATING_CODES = {"nps": NPS, "csat": CSAT, "ces": CES}
-SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-# metric value at quality 0 and per unit of quality, when no rule gives thresholds to calibrate against
-DEFAULT_TARGETS = {"nps": (25.0, 35.0), "csat": (78.0, 14.0), "ces": (5.1, 0.8), "mean": (100.0, 25.0),
-                   "gap": (-0.6, 0.7), "ratio": (70.0, 15.0), "sla": (88.0, 8.0), "percentile": (48.0, -30.0)}
-DEFAULT_STEPS = {"nps": 10.0, "csat": 5.0, "ratio": 5.0, "sla": 5.0, "ces": 0.3, "gap": 0.3}
 
 
 @dataclass(frozen=True)
@@ -97,10 +94,10 @@ def calibrate(spec: Spec, metric: Metric) -> tuple[float, float]:
     rules = [r for r in _rules(spec, metric) if getattr(r, "threshold", None) is not None]
     kind = metric.kind
     if not rules:
-        return DEFAULT_TARGETS.get(kind, (1.0, 0.0))
+        return kind_of(kind).generated
     threshold = rules[0].threshold
     warn = threshold.warn if threshold.warn is not None else threshold.fail
-    step = abs(warn - threshold.fail) or DEFAULT_STEPS.get(kind, 0.15 * abs(warn) or 1.0)
+    step = abs(warn - threshold.fail) or (kind_of(kind).step or 0.15 * abs(warn) or 1.0)
     b = (1 if threshold.higher_is_better else -1) * step / 0.6
     return warn, b
 
@@ -124,9 +121,8 @@ def _value_roles(metric: Metric) -> list[tuple[str, str]]:
 def _generator(spec: Spec, metric: Metric, index: int, role: str, column: str) -> Generator:
     a, b = calibrate(spec, metric)
     if role in RATING_CODES:
-        lo, hi = SCALES[role]
-        if metric.scale is not None and role != "nps":
-            lo, hi = metric.scale.min, metric.scale.max
+        sc = answer_scale(metric)
+        lo, hi = sc.min, sc.max
         return Generator(RATING_CODES[role], index, a, b, lo, hi)
     if role == "mean":
         return Generator(MEAN, index, a, b)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from cxgov.engine.results import Result
+from cxgov.metrics.registry import kind_of
 from cxgov.report import display
 from cxgov.report.approvals import ApprovalView
 from cxgov.report.names import Names
@@ -21,21 +22,6 @@ from cxgov.spec.model import Filter, Kpi, Metric, Selector, Spec, Standard
 SHARED_LINE = 5_000  # characters: a line this long (a table of values, not logic) in several statements is shown once
 PART_HEAD = 72  # characters of a shared line shown where it is left out
 
-KIND_DEFINITIONS = {
-    "nps": "100 × (promoters − detractors) / n; promoters answer 9–10, detractors 0–6, on integers 0–10. "
-           "Interval: NPS ± 1.96 × 100 × √(Var/n), Var = pP + pD − (pP − pD)².",
-    "csat": "100 × answers in the top two boxes of the scale / n. Wilson score interval.",
-    "ces": "Mean answer on the effort scale (higher is easier); the share answering 5–7 is reported as easy. "
-           "Interval: mean ± 1.96 × s/√n.",
-    "mean": "Arithmetic mean of the column. Interval: mean ± 1.96 × s/√n.",
-    "ratio": "100 × rows meeting the condition / n. Wilson score interval.",
-    "percentile": "Exact percentile with linear interpolation (quantile_cont). No interval.",
-    "sla": "100 × met / (met + breached). Met: end − start within the limit; breached: longer, or still open "
-           "and already past the limit at the as-of date; open and not yet due: left out. Wilson score interval.",
-    "count": "Number of rows in the window (volume). No interval.",
-    "gap": "Mean of perception − expectation over rows with both (below zero: a shortfall). "
-           "Interval: mean ± 1.96 × s/√n.",
-}
 
 
 @dataclass(frozen=True)
@@ -136,7 +122,7 @@ def _selector_text(selector: Selector) -> str:
 
 def _metric_facts(spec: Spec, metric: Metric) -> list[tuple[str, str]]:
     facts = [("Metric", f"{metric.label} ({metric.id}), kind {metric.kind}"),
-             ("Definition", KIND_DEFINITIONS.get(metric.kind, metric.kind))]
+             ("Definition", kind_of(metric).definition)]
     source = spec.by_id["sources"].get(metric.source)
     where = getattr(source, "table", None) and f"table {source.table}" or (
         getattr(source, "path", None) and f"files {source.path}") or ""

@@ -12,26 +12,15 @@ from functools import cached_property
 from typing import Callable, Iterable, Iterator, Mapping
 
 from cxgov.errors import Diagnostic, Location
+from cxgov.metrics.registry import kind_of
 from cxgov.spec import model as m
 from cxgov.spec.rules import RULES
 
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 
 # Fields each metric kind needs / may have, beyond id, name, kind, source, where, unit, description.
-KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "nps": (("column",), ()),
-    "csat": (("column",), ("scale",)),
-    "ces": (("column",), ("scale",)),
-    "mean": (("column",), ()),
-    "ratio": (("condition",), ()),
-    "percentile": (("percentile",), ("column", "duration")),
-    "sla": (("duration", "within"), ()),
-    "count": ((), ()),
-    "gap": (("expectation", "perception"), ()),
-}
 _OPTIONAL_METRIC_FIELDS = ("column", "scale", "condition", "percentile", "duration", "within", "expectation",
                            "perception")
-PERCENT_KINDS = ("csat", "ratio", "sla")
 
 
 @dataclass(frozen=True)
@@ -111,18 +100,7 @@ def responsible(ctx: Context) -> Iterator:
 
 def _bounds(metric: m.Metric | None) -> tuple[float, float, str] | None:
     """The values a metric can take, when its kind limits them."""
-    if metric is None:
-        return None
-    if metric.kind == "nps":
-        return (-100.0, 100.0, "NPS lies between -100 and 100")
-    if metric.kind in PERCENT_KINDS:
-        return (0.0, 100.0, f"a {metric.kind} is a percentage between 0 and 100")
-    if metric.kind == "ces":
-        scale = metric.scale or m.Scale(1, 7)
-        return (float(scale.min), float(scale.max), f"this CES lies on its scale {scale.min}..{scale.max}")
-    if metric.kind == "count":
-        return (0.0, math.inf, "a count is never negative")
-    return None
+    return kind_of(metric).bounds(metric) if metric is not None else None
 
 
 @check("CX108")
@@ -166,7 +144,7 @@ def waiver_horizon(ctx: Context) -> Iterator:
 @check("CX110")
 def metric_fields(ctx: Context) -> Iterator:
     for metric in ctx.spec.metrics:
-        needs, may = KIND_FIELDS[metric.kind]
+        needs, may = kind_of(metric).needs, kind_of(metric).may
         what = f"metric '{metric.id}' of kind {metric.kind}"
         present = {f for f in _OPTIONAL_METRIC_FIELDS if getattr(metric, f) not in (None, m.Filter())}
         for field_name in needs:
@@ -186,7 +164,7 @@ def metric_fields(ctx: Context) -> Iterator:
 
 
 def _kind_hint(kind: str) -> str:
-    needs, may = KIND_FIELDS[kind]
+    needs, may = kind_of(kind).needs, kind_of(kind).may
     parts = [f"`{f}`" for f in needs] + [f"optional `{f}`" for f in may]
     if kind == "percentile":
         parts = ["`percentile`", "`column` or `duration`"]
