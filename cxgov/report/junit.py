@@ -6,6 +6,7 @@ One testsuite per rule, one testcase per touchpoint or scope. Results that fail 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from xml.etree import ElementTree as ET
 
@@ -27,7 +28,18 @@ def render(run: Run, policy: FailPolicy = FailPolicy()) -> str:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + well_formed(ET.tostring(root, encoding="unicode")) + "\n"
+
+
+# characters XML 1.0 cannot hold, even escaped: C0 controls but tab, newline and carriage return, surrogates,
+# U+FFFE and U+FFFF
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def well_formed(xml: str) -> str:
+    """Serialised XML with each character XML cannot hold written as a visible escape (`\\x1b`): ElementTree
+    writes them as they are, which no XML parser reads. Only text and attribute values can hold them."""
+    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), xml)
 
 
 def _suite(rule: str, results: list[Result], run: Run, policy: FailPolicy) -> ET.Element:
