@@ -257,11 +257,11 @@ def read(path: Path) -> bytes:
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            raise Unusable("CX001", "not a regular file (a device, pipe or socket named like a spec file)",
+            raise Unusable("CX001", "not a regular file (a device, pipe or socket named like a spec file)", 1, 1,
                            hint="spec files are YAML text files: move it out of the spec folder")
         if info.st_size > MAX_FILE_BYTES:
             raise Unusable("CX001", f"file is {info.st_size / 1048576:.1f} MiB, larger than the 2 MiB limit for a "
-                           "spec file", hint="split it into several files; sections are merged across files")
+                           "spec file", 1, 1, hint="split it into several files; sections are merged across files")
         with path.open("rb") as handle:
             return handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
@@ -296,7 +296,7 @@ def encoding(raw: bytes) -> tuple[int, str, str]:
 def decode(raw: bytes) -> str:
     """The file's text, or Unusable (CX001): too large, not UTF-8/UTF-16/UTF-32 text, or holding a NUL byte."""
     if len(raw) > MAX_FILE_BYTES:  # grew since stat
-        raise Unusable("CX001", "file is larger than the 2 MiB limit for a spec file",
+        raise Unusable("CX001", "file is larger than the 2 MiB limit for a spec file", 1, 1,
                        hint="split it into several files; sections are merged across files")
     skip, codec, label = encoding(raw)
     try:
@@ -550,8 +550,8 @@ class _Converter:
         if bad is not None:
             char = bad.group()
             at = self.where(node, char)
-            if "\ud800" <= char <= "\udfff":
-                raise _Refused(_bad_escape(self.text, at).diagnostic(self.name))
+            if "\ud800" <= char <= "\udfff":  # libyaml refuses the file: so does the pure composer
+                raise _bad_escape(self.text, at)
             line, column = _line_column(self.text, at)
             self.diagnostics.append(Diagnostic(
                 "CX009", "error", f"the {what} {_snippet(value)} holds {_describe(char)}, which no output shows "
