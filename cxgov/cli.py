@@ -93,14 +93,20 @@ class DateParam(click.ParamType):
     name = "date"
 
     def convert(self, value, param, ctx):
+        from cxgov.spec.bounds import date_problem
+
         if isinstance(value, datetime):
             return value
         try:
-            return datetime.strptime(value, "%Y-%m-%d")
+            day = datetime.strptime(value, "%Y-%m-%d")
         except ValueError:
             shaped = len(value) == 10 and value[4] == value[7] == "-"
             problem = "is not a real date" if shaped else "is not a date"
             self.fail(f"{value!r} {problem}: write it YYYY-MM-DD, e.g. 2026-11-20", param, ctx)
+        problem = date_problem(day.date())
+        if problem:
+            self.fail(f"{value!r} {problem}", param, ctx)
+        return day
 
 
 DATE = DateParam()
@@ -211,6 +217,14 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
               show_default=True, help="Only results of rules of this severity or higher fail the check.")
 @click.option("--rule", "rules", multiple=True, metavar="ID",
               help="Evaluate only this standard or KPI (repeatable, or comma-separated).")
+@click.option("--max-unattributed", type=click.FloatRange(0, 100), default=5.0, show_default=True,
+              metavar="PERCENT",
+              help="Share of a source's rows in the window that may match no touchpoint of the spec before the "
+                   "source's data is a finding.")
+@click.option("--data-findings", type=click.Choice(["error", "breach", "warn"]), default="error",
+              show_default=True,
+              help="A data finding (rows that cannot be attributed to touchpoints, unreadable timestamps) exits "
+                   "2 (error), or fails the check like a breach, or like a warn (see --fail-on).")
 @click.option("-v", "--verbose", is_flag=True, help="List passing results too.")
 @click.option("--record", "record_path", type=click.Path(path_type=Path), metavar="HISTORY",
               help="Also store this run in the run history HISTORY (a DuckDB file, created when missing).")
@@ -221,8 +235,8 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
 def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, junit_path: str | None,
                   sarif_path: str | None, markdown_path: str | None, fail_on: str, min_severity: str,
                   rules: tuple[str, ...], verbose: bool, record_path: Path | None = None,
-                  lock_timeout: float = 30.0, html_path: str | None = None,
-                  allow_roots: tuple[Path, ...] = ()) -> None:
+                  lock_timeout: float = 30.0, html_path: str | None = None, max_unattributed: float = 5.0,
+                  data_findings: str = "error", allow_roots: tuple[Path, ...] = ()) -> None:
     """Evaluate the standards and KPIs of SPEC against metric data.
 
     Exit 0 when nothing fails, 1 on an unwaived breach (see --fail-on, --min-severity), 2 when the spec is
@@ -249,7 +263,7 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
     blocks = text.Blocks(loaded, verbose=verbose, policy=policy)
     with Store.open(data) as store, ThreadPoolExecutor(max_workers=1) as aside:
         commit = aside.submit(provenance.git_commit, spec)  # git runs beside the evaluation
-        run = evaluate(loaded, store, day, only=rule_ids, on_results=blocks.add)
+        run = evaluate(loaded, store, day, only=rule_ids, on_results=blocks.add, max_unattributed=max_unattributed)
         run = replace(run, git_commit=commit.result())
         sql = _rule_sql(loaded, day, store, rule_ids) if html_path else {}
     # the scorecard shows trends from the history this run is recorded into, once it has runs
@@ -279,12 +293,19 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
         if result.status == "error":
             key = (f"{result.location.file}:{result.location.line}", result.rule, result.notes[0])
             errors[key] = errors.get(key, 0) + 1
-    if errors:
-        for (where, rule, note), count in errors.items():
-            click.echo(f"cxgov: error: {where}: {rule} could not be evaluated "
-                       f"({count} result{'s' * (count != 1)}): {note}", err=True)
+    for (where, rule, note), count in errors.items():
+        click.echo(f"cxgov: error: {where}: {rule} could not be evaluated "
+                   f"({count} result{'s' * (count != 1)}): {note}", err=True)
+    level = "error" if data_findings == "error" else "warning"
+    for h in run.findings:
+        click.echo(f"cxgov: {level}: {h.location}: source '{h.source}': {h.finding}\n"
+                   f"  hint: make the source's touchpoint ids and timestamps match the spec (see the data health in "
+                   f"the report); --max-unattributed sets the share tolerated", err=True)
+    if errors or (run.findings and data_findings == "error"):
         sys.exit(int(ExitCode.CANNOT_RUN))
-    sys.exit(int(ExitCode.FOUND if any(policy.fails(r) for r in run.results) else ExitCode.OK))
+    failing = any(policy.fails(r) for r in run.results) or bool(run.findings) and (
+        policy.fail_on == "warn" or (data_findings == "breach" and policy.fail_on != "never"))
+    sys.exit(int(ExitCode.FOUND if failing else ExitCode.OK))
 
 
 @main.command("explain", short_help="Show the windows and SQL behind a rule's numbers.")

@@ -7,8 +7,6 @@ records, and computes the trends the scorecard shows (a sparkline of the last ru
 from __future__ import annotations
 
 import json
-import os
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -23,9 +21,6 @@ from cxgov.metrics.stats import round_half_away
 
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds to wait for another process that holds the history file
 DEFAULT_TREND_RUNS = 12
-# Test hook: when set to a path, `record` creates that file inside its open transaction and waits to be killed,
-# so a test can kill a recorder mid-write and check that no partial run is left behind.
-PAUSE_ENV = "CXGOV_HISTORY_PAUSE_BEFORE_COMMIT"
 
 Scope = tuple[tuple[str, str], ...]
 
@@ -157,19 +152,6 @@ def _result_columns(results: Sequence[Result]) -> dict[str, list]:
     return rows
 
 
-def _pause_hook() -> Callable[[], None] | None:
-    flag = os.environ.get(PAUSE_ENV)
-    if not flag:
-        return None
-
-    def pause() -> None:
-        Path(flag).write_text(str(os.getpid()), encoding="utf-8")
-        while True:
-            time.sleep(60)
-
-    return pause
-
-
 def record(run: Run, path: Path, *, clock: Callable[[], datetime] | None = None,
            timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
     """Store `run` and every result in the history at `path` (created when missing) in one transaction.
@@ -190,7 +172,7 @@ def record(run: Run, path: Path, *, clock: Callable[[], datetime] | None = None,
         "result_count": len(results),
     }
     with HistoryDB.open(Path(path), write=True, timeout=timeout) as db:
-        return db.insert_run(row, _result_columns(results), before_commit=_pause_hook())
+        return db.insert_run(row, _result_columns(results))
 
 
 def runs(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[RunRecord, ...]:

@@ -21,6 +21,12 @@ from zoneinfo import ZoneInfo
 DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel")
 TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
 INTERNAL = "__cxgov_"
+# The data-health part of a scan (ScanRequest.health): every row of the scan's time span once more under the
+# period SPAN, the rows whose timestamp cannot be read (NULL, or text that is no timestamp) under UNTIMED, and
+# ROWS, the count of rows, among the aggregates.
+SPAN = f"{INTERNAL}span"
+UNTIMED = f"{INTERNAL}untimed"
+ROWS = f"{INTERNAL}rows"
 TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 # how partial results of disjoint rows combine into the whole; quantile_cont does not (holistic)
@@ -98,6 +104,9 @@ class ScanRequest:
     aggregates: tuple[Aggregate, ...]
     # columns read as points in time (durations): given to the aggregates as UTC wall-clock time
     instants: tuple[str, ...] = ()
+    # the data health of the source: the dimensions ("touchpoint",) or () its rows are counted by over the
+    # whole span of the periods (period SPAN) and without a readable timestamp (period UNTIMED); None for none
+    health: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -299,18 +308,31 @@ def _mask(dims: Sequence[str], grouping_set: Sequence[str]) -> int:
     return sum(1 << (len(dims) - 1 - i) for i, d in enumerate(dims) if d not in grouping_set)
 
 
+def _grouping(grouped: Sequence[str], used: Sequence[str], sets: Sequence[Sequence[str]]) -> str:
+    """SQL giving a row's mask over `used` (as `_mask`) in a GROUP BY GROUPING SETS `sets` over `grouped`."""
+    if not grouped:
+        return str(_mask(used, ()))
+    cols = ", ".join(f"{INTERNAL}{d}" for d in grouped)
+    if list(grouped) == list(used):
+        return f"GROUPING({cols})"
+    return (f"CASE GROUPING({cols}) " + " ".join(f"WHEN {_mask(grouped, s)} THEN {_mask(used, s)}" for s in sets)
+            + " END")
+
+
 def _sets_sql(sets: Sequence[Sequence[str]]) -> str:
     return ", ".join("(" + ", ".join([f"{INTERNAL}period"] + [f"{INTERNAL}{d}" for d in s]) + ")" for s in sets)
 
 
-def _prefilter(col: Columns, lo: datetime, hi: datetime, b: Binder) -> str:
+def _prefilter(col: Columns, lo: datetime, hi: datetime, b: Binder, untimed: bool) -> str:
     """A condition on the raw timestamp column that DuckDB can check against its storage's min/max statistics,
-    so that row groups outside every period are skipped; the exact test is on the local timestamp."""
+    so that row groups outside every period are skipped; the exact test is on the local timestamp. With
+    `untimed`, rows without a timestamp pass too (they are counted)."""
+    nulls = f" OR {col.timestamp} IS NULL" if untimed else ""
     if col.timestamp_type == "TIMESTAMP":
-        return f" WHERE {col.timestamp} >= {b(lo)} AND {col.timestamp} < {b(hi)}"
+        return f" WHERE ({col.timestamp} >= {b(lo)} AND {col.timestamp} < {b(hi)}){nulls}"
     if col.timestamp_type == TIMESTAMPTZ:  # a day either side covers every UTC offset
-        return (f" WHERE {col.timestamp} >= CAST({b(lo - timedelta(days=1))} AS TIMESTAMP) AT TIME ZONE 'UTC' "
-                f"AND {col.timestamp} < CAST({b(hi + timedelta(days=1))} AS TIMESTAMP) AT TIME ZONE 'UTC'")
+        return (f" WHERE ({col.timestamp} >= CAST({b(lo - timedelta(days=1))} AS TIMESTAMP) AT TIME ZONE 'UTC' "
+                f"AND {col.timestamp} < CAST({b(hi + timedelta(days=1))} AS TIMESTAMP) AT TIME ZONE 'UTC'){nulls}")
     return ""
 
 
@@ -324,14 +346,17 @@ def build(request: ScanRequest, col: Columns) -> Query:
     names = [a.name for a in request.aggregates]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate aggregate names in {names}")
-    used = tuple(d for d in DIMENSIONS if any(d in s for s in sets))
+    health = request.health is not None
+    hset = tuple(request.health or ())
+    used = tuple(d for d in DIMENSIONS if any(d in s for s in sets) or d in hset)
     by_touchpoint = any(d in used for d in ("touchpoint",) + TOUCHPOINT_DIMENSIONS)
     needs_dims = any(d in used for d in TOUCHPOINT_DIMENSIONS)
     b = Binder()
     tz = b(request.timezone)
     ctes: list[str] = []
 
-    # the slices, and the periods each belongs to
+    # the slices, and the periods each belongs to (rows without a readable timestamp, kept for the data health,
+    # are slice -1, in none)
     bounds, covering = _slices(request.periods)
     pairs = [f"({i}, {b(label)})" for i, labels in enumerate(covering) for label in labels]
     ctes.append(f"{INTERNAL}slices(slice, period) AS (VALUES {', '.join(pairs)})")
@@ -363,18 +388,20 @@ def build(request: ScanRequest, col: Columns) -> Query:
     local_ts = local_timestamp_sql(col.timestamp, col.timestamp_type, tz)
     relation = b.sql(col.relation, col.relation_params)
     ts = f"{INTERNAL}ts"
-    slice_case = "CASE " + " ".join(f"WHEN {ts} < {b(hi)} THEN {i if covering[i] else 'NULL'}"
-                                    for i, hi in enumerate(bounds[1:])) + " END"
+    slice_case = ("CASE " + (f"WHEN {ts} IS NULL THEN -1 " if health else "")
+                  + " ".join(f"WHEN {ts} < {b(hi)} THEN {i if covering[i] else 'NULL'}"
+                             for i, hi in enumerate(bounds[1:])) + " END")
     keys = []
     if by_touchpoint:
         keys.append(f"CAST({col.touchpoint} AS VARCHAR) AS {INTERNAL}touchpoint")
     if "segment" in used:
         keys.append(f"CAST({col.segment} AS VARCHAR) AS {INTERNAL}segment")
     ctes.append(f"{INTERNAL}src AS (SELECT *{replace}, {local_ts} AS {ts} FROM {relation}"
-                f"{_prefilter(col, bounds[0], bounds[-1], b)})")
+                f"{_prefilter(col, bounds[0], bounds[-1], b, health)})")
+    untimed = f" OR {ts} IS NULL" if health else ""
     ctes.append(f"{INTERNAL}rows AS (SELECT *, {slice_case} AS {INTERNAL}slice"
                 + "".join(f", {k}" for k in keys)
-                + f" FROM {INTERNAL}src WHERE {ts} >= {b(bounds[0])} AND {ts} < {b(bounds[-1])})")
+                + f" FROM {INTERNAL}src WHERE ({ts} >= {b(bounds[0])} AND {ts} < {b(bounds[-1])}){untimed})")
 
     # partial results per (slice, touchpoint, segment)
     fine_keys = [f"{INTERNAL}slice"] + [f"{INTERNAL}{d}" for d in ("touchpoint", "segment")
@@ -405,25 +432,35 @@ def build(request: ScanRequest, col: Columns) -> Query:
                 f"JOIN {INTERNAL}slices m ON m.slice = r.{INTERNAL}slice{join}")
 
     dim_cols = [f"{INTERNAL}{d}" for d in used]
-    grouping = f"GROUPING({', '.join(dim_cols)})" if used else "0"
+    grouped = [d for d in used if any(d in s for s in sets)]  # the others only the data health groups by
+    grouping = _grouping(grouped, used, sets)
+    roll_cols = [f"{INTERNAL}{d}" if d in grouped else f"NULL AS {INTERNAL}{d}" for d in used]
     combined = [_combined(a) for a in decomposable]
-    ctes.append(f"{INTERNAL}roll AS (SELECT {', '.join([f'{INTERNAL}period'] + dim_cols)}, "
+    ctes.append(f"{INTERNAL}roll AS (SELECT {', '.join([f'{INTERNAL}period'] + roll_cols)}, "
                 f"{grouping} AS {INTERNAL}grouping" + "".join(f", {c}" for c in combined)
                 + f" FROM ({periods_of(f'{INTERNAL}fine', used, aliases)}) r{shift} GROUP BY GROUPING SETS ({_sets_sql(sets)}))")
+    if health:
+        # the health grouping set over the whole span (slices in no period too) and over the untimed rows
+        keyed = [f"{INTERNAL}{d}" if d in hset else f"NULL AS {INTERNAL}{d}" for d in used]
+        period = f"CASE WHEN {INTERNAL}slice = -1 THEN {b(UNTIMED)} ELSE {b(SPAN)} END"
+        ctes.append(f"{INTERNAL}health AS (SELECT {', '.join([f'{period} AS {INTERNAL}period'] + keyed)}, "
+                    f"{_mask(used, hset)} AS {INTERNAL}grouping" + "".join(f", {c}" for c in combined)
+                    + f" FROM (SELECT r.*{aliases} FROM {INTERNAL}fine r) r{shift} GROUP BY "
+                    + ", ".join(["1"] + [str(2 + used.index(d)) for d in hset]) + ")")
     outputs = [f"{INTERNAL}period"] + dim_cols
-    select = f"SELECT r.* FROM {INTERNAL}roll r"
+    rolled = f"(SELECT * FROM {INTERNAL}roll UNION ALL SELECT * FROM {INTERNAL}health)" if health \
+        else f"{INTERNAL}roll"
+    select = f"SELECT r.* FROM {rolled} r"
     holistic = [a for a in request.aggregates if a.holistic]
     everywhere = range(len(request.grouping_sets))
     wanted = sorted({i for a in holistic for i in (everywhere if a.sets is None else a.sets)})
     hsets = tuple(dict.fromkeys(request.grouping_sets[i] for i in wanted))
     if holistic and not hsets:  # no grouping set needs them any more
-        select = f"SELECT r.*, {', '.join(f'NULL AS {_q(a.name)}' for a in holistic)} FROM {INTERNAL}roll r"
+        select = f"SELECT r.*, {', '.join(f'NULL AS {_q(a.name)}' for a in holistic)} FROM {rolled} r"
     elif holistic:
         hused = [d for d in used if any(d in s for s in hsets)]
         hcols = [f"{INTERNAL}{d}" for d in hused]
-        hgrouping = (f"CASE GROUPING({', '.join(hcols)}) "
-                     + " ".join(f"WHEN {_mask(hused, s)} THEN {_mask(used, s)}" for s in hsets) + " END"
-                     if hused else str(_mask(used, ())))
+        hgrouping = _grouping(hused, used, hsets)
         exprs = [f"{b.sql(a.sql, a.params)} AS {_q(a.name)}" for a in holistic]
         # only the rows some holistic aggregate takes, before they are repeated per period: each is kept whole
         some = " OR ".join(f"({b.sql(a.condition, a.condition_params)})" for a in holistic)
@@ -433,7 +470,7 @@ def build(request: ScanRequest, col: Columns) -> Query:
                     f"FROM ({periods_of(taken, hused)}) r GROUP BY GROUPING SETS ({_sets_sql(hsets)}))")
         on = " AND ".join([f"w.{INTERNAL}period = r.{INTERNAL}period", f"w.{INTERNAL}grouping = r.{INTERNAL}grouping"]
                           + [f"w.{c} IS NOT DISTINCT FROM r.{c}" for c in hcols])
-        select = (f"SELECT r.*, {', '.join(f'w.{_q(a.name)}' for a in holistic)} FROM {INTERNAL}roll r "
+        select = (f"SELECT r.*, {', '.join(f'w.{_q(a.name)}' for a in holistic)} FROM {rolled} r "
                   f"LEFT JOIN {INTERNAL}whole w ON {on}")
     order = ", ".join([f"{INTERNAL}grouping"] + [f"{o} NULLS FIRST" for o in outputs])
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT * FROM ({select})\nORDER BY {order}"

@@ -30,9 +30,9 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import duckdb
 
-from cxgov.data.scan import (DIMENSIONS, INTERNAL, TIMESTAMP_TYPES, TIMESTAMPTZ, TOUCHPOINT_DIMENSIONS,  # noqa: F401
-                             Aggregate, Columns, Period, Query, ScanRequest, build, local_timestamp_sql,
-                             utc_timestamp_sql)
+from cxgov.data.scan import (DIMENSIONS, INTERNAL, SPAN, TIMESTAMP_TYPES, TIMESTAMPTZ,  # noqa: F401
+                             TOUCHPOINT_DIMENSIONS, UNTIMED, Aggregate, Columns, Period, Query, ScanRequest, build,
+                             local_timestamp_sql, utc_timestamp_sql)
 from cxgov.errors import DataError, HistoryError, Location
 from cxgov.spec import confine
 from cxgov.spec.model import Source
@@ -75,6 +75,26 @@ def _error_text(exc: Exception) -> str:
     return str(exc).split("\nLINE ")[0].strip()
 
 
+_CONVERTED = re.compile(r"(convert string ([\"']))(.*?)(\2 to )")  # the value a conversion failed on
+
+
+def cause(exc: duckdb.Error) -> str:
+    """DuckDB's message as one line that keeps its cause and any line number it gives ("Conversion Error: CSV Error
+    on Line: 12; Error when converting column "score". Could not convert string "abc" to 'BIGINT'"), without the SQL
+    excerpt, a CSV file's original line, the list of possible solutions or the reader's options."""
+    kept = []
+    for line in _error_text(exc).splitlines():
+        line = line.strip()
+        if not line:
+            if kept:
+                break  # what follows the first paragraph is advice and reader options
+            continue
+        if not line.startswith("Original Line:"):
+            kept.append(line)
+    return _CONVERTED.sub(lambda m: m.group(1) + (m.group(3) if len(m.group(3)) <= 48 else m.group(3)[:45] + "...")
+                          + m.group(4), "; ".join(kept))
+
+
 def not_duckdb(path: Path) -> str | None:
     """Why an existing `path` cannot be opened as a DuckDB file (a folder, or a file of another kind), or None.
 
@@ -90,6 +110,7 @@ def not_duckdb(path: Path) -> str | None:
 
 
 _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
+_MISSING_TABLE = re.compile(r'Table with name "?([^"\s!]+)"? does not exist')
 EMPTY_COLUMNS: Mapping[str, str] = {}
 
 
@@ -139,6 +160,11 @@ class Store:
                 con.execute("ATTACH ? AS metrics (READ_ONLY)", [str(db)])
         except duckdb.Error as exc:
             con.close()
+            problem = damage(exc)
+            if problem:
+                raise DataError(f"cannot open metrics database {db}: it {problem} ({cause(exc)})",
+                                hint="restore it from a backup, or load the data again into a new file with "
+                                     "`cxgov data load`") from None
             raise DataError(f"cannot open metrics database {db}: {_error_text(exc)}",
                             hint="is it a DuckDB file, and not being written by another process?") from None
         except DataError:
@@ -215,18 +241,51 @@ class Store:
         relation, params = self._relation(source)
         try:
             rows = self._cursor.execute(f"DESCRIBE SELECT * FROM {relation}", list(params)).fetchall()
-        except duckdb.CatalogException:
-            raise DataError(f"table {source.table!r} not found in the metrics database {self.db}",
-                            source=source.id, location=source.at("table"),
-                            hint="load it with `cxgov data load`, or correct `table`") from None
         except duckdb.Error as exc:
-            if source.path:
-                raise _file_error(source, exc, params[0]) from None
-            raise DataError(f"cannot read its data: {_error_text(exc)}", source=source.id,
-                            location=source.at("table"), hint="check the table is readable") from None
+            raise self._read_error(source, exc) from None
         found = {name: type_ for name, type_, *_ in rows}
         self._columns[key] = found
         return found
+
+    def _is_view(self, source: Source) -> bool:
+        """Whether the source's table is a view in the metrics database."""
+        if not source.table or self.db is None:
+            return False
+        schema, _, name = source.table.rpartition(".")
+        try:
+            return bool(self._cursor.execute(
+                "SELECT count(*) FROM duckdb_views() WHERE database_name = 'metrics' AND schema_name = ? AND "
+                "view_name = ?", [schema or "main", name]).fetchone()[0])
+        except duckdb.Error:
+            return False
+
+    def _read_error(self, source: Source, exc: duckdb.Error) -> DataError:
+        """Why a source's data cannot be read: a damaged database, a missing table, a view that cannot be computed
+        (its base table gone, a type error in it), or files DuckDB cannot read; DuckDB's cause kept."""
+        where = source.at("path") if source.path else source.at("table")
+        problem = damage(exc)
+        if problem and source.table:
+            return DataError(f"the metrics database {self.db} {problem} ({cause(exc)})", source=source.id,
+                             location=where, hint="restore it from a backup, or load the data again into a new "
+                                                  "file with `cxgov data load`")
+        if source.path:
+            return _file_error(source, exc, self._relation(source)[1][0])
+        table = source.table
+        if self._is_view(source):
+            missing = _MISSING_TABLE.search(str(exc)) if isinstance(exc, duckdb.CatalogException) else None
+            if missing:
+                return DataError(f"table {table!r} is a view over {missing.group(1)!r}, which does not exist in the "
+                                 f"metrics database {self.db}", source=source.id, location=where,
+                                 hint=f"restore table {missing.group(1)} (load it again), or redefine the view "
+                                      f"{table} over a table that exists (CREATE OR REPLACE VIEW)")
+            return DataError(f"table {table!r} is a view DuckDB cannot compute: {cause(exc)}", source=source.id,
+                             location=where, hint=f"fix the view's definition or the rows it reads; "
+                                                  f"`SELECT * FROM {table}` in DuckDB shows the same error")
+        if isinstance(exc, duckdb.CatalogException):
+            return DataError(f"table {table!r} not found in the metrics database {self.db}", source=source.id,
+                             location=where, hint="load it with `cxgov data load`, or correct `table`")
+        return DataError(f"cannot read table {table!r}: {cause(exc)}", source=source.id, location=where,
+                         hint="is the metrics database a DuckDB file cxgov data load or generate wrote?")
 
     def require_column(self, source: Source, column: str, key: str, location: Location | None = None) -> str:
         """The DuckDB type of `column`; DataError naming the source, column and spec location if it is absent."""
@@ -265,7 +324,7 @@ class Store:
         if not (is_timestamp_type(type_) or type_ in TEXT_TYPES):
             raise DataError(f"has type {type_}, not a timestamp", source=source.id, column=source.timestamp,
                             location=source.at("timestamp"), hint="store it as TIMESTAMP (or text in ISO 8601)")
-        used = {d for s in request.grouping_sets for d in s}
+        used = {d for s in request.grouping_sets for d in s} | set(request.health or ())
         touchpoint = segment = None
         if used & {"touchpoint", *TOUCHPOINT_DIMENSIONS}:
             touchpoint = quote_ident(self.dimension_column(source, "touchpoint"))
@@ -286,8 +345,10 @@ class Store:
                     made.add(key)
             return cursor.execute(("EXPLAIN " if explain else "") + query.sql, dict(query.params)).fetchall()
         except duckdb.Error as exc:
-            message = _error_text(exc)
+            message = cause(exc)
             match = _MISSING_COLUMN.search(message)
+            if damage(exc) or self._is_view(source):
+                raise self._read_error(source, exc) from None
             if match:
                 raise DataError("column not found", source=source.id, column=match.group(1),
                                 location=source.location,
@@ -309,8 +370,15 @@ class Store:
             mask = sum(1 << (k - 1 - i) for i, d in enumerate(query.dimensions) if d not in grouping_set)
             masks.setdefault(mask, []).append(index)
         out = []
+        health = (SPAN, UNTIMED)
         for row in rows:
             period, dims, mask, values = row[0], row[1:1 + k], row[1 + k], row[2 + k:]
+            if period in health:  # the data health: grouping None
+                record = {"period": period, "grouping": None}
+                record.update(zip(query.dimensions, dims))
+                record.update(zip(query.aggregates, values))
+                out.append(record)
+                continue
             for index in masks.get(mask, ()):
                 record = {"period": period, "grouping": index}
                 record.update(zip(query.dimensions, dims))
@@ -356,7 +424,8 @@ _READER_PROBLEMS = (
     (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}",
      "give every line as many fields as the header (a comma inside a value needs quotes)"),
     (r"Could not convert|Conversion Error", "a value that is not of its column's type",
-     "fix the value; `cxgov data load` lists every value it cannot read"),
+     "DuckDB reads a CSV column with the type its first rows suggest: correct the value on that line, or load "
+     "the file with `cxgov data load`, which sets bad rows aside with the reason"),
     (r"unterminated quote", "a quoted value is never closed", "close the quote, or double a quote inside one"),
     (r"(?i)invalid unicode|byte sequence mismatch|not (?:valid )?utf-?8", "bytes that are not UTF-8 text",
      "save the file as UTF-8"),
@@ -517,6 +586,22 @@ HISTORY_RESULT_COLUMNS = (
 )
 HISTORY_RUN_COLUMNS = ("recorded_at", "as_of", "program", "spec_path", "spec_digest", "spec_commit", "data_digest",
                        "cxgov_version", "result_count")
+# every table of a history and the columns cxgov reads or writes in it
+HISTORY_TABLES = {"cxgov_meta": ("key", "value"), "runs": ("id", *HISTORY_RUN_COLUMNS),
+                  "results": ("run_id", *(name for name, _ in HISTORY_RESULT_COLUMNS))}
+_NEW_HISTORY = "record into a new history file (e.g. history.duckdb); this one is left as it is"
+
+
+def damage(exc: duckdb.Error) -> str | None:
+    """What a DuckDB error says is wrong with the database file itself, or None when it is about something else."""
+    text = str(exc).lower()
+    if any(sign in text for sign in ("could not read enough bytes", "corrupt", "checksum", "truncated")):
+        return "is truncated or damaged"
+    if "not a valid duckdb database file" in text:
+        return "is not a DuckDB database file"
+    if "version" in text and any(sign in text for sign in ("newer", "storage", "serializ")):
+        return "was written by a newer version of DuckDB"
+    return None
 
 
 def _create_whole(path: Path) -> None:
@@ -537,6 +622,35 @@ def _create_whole(path: Path) -> None:
         private.with_name(private.name + ".wal").unlink(missing_ok=True)
 
 
+def _is_text(path: Path) -> bool:
+    """Whether the file starts like text: no NUL byte and valid UTF-8 in its first 4 KiB."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not merely a character cut at the end of the excerpt
+            return False
+    return b"\0" not in head
+
+
+def _history_error(path: Path, doing: str, exc: duckdb.Error) -> HistoryError:
+    """`doing` ("cannot open", "cannot read"...) run history `path`: the file's damage when that is the cause, and
+    DuckDB's own message (without any SQL excerpt) as the detail."""
+    problem = damage(exc)
+    if problem is None:
+        return HistoryError(f"{doing} run history {path}: {_error_text(exc)}",
+                            hint="is it a cxgov run history (the DuckDB file `cxgov check --record` writes)?")
+    if problem.startswith("was written by a newer"):
+        hint = "upgrade cxgov and duckdb (pip install -U cxgov duckdb), or " + _NEW_HISTORY
+    elif problem.startswith("is truncated"):
+        hint = "restore it from a backup (a copy cut short, a full disk or a crash truncates a file), or " + \
+            _NEW_HISTORY
+    else:
+        hint = "give --record / --history a file written by `cxgov check --record`, or " + _NEW_HISTORY
+    return HistoryError(f"{doing} run history {path}: it {problem} ({_error_text(exc)})", hint=hint)
+
+
 class HistoryDB:
     """A connection to a run history file. Use `HistoryDB.open(...)` as a context manager."""
 
@@ -553,13 +667,19 @@ class HistoryDB:
         path = Path(path)
         problem = not_duckdb(path)
         if problem:
+            if path.is_file() and _is_text(path):
+                problem += " but text (a CSV or other export?)"
             raise HistoryError(f"cannot open run history {path}: it {problem}",
-                               hint="give a new file name (e.g. history.duckdb) or a history written by --record")
+                               hint="a run history is the DuckDB file `cxgov check --record` writes: give a new file "
+                                    "name (e.g. history.duckdb) or a history written by --record")
         if not write and not path.is_file():
             raise HistoryError(f"no run history at {path}",
                                hint=f"record runs with `cxgov check ... --record {path}`")
         if write and path.parent and not path.parent.is_dir():
             raise HistoryError(f"cannot create run history {path}: folder {path.parent} does not exist")
+        if path.is_file() and path.stat().st_size == 0:
+            raise HistoryError(f"run history {path} is an empty file (0 bytes), not a run history",
+                               hint=f"delete it and `check --record` creates the history there, or {_NEW_HISTORY}")
         if write and not path.exists():
             _create_whole(path)
         deadline = monotonic() + timeout
@@ -570,7 +690,7 @@ class HistoryDB:
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
-                    raise HistoryError(f"cannot open run history {path}: {_error_text(exc)}") from None
+                    raise _history_error(path, "cannot open", exc) from None
                 remaining = deadline - monotonic()
                 if remaining <= 0:
                     raise HistoryError(
@@ -580,23 +700,37 @@ class HistoryDB:
                 sleep(min(delay, remaining) * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
             except duckdb.Error as exc:
-                raise HistoryError(f"cannot open run history {path}: {_error_text(exc)}",
-                                   hint="is it a cxgov run history (a DuckDB file written by --record)?") from None
+                raise _history_error(path, "cannot open", exc) from None
         db = cls(con, path)
         try:
-            db._prepare(write)
+            with db._reading("cannot open"):
+                db._prepare(write)
         except BaseException:
             con.close()
             raise
         return db
 
+    @contextmanager
+    def _reading(self, doing: str) -> Iterator[None]:
+        """DuckDB errors inside the block become a HistoryError naming the file and, if it is, its damage."""
+        try:
+            yield
+        except duckdb.Error as exc:
+            raise _history_error(self.path, doing, exc) from None
+
     def _prepare(self, write: bool) -> None:
-        tables = {row[0] for row in self._con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-        if "cxgov_meta" not in tables:
-            if tables or not write:
-                raise HistoryError(f"{self.path} is not a cxgov run history (it has no cxgov_meta table)",
-                                   hint="give --record / history a new file or one written by cxgov")
+        columns: dict[str, set[str]] = {}
+        for table, column in self._con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                               "WHERE table_schema = 'main'").fetchall():
+            columns.setdefault(table, set()).add(column)
+        if "cxgov_meta" not in columns:
+            if columns or not write:
+                what = f"it has {len(columns)} table{'s' * (len(columns) != 1)}, none of them cxgov_meta" \
+                    if columns else "it has no tables"
+                raise HistoryError(f"{self.path} is not a cxgov run history: {what} (a DuckDB file of another "
+                                   "program, or a metrics database?)",
+                                   hint=f"give --record / --history a file written by `cxgov check --record`, or "
+                                        f"{_NEW_HISTORY}")
             self._con.begin()
             for statement in _HISTORY_DDL:
                 self._con.execute(statement)
@@ -605,17 +739,36 @@ class HistoryDB:
             return
         row = self._con.execute("SELECT value FROM cxgov_meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row and row[0].isdigit() else None
+        if version is None:
+            raise HistoryError(f"run history {self.path} has no readable schema version (cxgov_meta holds no whole "
+                               "number under schema_version)", hint=f"it was changed outside cxgov: {_NEW_HISTORY}")
         if version != HISTORY_SCHEMA_VERSION:
-            newer = version is not None and version > HISTORY_SCHEMA_VERSION
+            newer = version > HISTORY_SCHEMA_VERSION
             raise HistoryError(
-                f"run history {self.path} has schema version {version}; this cxgov reads version "
-                f"{HISTORY_SCHEMA_VERSION}",
-                hint="upgrade cxgov to read it" if newer else "record into a new history file")
+                f"run history {self.path} has schema version {version}"
+                f"{', written by a newer cxgov' if newer else ''}; this cxgov reads version {HISTORY_SCHEMA_VERSION}",
+                hint="upgrade cxgov to read it (pip install -U cxgov)" if newer else _NEW_HISTORY)
+        missing = [f"table {table}" if table not in columns else
+                   f"column{'s' * (len(absent) > 1)} {', '.join(absent)} of table {table}"
+                   for table, wanted in HISTORY_TABLES.items()
+                   for absent in [[c for c in wanted if c not in columns.get(table, ())]] if absent]
+        if write and not self._con.execute("SELECT count(*) FROM duckdb_sequences() WHERE schema_name = 'main' "
+                                           "AND sequence_name = 'cxgov_run_id'").fetchone()[0]:
+            missing.append("sequence cxgov_run_id")
+        if missing:
+            raise HistoryError(f"run history {self.path} is incomplete: it lacks {'; '.join(missing)}",
+                               hint=f"it was changed outside cxgov or is damaged: restore it from a backup, or "
+                                    f"{_NEW_HISTORY}")
 
     def insert_run(self, run: Mapping[str, object], results: Mapping[str, Sequence[object]],
                    before_commit: Callable[[], None] | None = None) -> int:
         """Insert one run and its result rows (column name -> values, see HISTORY_RESULT_COLUMNS) in one
-        transaction; returns the new run id. `before_commit` runs inside the transaction (a test hook)."""
+        transaction; returns the new run id. `before_commit` runs inside the transaction (tests pause there)."""
+        with self._reading("cannot record into"):
+            return self._insert(run, results, before_commit)
+
+    def _insert(self, run: Mapping[str, object], results: Mapping[str, Sequence[object]],
+                before_commit: Callable[[], None] | None) -> int:
         con = self._con
         con.begin()
         try:
@@ -635,12 +788,19 @@ class HistoryDB:
                 before_commit()
             con.commit()
         except BaseException:
-            con.rollback()
+            try:
+                con.rollback()
+            except duckdb.Error:
+                pass  # the transaction is gone with the failure that ended it: nothing was committed
             raise
         return int(run_id)
 
     def runs(self) -> list[dict]:
         """Every run, oldest first, with its result counts by status (key `counts`)."""
+        with self._reading("cannot read"):
+            return self._runs()
+
+    def _runs(self) -> list[dict]:
         cur = self._con.execute(
             f"SELECT id, {', '.join(HISTORY_RUN_COLUMNS)} FROM runs ORDER BY recorded_at, id")
         names = [d[0] for d in cur.description]
@@ -689,10 +849,11 @@ class HistoryDB:
                    f"r.rule, r.scope, u.as_of ORDER BY u.recorded_at DESC, r.run_id DESC) AS rerun FROM results r "
                    f"JOIN runs u ON u.id = r.run_id {where}) WHERE rerun = 1) WHERE back <= ?")
             params.append(int(latest))
-        cur = self._con.execute(f"SELECT {', '.join(wanted)} FROM ({sql}) ORDER BY as_of, recorded_at, run_id, seq",
-                                params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        with self._reading("cannot read"):
+            cur = self._con.execute(f"SELECT {', '.join(wanted)} FROM ({sql}) ORDER BY as_of, recorded_at, run_id, "
+                                    "seq", params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def close(self) -> None:
         self._con.close()

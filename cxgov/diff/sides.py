@@ -147,8 +147,9 @@ def load(s: Side) -> m.Spec:
     files say, so warnings and lint errors (an expired waiver, a RACI gap) do not stop it."""
     with api.gc_paused():
         documents = loader.load_documents(s.root)
-        found = [d for doc in documents for d in doc.diagnostics] + schema.check(documents)
-        spec, built = build.build(documents, s.root, frozenset(d.location.file for d in found))
+        faults: dict[str, set[tuple]] = {}
+        found = [d for doc in documents for d in doc.diagnostics] + schema.check(documents, faults)
+        spec, built = build.build(documents, s.root, {d.location.file: () for d in found} | faults)
     errors = [d for d in (*found, *built) if d.severity == "error"]
     if not documents:
         errors.append(Diagnostic("CX006", "error", "no .yaml or .yml files in the spec folder", Location(str(s.root))))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import MISSING
+from dataclasses import MISSING, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date
 from types import MappingProxyType
 from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 from cxgov import __version__, collector
+from cxgov.engine import health
 from cxgov.engine.plan import Scan, Target, plan, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
@@ -30,18 +31,21 @@ SIGNIFICANCE = 0.05  # two-sided, for the trend test
 
 def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = None,
              git_commit: str | None = None,
-             on_results: Callable[[Sequence[Result]], None] | None = None) -> Run:
+             on_results: Callable[[Sequence[Result]], None] | None = None,
+             max_unattributed: float = health.MAX_UNATTRIBUTED) -> Run:
     """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`.
 
     `on_results` is given the results of each scan as soon as they are made (while DuckDB may still be running
-    another), for work on them that need not wait for the whole Run."""
+    another), for work on them that need not wait for the whole Run. `max_unattributed` is the percent of a
+    source's rows that may belong to no touchpoint before its data health is a finding."""
     with collector.paused():  # tens of thousands of results and no garbage cycles: the collector would find nothing
-        return _evaluate(spec, store, as_of, only, git_commit, on_results)
+        return _evaluate(spec, store, as_of, only, git_commit, on_results, max_unattributed)
 
 
 def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_commit: str | None,
-              on_results: Callable[[Sequence[Result]], None] | None) -> Run:
+              on_results: Callable[[Sequence[Result]], None] | None, max_unattributed: float) -> Run:
     ordered: list[tuple[tuple, Result]] = []
+    sources_health = []
     read: dict[str, object] = {}
     fields = _Fields(spec, as_of)
     ready: list[Scan] = []
@@ -71,6 +75,7 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
                 ordered.extend((t.order, _error(fields, scan, t, exc)) for t in scan.targets)
                 continue
             index = _index(scan, rows)
+            sources_health.append(health.source_health(spec, scan, rows, max_unattributed))
             measured: dict[tuple, Measurement] = {}  # rules on the same metric and scope share their numbers
 
             def measure(target: Target, period: str, interval: bool) -> Measurement:
@@ -99,6 +104,7 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
         git_commit=git_commit,
         cxgov_version=__version__,
         program=spec.program.id,
+        health=tuple(sorted(sources_health, key=lambda h: h.source)),
     )
 
 
@@ -153,6 +159,11 @@ def _check_columns(spec: Spec, store, scan: Scan) -> tuple[Scan, list[tuple[Data
             except DataError as exc:
                 unsplittable[index] = exc
                 break
+    if "touchpoint" in (scan.request.health or ()):
+        try:
+            store.dimension_column(source, "touchpoint")
+        except DataError:  # its rules fail with that error; the rows are still counted
+            scan = replace(scan, request=replace(scan.request, health=()))
     if unsplittable:
         errors += [(exc, tuple(t for t in scan.targets if t.grouping == index))
                    for index, exc in unsplittable.items()]
@@ -163,7 +174,7 @@ def _check_columns(spec: Spec, store, scan: Scan) -> tuple[Scan, list[tuple[Data
 def _index(scan: Scan, rows: Iterable[Mapping]) -> dict[tuple, Mapping]:
     sets = scan.request.grouping_sets
     return {(row["grouping"], row["period"], tuple(row.get(d) for d in sets[row["grouping"]])): row
-            for row in rows}
+            for row in rows if row["grouping"] is not None}
 
 
 def _min_sample(spec: Spec, rule) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Collection, Iterable, Mapping
 
-from cxgov.data.scan import TOUCHPOINT_DIMENSIONS, Period, ScanRequest
+from cxgov.data.scan import ROWS, TOUCHPOINT_DIMENSIONS, Aggregate, Period, ScanRequest
 from cxgov.engine import windows
 from cxgov.engine.results import Span
 from cxgov.errors import UsageError
@@ -210,8 +210,9 @@ def _scan(spec: Spec, as_of: date, source: Source, members: list[tuple[int, Stan
         periods=tuple(period for f in frames.values() for period in f.periods()),
         dimensions=dimensions,
         grouping_sets=tuple(sets),
-        aggregates=aggregates,
+        aggregates=aggregates + (Aggregate(ROWS, sets=tuple(range(len(sets)))),),
         instants=instants,
+        health=("touchpoint",) if source.touchpoint else (),
     )
     return Scan(request, tuple(frames.values()), tuple(prefixes.items()), tuple(targets), tuple(by_rules))
 

@@ -171,6 +171,61 @@ class Result:
 
 
 @dataclass(frozen=True)
+class UnmatchedId:
+    """A touchpoint id found in a source's rows that names no touchpoint of the spec."""
+
+    id: str
+    rows: int
+    suggestion: str | None = None  # the spec's touchpoint it likely means (another case or separator)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "rows": self.rows, "suggestion": self.suggestion}
+
+
+@dataclass(frozen=True)
+class MetricHealth:
+    """Rows of a source a metric selects (its `where`) but cannot use: no value, or a value off its scale."""
+
+    metric: str
+    missing: int
+    invalid: int
+
+    def to_dict(self) -> dict:
+        return {"metric": self.metric, "missing": self.missing, "invalid": self.invalid}
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What an evaluation could not use of one source's rows, and why; `finding` says why it fails the check."""
+
+    source: str
+    span: Span  # the days the evaluation read: from the earliest previous window to the as-of date
+    rows: int  # rows with a timestamp in the span
+    untimed: int  # rows of the source without a readable timestamp (NULL, or text that is no timestamp)
+    attributable: bool  # the source has a touchpoint column, so rows can be attributed to touchpoints
+    unattributed: int = 0  # rows in the span that belong to no touchpoint of the spec (no_touchpoint included)
+    no_touchpoint: int = 0  # rows in the span with no touchpoint id at all (NULL or empty)
+    unmatched: tuple[UnmatchedId, ...] = ()  # the most frequent ids that match no touchpoint
+    unmatched_ids: int = 0  # how many distinct ids match no touchpoint
+    metrics: tuple[MetricHealth, ...] = ()
+    location: Location | None = None  # the source in the spec
+    finding: str | None = None  # why the source's data fails the check; None when it is sound
+
+    @property
+    def unattributed_share(self) -> float | None:
+        """Percent of the span's rows that belong to no touchpoint (None without rows or a touchpoint column)."""
+        return 100.0 * self.unattributed / self.rows if self.rows and self.attributable else None
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "window": self.span.to_dict(), "rows": self.rows, "untimed": self.untimed,
+                "attributable": self.attributable, "unattributed": self.unattributed,
+                "no_touchpoint": self.no_touchpoint, "unmatched": [u.to_dict() for u in self.unmatched],
+                "unmatched_ids": self.unmatched_ids, "metrics": [m.to_dict() for m in self.metrics],
+                "location": {"file": self.location.file, "line": self.location.line} if self.location else None,
+                "finding": self.finding}
+
+
+@dataclass(frozen=True)
 class Run:
     """A whole evaluation: what was checked, against what, as of when, and every result."""
 
@@ -182,6 +237,12 @@ class Run:
     git_commit: str | None = None
     cxgov_version: str = ""
     program: str = ""
+    health: tuple[SourceHealth, ...] = ()  # per source read, by source id
+
+    @property
+    def findings(self) -> tuple[SourceHealth, ...]:
+        """The sources whose data fails the check."""
+        return tuple(h for h in self.health if h.finding)
 
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -199,7 +260,7 @@ class Run:
             "program": self.program,
             "as_of": self.as_of.isoformat(),
             "spec": {"path": self.spec_path, "digest": self.spec_digest, "git_commit": self.git_commit},
-            "data": {"digest": self.data_digest},
+            "data": {"digest": self.data_digest, "sources": [h.to_dict() for h in self.health]},
             "summary": self.summary(),
             "results": [r.to_dict() for r in self.results],
         }

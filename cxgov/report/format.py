@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cxgov.engine.results import Result, Span, ThresholdInfo
+from cxgov.engine.results import Result, SourceHealth, Span, ThresholdInfo
 from cxgov.report.display import exact as bound
 from cxgov.report.display import number
 from cxgov.report.display import value_text
@@ -60,3 +60,30 @@ def headline(result: Result) -> str:
     if result.status == "error":
         return f"{name} at {scope(result)} could not be evaluated{owner}"
     return f"{name} at {scope(result)}: {measured(result)} against {threshold(result.threshold)}{owner}"
+
+
+def health(h: SourceHealth) -> str:
+    """One line of what the evaluation could not use of a source: "12,340 rows from 2026-08-01 to 2026-11-20;
+    1,200 (9.7%) belong to no touchpoint: 'WEB-CHAT' 800 (did you mean 'web-chat'?); csat: 4 without a value"."""
+    parts = [f"{h.rows:,} rows from {h.span.start.isoformat()} to {h.span.end.isoformat()}"]
+    if h.untimed:
+        parts.append(f"{h.untimed:,} without a readable timestamp")
+    if h.unattributed:
+        ids = ", ".join(f"'{u.id}' {u.rows:,}" + (f" (did you mean '{u.suggestion}'?)" if u.suggestion else "")
+                        for u in h.unmatched)
+        more = f" and {h.unmatched_ids - len(h.unmatched)} more" if h.unmatched_ids > len(h.unmatched) else ""
+        share = f" ({h.unattributed_share:.1f}%)" if h.unattributed_share is not None else ""
+        text = f"{h.unattributed:,}{share} belong to no touchpoint"
+        if ids:
+            text += f": {ids}{more}"
+        if h.no_touchpoint:
+            text += f"; {h.no_touchpoint:,} have no touchpoint id"
+        parts.append(text)
+    for m in h.metrics:
+        lost = [f"{m.missing:,} without a value" if m.missing else "",
+                f"{m.invalid:,} outside its scale" if m.invalid else ""]
+        if any(lost):
+            parts.append(f"{m.metric}: {', '.join(p for p in lost if p)}")
+    if len(parts) == 1:
+        parts.append("every row usable")
+    return "; ".join(parts)

@@ -14,6 +14,15 @@ from cxgov.engine.results import FailPolicy, Result, Run
 from cxgov.report import format as fmt
 
 
+# characters XML 1.0 cannot hold at all, not even as character references (ElementTree writes them as they are)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def render(run: Run, policy: FailPolicy = FailPolicy()) -> str:
     by_rule: dict[str, list[Result]] = defaultdict(list)
     for result in run.results:
@@ -28,18 +37,8 @@ def render(run: Run, policy: FailPolicy = FailPolicy()) -> str:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + well_formed(ET.tostring(root, encoding="unicode")) + "\n"
-
-
-# characters XML 1.0 cannot hold, even escaped: C0 controls but tab, newline and carriage return, surrogates,
-# U+FFFE and U+FFFF
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def well_formed(xml: str) -> str:
-    """Serialised XML with each character XML cannot hold written as a visible escape (`\\x1b`): ElementTree
-    writes them as they are, which no XML parser reads. Only text and attribute values can hold them."""
-    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), xml)
+    text = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub(_visible, text) + "\n"
 
 
 def _suite(rule: str, results: list[Result], run: Run, policy: FailPolicy) -> ET.Element:

@@ -26,6 +26,9 @@ def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy()
         " · ".join(f"{ICONS[s]} {counts[s]} {s}" for s in STATUSES),
         "",
     ]
+    if run.findings:
+        names = ", ".join(f"`{_cell(h.source)}`" for h in run.findings)
+        lines += [f"⛔ **Data finding** in source {names}: see [Data](#data) below.", ""]
     attention = [r for r in results if r.status not in ("pass", "insufficient")]
     if attention:
         lines += ["### Needs attention", "", *_table(attention), ""]
@@ -34,6 +37,11 @@ def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy()
         if group:
             lines += [f"<details><summary>{heading} ({len(group)})</summary>", "", *_table(group), "",
                       "</details>", ""]
+    if run.health:
+        lines += ["### Data", "", "| Source | Rows the evaluation could not use |", "|---|---|"]
+        lines += [f"| {'⛔ ' if h.finding else ''}{_cell(h.source)} | {_cell(fmt.health(h))}"
+                  + (f" · **finding:** {_cell(h.finding)}" if h.finding else "") + " |" for h in run.health]
+        lines.append("")
     commit = f" · commit `{run.git_commit[:12]}`" if run.git_commit else ""
     lines.append(f"<sub>spec `{_cell(run.spec_path)}` `{run.spec_digest[:19]}`{commit} · "
                  f"data `{run.data_digest[:19]}` · cxgov {run.cxgov_version}</sub>")

@@ -46,6 +46,13 @@ def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy:
         lines.extend(blocks.of(result))
     if shown:
         lines.append("")
+    for h in run.health:
+        label = "DATA!" if h.finding else "DATA"
+        lines.append(f"{label:<{WIDTH}}  source {h.source}: {fmt.health(h)}")
+        if h.finding:
+            lines.append(f"{INDENT}finding: {h.finding}")
+    if run.health:
+        lines.append("")
     lines.append(summary(run))
     return "\n".join(lines) + "\n"
 

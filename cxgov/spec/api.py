@@ -88,10 +88,9 @@ def _validate(root: Path, today: date | None, warnings: bool, allow: tuple[Path,
         found.append(Diagnostic("CX006", "error", "no .yaml or .yml files in the spec folder",
                                 Location(loader.display_name(root)),
                                 "create a spec with `cxgov init DIR`, or give the folder that holds it"))
-    schema_found = schema.check(documents)
-    found += schema_found
-    tolerant = frozenset(d.location.file for d in schema_found)
-    spec, build_found = build.build(documents, root, tolerant, roots)
+    faults: dict[str, set[tuple]] = {}
+    found += schema.check(documents, faults)
+    spec, build_found = build.build(documents, root, faults, roots)
     found += build_found
     today = today or default_today(spec)
     if spec is not None:

@@ -1,8 +1,9 @@
 """Plain spec data (from the loader, checked by the schema) -> the typed model, with every reference resolved.
 
 Reports, as Diagnostics: a missing or repeated `program` (CX100), ids used twice in a section (CX101), values the
-schema cannot judge (real dates, time zones: CX013), a source `path:` that leads outside the spec's repository
-(CX007), references that do not resolve (CX104) and touchpoints on a stage their journey does not have (CX105).
+schema cannot judge (real dates and their range, window lengths, time zones: CX013), a source `path:` that leads
+outside the spec's repository (CX007), references that do not resolve (CX104) and touchpoints on a stage their
+journey does not have (CX105).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterator, Mapping
 
 from cxgov.errors import Diagnostic, Location
 from cxgov.spec import confine
 from cxgov.spec import model as m
+from cxgov.spec.bounds import DATE_RANGE, MAX_WINDOW_DAYS, date_problem, window_problem
 from cxgov.spec.loader import Document
 from cxgov.spec.schema import SINGULAR, did_you_mean
 
@@ -71,6 +73,14 @@ class Item:
     def location(self) -> Location:
         return self.doc.at(self.path)
 
+    @property
+    def raw(self) -> Any:
+        """The entity as written, including any keys left out of `data` because the schema found them at fault."""
+        value = self.doc.data
+        for step in self.path:
+            value = value[step]
+        return value
+
     def at(self, key: str) -> Location:
         return LocationMap(self.doc, self.path).get(key) or self.location
 
@@ -103,6 +113,13 @@ def _label(value: Any) -> str:
     return str(value)
 
 
+def _whole(value: Any) -> int:
+    """A whole number the schema has checked (5 or 5.0); TypeError for anything else (the schema reports it)."""
+    if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, float) and value.is_integer()):
+        raise TypeError(f"{value!r} is not a whole number")
+    return int(value)
+
+
 def _filter(value: Any) -> m.Filter:
     if not isinstance(value, dict):
         return m.Filter()
@@ -116,14 +133,26 @@ def parse_window(text: str) -> m.Window:
     return m.Window(text, days=count * (7 if unit == "w" else 1))
 
 
+def _fault_index(faults: Collection[tuple]) -> dict[tuple, set]:
+    """Paths at fault -> for every path above one of them, the keys (or indexes) below it that lead to a fault."""
+    index: dict[tuple, set] = {}
+    for path in faults:
+        for k in range(len(path)):
+            index.setdefault(path[:k], set()).add(path[k])
+    return index
+
+
 class Builder:
-    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: frozenset[str],
+    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: Mapping[str, Collection[tuple]],
                  complete: bool = True, roots: confine.Roots | None = None):
         self.documents = documents
         self.complete = complete
         self.root = root
         self.roots = roots  # where a source's `path:` may read; None: not checked (a diff reads no data)
-        self.tolerant = tolerant  # documents with schema errors: entities that cannot be built are skipped
+        # documents with schema errors, and the paths of the values at fault: an entity is built without the keys
+        # that lead to a fault (their values may be of any type), and skipped when it cannot be built without them
+        self.tolerant = tolerant
+        self._faults = {name: _fault_index(paths) for name, paths in tolerant.items() if paths}
         self.diagnostics: list[Diagnostic] = []
         self._items: dict[str, list[Item]] = {}
 
@@ -131,6 +160,12 @@ class Builder:
         self.diagnostics.append(Diagnostic(code, "error", message, location, hint))
 
     # -- collecting -------------------------------------------------------------------------------------------
+
+    def item(self, doc: Document, path: tuple, data: dict) -> Item:
+        """The entity at `path`, without the keys the schema found at fault."""
+        faults = self._faults.get(doc.name)
+        bad = faults.get(path) if faults else None
+        return Item(doc, path, {k: v for k, v in data.items() if k not in bad} if bad else data)
 
     def items(self, section: str) -> list[Item]:
         """The mappings listed in `section`, across all files (gathered once per section)."""
@@ -140,7 +175,7 @@ class Builder:
             for doc in self.documents:
                 values = doc.data.get(section) if isinstance(doc.data, dict) else None
                 if isinstance(values, list):
-                    found.extend(Item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
+                    found.extend(self.item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
         return found
 
     def convert(self, items: list[Item], make: Callable[[Item], Any], section: str) -> tuple:
@@ -148,7 +183,7 @@ class Builder:
         first: dict[str, Item] = {}
         built = []
         for item in items:
-            ident = item.data.get("id")
+            ident = item.raw.get("id")
             if isinstance(ident, str):
                 if ident in first:
                     self.error("CX101", f"{SINGULAR.get(section, section)} id '{ident}' is defined twice "
@@ -170,13 +205,28 @@ class Builder:
         if value is None:
             return None
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             if item.doc.name in self.tolerant and not _DATE_SHAPE.fullmatch(str(value)):
                 return None  # the schema has already reported it is not written YYYY-MM-DD
             self.error("CX013", f"{what}, key '{key}': '{value}' is not a real date", item.at(key),
                        "write dates as YYYY-MM-DD")
             return None
+        problem = date_problem(day)
+        if problem:
+            self.error("CX013", f"{what}, key '{key}': {day.isoformat()} {problem}", item.at(key),
+                       f"write a date from {DATE_RANGE}")
+            return None
+        return day
+
+    def window(self, item: Item, what: str) -> m.Window:
+        """The rule's `window`; CX013 when a rolling one is longer than MAX_WINDOW_DAYS."""
+        window = parse_window(item.data["window"])
+        problem = window_problem(window.days) if window.days is not None else None
+        if problem:
+            self.error("CX013", f"{what}: window '{window.text}' {problem}", item.at("window"),
+                       f"use `year`, or a rolling window of at most {MAX_WINDOW_DAYS}d ({MAX_WINDOW_DAYS // 7}w)")
+        return window
 
     # -- entities ---------------------------------------------------------------------------------------------
 
@@ -184,7 +234,7 @@ class Builder:
         found = []
         for doc in self.documents:
             if isinstance(doc.data, dict) and isinstance(doc.data.get("program"), dict):
-                found.append(Item(doc, ("program",), doc.data["program"]))
+                found.append(self.item(doc, ("program",), doc.data["program"]))
         if not found:
             where = self.documents[0].at(()) if self.documents else Location(self.root.as_posix())
             self.error("CX100", "the spec has no `program` section", where,
@@ -206,7 +256,7 @@ class Builder:
         intent = None
         if isinstance(d.get("intent"), dict):
             i = d["intent"]
-            base = Item(item.doc, item.path + ("intent",), i)
+            base = self.item(item.doc, item.path + ("intent",), i)
             principles = self.convert(self.sub_items(base, "principles"), self.principle, "principles")
             intent = m.Intent(statement=i["statement"], principles=principles, **item.sub("intent"))
         review = None
@@ -216,7 +266,7 @@ class Builder:
                               last_reviewed=self.date(item, "program", "review.last_reviewed",
                                                       r.get("last_reviewed")),
                               **item.sub("review"))
-        defaults = m.Defaults(**{k: int(v) for k, v in (d.get("defaults") or {}).items()}, **item.sub("defaults"))
+        defaults = m.Defaults(**{k: _whole(v) for k, v in (d.get("defaults") or {}).items()}, **item.sub("defaults"))
         timezone = d.get("timezone", "UTC")
         self.check_timezone(item, timezone)
         return m.Program(id=d["id"], name=d["name"], timezone=timezone, owner=d.get("owner"),
@@ -227,7 +277,7 @@ class Builder:
         values = parent.data.get(key)
         if not isinstance(values, list):
             return []
-        return [Item(parent.doc, parent.path + (key, i), v) for i, v in enumerate(values) if isinstance(v, dict)]
+        return [self.item(parent.doc, parent.path + (key, i), v) for i, v in enumerate(values) if isinstance(v, dict)]
 
     def check_timezone(self, item: Item, name: str) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -295,7 +345,8 @@ class Builder:
     @staticmethod
     def metric(item: Item) -> m.Metric:
         d = item.data
-        scale = m.Scale(d["scale"]["min"], d["scale"]["max"]) if isinstance(d.get("scale"), dict) else None
+        scale = m.Scale(_whole(d["scale"]["min"]), _whole(d["scale"]["max"])) if isinstance(d.get("scale"), dict) \
+            else None
         duration = None
         if isinstance(d.get("duration"), dict):
             du = d["duration"]
@@ -325,8 +376,8 @@ class Builder:
             selector = m.Selector(**fields, moment_of_truth=a.get("moment_of_truth"), labels=labels,
                                   **item.sub("applies_to"))
         return m.Standard(id=d["id"], metric=d["metric"], threshold=self.threshold(item),
-                          window=parse_window(d["window"]), applies_to=selector, name=d.get("name"),
-                          min_sample=d.get("min_sample"), severity=d.get("severity", "medium"),
+                          window=self.window(item, f"standard '{d['id']}'"), applies_to=selector,
+                          name=d.get("name"), min_sample=d.get("min_sample"), severity=d.get("severity", "medium"),
                           owner=d.get("owner"), principle=d.get("principle"), description=d.get("description"),
                           **item.where())
 
@@ -337,8 +388,9 @@ class Builder:
             ((kind, value),) = d["scope"].items()
             scope = m.Scope(kind, value)
         trend = m.Trend(d["trend"]["max_drop"]) if isinstance(d.get("trend"), dict) else None
-        return m.Kpi(id=d["id"], metric=d["metric"], threshold=self.threshold(item), window=parse_window(d["window"]),
-                     scope=scope, by=d.get("by"), name=d.get("name"), trend=trend, min_sample=d.get("min_sample"),
+        return m.Kpi(id=d["id"], metric=d["metric"], threshold=self.threshold(item),
+                     window=self.window(item, f"KPI '{d['id']}'"), scope=scope, by=d.get("by"), name=d.get("name"),
+                     trend=trend, min_sample=d.get("min_sample"),
                      severity=d.get("severity", "high"), owner=d.get("owner"), principle=d.get("principle"),
                      description=d.get("description"), **item.where())
 
@@ -426,7 +478,7 @@ class Builder:
         """Every id written in each section, including entities that could not be built (no follow-on errors)."""
         known: dict[str, set[str]] = {}
         for section in SECTIONS:
-            known[section] = {i.data["id"] for i in self.items(section) if isinstance(i.data.get("id"), str)}
+            known[section] = {i.raw["id"] for i in self.items(section) if isinstance(i.raw.get("id"), str)}
         return known
 
 
@@ -540,13 +592,16 @@ class References:
 
 
 def build(documents: tuple[Document, ...], root: Path | None = None,
-          tolerant: frozenset[str] = frozenset(),
+          tolerant: Mapping[str, Collection[tuple]] | Collection[str] = frozenset(),
           roots: confine.Roots | None = None) -> tuple[m.Spec | None, list[Diagnostic]]:
     """The merged, typed Spec (None when it has no program) and the diagnostics found while building it.
 
-    `tolerant` names documents with schema errors: their malformed entities are skipped, not built. With `roots`,
-    every source's `path:` must stay inside them (CX007).
+    `tolerant` names documents with schema errors, mapped to the paths of the values at fault (schema.check's
+    `faults`): their entities are built without the keys at fault, and skipped when they cannot be built. With
+    `roots`, every source's `path:` must stay inside them (CX007).
     """
+    if not isinstance(tolerant, Mapping):
+        tolerant = {name: () for name in tolerant}
     readable = tuple(d for d in documents if d.data is not None)
     builder = Builder(readable, Path(root or "."), tolerant, complete=len(readable) == len(documents), roots=roots)
     spec = builder.build()

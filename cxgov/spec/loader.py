@@ -556,7 +556,7 @@ class _Converter:
             self.diagnostics.append(Diagnostic(
                 "CX009", "error", f"the {what} {_snippet(value)} holds {_describe(char)}, which no output shows "
                 "safely (a terminal acts on it, XML cannot hold it)", Location(self.name, line, column),
-                "delete it: text in a spec is plain (tabs and line breaks are fine)"))
+                "delete it: spec text is plain, though tabs and line breaks are fine"))
         bidi = _BIDI.search(value)
         if bidi is not None:
             line, column = _line_column(self.text, self.where(node, bidi.group()))

@@ -42,7 +42,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("CX011", "error", "a value of the wrong type", "schema"),
     Rule("CX012", "error", "a required key is missing", "schema"),
     Rule("CX013", "error", "an invalid value: not one of the allowed choices, badly formed, out of range, not a real "
-         "date, an unknown time zone", "schema"),
+         "date, an unknown time zone; a number that is NaN, infinite or beyond ±1e15, a date outside 1900-01-01 to "
+         "9997-12-31, a rolling window longer than 3660 days", "schema"),
     Rule("CX100", "error", "the spec has no `program`, or more than one", "build"),
     Rule("CX101", "error", "an id is defined twice in a section (across all files), or a KPI has a standard's id",
          "build"),

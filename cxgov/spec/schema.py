@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 
 from cxgov.errors import Diagnostic
 from cxgov.resources import schema_path
+from cxgov.spec.bounds import number_problem
 from cxgov.spec.checker import compile_schema
 from cxgov.spec.loader import Document
 
@@ -56,14 +57,19 @@ def did_you_mean(word: Any, choices: Iterable[str]) -> str | None:
 
 
 def _number_hint(value: Any) -> str | None:
-    """For a number written as text ("80%", "90"): how to write it."""
+    """For a number written as text ("80%", "90", 6e1): how to write it."""
     if not isinstance(value, str):
         return None
     text = value.strip().removesuffix("%").strip()
     try:
-        float(text)
+        number = float(text)
     except ValueError:
         return None
+    if number_problem(number):
+        return "a number in a spec is finite and lies between -1e15 and 1e15"
+    if "e" in text.lower() and "_" not in text:
+        # YAML 1.1 reads an exponent as a number only with a dot and a sign: 6.0e+1, not 6e1
+        return f"YAML reads {text!r} as text, not a number: write {number:g} (or an exponent such as 6.0e+1)"
     return f"write {text}, a plain number without quotes{' or %' if '%' in value else ''}"
 
 
@@ -113,28 +119,59 @@ def describe(data: Any, path: tuple) -> str:
     return f"{head}, key '{'.'.join(str(p) if not isinstance(p, int) else f'[{p}]' for p in rest)}'".replace(".[", "[")
 
 
-def check(documents: Iterable[Document]) -> list[Diagnostic]:
-    """Schema diagnostics for every readable document."""
+def check(documents: Iterable[Document], faults: dict[str, set[tuple]] | None = None) -> list[Diagnostic]:
+    """Schema diagnostics for every readable document. With `faults`: the path of every value found at fault, by
+    document name, for the documents that have any (what building the model must not rely on)."""
     found: list[Diagnostic] = []
     for doc in documents:
         if doc.data is not None:
-            found.extend(check_document(doc))
+            paths: set[tuple] = set()
+            found.extend(check_document(doc, paths))
+            if paths and faults is not None:
+                faults[doc.name] = paths
     return found
 
 
-def check_document(doc: Document) -> list[Diagnostic]:
+def check_document(doc: Document, faults: set[tuple] | None = None) -> list[Diagnostic]:
+    """The schema diagnostics of one document; the paths of the values at fault are added to `faults`."""
+    numbers = _unusable_numbers(doc)
+    found = [diag for _, diag in numbers]
+    if faults is not None:
+        faults.update(path for path, _ in numbers)
     if is_valid()(doc.data):
-        return []
+        return found
     validator = _validator()
     seen: set[tuple] = set()
-    found = []
     for error in validator.iter_errors(doc.data):
+        if faults is not None:
+            faults.add(tuple(error.absolute_path))
+        if number_problem(error.instance):
+            continue  # reported by _unusable_numbers, more plainly
         for diag in _diagnostics(doc, error):
             key = (diag.code, diag.location, diag.message)
             if key not in seen:
                 seen.add(key)
                 found.append(diag)
     return found
+
+
+def _unusable_numbers(doc: Document) -> list[tuple[tuple, Diagnostic]]:
+    """(path, CX013) for every NaN, infinity or out-of-range number, wherever it is written: JSON Schema's numbers
+    admit them, and no computation, report or database survives them."""
+    found: list[tuple[tuple, Diagnostic]] = []
+    stack: list[tuple[tuple, Any]] = [((), doc.data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((path + (k,), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
+        elif isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+            problem = number_problem(value)
+            if problem:
+                found.append((path, Diagnostic("CX013", "error", f"{describe(doc.data, path)}: {problem}",
+                                                  doc.at(path), "write a finite number, such as 80 or 4.5")))
+    return sorted(found, key=lambda pair: pair[1].sort_key())
 
 
 def _diagnostics(doc: Document, error) -> list[Diagnostic]:

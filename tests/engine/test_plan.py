@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from cxgov.data.scan import ROWS
 from cxgov.engine.plan import plan
 from cxgov.errors import UsageError
 from cxgov.spec.model import Scope, Selector
@@ -27,7 +28,9 @@ def test_rules_on_one_source_share_one_scan_and_metrics_are_computed_once():
     assert surveys.metrics == (("csat", "m0_"), ("nps", "m1_"))
     names = [a.name for a in surveys.request.aggregates]
     assert len(names) == len(set(names))
-    assert {n.split("_")[0] for n in names} == {"m0", "m1"}
+    assert names[-1] == ROWS  # the data health's count of rows
+    assert {n.split("_")[0] for n in names[:-1]} == {"m0", "m1"}
+    assert surveys.request.health == ("touchpoint",)
     assert surveys.request.grouping_sets == ((), ("journey",), ("segment",), ("touchpoint",), ("journey", "stage"))
     assert [p.label for p in surveys.request.periods] == \
         ["28d current", "28d previous", "quarter current", "quarter previous"]

@@ -1,15 +1,21 @@
-"""Records one run into a history from a separate process: `python recorder.py HISTORY DAY RESULTS [TIMEOUT]`.
+"""Records one run into a history from a separate process:
+`python recorder.py HISTORY DAY RESULTS [TIMEOUT [PAUSE_FLAG]]`.
 
-Used by the concurrency and crash tests (several recorders at once; a recorder killed mid-transaction).
+Used by the concurrency and crash tests (several recorders at once; a recorder killed mid-transaction). With
+PAUSE_FLAG, the recorder writes that file once its run and results are inserted but not committed, and waits there
+to be killed: it wraps HistoryDB.insert_run itself, so cxgov ships no hook for it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from datetime import date, datetime, timezone
 
 from cxgov import history
 from cxgov.engine.results import Result, Run, Span, ThresholdInfo
+from cxgov.data.store import HistoryDB
 from cxgov.errors import CxgovError, Location
 
 
@@ -25,9 +31,27 @@ def build(day: int, count: int) -> Run:
                results=results, git_commit=f"commit-{day}", cxgov_version="0.1.0", program="northwind-bank")
 
 
+def pause_before_commit(flag: str) -> None:
+    """Make every HistoryDB.insert_run of this process stop inside its transaction, after writing `flag`."""
+    insert_run = HistoryDB.insert_run
+
+    def pause() -> None:
+        with open(flag, "w", encoding="utf-8") as handle:
+            handle.write(str(os.getpid()))
+        while True:
+            time.sleep(60)
+
+    def paused(self, run, results, before_commit=None):
+        return insert_run(self, run, results, before_commit=pause)
+
+    HistoryDB.insert_run = paused
+
+
 def main(argv: list[str]) -> int:
     path, day, count = argv[0], int(argv[1]), int(argv[2])
     timeout = float(argv[3]) if len(argv) > 3 else 60.0
+    if len(argv) > 4:
+        pause_before_commit(argv[4])
     try:
         run_id = history.record(build(day, count), path, timeout=timeout,
                                 clock=lambda: datetime(2026, 11, day, 6, tzinfo=timezone.utc))

@@ -15,10 +15,11 @@ from cxgov import history
 RECORDER = Path(__file__).with_name("recorder.py")
 
 
-def start(path: Path, day: int, count: int, timeout: float = 60.0, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(RECORDER), str(path), str(day), str(count), str(timeout)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+def start(path: Path, day: int, count: int, timeout: float = 60.0, pause: Path | None = None) -> subprocess.Popen:
+    """A recorder process; with `pause`, it writes that file inside its open transaction and waits to be killed."""
+    args = [sys.executable, str(RECORDER), str(path), str(day), str(count), str(timeout)]
+    return subprocess.Popen(args + ([str(pause)] if pause else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def test_concurrent_recorders_lose_no_run(tmp_path):
@@ -49,7 +50,7 @@ def wait_for(flag: Path, proc: subprocess.Popen) -> None:
 def test_lock_held_too_long_is_a_clear_error(tmp_path):
     path = tmp_path / "history.duckdb"
     flag = tmp_path / "paused"
-    holder = start(path, 1, 10, env={history.PAUSE_ENV: str(flag)})
+    holder = start(path, 1, 10, pause=flag)
     try:
         wait_for(flag, holder)
         blocked = start(path, 2, 10, timeout=0.5)
@@ -65,7 +66,7 @@ def test_lock_held_too_long_is_a_clear_error(tmp_path):
 def test_recorder_waits_for_a_lock_to_be_released(tmp_path):
     path = tmp_path / "history.duckdb"
     flag = tmp_path / "paused"
-    holder = start(path, 1, 10, env={history.PAUSE_ENV: str(flag)})
+    holder = start(path, 1, 10, pause=flag)
     wait_for(flag, holder)
     waiting = start(path, 2, 10, timeout=120)
     time.sleep(0.5)  # let it meet the lock at least once; correctness does not depend on it
@@ -81,7 +82,7 @@ def test_killed_recorder_leaves_no_partial_run(tmp_path):
     first = start(path, 1, 50)
     assert first.wait(timeout=60) == 0
     flag = tmp_path / "paused"
-    victim = start(path, 2, 5000, env={history.PAUSE_ENV: str(flag)})
+    victim = start(path, 2, 5000, pause=flag)
     wait_for(flag, victim)  # the run and its 5000 results are inserted, not committed
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()

@@ -10,8 +10,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, Span, ThresholdInfo, TrendInfo,
-                                  WaiverInfo)
+from cxgov.engine.results import (ActionInfo, MetricHealth, PreviousInfo, Result, Run, SourceHealth, Span,
+                                  ThresholdInfo, TrendInfo, UnmatchedId, WaiverInfo)
 from cxgov.errors import Location
 from cxgov.spec.model import (Action, Approval, Defaults, Duration, Filter, Intent, Journey, Kpi, Metric, Owner,
                               Principle, Program, RaciActivity, Review, Scope, Segment, Selector, Source, Spec,
@@ -220,8 +220,16 @@ def sample_run(spec: Spec, text: Text = _plain) -> Run:
           previous=PreviousInfo(38.0, 205, PREVIOUS_QUARTER),
           trend=TrendInfo(5, -14.0, -2.1, 0.036, True, True)),
     )
+    health = (
+        SourceHealth("surveys", Span(date(2026, 7, 1), AS_OF), 4210, 0, True, 12, 2,
+                     (UnmatchedId("Web-Form", 10, "web-form"),), 1, (MetricHealth("nps", 3, 1),),
+                     Location("specs/data.yaml", 3)),
+        SourceHealth("tickets", Span(date(2026, 9, 26), AS_OF), 900, 7, True, 450, 0,
+                     (UnmatchedId("<b>phone</b>", 300), UnmatchedId("chat-2", 150)), 2, (), Location("specs/data.yaml", 9),
+                     finding=text("450 of its 900 rows (50.0%, more than the 5% allowed) belong to no touchpoint")),
+    )
     return Run(as_of=AS_OF, spec_path="specs", spec_digest=SPEC_DIGEST, data_digest=DATA_DIGEST, results=results,
-               git_commit=COMMIT, cxgov_version="0.1.0", program="northwind-bank")
+               git_commit=COMMIT, cxgov_version="0.1.0", program="northwind-bank", health=health)
 
 
 def section(page: str, name: str) -> str:
