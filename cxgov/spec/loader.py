@@ -164,7 +164,7 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-_LINK_HINT = "fix or remove the link (or hide it with a leading dot)"
+_LINK_HINT = "fix or remove the link, or hide it with a leading dot"
 
 
 def _link_problem(link: Path, roots: confine.Roots) -> Unusable | None:
@@ -471,6 +471,7 @@ class _Refused(Exception):
 
 
 _SCALARS = SafeConstructor()
+_ALIAS_HINT = "an alias (*name) may refer to a value written before it, not to one that holds it"
 
 
 def convert(name: str, text: str, root: yaml.Node) -> tuple[Any, dict[Path_, tuple[int, ...]], tuple[Diagnostic, ...]]:
@@ -526,7 +527,7 @@ class _Converter:
             return self.scalar(node, tag)
         key = id(node)
         if key in self.active:
-            raise self.refuse("CX005", "recursive alias: a value contains itself", node)
+            raise self.refuse("CX005", "recursive alias: a value contains itself", node, _ALIAS_HINT)
         self.active.add(key)
         try:
             if cls is SequenceNode:
@@ -666,7 +667,8 @@ class _Converter:
                 if source.__class__ is not MappingNode:
                     raise self.refuse("CX002", "'<<' merges a mapping (or a list of mappings) only", source)
                 if id(source) in self.active:
-                    raise self.refuse("CX005", "recursive alias: '<<' merges a mapping that contains it", source)
+                    raise self.refuse("CX005", "recursive alias: '<<' merges a mapping that contains it", source,
+                                      _ALIAS_HINT)
                 self.visits += 1
                 self.active.add(id(source))
                 try:
