@@ -1,26 +1,29 @@
-"""The SQL of a scan: one statement that reads a source once for every period, grouping set and aggregate.
+"""The query of a scan: one statement that reads a source once for every period, grouping set and aggregate.
 
 The period boundaries cut the time line into slices that do not overlap, so each row falls in one slice (or
 none) by a CASE on its timestamp, never by a join. Decomposable aggregates (counts, sums, means, variances) are
 computed per (slice, touchpoint, segment) and then combined per (period, grouping set): a period is a union of
 slices, and journey, stage and channel are functions of the touchpoint. Holistic aggregates (quantiles) are
-computed over the rows of each group of the grouping sets that need them. Every value is a named parameter;
-identifiers are validated and quoted by the caller.
+computed over the rows of each group of the grouping sets that need them. The statement is a sqlglot tree
+(cxgov.data.sql) rendered for each engine; every value is a bound parameter.
 
-Nothing here talks to DuckDB: `cxgov.data.store` runs what `build` writes.
+Nothing here talks to a database: the engines run what `build` makes.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from sqlglot import exp
+
+from cxgov.data import sql
+from cxgov.data.sql import INTERNAL, and_, case, cast, number, own, own_col, value
+
 DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel")
 TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
-INTERNAL = "__cxgov_"
 # The data-health part of a scan (ScanRequest.health): every row of the scan's time span once more under the
 # period SPAN, the rows whose timestamp cannot be read (NULL, or text that is no timestamp) under UNTIMED, and
 # ROWS, the count of rows, among the aggregates.
@@ -48,20 +51,16 @@ class Period:
 class Aggregate:
     """`func` of `value` over the rows meeting `condition`: count, sum, avg, var_samp or quantile_cont.
 
-    count counts the rows, or with a value the rows where it is not NULL.
-
-    `value` and `condition` are SQL with `?` placeholders, bound in order to `value_params` and
-    `condition_params`; `fraction` is quantile_cont's. `sets` are the grouping sets (indices) whose rows need
-    it, None for all: holistic aggregates are computed for those only (NULL elsewhere); the others cost nothing
-    more for all.
+    count counts the rows, or with a value the rows where it is not NULL. `value` and `condition` are
+    expression trees over the source's columns (values in them are `sql.value` nodes); `fraction` is
+    quantile_cont's. `sets` are the grouping sets (indices) whose rows need it, None for all: holistic aggregates
+    are computed for those only (NULL elsewhere); the others cost nothing more for all.
     """
 
     name: str
     func: str = "count"
-    value: str | None = None
-    condition: str = "TRUE"
-    value_params: tuple = ()
-    condition_params: tuple = ()
+    value: exp.Expression | None = None
+    condition: exp.Expression = field(default_factory=exp.true)
     fraction: float | None = None
     sets: tuple[int, ...] | None = None
 
@@ -77,21 +76,27 @@ class Aggregate:
     def holistic(self) -> bool:
         return self.func not in DECOMPOSABLE
 
-    @property
-    def sql(self) -> str:
-        """The aggregate as one SQL expression over the rows (`?` placeholders: `params`)."""
-        if self.func == "count":
-            call = f"count({self.value or '*'})"
-        elif self.func == "quantile_cont":
-            call = f"quantile_cont({self.value}, ?)"
+    def tree(self) -> exp.Expression:
+        """The aggregate over the rows, as one expression."""
+        if self.func == "quantile_cont":
+            call: exp.Expression = sql.ExactQuantile(this=self.value.copy(), fraction=value(self.fraction))  # type: ignore[union-attr]
         else:
-            call = f"{self.func}({self.value})"
-        return f"{call} FILTER (WHERE {self.condition})"
+            call = _call(self.func, self.value)
+        return _filtered(call, self.condition)
 
-    @property
-    def params(self) -> tuple:
-        fraction = (self.fraction,) if self.func == "quantile_cont" else ()
-        return self.value_params + fraction + self.condition_params
+    def text(self, dialect: str = "duckdb") -> str:
+        """The aggregate in `dialect`'s SQL with its values written in, for reading."""
+        return sql.render(self.tree(), dialect).text
+
+
+def _call(func: str, arg: exp.Expression | None) -> exp.Expression:
+    this = arg.copy() if arg is not None else exp.Star()
+    return {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "var_samp": exp.Variance,
+            "var_pop": exp.VariancePop}[func](this=this)
+
+
+def _filtered(call: exp.Expression, condition: exp.Expression) -> exp.Expression:
+    return exp.Filter(this=call, expression=exp.Where(this=condition.copy()))
 
 
 @dataclass(frozen=True)
@@ -117,33 +122,33 @@ class Statement:
     @property
     def text(self) -> str:
         """The statement with its parameters written in, for reading (never run)."""
-        return inline(self.sql, self.params)
+        return sql.Rendered(self.sql, self.params).text
 
 
 @dataclass(frozen=True)
 class Query:
     sql: str
-    params: Mapping[str, object]  # named parameters ($name)
+    params: Mapping[str, object]  # named parameters, as the dialect writes them
     dimensions: tuple[str, ...]  # the dimensions any grouping set uses, in DIMENSIONS order
     aggregates: tuple[str, ...]  # the aggregates' names, in the order the statement's rows give them
     setup: tuple[Statement, ...] = ()  # to run first, on the same connection: the temporary tables it reads
+    tree: exp.Expression | None = None  # the statement before rendering
 
     @property
     def text(self) -> str:
         """Every statement, parameters written in, for reading (never run)."""
-        return "".join(f"{s.text};\n" for s in self.setup) + inline(self.sql, self.params)
+        return "".join(f"{s.text};\n" for s in self.setup) + sql.Rendered(self.sql, self.params).text
 
 
 @dataclass(frozen=True)
 class Columns:
     """What `build` needs to know of the source, checked by the caller: its relation and column types."""
 
-    relation: str  # FROM-clause text, `?` placeholders for `relation_params`
-    relation_params: tuple
+    relation: exp.Expression  # what the FROM clause reads: a table, or a table function over files
     types: Mapping[str, str]  # column -> DuckDB type
-    timestamp: str  # the quoted event timestamp column
+    timestamp: str  # the event timestamp column
     timestamp_type: str
-    touchpoint: str | None  # quoted columns, when a grouping set needs them
+    touchpoint: str | None  # columns, when a grouping set needs them
     segment: str | None
 
 
@@ -210,59 +215,66 @@ def transitions(tz: str, lo: datetime, hi: datetime) -> tuple[timedelta, list[tu
     return first, found
 
 
-def utc_offsets_sql(tz: str, lo: datetime, hi: datetime, b: Binder,
-                    fallback: Callable[[str], str]) -> Callable[[str], str]:
-    """SQL (a function of the SQL of a naive local timestamp) giving it as UTC wall-clock time by a CASE over the
-    zone's transitions in [lo, hi), and by `fallback` outside: the same instants as the zone lookup, without its
-    cost per row."""
+
+
+class TextTimestamp(exp.Expression, exp.Func):
+    """Text read as a timestamp (cxgov.data.timestamps has the forms): as local wall-clock time in `zone`, or
+    with `utc` as UTC wall-clock time; NULL where it is no timestamp."""
+
+    arg_types = {"this": True, "zone": True, "utc": False}
+
+    def lowered(self, dialect: str) -> exp.Expression:
+        if dialect != "duckdb":
+            raise NotImplementedError(f"text timestamps on {dialect}")
+        column, zone = self.this.sql(dialect="duckdb"), self.args["zone"].sql(dialect="duckdb")
+        text = (utc_timestamp_sql(column, "VARCHAR", zone) if self.args.get("utc")
+                else local_timestamp_sql(column, "VARCHAR", zone))
+        return exp.Paren(this=exp.Var(this=text))
+
+
+def local_time(column: exp.Expression, type_: str, zone: exp.Expression) -> exp.Expression:
+    """A column of `type_` as local wall-clock time in the program's zone: TIMESTAMP is already, other
+    timestamp types are cast, TIMESTAMPTZ is converted, text is parsed."""
+    if type_ == "TIMESTAMP":
+        return column
+    if type_ in TIMESTAMP_TYPES:
+        return cast(column, "TIMESTAMP")
+    if type_ == TIMESTAMPTZ:
+        return sql.LocalFromInstant(this=column, zone=zone)
+    return TextTimestamp(this=column, zone=zone)
+
+
+def utc_time(column: exp.Expression, type_: str, zone: exp.Expression,
+             offsets: Callable[[exp.Expression], exp.Expression] | None = None) -> exp.Expression:
+    """A column as UTC wall-clock time, so that differences are elapsed time even across a daylight-saving
+    change: a zone (TIMESTAMPTZ, a zone in text) is honoured, naive values are read in the program's zone
+    (`offsets`, from `utc_offsets`, replaces the zone lookup where it can)."""
+    if type_ == TIMESTAMPTZ:
+        return sql.UtcFromInstant(this=column)
+    if type_ in TIMESTAMP_TYPES:
+        naive = column if type_ == "TIMESTAMP" else cast(column, "TIMESTAMP")
+        return offsets(naive) if offsets is not None else sql.UtcFromLocal(this=naive, zone=zone)
+    return TextTimestamp(this=column, zone=zone, utc=exp.true())
+
+
+def utc_offsets(tz: str, lo: datetime, hi: datetime,
+                fallback: Callable[[exp.Expression], exp.Expression]) -> Callable[[exp.Expression], exp.Expression]:
+    """A function of a naive local timestamp giving it as UTC wall-clock time by a CASE over the zone's
+    transitions in [lo, hi), and by `fallback` outside: the same instants as the zone lookup, without its cost
+    per row."""
     first, found = transitions(tz, lo, hi)
     befores = [first] + [offset for _, offset in found]
-    cases = "".join(f"WHEN {{x}} < {b(boundary)} THEN {b(before)} " for (boundary, _), before in zip(found, befores))
-    shift = f"(CASE {cases}ELSE {b(befores[-1])} END)" if found else b(first)
-    return lambda x: (f"(CASE WHEN {x} >= {b(lo)} AND {x} < {b(hi)} THEN {x} - {shift.format(x=x)} "
-                      f"ELSE {fallback(x)} END)")
 
+    def shift(x: exp.Expression) -> exp.Expression:
+        if not found:
+            return value(first)
+        return case(*((exp.LT(this=x.copy(), expression=value(boundary)), value(before))
+                      for (boundary, _), before in zip(found, befores)), default=value(befores[-1]))
 
-class Binder:
-    """Collects named parameters: each distinct value once, as `$p0`, `$p1`, ..."""
-
-    def __init__(self) -> None:
-        self.params: dict[str, object] = {}
-        self._names: dict[tuple, str] = {}
-
-    def __call__(self, value: object) -> str:
-        key = None if isinstance(value, (list, dict)) else (type(value), value)
-        if key is not None and key in self._names:
-            return self._names[key]
-        name = f"p{len(self.params)}"
-        self.params[name] = value
-        if key is not None:
-            self._names[key] = "$" + name
-        return "$" + name
-
-    def sql(self, text: str, params: Sequence) -> str:
-        """`text` with each `?` outside string literals bound to the next of `params`."""
-        out, values, quoted = [], iter(params), False
-        for char in text:
-            if char == "'":
-                quoted = not quoted
-            if char == "?" and not quoted:
-                try:
-                    out.append(self(next(values)))
-                except StopIteration:
-                    raise ValueError(f"more placeholders than parameters in {text!r}") from None
-            else:
-                out.append(char)
-        if next(values, _END) is not _END:
-            raise ValueError(f"more parameters than placeholders in {text!r}")
-        return "".join(out)
-
-
-_END = object()
-
-
-def _q(name: str) -> str:
-    return f'"{name}"'
+    def to_utc(x: exp.Expression) -> exp.Expression:
+        inside = and_(exp.GTE(this=x.copy(), expression=value(lo)), exp.LT(this=x.copy(), expression=value(hi)))
+        return exp.Paren(this=case((inside, exp.Sub(this=x.copy(), expression=shift(x))), default=fallback(x.copy())))
+    return to_utc
 
 
 def _slices(periods: Sequence[Period]) -> tuple[list[datetime], list[list[str]]]:
@@ -272,20 +284,27 @@ def _slices(periods: Sequence[Period]) -> tuple[list[datetime], list[list[str]]]
     return bounds, covering
 
 
-def _partials(agg: Aggregate, b: Binder) -> list[tuple[str, str]]:
-    """(name, SQL) of the per-slice partial results of a decomposable aggregate, named after it."""
-    cond = b.sql(agg.condition, agg.condition_params)
-    value = b.sql(agg.value, agg.value_params) if agg.value is not None else None
+def _partials(agg: Aggregate) -> list[tuple[str, exp.Expression]]:
+    """(name, expression) of the per-slice partial results of a decomposable aggregate, named after it."""
     if agg.func in ("count", "sum"):
-        return [(agg.name, f"{agg.func}({value or '*'}) FILTER (WHERE {cond})")]
-    out = [(agg.name + "__c", f"count({value}) FILTER (WHERE {cond})"),
-           (agg.name + "__s", f"sum({value}) FILTER (WHERE {cond})")]
+        return [(agg.name, _filtered(_call(agg.func, agg.value), agg.condition))]
+    out = [(agg.name + "__c", _filtered(_call("count", agg.value), agg.condition)),
+           (agg.name + "__s", _filtered(_call("sum", agg.value), agg.condition))]
     if agg.func == "var_samp":
-        out.append((agg.name + "__v", f"var_pop({value}) FILTER (WHERE {cond})"))
+        out.append((agg.name + "__v", _filtered(_call("var_pop", agg.value), agg.condition)))
     return out
 
 
-def _combined(agg: Aggregate) -> str:
+def _c(name: str) -> exp.Column:
+    """A partial's column (its name is the aggregate's: quoted, not a spec column)."""
+    return exp.Column(this=exp.Identifier(this=name, quoted=True))
+
+
+def _sum(e: exp.Expression) -> exp.Sum:
+    return exp.Sum(this=e)
+
+
+def _combined(agg: Aggregate) -> exp.Expression:
     """The aggregate over a group from its partials per slice.
 
     A variance combines the within-slice variances with the spread of the slice means around the group mean,
@@ -293,14 +312,26 @@ def _combined(agg: Aggregate) -> str:
     the values' magnitude: sum c(m - M)^2 = sum d^2/c - (sum d)^2/C with d = s - ck per slice."""
     name = agg.name
     if agg.func in ("count", "sum"):
-        return f"sum({_q(name)}) AS {_q(name)}"
-    c, s = _q(name + "__c"), _q(name + "__s")
+        return _sum(_c(name)).as_(exp.Identifier(this=name, quoted=True))
+    c, s = (lambda: _c(name + "__c")), (lambda: _c(name + "__s"))
     if agg.func == "avg":
-        return f"sum({s}) / nullif(sum({c}), 0) AS {_q(name)}"
-    v, k = _q(name + "__v"), _q(name + "__k")
-    d = f"({s} - {c} * {k})"  # the slice's sum of deviations from k
-    return (f"CASE WHEN sum({c}) > 1 THEN greatest(0.0, (sum({c} * {v}) + sum(power({d}, 2) / {c}) "
-            f"- power(sum({d}), 2) / sum({c})) / (sum({c}) - 1)) END AS {_q(name)}")
+        return exp.Div(this=_sum(s()), expression=exp.Nullif(this=_sum(c()), expression=number(0)),
+                       typed=False, safe=False).as_(exp.Identifier(this=name, quoted=True))
+    v, k = _c(name + "__v"), _c(name + "__k")
+
+    def d() -> exp.Expression:  # the slice's sum of deviations from k
+        return exp.Paren(this=exp.Sub(this=s(), expression=exp.Mul(this=c(), expression=k.copy())))
+
+    within = _sum(exp.Mul(this=c(), expression=v))
+    between = _sum(exp.Div(this=exp.Pow(this=d(), expression=number(2)), expression=c(), typed=False, safe=False))
+    spread = exp.Div(this=exp.Pow(this=_sum(d()), expression=number(2)), expression=_sum(c()), typed=False,
+                     safe=False)
+    variance = exp.Div(this=exp.Paren(this=exp.Sub(this=exp.Add(this=within, expression=between), expression=spread)),
+                       expression=exp.Paren(this=exp.Sub(this=_sum(c()), expression=number(1))), typed=False,
+                       safe=False)
+    return case((exp.GT(this=_sum(c()), expression=number(1)),
+                 exp.Anonymous(this="greatest", expressions=[exp.Literal.number("0.0"), variance]))).as_(
+        exp.Identifier(this=name, quoted=True))
 
 
 def _mask(dims: Sequence[str], grouping_set: Sequence[str]) -> int:
@@ -308,36 +339,83 @@ def _mask(dims: Sequence[str], grouping_set: Sequence[str]) -> int:
     return sum(1 << (len(dims) - 1 - i) for i, d in enumerate(dims) if d not in grouping_set)
 
 
-def _grouping(grouped: Sequence[str], used: Sequence[str], sets: Sequence[Sequence[str]]) -> str:
-    """SQL giving a row's mask over `used` (as `_mask`) in a GROUP BY GROUPING SETS `sets` over `grouped`."""
+def _dim(d: str, table: str | None = None) -> exp.Column:
+    return own_col(d, table)
+
+
+def _grouping(grouped: Sequence[str], used: Sequence[str], sets: Sequence[Sequence[str]]) -> exp.Expression:
+    """A row's mask over `used` (as `_mask`) in a GROUP BY GROUPING SETS `sets` over `grouped`."""
     if not grouped:
-        return str(_mask(used, ()))
-    cols = ", ".join(f"{INTERNAL}{d}" for d in grouped)
+        return number(_mask(used, ()))
+    mask = sql.GroupingMask(expressions=[_dim(d) for d in grouped])
     if list(grouped) == list(used):
-        return f"GROUPING({cols})"
-    return (f"CASE GROUPING({cols}) " + " ".join(f"WHEN {_mask(grouped, s)} THEN {_mask(used, s)}" for s in sets)
-            + " END")
+        return mask
+    return case(*((exp.EQ(this=mask.copy(), expression=number(_mask(grouped, s))), number(_mask(used, s)))
+                  for s in sets))
 
 
-def _sets_sql(sets: Sequence[Sequence[str]]) -> str:
-    return ", ".join("(" + ", ".join([f"{INTERNAL}period"] + [f"{INTERNAL}{d}" for d in s]) + ")" for s in sets)
+def _grouping_sets(sets: Sequence[Sequence[str]]) -> exp.Group:
+    return exp.Group(expressions=[exp.GroupingSets(expressions=[
+        exp.Tuple(expressions=[own_col("period")] + [_dim(d) for d in s]) for s in sets])])
 
 
-def _prefilter(col: Columns, lo: datetime, hi: datetime, b: Binder, untimed: bool) -> str:
-    """A condition on the raw timestamp column that DuckDB can check against its storage's min/max statistics,
-    so that row groups outside every period are skipped; the exact test is on the local timestamp. With
-    `untimed`, rows without a timestamp pass too (they are counted)."""
-    nulls = f" OR {col.timestamp} IS NULL" if untimed else ""
+def _prefilter(col: Columns, lo: datetime, hi: datetime, untimed: bool) -> exp.Expression | None:
+    """A condition on the raw timestamp column that an engine can check against its storage's min/max
+    statistics, so that row groups outside every period are skipped; the exact test is on the local timestamp.
+    With `untimed`, rows without a timestamp pass too (they are counted)."""
+    ts = sql.col(col.timestamp)
     if col.timestamp_type == "TIMESTAMP":
-        return f" WHERE ({col.timestamp} >= {b(lo)} AND {col.timestamp} < {b(hi)}){nulls}"
-    if col.timestamp_type == TIMESTAMPTZ:  # a day either side covers every UTC offset
-        return (f" WHERE ({col.timestamp} >= CAST({b(lo - timedelta(days=1))} AS TIMESTAMP) AT TIME ZONE 'UTC' "
-                f"AND {col.timestamp} < CAST({b(hi + timedelta(days=1))} AS TIMESTAMP) AT TIME ZONE 'UTC'){nulls}")
-    return ""
+        low, high = value(lo), value(hi)
+    elif col.timestamp_type == TIMESTAMPTZ:  # a day either side covers every UTC offset
+        low = exp.AtTimeZone(this=cast(value(lo - timedelta(days=1)), "TIMESTAMP"), zone=exp.Literal.string("UTC"))
+        high = exp.AtTimeZone(this=cast(value(hi + timedelta(days=1)), "TIMESTAMP"), zone=exp.Literal.string("UTC"))
+    else:
+        return None
+    window = exp.Paren(this=and_(exp.GTE(this=ts, expression=low), exp.LT(this=ts.copy(), expression=high)))
+    return exp.or_(window, exp.Is(this=ts.copy(), expression=exp.Null())) if untimed else window
 
 
-def build(request: ScanRequest, col: Columns) -> Query:
-    """The statement computing every aggregate of `request` for each period and grouping set."""
+def _select(*columns: exp.Expression) -> exp.Select:
+    return exp.Select(expressions=list(columns))
+
+
+def _star(table: str | None = None) -> exp.Expression:
+    return exp.Column(this=exp.Star(), table=exp.Identifier(this=table, quoted=False)) if table else exp.Star()
+
+
+def _from(select: exp.Select, source: exp.Expression, alias: str | None = None) -> exp.Select:
+    if isinstance(source, exp.Query):
+        source = exp.Subquery(this=source, alias=exp.TableAlias(this=exp.Identifier(this=alias or "r")))
+    elif alias:
+        source = exp.alias_(source, alias, table=True)
+    return select.from_(source, copy=False)
+
+
+def _cte(name: str) -> exp.Table:
+    return exp.Table(this=own(name))
+
+
+DIMS_COLUMNS = ("tp",) + TOUCHPOINT_DIMENSIONS
+
+
+def _dims_relation(lists: list[list], dialect: str) -> exp.Select:
+    """The touchpoint-dimension table (tp, journey, stage, channel) from one list parameter per column."""
+    names = [exp.Identifier(this=n) for n in DIMS_COLUMNS]
+    if dialect == "postgres":  # unnest of several arrays: one row per index
+        arrays = [exp.Cast(this=value(v), to=exp.DataType.build("TEXT[]", dialect="postgres")) for v in lists]
+        return _select(exp.Star()).from_(exp.Unnest(expressions=arrays, alias=exp.TableAlias(
+            this=exp.Identifier(this="d"), columns=names)), copy=False)
+    # spark: the i-th element of each array, for i from 1 to their length
+    i = exp.column("i")
+    picked = [exp.alias_(exp.Anonymous(this="element_at", expressions=[value(v), i.copy()]), n)
+              for v, n in zip(lists, names)]
+    indices = _select(exp.alias_(exp.Anonymous(this="explode", expressions=[exp.Anonymous(
+        this="sequence", expressions=[number(1), number(len(lists[0]))])]), "i"))
+    return _from(_select(*picked), indices, "n")
+
+
+def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
+    """The statement computing every aggregate of `request` for each period and grouping set, for `dialect`."""
     sets = tuple(dict.fromkeys(request.grouping_sets))
     for grouping_set in sets:
         for dim in grouping_set:
@@ -351,157 +429,174 @@ def build(request: ScanRequest, col: Columns) -> Query:
     used = tuple(d for d in DIMENSIONS if any(d in s for s in sets) or d in hset)
     by_touchpoint = any(d in used for d in ("touchpoint",) + TOUCHPOINT_DIMENSIONS)
     needs_dims = any(d in used for d in TOUCHPOINT_DIMENSIONS)
-    b = Binder()
-    tz = b(request.timezone)
-    ctes: list[str] = []
+    tz = value(request.timezone)
+    ctes: list[tuple[str, exp.Expression]] = []
 
     # the slices, and the periods each belongs to (rows without a readable timestamp, kept for the data health,
     # are slice -1, in none)
     bounds, covering = _slices(request.periods)
-    pairs = [f"({i}, {b(label)})" for i, labels in enumerate(covering) for label in labels]
-    ctes.append(f"{INTERNAL}slices(slice, period) AS (VALUES {', '.join(pairs)})")
+    pairs = [exp.Tuple(expressions=[number(i), value(label)]) for i, labels in enumerate(covering) for label in labels]
+    slices = exp.Values(expressions=pairs, alias=exp.TableAlias(
+        this=own("slices"), columns=[exp.Identifier(this="slice"), exp.Identifier(this="period")]))
+    ctes.append(("slices", _select(exp.Star()).from_(slices, copy=False)))
     setup: tuple[Statement, ...] = ()
     if needs_dims:
-        # a temporary table, one list per column: the same thousands of touchpoints as rows of a VALUES list, or
-        # as lists in the statement itself, would take DuckDB longer to plan than to scan a million rows
         items = sorted(request.dimensions.items())
         lists = [[tp for tp, _ in items]] + [[attrs.get(d) for _, attrs in items] for d in TOUCHPOINT_DIMENSIONS]
-        names = ("tp",) + TOUCHPOINT_DIMENSIONS
-        columns = ", ".join(f"unnest(CAST(${n} AS VARCHAR[])) AS {n}" for n in names)
-        setup = (Statement(f"CREATE OR REPLACE TEMPORARY TABLE {INTERNAL}dims AS SELECT {columns}",
-                           dict(zip(names, lists))),)
+        if dialect == "duckdb":
+            # a temporary table, one list per column: the same thousands of touchpoints as rows of a VALUES list,
+            # or as lists in the statement itself, would take DuckDB longer to plan than to scan a million rows
+            columns = ", ".join(f"unnest(CAST(${n} AS VARCHAR[])) AS {n}" for n in DIMS_COLUMNS)
+            setup = (Statement(f"CREATE OR REPLACE TEMPORARY TABLE {INTERNAL}dims AS SELECT {columns}",
+                               dict(zip(DIMS_COLUMNS, lists))),)
+        else:  # a read-only session creates nothing: the lists are parameters of the statement itself
+            ctes.append(("dims", _dims_relation(lists, dialect)))
 
-    # the source's rows in any period: TIMESTAMPTZ columns as local wall-clock time and instants (durations) as
-    # UTC wall-clock time, each with its slice and its touchpoint and segment as text
-    replaced = []
+    # the source's rows in any period: the columns the aggregates read (TIMESTAMPTZ ones as local wall-clock time,
+    # instants of durations as UTC wall-clock time), the local timestamp, its slice, the touchpoint and segment
+    read = sql.columns_of(*(a.value for a in request.aggregates), *(a.condition for a in request.aggregates))
     offsets = None
     if request.instants and request.periods:  # durations end up to a year after they start, or are wrong data
         lo, hi = min(p.start for p in request.periods), max(p.end for p in request.periods)
-        offsets = utc_offsets_sql(request.timezone, lo - timedelta(days=31), hi + timedelta(days=400), b,
-                                  lambda x: f"timezone('UTC', timezone({tz}, {x}))")
+        offsets = utc_offsets(request.timezone, lo - timedelta(days=31), hi + timedelta(days=400),
+                              lambda x: sql.UtcFromLocal(this=x, zone=tz.copy()))
+    projected: list[exp.Expression] = []
     for name, type_ in col.types.items():
+        if name not in read and name not in (col.touchpoint, col.segment):
+            continue
+        column = sql.col(name)
         if name in request.instants:
-            replaced.append(f"{utc_timestamp_sql(_q(name), type_, tz, offsets)} AS {_q(name)}")
+            projected.append(exp.alias_(utc_time(column, type_, tz, offsets), sql.ident(name)))
         elif type_ == TIMESTAMPTZ:
-            replaced.append(f"timezone({tz}, {_q(name)}) AS {_q(name)}")
-    replace = f" REPLACE ({', '.join(replaced)})" if replaced else ""
-    local_ts = local_timestamp_sql(col.timestamp, col.timestamp_type, tz)
-    relation = b.sql(col.relation, col.relation_params)
-    ts = f"{INTERNAL}ts"
-    slice_case = ("CASE " + (f"WHEN {ts} IS NULL THEN -1 " if health else "")
-                  + " ".join(f"WHEN {ts} < {b(hi)} THEN {i if covering[i] else 'NULL'}"
-                             for i, hi in enumerate(bounds[1:])) + " END")
-    keys = []
+            projected.append(exp.alias_(sql.LocalFromInstant(this=column, zone=tz.copy()), sql.ident(name)))
+        else:
+            projected.append(column)
+    ts = own_col("ts")
+    projected.append(exp.alias_(local_time(sql.col(col.timestamp), col.timestamp_type, tz.copy()), own("ts")))
+    src = _select(*projected).from_(col.relation.copy(), copy=False)
+    prefilter = _prefilter(col, bounds[0], bounds[-1], health)
+    if prefilter is not None:
+        src = src.where(prefilter, copy=False)
+    ctes.append(("src", src))
+    whens = ([(exp.Is(this=ts.copy(), expression=exp.Null()), number(-1))] if health else []) + [
+        (exp.LT(this=ts.copy(), expression=value(hi)), number(i) if covering[i] else exp.Null())
+        for i, hi in enumerate(bounds[1:])]
+    keys: list[exp.Expression] = [exp.alias_(case(*whens), own("slice"))]
     if by_touchpoint:
-        keys.append(f"CAST({col.touchpoint} AS VARCHAR) AS {INTERNAL}touchpoint")
+        keys.append(exp.alias_(cast(sql.col(col.touchpoint or ""), "VARCHAR"), own("touchpoint")))
     if "segment" in used:
-        keys.append(f"CAST({col.segment} AS VARCHAR) AS {INTERNAL}segment")
-    ctes.append(f"{INTERNAL}src AS (SELECT *{replace}, {local_ts} AS {ts} FROM {relation}"
-                f"{_prefilter(col, bounds[0], bounds[-1], b, health)})")
-    untimed = f" OR {ts} IS NULL" if health else ""
-    ctes.append(f"{INTERNAL}rows AS (SELECT *, {slice_case} AS {INTERNAL}slice"
-                + "".join(f", {k}" for k in keys)
-                + f" FROM {INTERNAL}src WHERE ({ts} >= {b(bounds[0])} AND {ts} < {b(bounds[-1])}){untimed})")
+        keys.append(exp.alias_(cast(sql.col(col.segment or ""), "VARCHAR"), own("segment")))
+    in_span = exp.Paren(this=and_(exp.GTE(this=ts.copy(), expression=value(bounds[0])),
+                                  exp.LT(this=ts.copy(), expression=value(bounds[-1]))))
+    rows_where = exp.or_(in_span, exp.Is(this=ts.copy(), expression=exp.Null())) if health else in_span
+    ctes.append(("rows", _select(exp.Star(), *keys).from_(_cte("src"), copy=False).where(rows_where, copy=False)))
 
     # partial results per (slice, touchpoint, segment)
-    fine_keys = [f"{INTERNAL}slice"] + [f"{INTERNAL}{d}" for d in ("touchpoint", "segment")
-                                        if (d == "touchpoint" and by_touchpoint) or (d == "segment" and d in used)]
+    fine_keys = ["slice"] + [d for d in ("touchpoint", "segment")
+                             if (d == "touchpoint" and by_touchpoint) or (d == "segment" and d in used)]
     decomposable = [a for a in request.aggregates if not a.holistic]
-    partials: dict[str, str] = {}  # SQL -> name: a partial several aggregates share (a mean's count and sum,
-    same: dict[str, str] = {}  # a variance's, a count of the same rows) is computed once; name -> that name
+    partials: dict[exp.Expression, str] = {}  # a partial several aggregates share (a mean's count and sum, a
+    same: dict[str, str] = {}  # variance's, a count of the same rows) is computed once; name -> that name
     for a in decomposable:
-        for name, expr in _partials(a, b):
+        for name, expr in _partials(a):
             same[name] = partials.setdefault(expr, name)
-    ctes.append(f"{INTERNAL}fine AS (SELECT {', '.join(fine_keys + [f'{e} AS {_q(n)}' for e, n in partials.items()])}"
-                f" FROM {INTERNAL}rows GROUP BY {', '.join(fine_keys)})")  # a NULL slice (in no period) joins nothing
-    aliases = "".join(f", r.{_q(first)} AS {_q(name)}" for name, first in same.items() if name != first)
+    fine = _select(*[own_col(k) for k in fine_keys],
+                   *[exp.alias_(e, exp.Identifier(this=n, quoted=True)) for e, n in partials.items()])
+    fine = fine.from_(_cte("rows"), copy=False).group_by(*[own_col(k) for k in fine_keys], copy=False)
+    ctes.append(("fine", fine))  # a NULL slice (in no period) joins nothing
+    aliases = [exp.alias_(exp.Column(this=exp.Identifier(this=first, quoted=True), table=exp.Identifier(this="r")),
+                          exp.Identifier(this=name, quoted=True)) for name, first in same.items() if name != first]
     variances = [a for a in decomposable if a.func == "var_samp"]
-    shift = ""
+    shifted = bool(variances)
     if variances:
-        shifts = ", ".join(f"coalesce(sum({_q(same[a.name + '__s'])}) / nullif(sum({_q(same[a.name + '__c'])}), 0), "
-                           f"0) AS {_q(a.name + '__k')}" for a in variances)
-        ctes.append(f"{INTERNAL}shift AS (SELECT {shifts} FROM {INTERNAL}fine)")
-        shift = f" CROSS JOIN {INTERNAL}shift"
+        ctes.append(("shift", _select(*[exp.alias_(exp.Coalesce(this=exp.Div(
+            this=_sum(_c(same[a.name + "__s"])), expression=exp.Nullif(this=_sum(_c(same[a.name + "__c"])),
+                                                                     expression=number(0)), typed=False, safe=False),
+            expressions=[number(0)]), exp.Identifier(this=a.name + "__k", quoted=True)) for a in variances])
+            .from_(_cte("fine"), copy=False)))
 
-    def periods_of(rows: str, dims: Sequence[str], extra: str = "") -> str:
+    def periods_of(rows: exp.Expression, dims: Sequence[str], extra: Sequence[exp.Expression] = ()) -> exp.Select:
         """`rows` once per period its slice belongs to, with the touchpoint `dims` (journey, ...) among `dims`."""
         wanted = [d for d in TOUCHPOINT_DIMENSIONS if d in dims]
-        columns = "".join(f", d.{d} AS {INTERNAL}{d}" for d in wanted)
-        join = f" LEFT JOIN {INTERNAL}dims d ON d.tp = r.{INTERNAL}touchpoint" if wanted else ""
-        return (f"SELECT m.period AS {INTERNAL}period, r.*{extra}{columns} FROM {rows} r "
-                f"JOIN {INTERNAL}slices m ON m.slice = r.{INTERNAL}slice{join}")
+        select = _select(exp.alias_(exp.Column(this=exp.Identifier(this="period"), table=exp.Identifier(this="m")),
+                                    own("period")), _star("r"), *[e.copy() for e in extra],
+                         *[exp.alias_(exp.Column(this=exp.Identifier(this=d), table=exp.Identifier(this="d")), own(d))
+                           for d in wanted])
+        select = _from(select, rows, "r")
+        select = select.join(exp.alias_(_cte("slices"), "m", table=True),
+                             on=exp.EQ(this=exp.Column(this=exp.Identifier(this="slice"), table=exp.Identifier(this="m")),
+                                       expression=own_col("slice", "r")), copy=False)
+        if wanted:
+            select = select.join(exp.alias_(_cte("dims"), "d", table=True), join_type="LEFT",
+                                 on=exp.EQ(this=exp.Column(this=exp.Identifier(this="tp"), table=exp.Identifier(this="d")),
+                                           expression=own_col("touchpoint", "r")), copy=False)
+        return select
 
-    dim_cols = [f"{INTERNAL}{d}" for d in used]
+    def with_shift(select: exp.Select) -> exp.Select:
+        return select.join(_cte("shift"), join_type="CROSS", copy=False) if shifted else select
+
     grouped = [d for d in used if any(d in s for s in sets)]  # the others only the data health groups by
     grouping = _grouping(grouped, used, sets)
-    roll_cols = [f"{INTERNAL}{d}" if d in grouped else f"NULL AS {INTERNAL}{d}" for d in used]
+    roll_cols = [_dim(d) if d in grouped else exp.alias_(exp.Null(), own(d)) for d in used]
     combined = [_combined(a) for a in decomposable]
-    ctes.append(f"{INTERNAL}roll AS (SELECT {', '.join([f'{INTERNAL}period'] + roll_cols)}, "
-                f"{grouping} AS {INTERNAL}grouping" + "".join(f", {c}" for c in combined)
-                + f" FROM ({periods_of(f'{INTERNAL}fine', used, aliases)}) r{shift} GROUP BY GROUPING SETS ({_sets_sql(sets)}))")
+    roll = _select(own_col("period"), *roll_cols, exp.alias_(grouping, own("grouping")), *combined)
+    roll = with_shift(_from(roll, periods_of(_cte("fine"), used, aliases), "r"))
+    roll.set("group", _grouping_sets(sets))
+    ctes.append(("roll", roll))
     if health:
         # the health grouping set over the whole span (slices in no period too) and over the untimed rows
-        keyed = [f"{INTERNAL}{d}" if d in hset else f"NULL AS {INTERNAL}{d}" for d in used]
-        period = f"CASE WHEN {INTERNAL}slice = -1 THEN {b(UNTIMED)} ELSE {b(SPAN)} END"
-        ctes.append(f"{INTERNAL}health AS (SELECT {', '.join([f'{period} AS {INTERNAL}period'] + keyed)}, "
-                    f"{_mask(used, hset)} AS {INTERNAL}grouping" + "".join(f", {c}" for c in combined)
-                    + f" FROM (SELECT r.*{aliases} FROM {INTERNAL}fine r) r{shift} GROUP BY "
-                    + ", ".join(["1"] + [str(2 + used.index(d)) for d in hset]) + ")")
-    outputs = [f"{INTERNAL}period"] + dim_cols
-    rolled = f"(SELECT * FROM {INTERNAL}roll UNION ALL SELECT * FROM {INTERNAL}health)" if health \
-        else f"{INTERNAL}roll"
-    select = f"SELECT r.* FROM {rolled} r"
+        keyed = [_dim(d) if d in hset else exp.alias_(exp.Null(), own(d)) for d in used]
+        period = case((exp.EQ(this=own_col("slice"), expression=number(-1)), value(UNTIMED)), default=value(SPAN))
+        inner = _from(_select(_star("r"), *[e.copy() for e in aliases]), _cte("fine"), "r")
+        hsel = _select(exp.alias_(period, own("period")), *keyed, exp.alias_(number(_mask(used, hset)), own("grouping")),
+                       *[c.copy() for c in combined])
+        hsel = with_shift(_from(hsel, inner, "r"))
+        ctes.append(("health", hsel.group_by(period.copy(), *[_dim(d) for d in hset], copy=False)))
+    rolled: exp.Expression = _cte("roll")
+    if health:
+        rolled = exp.union(_select(exp.Star()).from_(_cte("roll")), _select(exp.Star()).from_(_cte("health")),
+                           distinct=False)
+    outputs = ["period"] + list(used)
     holistic = [a for a in request.aggregates if a.holistic]
     everywhere = range(len(request.grouping_sets))
     wanted = sorted({i for a in holistic for i in (everywhere if a.sets is None else a.sets)})
     hsets = tuple(dict.fromkeys(request.grouping_sets[i] for i in wanted))
+    named = lambda a: exp.Identifier(this=a.name, quoted=True)  # noqa: E731
     if holistic and not hsets:  # no grouping set needs them any more
-        select = f"SELECT r.*, {', '.join(f'NULL AS {_q(a.name)}' for a in holistic)} FROM {rolled} r"
+        select = _from(_select(_star("r"), *[exp.alias_(exp.Null(), named(a)) for a in holistic]), rolled, "r")
     elif holistic:
         hused = [d for d in used if any(d in s for s in hsets)]
-        hcols = [f"{INTERNAL}{d}" for d in hused]
-        hgrouping = _grouping(hused, used, hsets)
-        exprs = [f"{b.sql(a.sql, a.params)} AS {_q(a.name)}" for a in holistic]
+        exprs = [exp.alias_(a.tree(), named(a)) for a in holistic]
         # only the rows some holistic aggregate takes, before they are repeated per period: each is kept whole
-        some = " OR ".join(f"({b.sql(a.condition, a.condition_params)})" for a in holistic)
-        taken = f"(SELECT * FROM {INTERNAL}rows WHERE {some})"
-        ctes.append(f"{INTERNAL}whole AS (SELECT {', '.join([f'{INTERNAL}period'] + hcols)}, "
-                    f"{hgrouping} AS {INTERNAL}grouping, {', '.join(exprs)} "
-                    f"FROM ({periods_of(taken, hused)}) r GROUP BY GROUPING SETS ({_sets_sql(hsets)}))")
-        on = " AND ".join([f"w.{INTERNAL}period = r.{INTERNAL}period", f"w.{INTERNAL}grouping = r.{INTERNAL}grouping"]
-                          + [f"w.{c} IS NOT DISTINCT FROM r.{c}" for c in hcols])
-        select = (f"SELECT r.*, {', '.join(f'w.{_q(a.name)}' for a in holistic)} FROM {rolled} r "
-                  f"LEFT JOIN {INTERNAL}whole w ON {on}")
-    order = ", ".join([f"{INTERNAL}grouping"] + [f"{o} NULLS FIRST" for o in outputs])
-    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT * FROM ({select})\nORDER BY {order}"
-    referenced = set(re.findall(r"\$(p\d+)\b", sql))  # DuckDB refuses parameters a statement does not use
-    return Query(sql, {k: v for k, v in b.params.items() if k in referenced}, used,
-                 tuple(a.name for a in decomposable + holistic), setup)
+        taken = _select(exp.Star()).from_(_cte("rows"), copy=False).where(
+            exp.or_(*[exp.Paren(this=a.condition.copy()) for a in holistic]), copy=False)
+        whole = _select(own_col("period"), *[_dim(d) for d in hused],
+                        exp.alias_(_grouping(hused, used, hsets), own("grouping")), *exprs)
+        whole = _from(whole, periods_of(taken, hused), "r")
+        whole.set("group", _grouping_sets(hsets))
+        ctes.append(("whole", whole))
+        on = and_(*[exp.EQ(this=own_col(c, "w"), expression=own_col(c, "r")) for c in ("period", "grouping")],
+                  *[exp.NullSafeEQ(this=_dim(d, "w"), expression=_dim(d, "r")) for d in hused])
+        select = _from(_select(_star("r"), *[exp.Column(this=named(a), table=exp.Identifier(this="w"))
+                                             for a in holistic]), rolled, "r")
+        select = select.join(exp.alias_(_cte("whole"), "w", table=True), join_type="LEFT", on=on, copy=False)
+    else:
+        select = _from(_select(_star("r")), rolled, "r")
+    order = [exp.Ordered(this=own_col("grouping"), nulls_first=True)] + \
+        [exp.Ordered(this=own_col(o), nulls_first=True) for o in outputs]
+    statement = _from(_select(exp.Star()), select, "q").order_by(*order, copy=False)
+    for name, body in ctes:
+        statement = statement.with_(own(name), as_=body, copy=False)
+    rendered = sql.render(statement, dialect)
+    return Query(rendered.sql, rendered.params, used, tuple(a.name for a in decomposable + holistic), setup,
+                 statement)
 
 
-def literal(value: object) -> str:
+def literal(v: object) -> str:
     """A value written as SQL, for reading only (statements are run with bound parameters)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, timedelta):
-        return f"INTERVAL '{value.total_seconds():g} seconds'"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql.literal(v)
 
 
-_NAMED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\$([A-Za-z_]\w*)\b")
-
-
-def inline(sql: str, params: Mapping[str, object]) -> str:
+def inline(text: str, params: Mapping[str, object]) -> str:
     """For display only (never executed): each named parameter outside string literals written as its value."""
-    written = {name: literal(value) for name, value in params.items()}
-    return _NAMED.sub(lambda m: written[m.group(1)] if m.group(1) else m.group(0), sql)
+    return sql.Rendered(text, params).text

@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
 import duckdb
+from sqlglot import exp
+
+from cxgov.data import sql
 
 from cxgov.data.scan import (DIMENSIONS, INTERNAL, SPAN, TIMESTAMP_TYPES, TIMESTAMPTZ,  # noqa: F401
                              TOUCHPOINT_DIMENSIONS, UNTIMED, Aggregate, Columns, Period, Query, ScanRequest, build,
@@ -318,7 +321,7 @@ class Store:
     def _columns_for(self, request: ScanRequest) -> Columns:
         """The source's relation and columns for `request`, each it needs checked (DataError naming it)."""
         source = request.source
-        relation, params = self._relation(source)
+        relation = self._relation_tree(source)
         types = self.columns(source)
         type_ = self.require_column(source, source.timestamp, "timestamp")
         if not (is_timestamp_type(type_) or type_ in TEXT_TYPES):
@@ -327,10 +330,20 @@ class Store:
         used = {d for s in request.grouping_sets for d in s} | set(request.health or ())
         touchpoint = segment = None
         if used & {"touchpoint", *TOUCHPOINT_DIMENSIONS}:
-            touchpoint = quote_ident(self.dimension_column(source, "touchpoint"))
+            touchpoint = self.dimension_column(source, "touchpoint")
         if "segment" in used:
-            segment = quote_ident(self.dimension_column(source, "segment"))
-        return Columns(relation, params, types, quote_ident(source.timestamp), type_, touchpoint, segment)
+            segment = self.dimension_column(source, "segment")
+        return Columns(relation, types, source.timestamp, type_, touchpoint, segment)
+
+    def _relation_tree(self, source: Source) -> exp.Expression:
+        """What a scan's FROM clause reads for `source`: its table in the attached database, or a file reader."""
+        text, params = self._relation(source)
+        if source.table:
+            parts = [sql.ident(part, "table") for part in source.table.split(".")]
+            return exp.Table(this=parts[-1], db=parts[0] if len(parts) == 2 else exp.Identifier(this="metrics"),
+                             catalog=exp.Identifier(this="metrics") if len(parts) == 2 else None)
+        reader = text.split("(", 1)[0]
+        return exp.Anonymous(this=reader, expressions=[sql.value(p) for p in params])
 
     def _run(self, request: ScanRequest, query: Query, explain: bool = False) -> list[tuple]:
         source = request.source

@@ -20,8 +20,7 @@ def explain(spec: Spec, rule_id: str, as_of: date, store=None) -> str:
     if store is None:
         lines.append("-- aggregates (give --data DB for the whole statement and DuckDB's plan)")
         for aggregate in scan.request.aggregates:
-            params = f"  -- parameters: {', '.join(_param(p) for p in aggregate.params)}" if aggregate.params else ""
-            lines.append(f"{aggregate.name}: {aggregate.sql}{params}")
+            lines.append(f"{aggregate.name}: {aggregate.text()}")
     else:
         sql, query_plan = store.explain(scan.request)
         lines += ["-- SQL (parameters written in for reading; cxgov binds them)", sql.rstrip(), "",
@@ -78,7 +77,3 @@ def _sharing(spec: Spec, scan: Scan, rule: Standard | Kpi, as_of: date) -> list[
     return lines
 
 
-def _param(value: object) -> str:
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    return f"{value:g}" if isinstance(value, float) else repr(value)

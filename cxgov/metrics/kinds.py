@@ -12,8 +12,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Callable, Mapping
 
+from sqlglot import exp
+
+from cxgov.data import sql
 from cxgov.data.scan import Aggregate
-from cxgov.data.store import INTEGER_TYPES, is_numeric_type, is_timestamp_type, quote_ident
+from cxgov.data.sql import and_
+from cxgov.data.store import INTEGER_TYPES, is_numeric_type, is_timestamp_type
 from cxgov.errors import DataError
 from cxgov.spec.model import Filter, Metric, Scale, Source, assemble
 from cxgov.metrics import stats
@@ -123,29 +127,29 @@ def _is_number(text: str) -> bool:
     return True
 
 
-# -- SQL building blocks ----------------------------------------------------------------------------------
+# -- query building blocks --------------------------------------------------------------------------------
 
 
-def _filter_sql(flt: Filter) -> tuple[str, tuple]:
-    """`where`/`condition` as SQL: columns AND, values IN; None matches NULL.
+def _filter(flt: Filter) -> exp.Expression:
+    """`where`/`condition` as an expression: columns AND, values IN; None matches NULL.
 
-    Booleans and numbers compare with the column read as one (`try_cast`), so `{wave: 2}` also picks "2" from a
+    Booleans and numbers compare with the column read as one (a try-cast), so `{wave: 2}` also picks "2" from a
     text column and a text that is no number is simply not equal, instead of failing the whole scan."""
-    parts, params = [], []
+    parts = []
     for column, values in flt.terms:
-        col = quote_ident(column)
-        ors = []
+        ors: list[exp.Expression] = []
         for kind, sql_type in ((str, None), (bool, "BOOLEAN"), (float, "DOUBLE")):
             present = [v for v in values if _value_kind(v) is kind]
             if not present:
                 continue
-            lhs = f"try_cast({col} AS {sql_type})" if sql_type else col
-            ors.append(f"{lhs} = ?" if len(present) == 1 else f"{lhs} IN ({', '.join('?' for _ in present)})")
-            params += [float(v) for v in present] if kind is float else present
+            lhs = sql.TryCast(this=sql.col(column), to=exp.DataType.build(sql_type)) if sql_type else sql.col(column)
+            bound = [sql.value(float(v) if kind is float else v) for v in present]
+            ors.append(exp.EQ(this=lhs, expression=bound[0]) if len(bound) == 1
+                       else exp.In(this=lhs, expressions=bound))
         if None in values:
-            ors.append(f"{col} IS NULL")
-        parts.append(ors[0] if len(ors) == 1 else "(" + " OR ".join(ors) + ")")
-    return (" AND ".join(parts) if parts else "TRUE"), tuple(params)
+            ors.append(_is_null(sql.col(column)))
+        parts.append(ors[0] if len(ors) == 1 else exp.Paren(this=exp.or_(*ors)))
+    return and_(*parts)
 
 
 def _value_kind(value: object) -> type | None:
@@ -154,6 +158,33 @@ def _value_kind(value: object) -> type | None:
     if isinstance(value, bool):
         return bool
     return float if isinstance(value, (int, float)) else str
+
+
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def _not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=_is_null(e))
+
+
+def _not(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Paren(this=e))
+
+
+def _or(*conditions: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=exp.or_(*conditions)) if len(conditions) > 1 else conditions[0]
+
+
+def _between(e: exp.Expression, low: float, high: float) -> exp.Expression:
+    return exp.Between(this=e, low=sql.value(low), high=sql.value(high))
+
+
+def _coalesce_false(e: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=exp.Paren(this=e), expressions=[exp.false()])
+
+
+Tree = Callable[[], exp.Expression]  # makes a fresh tree each call: a node has one parent
 
 
 class _Builder:
@@ -165,107 +196,118 @@ class _Builder:
     def __init__(self, metric: Metric, prefix: str, types: Mapping[str, str] | None):
         self.prefix = prefix
         self.types = types
-        self.where, self.where_params = _filter_sql(metric.where)
+        self.where = _filter(metric.where)
         self.items: list[Aggregate] = []
 
-    def number(self, column: str) -> str:
+    def number(self, column: str) -> Tree:
         """The column as DOUBLE; NULL for text that is no number."""
         if self.types is not None and is_numeric_type(self.types.get(column, "")):
-            return f"CAST({quote_ident(column)} AS DOUBLE)"
-        return f"try_cast({quote_ident(column)} AS DOUBLE)"
+            return lambda: sql.cast(sql.col(column), "DOUBLE")
+        return lambda: sql.TryCast(this=sql.col(column), to=exp.DataType.build("DOUBLE"))
 
     def integral(self, column: str) -> bool:
         """Whether every value of the column is a whole number (or NULL)."""
         return self.types is not None and self.types.get(column, "") in INTEGER_TYPES
 
-    def timestamp(self, column: str) -> str:
+    def timestamp(self, column: str) -> Tree:
         """A duration's end point: the scan gives instants as UTC TIMESTAMP (NULL where unreadable)."""
         if self.types is not None:
-            return quote_ident(column)
-        return f"try_cast({quote_ident(column)} AS TIMESTAMP)"
+            return lambda: sql.col(column)
+        return lambda: sql.TryCast(this=sql.col(column), to=exp.DataType.build("TIMESTAMP"))
 
-    def add(self, name: str, func: str, value: str | None, condition: str, params: tuple = (),
-            value_params: tuple = (), fraction: float | None = None) -> None:
-        self.items.append(Aggregate(self.prefix + name, func, value, f"({self.where}) AND ({condition})",
-                                    value_params, self.where_params + params, fraction))
+    def add(self, name: str, func: str, value: exp.Expression | None, condition: exp.Expression,
+            fraction: float | None = None) -> None:
+        self.items.append(Aggregate(self.prefix + name, func, value,
+                                    and_(exp.Paren(this=self.where.copy()), exp.Paren(this=condition)), fraction))
 
-    def count(self, name: str, condition: str, params: tuple = ()) -> None:
-        self.add(name, "count", None, condition, params)
+    def count(self, name: str, condition: exp.Expression) -> None:
+        self.add(name, "count", None, condition)
 
 
 def _rating_aggregates(b: _Builder, metric: Metric) -> None:
     """n, missing, invalid for integer answers on the kind's scale; `x` is the answer as DOUBLE. An integer
     column is compared as it is; any other must hold a whole number."""
     sc = scale(metric)
+    assert sc is not None
     column = metric.column or ""
-    col, x = quote_ident(column), b.number(column)
+    col, x = (lambda: sql.col(column)), b.number(column)
     if b.integral(column) and float(sc.min).is_integer() and float(sc.max).is_integer():
         v, num = col, int
-        valid, invalid = f"{col} BETWEEN ? AND ?", f"{col} NOT BETWEEN ? AND ?"
+        lo, hi = int(sc.min), int(sc.max)
+        valid: Tree = lambda: _between(col(), lo, hi)  # noqa: E731
+        invalid: Tree = lambda: exp.Not(this=_between(col(), lo, hi))  # noqa: E731
     else:
         v, num = x, float
-        valid = f"{x} IS NOT NULL AND {x} = floor({x}) AND {x} BETWEEN ? AND ?"
-        invalid = f"{col} IS NOT NULL AND NOT coalesce({valid}, false)"
-    bounds = (num(sc.min), num(sc.max))
-    b.add("n", "count", x, valid, bounds)  # the count of the mean's values too: one partial for both
-    b.count("missing", f"{col} IS NULL")
-    b.count("invalid", invalid, bounds)
+        lo, hi = float(sc.min), float(sc.max)
+        valid = lambda: and_(_not_null(x()), exp.EQ(this=x(), expression=exp.Floor(this=x())),  # noqa: E731
+                             _between(x(), lo, hi))
+        invalid = lambda: and_(_not_null(col()), exp.Not(this=_coalesce_false(valid())))  # noqa: E731
+    b.add("n", "count", x(), valid())  # the count of the mean's values too: one partial for both
+    b.count("missing", _is_null(col()))
+    b.count("invalid", invalid())
     if metric.kind == "nps":
-        b.count("promoters", f"{valid} AND {v} >= 9", bounds)
-        b.count("detractors", f"{valid} AND {v} <= 6", bounds)
+        b.count("promoters", and_(valid(), exp.GTE(this=v(), expression=sql.value(num(9)))))
+        b.count("detractors", and_(valid(), exp.LTE(this=v(), expression=sql.value(num(6)))))
     elif metric.kind == "csat":
-        b.count("top", f"{valid} AND {v} >= ?", bounds + (num(sc.max) - 1,))
-        b.add("mean", "avg", x, valid, bounds)
+        b.count("top", and_(valid(), exp.GTE(this=v(), expression=sql.value(num(sc.max) - 1))))
+        b.add("mean", "avg", x(), valid())
     else:  # ces
-        b.count("easy", f"{valid} AND {v} >= ?", bounds + (num(sc.max) - 2,))
-        b.add("mean", "avg", x, valid, bounds)
-        b.add("var", "var_samp", x, valid, bounds)
+        b.count("easy", and_(valid(), exp.GTE(this=v(), expression=sql.value(num(sc.max) - 2))))
+        b.add("mean", "avg", x(), valid())
+        b.add("var", "var_samp", x(), valid())
 
 
-def _mean_aggregates(b: _Builder, value: str, missing: str) -> None:
+def _mean_aggregates(b: _Builder, value: Tree, missing: Tree) -> None:
     """Any finite number: n, mean, sample variance; NULL inputs missing, non-numbers and infinities invalid."""
-    valid = f"{value} IS NOT NULL AND isfinite({value})"
-    b.add("n", "count", value, valid)  # the count of the mean's and the variance's values too
-    b.count("missing", missing)
-    b.count("invalid", f"NOT ({missing}) AND NOT coalesce({valid}, false)")
-    b.add("mean", "avg", value, valid)
-    b.add("var", "var_samp", value, valid)
+    valid: Tree = lambda: and_(_not_null(value()), sql.IsFinite(this=value()))  # noqa: E731
+    b.add("n", "count", value(), valid())  # the count of the mean's and the variance's values too
+    b.count("missing", missing())
+    b.count("invalid", and_(_not(missing()), exp.Not(this=_coalesce_false(valid()))))
+    b.add("mean", "avg", value(), valid())
+    b.add("var", "var_samp", value(), valid())
 
 
-def _duration(b: _Builder, metric: Metric, as_of_end: datetime) -> tuple[str, str, str, tuple, tuple]:
-    """(start, end as known at as-of, duration expression, its params, end params) for a duration metric.
+def _duration(b: _Builder, metric: Metric, as_of_end: datetime) -> tuple[Tree, Tree, Tree]:
+    """(start, end as known at as-of, duration) for a duration metric, as functions making fresh trees.
 
     An end after the as-of is not known yet at the as-of: the case counts as still open then.
     """
     d = metric.duration
     assert d is not None
     start, raw_end = b.timestamp(d.start), b.timestamp(d.end)
-    end = f"(CASE WHEN {raw_end} <= ? THEN {raw_end} END)"
+    end: Tree = lambda: exp.Paren(this=sql.case(  # noqa: E731
+        (exp.LTE(this=raw_end(), expression=sql.value(as_of_end)), raw_end())))
     seconds = float(UNIT_SECONDS.get(d.unit, 3600))
-    duration = f"((epoch({end}) - epoch({start})) / ?)"
-    return start, end, duration, (as_of_end, seconds), (as_of_end,)
+    duration: Tree = lambda: exp.Paren(this=exp.Div(  # noqa: E731
+        this=exp.Paren(this=exp.Sub(this=sql.EpochSeconds(this=end()), expression=sql.EpochSeconds(this=start()))),
+        expression=sql.value(seconds), typed=False, safe=False))
+    return start, end, duration
 
 
 def _sla_aggregates(b: _Builder, metric: Metric, as_of_end: datetime) -> None:
-    start, end, duration, dparams, eparams = _duration(b, metric, as_of_end)
+    start, end, duration = _duration(b, metric, as_of_end)
     within = float(metric.within if metric.within is not None else 0)
-    seconds = dparams[1]
-    b.count("missing", f"{start} IS NULL")
-    b.count("invalid", f"{start} IS NOT NULL AND {end} IS NOT NULL AND {duration} < 0", eparams + dparams)
-    b.count("met", f"{end} IS NOT NULL AND {duration} >= 0 AND {duration} <= ?", eparams + dparams * 2 + (within,))
-    b.count("breached_closed", f"{end} IS NOT NULL AND {duration} > ?", eparams + dparams + (within,))
-    open_age = f"((epoch(CAST(? AS TIMESTAMP)) - epoch({start})) / ?)"
-    b.count("breached_open", f"{start} IS NOT NULL AND {end} IS NULL AND {open_age} > ?",
-            eparams + (as_of_end, seconds, within))
-    b.count("open_not_due", f"{start} IS NOT NULL AND {end} IS NULL AND {open_age} <= ?",
-            eparams + (as_of_end, seconds, within))
+    seconds = float(UNIT_SECONDS.get(metric.duration.unit, 3600)) if metric.duration else 3600.0
+    open_age: Tree = lambda: exp.Paren(this=exp.Div(  # noqa: E731
+        this=exp.Paren(this=exp.Sub(this=sql.EpochSeconds(this=sql.cast(sql.value(as_of_end), "TIMESTAMP")),
+                                    expression=sql.EpochSeconds(this=start()))),
+        expression=sql.value(seconds), typed=False, safe=False))
+    closed: Tree = lambda: _not_null(end())  # noqa: E731
+    still_open: Tree = lambda: and_(_not_null(start()), _is_null(end()))  # noqa: E731
+    b.count("missing", _is_null(start()))
+    b.count("invalid", and_(_not_null(start()), closed(), exp.LT(this=duration(), expression=sql.value(0.0))))
+    b.count("met", and_(closed(), exp.GTE(this=duration(), expression=sql.value(0.0)),
+                        exp.LTE(this=duration(), expression=sql.value(within))))
+    b.count("breached_closed", and_(closed(), exp.GT(this=duration(), expression=sql.value(within))))
+    b.count("breached_open", and_(still_open(), exp.GT(this=open_age(), expression=sql.value(within))))
+    b.count("open_not_due", and_(still_open(), exp.LTE(this=open_age(), expression=sql.value(within))))
 
 
 def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str,
                types: Mapping[str, str] | None = None) -> tuple[Aggregate, ...]:
-    """The SQL aggregates `metric` needs, named `prefix` + a short name; `as_of_end` is the as-of instant (the
-    end of the as-of day), used by durations and SLAs to tell what was still open then. Durations are differences
-    of their columns as given, so the scan gives them (and `as_of_end`) as UTC wall-clock time
+    """The aggregates `metric` needs, named `prefix` + a short name; `as_of_end` is the as-of instant (the end of
+    the as-of day), used by durations and SLAs to tell what was still open then. Durations are differences of
+    their columns as given, so the scan gives them (and `as_of_end`) as UTC wall-clock time
     (`ScanRequest.instants`): elapsed time, also across a daylight-saving change. `types` (column -> DuckDB
     type of the source, when known) lets columns of the right type be read without conversion."""
     b = _Builder(metric, prefix, types)
@@ -273,36 +315,37 @@ def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str,
     if kind in ("nps", "csat", "ces"):
         _rating_aggregates(b, metric)
     elif kind == "mean":
-        _mean_aggregates(b, b.number(metric.column or ""), f"{quote_ident(metric.column or '')} IS NULL")
+        column = metric.column or ""
+        _mean_aggregates(b, b.number(column), lambda: _is_null(sql.col(column)))
     elif kind == "gap":
         e, p = metric.expectation or "", metric.perception or ""
-        _mean_aggregates(b, f"({b.number(p)} - {b.number(e)})",
-                         f"{quote_ident(e)} IS NULL OR {quote_ident(p)} IS NULL")
+        number_e, number_p = b.number(e), b.number(p)
+        _mean_aggregates(b, lambda: exp.Paren(this=exp.Sub(this=number_p(), expression=number_e())),
+                         lambda: _or(_is_null(sql.col(e)), _is_null(sql.col(p))))
     elif kind == "ratio":
-        condition, cparams = _filter_sql(metric.condition)
-        nulls = [quote_ident(c) + " IS NULL" for c, values in metric.condition.terms if None not in values]
-        missing = " OR ".join(nulls) if nulls else "FALSE"
-        b.count("n", f"NOT ({missing})")
-        b.count("missing", missing)
-        b.count("k", f"NOT ({missing}) AND {condition}", cparams)
+        nulls = [c for c, values in metric.condition.terms if None not in values]
+        missing: Tree = (lambda: _or(*[_is_null(sql.col(c)) for c in nulls])) if nulls else exp.false
+        b.count("n", _not(missing()))
+        b.count("missing", missing())
+        b.count("k", and_(_not(missing()), _filter(metric.condition)))
     elif kind == "count":
-        b.count("n", "TRUE")
+        b.count("n", exp.true())
     elif kind == "percentile":
         q = (metric.percentile if metric.percentile is not None else 50) / 100
         if metric.duration is not None:
-            start, end, duration, dparams, eparams = _duration(b, metric, as_of_end)
-            b.count("missing", f"{start} IS NULL OR {end} IS NULL", eparams)
-            b.count("invalid", f"{duration} < 0", dparams)
-            valid, vparams = f"{duration} >= 0", dparams
-            value, value_params = duration, dparams
+            start, end, duration = _duration(b, metric, as_of_end)
+            b.count("missing", _or(_is_null(start()), _is_null(end())))
+            b.count("invalid", exp.LT(this=duration(), expression=sql.value(0.0)))
+            valid: Tree = lambda: exp.GTE(this=duration(), expression=sql.value(0.0))  # noqa: E731
+            value = duration
         else:
-            x, col = b.number(metric.column or ""), quote_ident(metric.column or "")
-            b.count("missing", f"{col} IS NULL")
-            valid, vparams = f"{x} IS NOT NULL AND isfinite({x})", ()
-            b.count("invalid", f"{col} IS NOT NULL AND NOT coalesce({valid}, false)")
-            value, value_params = x, ()
-        b.count("n", valid, vparams)
-        b.add("value", "quantile_cont", value, valid, vparams, value_params=value_params, fraction=q)
+            x, column = b.number(metric.column or ""), metric.column or ""
+            b.count("missing", _is_null(sql.col(column)))
+            valid = lambda: and_(_not_null(x()), sql.IsFinite(this=x()))  # noqa: E731
+            b.count("invalid", and_(_not_null(sql.col(column)), exp.Not(this=_coalesce_false(valid()))))
+            value = x
+        b.count("n", valid())
+        b.add("value", "quantile_cont", value(), valid(), fraction=q)
     elif kind == "sla":
         _sla_aggregates(b, metric, as_of_end)
     else:

@@ -31,7 +31,7 @@ def rule_sql(spec: Spec, as_of: date, store, only: Collection[str] | None = None
             sql = store.sql(request)  # the statement only: DuckDB's plan is `cxgov explain`'s business
         except CxgovError as exc:
             lines = [f"-- the statement could not be built: {exc.message}", "-- its aggregate expressions:"]
-            lines += [f"{a.name}: {a.sql}" for a in request.aggregates]
+            lines += [f"{a.name}: {a.text()}" for a in request.aggregates]
             sql = "\n".join(lines)
         out[rule.id] = sql.rstrip()
     return out

@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
-from cxgov.data.scan import Aggregate, Binder, Period, ScanRequest, build, transitions, utc_offsets_sql
+from sqlglot import exp
+
+from cxgov.data import sql
+from cxgov.data.scan import Aggregate, Columns, Period, ScanRequest, build, transitions, utc_offsets
 from cxgov.data.store import Database, Store
 from cxgov.spec.model import Source
 
@@ -49,11 +52,18 @@ def expected_rows(rows, period, keep):
     return [r for r in rows if period.start <= r[0] < period.end and keep(r)]
 
 
-AGGREGATES = (Aggregate("n"), Aggregate("k", condition="v > ?", condition_params=(0.0,)),
-              Aggregate("values", "count", "v", "v IS NOT NULL"),
-              Aggregate("mean", "avg", "v", "v IS NOT NULL"), Aggregate("var", "var_samp", "v", "v IS NOT NULL"),
-              Aggregate("total", "sum", "v"),
-              Aggregate("p90", "quantile_cont", "v", "v IS NOT NULL", fraction=0.9))
+V = sql.col("v")
+
+
+def present() -> exp.Expression:
+    return exp.Not(this=exp.Is(this=sql.col("v"), expression=exp.Null()))
+
+
+AGGREGATES = (Aggregate("n"), Aggregate("k", condition=exp.GT(this=V, expression=sql.value(0.0))),
+              Aggregate("values", "count", V, present()),
+              Aggregate("mean", "avg", V, present()), Aggregate("var", "var_samp", V, present()),
+              Aggregate("total", "sum", V),
+              Aggregate("p90", "quantile_cont", V, present(), fraction=0.9))
 
 
 @pytest.mark.parametrize("scale, offset", [(1.0, 0.0), (1.0, 1e6), (0.01, 1e3), (1e6, -3e7)])
@@ -106,7 +116,7 @@ def test_holistic_aggregates_are_computed_for_the_grouping_sets_that_need_them(t
     rows = [(datetime(2026, 1, d), tp, "retail", float(v))
             for d, tp, v in ((2, "a", 1), (3, "a", 2), (4, "a", 3), (5, "b", 10), (6, "c", 7), (7, "c", 9))]
     db = events(tmp_path / "m.duckdb", rows)
-    p50 = Aggregate("p50", "quantile_cont", "v", "v IS NOT NULL", fraction=0.5, sets=(1, 2))
+    p50 = Aggregate("p50", "quantile_cont", V, present(), fraction=0.5, sets=(1, 2))
     got = scan(db, (JAN,), ((), ("touchpoint",), ("journey",)), (Aggregate("n"), p50))
     by = {(r["grouping"], r.get("touchpoint"), r.get("journey")): (r["n"], r["p50"]) for r in got}
     assert by[(0, None, None)] == (6, None)  # the program total does not need it
@@ -116,30 +126,31 @@ def test_holistic_aggregates_are_computed_for_the_grouping_sets_that_need_them(t
 
 def test_only_holistic_aggregates_and_no_grouping_left_for_them(tmp_path):
     db = events(tmp_path / "m.duckdb", [(datetime(2026, 1, 2), "a", "retail", 5.0)])
-    p50 = Aggregate("p50", "quantile_cont", "v", "v IS NOT NULL", fraction=0.5, sets=())
+    p50 = Aggregate("p50", "quantile_cont", V, present(), fraction=0.5, sets=())
     assert scan(db, (JAN,), ((),), (p50,)) == [{"period": "jan", "grouping": 0, "p50": None}]
-    p50 = Aggregate("p50", "quantile_cont", "v", "v IS NOT NULL", fraction=0.5)
+    p50 = Aggregate("p50", "quantile_cont", V, present(), fraction=0.5)
     assert scan(db, (JAN,), ((),), (p50,)) == [{"period": "jan", "grouping": 0, "p50": 5.0}]
 
 
 def test_values_are_named_parameters_never_pasted_into_the_statement():
+    hostile = "x'); DROP TABLE t; --"
     request = ScanRequest(SOURCE, "Europe/London", (JAN,), DIMS, (("touchpoint",),),
-                          (Aggregate("k", condition="tp = ?", condition_params=("x'); DROP TABLE t; --",)),))
-    from cxgov.data.scan import Columns
-
-    query = build(request, Columns('metrics."events"', (), {"at": "TIMESTAMP", "tp": "VARCHAR"}, '"at"',
-                                   "TIMESTAMP", '"tp"', None))
-    assert "DROP" not in query.sql and "x'); DROP TABLE t; --" in query.params.values()
-    assert "Europe/London" not in query.sql
+                          (Aggregate("k", condition=exp.EQ(this=sql.col("tp"), expression=sql.value(hostile))),))
+    columns = Columns(sql.table("events", "metrics"), {"at": "TIMESTAMP WITH TIME ZONE", "tp": "VARCHAR"}, "at",
+                      "TIMESTAMP WITH TIME ZONE", "tp", None)
+    for dialect in sql.DIALECTS:
+        query = build(request, columns, dialect)
+        assert "DROP" not in query.sql and hostile in query.params.values()
+        assert "Europe/London" not in query.sql and "Europe/London" in query.params.values()
 
 
 def test_aggregate_declarations_are_checked():
     with pytest.raises(ValueError, match="unknown aggregate function"):
-        Aggregate("x", "median", "v")
+        Aggregate("x", "median", V)
     with pytest.raises(ValueError, match="needs a value"):
         Aggregate("x", "avg")
     with pytest.raises(ValueError, match="fraction"):
-        Aggregate("x", "quantile_cont", "v")
+        Aggregate("x", "quantile_cont", V)
 
 
 ZONES = ("Europe/London", "America/New_York", "Australia/Lord_Howe", "America/Sao_Paulo", "Asia/Kolkata",
@@ -157,13 +168,16 @@ def test_naive_times_read_in_utc_exactly_as_the_time_zone_lookup_reads_them(zone
     rng = random.Random(zone)
     points += [lo + timedelta(seconds=rng.randrange(0, int((hi - lo).total_seconds()))) for _ in range(200)]
     points += [lo - timedelta(days=400), hi + timedelta(days=30), lo, hi - timedelta(microseconds=1)]
-    b = Binder()
-    to_utc = utc_offsets_sql(zone, lo, hi, b, lambda x: f"timezone('UTC', timezone($tz, {x}))")
+    to_utc = utc_offsets(zone, lo, hi, lambda x: sql.UtcFromLocal(this=x, zone=sql.value(zone)))
+    icu = sql.UtcFromLocal(this=exp.column("x"), zone=sql.value(zone))
+    query = exp.select(exp.column("x"), exp.alias_(to_utc(exp.column("x")), "mine"), exp.alias_(icu, "icu")) \
+        .from_("t")
+    statement = sql.render(exp.select("*").from_(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("q"))))
+                           .where("mine IS DISTINCT FROM icu"), "duckdb")
     con = duckdb.connect()
     con.execute("CREATE TABLE t (x TIMESTAMP)")
     con.executemany("INSERT INTO t VALUES (?)", [[p] for p in points])
-    differ = con.execute(f"SELECT x, {to_utc('x')} AS mine, timezone('UTC', timezone($tz, x)) AS icu FROM t "
-                         "WHERE mine IS DISTINCT FROM icu", {**b.params, "tz": zone}).fetchall()
+    differ = con.execute(statement.sql, dict(statement.params)).fetchall()
     assert differ == []
     if zone in ("Europe/London", "America/New_York", "America/Sao_Paulo"):
         assert len(found) == 4  # two changes a year, both ways

@@ -6,6 +6,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
+
+from cxgov.data import sql
 
 from cxgov.data.store import Aggregate, Database, Period, ScanRequest, Store, quote_ident
 from cxgov.errors import DataError, Location
@@ -17,7 +20,7 @@ DIMS = {"web": {"journey": "open", "stage": "purchase", "channel": "web"},
         "call": {"journey": "help", "stage": "service", "channel": "phone"}}
 SOURCE = Source(id="events", table="events", timestamp="at", touchpoint="tp", segment="seg",
                 location=Location("specs/data.yaml", 3, 5), locations={"table": Location("specs/data.yaml", 4, 12)})
-COUNT = (Aggregate("rows"), Aggregate("big", condition="v > ?", condition_params=(5,)))
+COUNT = (Aggregate("rows"), Aggregate("big", condition=exp.GT(this=sql.col("v"), expression=sql.value(5))))
 
 
 def make_db(path: Path, ts_type: str = "TIMESTAMP", rows=None) -> Path:
@@ -99,7 +102,7 @@ def test_missing_database_table_and_column_are_located_errors(tmp_path):
             store.scan(request(((),), source=bad_ts))
         assert err.value.column == "when" and "at, seg, tp, v" in str(err.value)
         with pytest.raises(DataError) as err:
-            store.scan(request(((),), aggregates=(Aggregate("x", "sum", "nosuch"),)))
+            store.scan(request(((),), aggregates=(Aggregate("x", "sum", sql.col("nosuch")),)))
         assert err.value.column == "nosuch"
 
 

@@ -1,0 +1,368 @@
+"""Engine-neutral query building: sqlglot expression trees, cxgov's own nodes, and one rendering per engine.
+
+Queries are built as trees, never as text: identifiers taken from a spec are validated and quoted (`ident`,
+`col`, `table`), values are `Value` nodes that become named parameters bound by the driver when the tree is
+rendered (`render`), each distinct value once. Where the engines differ in meaning, cxgov owns the construct as
+a node of its own, lowered per engine before sqlglot writes the dialect:
+
+- `LocalFromInstant(x, zone)`: a TIMESTAMP WITH TIME ZONE as wall-clock time in `zone` (a naive TIMESTAMP);
+- `UtcFromLocal(x, zone)`: a naive wall-clock time in `zone` as naive UTC wall-clock time;
+- `UtcFromInstant(x)`: a TIMESTAMP WITH TIME ZONE as naive UTC wall-clock time;
+- `EpochSeconds(x)`: a naive timestamp as seconds since 1970-01-01 00:00, with fractions;
+- `ExactQuantile(x, fraction)`: the exact percentile by linear interpolation (never an approximation);
+- `GroupingMask(a, b, ...)`: the GROUPING bit mask of several columns (Spark's grouping_id);
+- `IsFinite(x)`: neither NaN nor an infinity;
+- `TryCast(x, type)`: the cast, or NULL where it fails.
+
+Nothing here talks to a database: `cxgov.data.engines` runs what `render` writes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Iterable, Mapping
+
+from sqlglot import exp
+
+from cxgov.errors import DataError
+
+DIALECTS = ("duckdb", "postgres", "spark")
+INTERNAL = "__cxgov_"  # the prefix of cxgov's own names in a query; never a spec's
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$")
+
+
+# -- names ------------------------------------------------------------------------------------------------
+
+
+def check_ident(name: object, what: str = "column") -> str:
+    """`name` when it is a valid identifier from a spec; DataError otherwise (cxgov's own prefix included)."""
+    if not isinstance(name, str) or not _IDENT.match(name) or name.startswith(INTERNAL):
+        raise DataError(f"{name!r} is not a valid {what} name",
+                        hint="use letters, digits, '_', '-' or '$', starting with a letter or '_'")
+    return name
+
+
+def ident(name: str, what: str = "column") -> exp.Identifier:
+    """A validated, quoted identifier."""
+    return exp.Identifier(this=check_ident(name, what), quoted=True)
+
+
+def own(name: str) -> exp.Identifier:
+    """One of cxgov's own names (a CTE, an alias), quoted: `own("rows")` is "__cxgov_rows"."""
+    return exp.Identifier(this=name if name.startswith(INTERNAL) else INTERNAL + name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """A spec's column, validated and quoted; `table` is one of cxgov's own aliases."""
+    return exp.Column(this=ident(name), table=exp.Identifier(this=table, quoted=False) if table else None)
+
+
+def own_col(name: str, table: str | None = None) -> exp.Column:
+    """One of cxgov's own columns."""
+    return exp.Column(this=own(name), table=exp.Identifier(this=table, quoted=False) if table else None)
+
+
+def table(name: str, schema: str | None = None) -> exp.Table:
+    """A table name from a spec (`table`, `schema.table` or `catalog.schema.table`), each part validated and
+    quoted; `schema` (an attached database) is put in front of an unqualified one."""
+    parts = name.split(".") if isinstance(name, str) else [name]
+    if not 1 <= len(parts) <= 3:
+        raise DataError(f"{name!r} is not a valid table name",
+                        hint="write `table`, `schema.table` or `catalog.schema.table`")
+    quoted = [ident(part, "table") for part in parts]
+    if schema is not None and len(quoted) == 1:
+        quoted.insert(0, exp.Identifier(this=schema, quoted=False))
+    catalog, db = ([None] * (3 - len(quoted)) + quoted[:-1])[-2:] if len(quoted) > 1 else (None, None)
+    return exp.Table(this=quoted[-1], db=db, catalog=catalog)
+
+
+# -- values -----------------------------------------------------------------------------------------------
+
+
+class Value(exp.Expression):
+    """A value, bound as a named parameter when the tree is rendered (`this`: the Python value)."""
+
+    arg_types = {"this": True}
+
+
+def value(v: object) -> Value:
+    return Value(this=_Boxed(v))
+
+
+@dataclass(frozen=True, eq=False)
+class _Boxed:
+    """Keeps a Python value out of sqlglot's reach (it would walk lists and copy them as nodes); equal when the
+    values are, so that trees holding the same values compare equal."""
+
+    v: object
+
+    def _key(self) -> tuple:
+        v = self.v
+        return (type(v), tuple(v) if isinstance(v, list) else v)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Boxed) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        try:
+            return hash(self._key())
+        except TypeError:
+            return id(self)
+
+
+def number(v: float | int) -> exp.Literal:
+    """A number cxgov writes itself (0, 1, a bit mask): a literal, not a parameter."""
+    return exp.Literal.number(v)
+
+
+def cast(e: exp.Expression, to: str) -> exp.Cast:
+    return exp.Cast(this=e, to=exp.DataType.build(to))
+
+
+def and_(*conditions: exp.Expression | None) -> exp.Expression:
+    present = [c for c in conditions if c is not None and not _is_true(c)]
+    if not present:
+        return exp.true()
+    return exp.and_(*present) if len(present) > 1 else present[0]
+
+
+def or_(*conditions: exp.Expression) -> exp.Expression:
+    return exp.or_(*conditions) if len(conditions) > 1 else conditions[0]
+
+
+def _is_true(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Boolean) and e.this is True
+
+
+def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+    node = exp.Case()
+    for condition, result in whens:
+        node = node.when(condition, result)
+    return node.else_(default) if default is not None else node
+
+
+def columns_of(*trees: exp.Expression | None) -> set[str]:
+    """The names of the spec columns the trees read (cxgov's own columns left out)."""
+    found = set()
+    for tree in trees:
+        if tree is None:
+            continue
+        for column in tree.find_all(exp.Column):
+            if column.table == "" and not column.name.startswith(INTERNAL):
+                found.add(column.name)
+    return found
+
+
+# -- cxgov's nodes ----------------------------------------------------------------------------------------
+
+
+class LocalFromInstant(exp.Expression, exp.Func):
+    arg_types = {"this": True, "zone": True}
+
+
+class UtcFromLocal(exp.Expression, exp.Func):
+    arg_types = {"this": True, "zone": True}
+
+
+class UtcFromInstant(exp.Expression, exp.Func):
+    arg_types = {"this": True}
+
+
+class EpochSeconds(exp.Expression, exp.Func):
+    arg_types = {"this": True}
+
+
+class ExactQuantile(exp.Expression, exp.AggFunc):
+    arg_types = {"this": True, "fraction": True}
+
+
+class GroupingMask(exp.Expression, exp.Func):
+    arg_types = {"expressions": True}
+    is_var_len_args = True
+
+
+class IsFinite(exp.Expression, exp.Func):
+    arg_types = {"this": True}
+
+
+class TryCast(exp.Expression, exp.Func):
+    arg_types = {"this": True, "to": True}
+
+
+def _f(name: str, *args: exp.Expression) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _at_zone(e: exp.Expression, zone: exp.Expression) -> exp.AtTimeZone:
+    return exp.AtTimeZone(this=e, zone=zone)
+
+
+def _utc() -> exp.Literal:
+    return exp.Literal.string("UTC")
+
+
+Lowering = Callable[[exp.Expression], exp.Expression]
+
+_LOWER: dict[str, dict[type, Lowering]] = {
+    "duckdb": {
+        LocalFromInstant: lambda n: _f("timezone", n.args["zone"], n.this),
+        UtcFromLocal: lambda n: _f("timezone", _utc(), _f("timezone", n.args["zone"], n.this)),
+        UtcFromInstant: lambda n: _f("timezone", _utc(), n.this),
+        EpochSeconds: lambda n: _f("epoch", n.this),
+        ExactQuantile: lambda n: _f("quantile_cont", n.this, n.args["fraction"]),
+        GroupingMask: lambda n: _f("GROUPING", *n.expressions),
+        IsFinite: lambda n: _f("isfinite", n.this),
+        TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
+    },
+    "postgres": {
+        # x AT TIME ZONE z: an instant as wall-clock time in z, or wall-clock time in z as an instant
+        LocalFromInstant: lambda n: exp.Paren(this=_at_zone(n.this, n.args["zone"])),
+        UtcFromLocal: lambda n: exp.Paren(this=_at_zone(exp.Paren(this=_at_zone(n.this, n.args["zone"])), _utc())),
+        UtcFromInstant: lambda n: exp.Paren(this=_at_zone(n.this, _utc())),
+        EpochSeconds: lambda n: exp.Extract(this=exp.var("EPOCH"), expression=n.this),
+        ExactQuantile: lambda n: exp.WithinGroup(
+            this=_f("percentile_cont", n.args["fraction"]),
+            expression=exp.Order(expressions=[exp.Ordered(this=n.this, nulls_first=False)])),
+        GroupingMask: lambda n: _f("GROUPING", *n.expressions),
+        IsFinite: lambda n: exp.Not(this=exp.In(this=n.this, expressions=[
+            cast(exp.Literal.string(s), "DOUBLE") for s in ("NaN", "Infinity", "-Infinity")])),
+        TryCast: lambda n: _pg_try_cast(n.this, n.args["to"]),
+    },
+    "spark": {
+        # the session's time zone is UTC (engines/spark.py), so TIMESTAMP values are UTC instants
+        LocalFromInstant: lambda n: _f("from_utc_timestamp", n.this, n.args["zone"]),
+        UtcFromLocal: lambda n: _f("to_utc_timestamp", n.this, n.args["zone"]),
+        UtcFromInstant: lambda n: cast(n.this, "TIMESTAMP_NTZ"),
+        EpochSeconds: lambda n: exp.Div(this=_f("unix_micros", cast(n.this, "TIMESTAMP")),
+                                        expression=exp.Literal.number("1000000.0"), typed=False, safe=False),
+        ExactQuantile: lambda n: _f("percentile", n.this, n.args["fraction"]),
+        # grouping_id() must name every grouping column in Spark's own order: the mask from one bit a column
+        GroupingMask: lambda n: _bits([_f("grouping", e) for e in n.expressions]),
+        IsFinite: lambda n: exp.and_(exp.Not(this=_f("isnan", n.this)),
+                                     exp.NEQ(this=_f("abs", n.this), expression=_f("double", exp.Literal.string("inf")))),
+        TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
+    },
+}
+
+def _bits(flags: list[exp.Expression]) -> exp.Expression:
+    """flag_0 * 2^(k-1) + ... + flag_(k-1), as GROUPING(a, b, ...) sets its bits."""
+    k = len(flags)
+    terms = [exp.Mul(this=f, expression=exp.Literal.number(1 << (k - 1 - i))) if k - 1 - i else f
+             for i, f in enumerate(flags)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return exp.Paren(this=total)
+
+
+_NUMBER = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+_INTEGER = r"^\s*[-+]?[0-9]+\s*$"
+_BOOLEAN = r"^\s*(t|true|f|false|y|yes|n|no|on|off|1|0)\s*$"  # matched case-insensitively
+
+
+def _pg_try_cast(e: exp.Expression, to: exp.DataType) -> exp.Expression:
+    """PostgreSQL has no TRY_CAST: text is cast only when it has the type's shape (numbers, booleans)."""
+    name = to.this
+    pattern = {exp.DataType.Type.DOUBLE: _NUMBER, exp.DataType.Type.DECIMAL: _NUMBER,
+               exp.DataType.Type.INT: _INTEGER, exp.DataType.Type.BIGINT: _INTEGER,
+               exp.DataType.Type.BOOLEAN: _BOOLEAN}.get(name)
+    if pattern is None:
+        return exp.Cast(this=e, to=to)
+    text = cast(e, "TEXT")
+    match = exp.RegexpILike if pattern is _BOOLEAN else exp.RegexpLike
+    return case((match(this=text, expression=exp.Literal.string(pattern)), exp.Cast(this=e, to=to)))
+
+
+def lower(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """`tree` with cxgov's nodes replaced by `dialect`'s constructs."""
+    rules = _LOWER[dialect]
+
+    def replacement(node: exp.Expression) -> exp.Expression | None:
+        rule = rules.get(type(node))
+        if rule is not None:
+            return rule(node)
+        own_rule = getattr(node, "lowered", None)  # a node defined elsewhere that lowers itself
+        return own_rule(dialect) if own_rule is not None else None
+
+    # children before their parents (reversed pre-order), so that a lowering sees lowered arguments
+    for node in reversed(list(tree.walk(bfs=False))):
+        new = replacement(node)
+        if new is not None:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A statement for one engine: its text with named placeholders, and the values they bind."""
+
+    sql: str
+    params: Mapping[str, object]
+
+    @property
+    def text(self) -> str:
+        """The statement with its values written in, for reading (never run)."""
+        return _inline(self.sql, self.params)
+
+
+def render(tree: exp.Expression, dialect: str) -> Rendered:
+    """`tree` as `dialect` SQL, each distinct Value bound once as a named parameter (p0, p1, ...)."""
+    params: dict[str, object] = {}
+    names: dict[tuple, str] = {}
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, Value):
+            return node
+        v = node.this.v
+        key = None if isinstance(v, (list, tuple, dict)) else (type(v), v)
+        name = names.get(key) if key is not None else None
+        if name is None:
+            name = f"p{len(params)}"
+            params[name] = list(v) if isinstance(v, tuple) else v
+            if key is not None:
+                names[key] = name
+        return exp.Placeholder(this=name)
+
+    bound = lower(tree.transform(bind), dialect)  # bound first: a lowering may write its children as text
+    return Rendered(bound.sql(dialect=dialect), params)
+
+
+def literal(v: object) -> str:
+    """A value written as SQL, for reading only (statements are run with bound parameters)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, datetime):
+        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
+    if isinstance(v, date):
+        return f"DATE '{v.isoformat()}'"
+    if isinstance(v, timedelta):
+        return f"INTERVAL '{v.total_seconds():g} seconds'"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(literal(x) for x in v) + "]"
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|(?:\$|:)([A-Za-z_]\w*)\b|%\(([A-Za-z_]\w*)\)s")
+
+
+def _inline(sql: str, params: Mapping[str, Any]) -> str:
+    written = {name: literal(v) for name, v in params.items()}
+
+    def put(m: re.Match) -> str:
+        name = m.group(1) or m.group(2)
+        return written[name] if name in written else m.group(0)
+
+    return _PLACEHOLDER.sub(put, sql)
+
+
+def select_all(*exprs: Iterable[exp.Expression]) -> list[exp.Expression]:
+    return [e for group in exprs for e in group]
