@@ -85,11 +85,12 @@ def path_source(tmp_path, path, roots=None):
 def scan_request(source):
     from datetime import datetime
 
+    from cxgov.data import sql
     from cxgov.data.store import Aggregate, Period, ScanRequest
 
     return ScanRequest(source=source, timezone="UTC",
                        periods=(Period("current", datetime(2026, 1, 1), datetime(2026, 2, 1)),),
-                       dimensions={}, grouping_sets=((),), aggregates=(Aggregate("total", "sum", "v"),))
+                       dimensions={}, grouping_sets=((),), aggregates=(Aggregate("total", "sum", sql.col("v")),))
 
 
 def read_error(tmp_path, name: str, content: bytes, scan: bool = False) -> DataError:
