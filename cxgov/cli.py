@@ -67,6 +67,24 @@ class CxgovGroup(click.Group):
 
 
 spec_argument = click.argument("spec", default=DEFAULT_SPEC, type=click.Path(path_type=Path))
+allow_root_option = click.option(
+    "--allow-root", "allow_roots", multiple=True, metavar="DIR", type=click.Path(path_type=Path, file_okay=False),
+    help="Also read files inside DIR, outside the spec's repository: a source's `path:`, linked spec files "
+         f"(repeatable; also the CXGOV_ALLOW_ROOTS variable, folders separated by '{os.pathsep}').")
+
+
+def _allowed(values: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The folders of --allow-root and of CXGOV_ALLOW_ROOTS; one that is not a folder is a usage error."""
+    from cxgov.errors import UsageError
+    from cxgov.spec import confine
+
+    found = [(f"--allow-root {value}", Path(value)) for value in values]
+    found += [(f"{confine.ENV} entry '{name}'", Path(name)) for name in confine.env_roots()]
+    for what, folder in found:
+        if not folder.is_dir():
+            raise UsageError(f"{what}: {folder} is not a folder",
+                             hint="allow an existing folder, the one that holds the files the spec reads")
+    return tuple(folder for _, folder in found)
 
 
 class DateParam(click.ParamType):
@@ -112,14 +130,15 @@ def main(debug: bool) -> None:
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option("--today", type=DATE, metavar="DATE",
               help="Validation date for expiry and overdue checks (default: today in the program time zone).")
+@allow_root_option
 @command_errors
-def validate_command(spec: Path, fmt: str, strict: bool, today) -> None:
+def validate_command(spec: Path, fmt: str, strict: bool, today, allow_roots: tuple[Path, ...] = ()) -> None:
     """Check a spec folder; report every problem as file:line:column, sorted by file and line."""
     import json as _json
 
     from cxgov.spec.api import validate
 
-    result = validate(spec, today.date() if today else None)
+    result = validate(spec, today.date() if today else None, allow=_allowed(allow_roots))
     if fmt == "json":
         click.echo(_json.dumps(result.to_dict(), indent=2))
     else:
@@ -211,12 +230,13 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
               help="Also store this run in the run history HISTORY (a DuckDB file, created when missing).")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="With --record: how long to wait while another process writes the history.")
+@allow_root_option
 @command_errors
 def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, junit_path: str | None,
                   sarif_path: str | None, markdown_path: str | None, fail_on: str, min_severity: str,
                   rules: tuple[str, ...], verbose: bool, record_path: Path | None = None,
                   lock_timeout: float = 30.0, html_path: str | None = None, max_unattributed: float = 5.0,
-                  data_findings: str = "error") -> None:
+                  data_findings: str = "error", allow_roots: tuple[Path, ...] = ()) -> None:
     """Evaluate the standards and KPIs of SPEC against metric data.
 
     Exit 0 when nothing fails, 1 on an unwaived breach (see --fail-on, --min-severity), 2 when the spec is
@@ -234,7 +254,7 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
     from cxgov.report import junit, markdown, sarif, text
     from cxgov.spec.api import load_spec
 
-    loaded = load_spec(spec, as_of.date() if as_of else None)
+    loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else windows.today(loaded.program.timezone)
     rule_ids = _rule_ids(rules)
     _require_data(loaded, data, rule_ids)
@@ -295,15 +315,16 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
               help="DuckDB file with the metric data: adds the whole SQL statement and DuckDB's plan.")
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Explain as of this date (default: today in the program time zone).")
+@allow_root_option
 @command_errors
-def explain_command(rule_id: str, spec: Path, data: Path | None, as_of) -> None:
+def explain_command(rule_id: str, spec: Path, data: Path | None, as_of, allow_roots: tuple[Path, ...] = ()) -> None:
     """Show how RULE (a standard or KPI id) is evaluated: its windows and the SQL behind its numbers."""
     from cxgov.data.store import Store
     from cxgov.engine import windows
     from cxgov.engine.explain import explain
     from cxgov.spec.api import load_spec
 
-    loaded = load_spec(spec, as_of.date() if as_of else None)
+    loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else windows.today(loaded.program.timezone)
     rule = loaded.rule(rule_id)
     reads_files = rule is not None and loaded.source(loaded.metric(rule.metric).source).path is not None
@@ -330,14 +351,15 @@ def _generated_at(text: str | None):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _evaluate_for_report(spec: Path, data: Path | None, as_of, with_sql: bool = True):
+def _evaluate_for_report(spec: Path, data: Path | None, as_of, with_sql: bool = True,
+                         allow_roots: tuple[Path, ...] = ()):
     """Load SPEC, evaluate every rule as of the date, and collect the SQL behind each one (for the evidence)."""
     from cxgov.data.store import Store
     from cxgov.engine import provenance, windows
     from cxgov.engine.evaluate import evaluate
     from cxgov.spec.api import load_spec
 
-    loaded = load_spec(spec, as_of.date() if as_of else None)
+    loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else windows.today(loaded.program.timezone)
     _require_data(loaded, data, ())
     with Store.open(data) as store:
@@ -378,6 +400,7 @@ report_options = {
     "generated_at": click.option("--generated-at", "generated_at", metavar="TIMESTAMP",
                                  help="The generation time written into the report, ISO 8601 (default: now); "
                                       "fix it for byte-identical reports."),
+    "allow_root": allow_root_option,
 }
 
 
@@ -398,12 +421,13 @@ def report_group() -> None:
 @report_options["generated_at"]
 @click.option("--history", "history_path", type=click.Path(path_type=Path), metavar="HISTORY",
               help="A run history (check --record): show each result's last runs and since when it is breached.")
+@report_options["allow_root"]
 @command_errors
 def report_scorecard_command(spec: Path, data: Path | None, as_of, out: str, generated_at: str | None,
-                             history_path: Path | None = None) -> None:
+                             history_path: Path | None = None, allow_roots: tuple[Path, ...] = ()) -> None:
     """The governance scorecard: intent, KPIs, standards, breaches with their actions and waivers, evidence."""
     _generated_at(generated_at)  # bad usage fails before the evaluation
-    loaded, run, sql = _evaluate_for_report(spec, data, as_of)
+    loaded, run, sql = _evaluate_for_report(spec, data, as_of, allow_roots=allow_roots)
     with _rendering():
         _write_report(out, _scorecard(run, loaded, sql, generated_at, history_path))
 
@@ -414,15 +438,17 @@ def report_scorecard_command(spec: Path, data: Path | None, as_of, out: str, gen
 @click.option("--format", "fmt", type=click.Choice(["html", "csv", "md"]),
               help="Output format (default: from the extension of --out).")
 @report_options["generated_at"]
+@report_options["allow_root"]
 @command_errors
-def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str | None) -> None:
+def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str | None,
+                        allow_roots: tuple[Path, ...] = ()) -> None:
     """Who is responsible, accountable, consulted and informed: matrices, findings and each owner's load."""
     from cxgov.report import raci
     from cxgov.spec.api import load_spec
 
     chosen = raci.format_for(out, fmt)
     moment = _generated_at(generated_at)
-    _write_report(out, raci.render(load_spec(spec), chosen, moment))
+    _write_report(out, raci.render(load_spec(spec, allow=_allowed(allow_roots)), chosen, moment))
 
 
 @report_group.command("journeys", short_help="The journeys as stages × channels grids, by status.")
@@ -431,8 +457,10 @@ def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str
 @report_options["as_of"]
 @report_options["out"]
 @report_options["generated_at"]
+@report_options["allow_root"]
 @command_errors
-def report_journeys_command(spec: Path, data: Path | None, as_of, out: str, generated_at: str | None) -> None:
+def report_journeys_command(spec: Path, data: Path | None, as_of, out: str, generated_at: str | None,
+                            allow_roots: tuple[Path, ...] = ()) -> None:
     """The touchpoint inventory as a stages × channels grid per journey.
 
     With --data (or --as-of), each touchpoint is coloured by the worst status of its standards; without, the
@@ -443,9 +471,9 @@ def report_journeys_command(spec: Path, data: Path | None, as_of, out: str, gene
 
     moment = _generated_at(generated_at)
     if data is None and as_of is None:
-        loaded, run = load_spec(spec), None
+        loaded, run = load_spec(spec, allow=_allowed(allow_roots)), None
     else:
-        loaded, run, _ = _evaluate_for_report(spec, data, as_of, with_sql=False)
+        loaded, run, _ = _evaluate_for_report(spec, data, as_of, with_sql=False, allow_roots=allow_roots)
     _write_report(out, journeys.html(loaded, run, moment))
 
 
@@ -486,9 +514,10 @@ def data_group() -> None:
 @click.option("--delimiter", metavar="CHAR", help="CSV field delimiter, one character, 'tab' for a tab (default ',', tab for .tsv).")
 @click.option("--encoding", metavar="NAME", help="CSV text encoding: utf-8 (default), latin-1 or utf-16.")
 @click.option("--dry-run", is_flag=True, help="Check and count, then roll back: nothing is written.")
+@allow_root_option
 @command_errors
 def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path, delimiter: str | None,
-                      encoding: str | None, dry_run: bool) -> None:
+                      encoding: str | None, dry_run: bool, allow_roots: tuple[Path, ...] = ()) -> None:
     """Load CSV or Parquet FILEs into the table of SOURCE, all or nothing.
 
     Rows that fail a check go to <table>_rejected with the reason; a file loaded before is skipped; with a
@@ -497,7 +526,7 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
     from cxgov.data import ingest
     from cxgov.spec.api import load_spec
 
-    loaded = load_spec(spec)
+    loaded = load_spec(spec, allow=_allowed(allow_roots))
     progress = (lambda message: click.echo(f"  {message} ...", err=True)) if sys.stderr.isatty() else None
     options = {"delimiter": delimiter, "encoding": encoding, "progress": progress}
     if dry_run:
@@ -519,14 +548,16 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Last day of the 12 months of history (default: today in the program time zone).")
 @click.option("--exclude", multiple=True, metavar="SOURCE", help="A source to leave out (repeatable).")
+@allow_root_option
 @command_errors
-def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of, exclude: tuple[str, ...]) -> None:
+def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of, exclude: tuple[str, ...],
+                          allow_roots: tuple[Path, ...] = ()) -> None:
     """Write synthetic metric data for every source of the --spec folder with a `table:`, deterministic for a
     seed."""
     from cxgov.data.generate import generate
     from cxgov.spec.api import default_today, load_spec
 
-    loaded = load_spec(spec)
+    loaded = load_spec(spec, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else default_today(loaded)
     written = generate(loaded, db, rows=rows, seed=seed, as_of=day, exclude=exclude)
     for table, count in written.items():

@@ -5,8 +5,18 @@ Findings are data (Diagnostic, result records); failures are exceptions (CxgovEr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
+
+# what no message may carry as it is: C0 controls but tab and newline, DEL, C1 controls, surrogates, the
+# noncharacters U+FFFE/U+FFFF and the bidirectional embeddings, overrides and isolates
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on, or XML cannot hold, written as an escape (\\x1b)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 class ExitCode(IntEnum):
@@ -47,7 +57,7 @@ class Diagnostic:
 
     def format(self) -> str:
         text = f"{self.location}: {self.code} {self.severity}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return printable(f"{text} ({self.hint})" if self.hint else text)
 
     def sort_key(self) -> tuple:
         loc = self.location
@@ -78,7 +88,7 @@ class CxgovError(Exception):
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}" if self.location else self.message
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+        return printable(f"{text}\n  hint: {self.hint}" if self.hint else text)
 
 
 class UsageError(CxgovError):
@@ -113,7 +123,7 @@ class DataError(CxgovError):
         text = f"{prefix}{self.message}"
         if self.location:
             text = f"{self.location}: {text}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+        return printable(f"{text}\n  hint: {self.hint}" if self.hint else text)
 
 
 class HistoryError(CxgovError):

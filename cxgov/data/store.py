@@ -16,7 +16,6 @@ local time); unparseable text is left out of every window.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 import random
@@ -38,6 +37,7 @@ from cxgov.data.scan import (DIMENSIONS, INTERNAL, SPAN, TIMESTAMP_TYPES, TIMEST
                              TOUCHPOINT_DIMENSIONS, UNTIMED, Aggregate, Columns, Period, Query, ScanRequest, build,
                              local_timestamp_sql, utc_timestamp_sql)
 from cxgov.errors import DataError, HistoryError, Location
+from cxgov.spec import confine
 from cxgov.spec.model import Source
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$")
@@ -114,6 +114,7 @@ def not_duckdb(path: Path) -> str | None:
 
 _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
 _MISSING_TABLE = re.compile(r'Table with name "?([^"\s!]+)"? does not exist')
+EMPTY_COLUMNS: Mapping[str, str] = {}
 
 
 class Store:
@@ -205,19 +206,35 @@ class Store:
                         hint="declare where its data lives")
 
     def _file_relation(self, source: Source) -> tuple[str, tuple]:
-        base = source.base_dir or Path.cwd()
-        pattern = str(Path(base) / source.path)
-        files = sorted(glob.glob(pattern, recursive=True))
-        if not files:
-            raise DataError(f"no file matches {source.path!r} (looked for {pattern})", source=source.id,
-                            location=source.at("path"), hint="paths are relative to the spec file declaring "
-                                                             "the source; check the path or load the data")
-        readers = {_reader_for(f) for f in files}
+        """read_csv/read_parquet over the files a source's `path:` matches, each inside the spec's repository or
+        an allowed root (checked again here: files may have changed since the spec was validated)."""
+        where = source.at("path")
+        kind = confine.scheme(source.path)
+        if kind not in (None, "file"):
+            engine = "the Spark engine (--data spark:...)" if kind in confine.SPARK_SCHEMES else "no engine of cxgov"
+            raise DataError(f"{source.path!r} is a {kind}:// URI, which {engine} reads; DuckDB reads local files "
+                            "only", source=source.id, location=where,
+                            hint="evaluate this spec on an engine that reads the URI, or copy the files into the "
+                                 "spec's repository and give their path relative to this spec file")
+        base = Path(source.base_dir or Path.cwd()).resolve()
+        found = confine.resolve(source.path, base, source.roots or confine.roots_for(base))
+        if found.refusal is not None:
+            raise DataError(found.refusal.message, source=source.id, location=where, hint=found.refusal.hint)
+        if not found.files:
+            raise DataError(f"no file matches {source.path!r} (looked for {confine.shown(str(base / source.path))})",
+                            source=source.id, location=where, hint="paths are relative to the spec file declaring "
+                                                                   "the source; check the path or load the data")
+        for file in found.files:
+            problem = ("is a folder, not a file" if os.path.isdir(file) else
+                       None if os.path.isfile(file) else "is a symbolic link to nothing")
+            if problem:
+                raise DataError(f"{source.path!r} matches {confine.shown(file)}, which {problem}", source=source.id,
+                                location=where, hint="match data files only, e.g. data/*.csv or data/**/*.parquet")
+        readers = {_reader_for(f) for f in found.files}
         if None in readers or len(readers) > 1:
             raise DataError(f"{source.path!r} must match only CSV or only Parquet files", source=source.id,
-                            location=source.at("path"), hint="use a pattern such as data/*.parquet")
-        reader = readers.pop()
-        return f"{reader}(?)", (files,)
+                            location=where, hint="use a pattern such as data/*.parquet")
+        return f"{readers.pop()}(?)", (list(found.files),)
 
     def columns(self, source: Source) -> dict[str, str]:
         """Column name -> DuckDB type of a source; DataError when its table or files cannot be read."""
@@ -255,8 +272,7 @@ class Store:
                              location=where, hint="restore it from a backup, or load the data again into a new "
                                                   "file with `cxgov data load`")
         if source.path:
-            return DataError(f"cannot read its data: {cause(exc)}", source=source.id, location=where,
-                             hint="check the files are readable CSV or Parquet")
+            return _file_error(source, exc, self._relation(source)[1][0])
         table = source.table
         if self._is_view(source):
             missing = _MISSING_TABLE.search(str(exc)) if isinstance(exc, duckdb.CatalogException) else None
@@ -350,12 +366,10 @@ class Store:
                 raise DataError("column not found", source=source.id, column=match.group(1),
                                 location=source.location,
                                 hint="correct the metric's column names or add the column to the data") from None
-            hint = "check the column types the metrics read (numbers, timestamps)"
-            if source.path and "CSV Error on Line" in message:
-                hint = ("DuckDB reads a CSV column with the type its first rows suggest: correct the value on that "
-                        "line, or load the file with `cxgov data load`, which sets bad rows aside with the reason")
+            if source.path and not isinstance(exc, duckdb.BinderException):
+                raise _file_error(source, exc, self._relation(source)[1][0], self.columns(source)) from None
             raise DataError(f"query failed: {message}", source=source.id, location=source.location,
-                            hint=hint) from None
+                            hint="check the column types the metrics read (numbers, timestamps)") from None
 
     def scan(self, request: ScanRequest) -> list[dict]:
         """Run one scan: one dict per (grouping set, period, dimension values) with data."""
@@ -415,6 +429,63 @@ class Store:
             h.update(repr(sorted(columns.items())).encode())
             h.update(f"\n{count} {checksum}\n".encode())
         return "sha256:" + h.hexdigest()
+
+
+# What DuckDB's readers say, as cxgov says it without the file's text: (pattern, what is wrong, what to do). Only
+# digits are taken from the message; it is matched with the line DuckDB quotes taken out.
+_READER_PROBLEMS = (
+    (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}",
+     "give every line as many fields as the header (a comma inside a value needs quotes)"),
+    (r"Could not convert|Conversion Error", "a value that is not of its column's type",
+     "DuckDB reads a CSV column with the type its first rows suggest: correct the value on that line, or load "
+     "the file with `cxgov data load`, which sets bad rows aside with the reason"),
+    (r"unterminated quote", "a quoted value is never closed", "close the quote, or double a quote inside one"),
+    (r"(?i)invalid unicode|byte sequence mismatch|not (?:valid )?utf-?8", "bytes that are not UTF-8 text",
+     "save the file as UTF-8"),
+    (r"Maximum line size of (\d+) bytes exceeded", "a line longer than the reader's limit of {0} bytes",
+     "split the line, or check that the file is CSV at all"),
+    (r"(?i)magic bytes|not a parquet file|parquet.*(?:corrupt|invalid)", "not a valid Parquet file",
+     "write it again with a Parquet writer, or give CSV files a .csv name"),
+    (r"Schema mismatch between globbed files", "its columns are not those of the other files",
+     "give every file the same header"),
+    (r"(?i)permission denied", "permission denied", "make the file readable"),
+    (r"(?i)no files found|cannot open file|no such file", "it cannot be opened", "check the file exists"),
+    (r"(?i)sniff|auto-detect|dialect", "its CSV layout (delimiter, quotes, header) cannot be made out",
+     "check that it is a CSV file with a header line"),
+)
+_QUOTED_LINE = re.compile(r"Original Line: .*")
+_CONVERTING = re.compile(r'Error when converting column "([^"\n]+)"[^\n]*? to \'([A-Z][A-Z0-9_ ]*)\'')
+_FILE_NAMED = re.compile(r"(?:file = |Current file: |file ['\"])([^\n'\"]+)")
+_TYPE_NAMES = frozenset((*NUMERIC_TYPES, *TIMESTAMP_TYPES, TIMESTAMPTZ, "BOOLEAN", "DATE", "TIME", "INTERVAL",
+                         "VARCHAR", "DECIMAL", "UUID"))
+
+
+def _file_error(source: Source, exc: duckdb.Error, files: Sequence[str],
+                columns: Mapping[str, str] = EMPTY_COLUMNS) -> DataError:
+    """A DuckDB reader error over a source's files, summarised: the file, the line, the kind of problem, never any
+    text of the file (DuckDB quotes the line it stopped at). A column is named only when it is one of the source's
+    columns (known from its header), a type only when it is a DuckDB type name."""
+    text = str(exc)
+    named = next((f for f in files for m in _FILE_NAMED.finditer(text) if m.group(1).strip() in
+                  (f, os.path.basename(f))), None)
+    what = confine.shown(named) if named else confine.shown(files[0]) if len(files) == 1 else "one of its files"
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f"{what}, line {line.group(1)}" if line else what
+    converting = _CONVERTING.search(text)
+    text = _QUOTED_LINE.sub("", text)
+    for pattern, problem, hint in _READER_PROBLEMS:
+        match = re.search(pattern, text)
+        if match is None:
+            continue
+        if converting and problem.startswith("a value"):
+            column, type_ = converting.groups()
+            problem = (f"a value in column '{column}' cannot be read as {type_}, the type its first rows have"
+                       if column in columns and type_ in _TYPE_NAMES else problem)
+        return DataError(f"cannot read {where}: {problem.format(*match.groups())}", source=source.id,
+                         location=source.at("path"), hint=hint)
+    return DataError(f"cannot read {where}: DuckDB's reader failed ({type(exc).__name__}; its message is left out, "
+                     "it may quote the file)", source=source.id, location=source.at("path"),
+                     hint="check that the files are CSV or Parquet; `cxgov data load` reports what it rejects")
 
 
 def _reader_for(path: str) -> str | None:

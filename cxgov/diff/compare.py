@@ -26,7 +26,7 @@ NOUNS = {"program": "program", "owners": "owner", "segments": "segment", "channe
 PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 RACI_LISTS = (("responsible", "R"), ("consulted", "C"), ("informed", "I"))
-_SKIP = {"location", "locations", "id", "base_dir"}
+_SKIP = {"location", "locations", "id", "base_dir", "roots"}
 
 
 @dataclass(frozen=True)

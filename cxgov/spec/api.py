@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cxgov import collector
 from cxgov.errors import Diagnostic, Location, SpecError
-from cxgov.spec import build, lint, loader, schema
+from cxgov.spec import build, confine, lint, loader, schema
 from cxgov.spec.model import Spec
 from cxgov.spec.rules import RULES
 
@@ -69,17 +69,20 @@ def default_today(spec: Spec | None) -> date:
 gc_paused = collector.paused
 
 
-def validate(root: Path | str, today: date | None = None, warnings: bool = True) -> Validation:
+def validate(root: Path | str, today: date | None = None, warnings: bool = True,
+             allow: tuple[Path, ...] = ()) -> Validation:
     """Load, check and lint the spec folder `root`; without `warnings`, only the rules that find errors run.
 
-    Raises SpecError only when the folder cannot be used.
+    Files are read only inside the spec's repository and the `allow`ed roots (cxgov.spec.confine). Raises
+    SpecError only when the folder cannot be used.
     """
     with gc_paused():
-        return _validate(Path(root), today, warnings)
+        return _validate(Path(root), today, warnings, allow)
 
 
-def _validate(root: Path, today: date | None, warnings: bool) -> Validation:
-    documents = loader.load_documents(root)
+def _validate(root: Path, today: date | None, warnings: bool, allow: tuple[Path, ...] = ()) -> Validation:
+    roots = confine.roots_for(root, allow) if root.is_dir() else None
+    documents = loader.load_documents(root, roots)
     found: list[Diagnostic] = [d for doc in documents for d in doc.diagnostics]
     if not documents:
         found.append(Diagnostic("CX006", "error", "no .yaml or .yml files in the spec folder",
@@ -87,12 +90,13 @@ def _validate(root: Path, today: date | None, warnings: bool) -> Validation:
                                 "create a spec with `cxgov init DIR`, or give the folder that holds it"))
     faults: dict[str, set[tuple]] = {}
     found += schema.check(documents, faults)
-    spec, build_found = build.build(documents, root, faults)
+    spec, build_found = build.build(documents, root, faults, roots)
     found += build_found
     today = today or default_today(spec)
     if spec is not None:
         # Warnings need the whole spec: with files or entities missing they would mislead, so they wait.
-        complete = not any(RULES[d.code].stage in ("load", "schema") or d.code == "CX101" for d in found)
+        complete = not any(d.severity == "error" and (RULES[d.code].stage in ("load", "schema") or d.code == "CX101")
+                           for d in found)
         codes = [c for c in lint.CHECKS if (warnings and complete) or RULES[c].severity == "error"]
         found += lint.lint(spec, today, codes)
     diagnostics = tuple(sorted(found, key=Diagnostic.sort_key))
@@ -101,12 +105,13 @@ def _validate(root: Path, today: date | None, warnings: bool) -> Validation:
     return Validation(root, today, None if has_errors else spec, diagnostics, len(documents), counts)
 
 
-def load_spec(root: Path | str, today: date | None = None) -> Spec:
-    """The valid Spec in `root`; SpecError (exit 2) listing the errors when it has any.
+def load_spec(root: Path | str, today: date | None = None, allow: tuple[Path, ...] = ()) -> Spec:
+    """The valid Spec in `root` (reading files only inside its repository and the `allow`ed roots); SpecError
+    (exit 2) listing the errors when it has any.
 
     Governance warnings are `cxgov validate`'s business: they are not looked for here.
     """
-    result = validate(root, today, warnings=False)
+    result = validate(root, today, warnings=False, allow=allow)
     if result.spec is None:
         errors = result.errors
         shown = "\n".join(f"  {d.format()}" for d in errors[:10])

@@ -1,8 +1,9 @@
 """Plain spec data (from the loader, checked by the schema) -> the typed model, with every reference resolved.
 
 Reports, as Diagnostics: a missing or repeated `program` (CX100), ids used twice in a section (CX101), values the
-schema cannot judge (real dates and their range, window lengths, time zones: CX013), references that do not
-resolve (CX104) and touchpoints on a stage their journey does not have (CX105).
+schema cannot judge (real dates and their range, window lengths, time zones: CX013), a source `path:` that leads
+outside the spec's repository (CX007), references that do not resolve (CX104) and touchpoints on a stage their
+journey does not have (CX105).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Iterator, Mapping
 
 from cxgov.errors import Diagnostic, Location
+from cxgov.spec import confine
 from cxgov.spec import model as m
 from cxgov.spec.bounds import DATE_RANGE, MAX_WINDOW_DAYS, date_problem, window_problem
 from cxgov.spec.loader import Document
@@ -142,10 +144,11 @@ def _fault_index(faults: Collection[tuple]) -> dict[tuple, set]:
 
 class Builder:
     def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: Mapping[str, Collection[tuple]],
-                 complete: bool = True):
+                 complete: bool = True, roots: confine.Roots | None = None):
         self.documents = documents
         self.complete = complete
         self.root = root
+        self.roots = roots  # where a source's `path:` may read; None: not checked (a diff reads no data)
         # documents with schema errors, and the paths of the values at fault: an entity is built without the keys
         # that lead to a fault (their values may be of any type), and skipped when it cannot be built without them
         self.tolerant = tolerant
@@ -320,14 +323,24 @@ class Builder:
             segments=_tuple(d.get("segments")), moment_of_truth=bool(d.get("moment_of_truth", False)),
             status=d.get("status", "active"), labels=labels, description=d.get("description"), **item.where())
 
-    @staticmethod
-    def source(item: Item) -> m.Source:
+    def source(self, item: Item) -> m.Source:
         d = item.data
         extra = {"key": d["key"]} if "key" in d else {}
+        base_dir = item.doc.path.parent.resolve()
+        if self.roots is not None and isinstance(d.get("path"), str):
+            self.confined(item, d["path"], base_dir)
         return m.Source(id=d["id"], timestamp=d["timestamp"], touchpoint=d.get("touchpoint"),
-                        segment=d.get("segment"), table=d.get("table"), path=d.get("path"),
-                        base_dir=item.doc.path.parent.resolve(), description=d.get("description"), **extra,
-                        **item.where())
+                        segment=d.get("segment"), table=d.get("table"), path=d.get("path"), base_dir=base_dir,
+                        roots=self.roots, description=d.get("description"), **extra, **item.where())
+
+    def confined(self, item: Item, path: str, base_dir: Path) -> None:
+        """CX007 at the `path:` of a source that would read outside the spec's repository and the allowed roots.
+
+        A URI with a scheme other than file:// is the business of the engine that reads it."""
+        if confine.scheme(path) in (None, "file"):
+            refusal = confine.resolve(path, base_dir, self.roots).refusal
+            if refusal is not None:
+                self.error("CX007", f"source '{item.data.get('id')}': {refusal.message}", item.at("path"), refusal.hint)
 
     @staticmethod
     def metric(item: Item) -> m.Metric:
@@ -579,16 +592,17 @@ class References:
 
 
 def build(documents: tuple[Document, ...], root: Path | None = None,
-          tolerant: Mapping[str, Collection[tuple]] | Collection[str] = frozenset()
-          ) -> tuple[m.Spec | None, list[Diagnostic]]:
+          tolerant: Mapping[str, Collection[tuple]] | Collection[str] = frozenset(),
+          roots: confine.Roots | None = None) -> tuple[m.Spec | None, list[Diagnostic]]:
     """The merged, typed Spec (None when it has no program) and the diagnostics found while building it.
 
     `tolerant` names documents with schema errors, mapped to the paths of the values at fault (schema.check's
-    `faults`): their entities are built without the keys at fault, and skipped when they cannot be built.
+    `faults`): their entities are built without the keys at fault, and skipped when they cannot be built. With
+    `roots`, every source's `path:` must stay inside them (CX007).
     """
     if not isinstance(tolerant, Mapping):
         tolerant = {name: () for name in tolerant}
     readable = tuple(d for d in documents if d.data is not None)
-    builder = Builder(readable, Path(root or "."), tolerant, complete=len(readable) == len(documents))
+    builder = Builder(readable, Path(root or "."), tolerant, complete=len(readable) == len(documents), roots=roots)
     spec = builder.build()
     return spec, builder.diagnostics

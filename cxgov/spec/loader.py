@@ -2,12 +2,19 @@
 
 Safe by construction: YAML is only *composed* (parsed into nodes), never constructed into arbitrary objects; any
 tag that is not a plain YAML data tag is refused, duplicate keys are refused, alias expansion is bounded, and files
-are size-limited. Every per-file problem becomes a Diagnostic on the Document, so one run reports them all.
+are size-limited. Text is UTF-8, or UTF-16/UTF-32 with a byte-order mark (or as YAML detects them); no string may
+hold a control character (CX009). Symbolic links are followed only inside the spec's repository and the allowed
+roots (CX007), and a link that loops or leads nowhere is reported where it is (CX008). Every per-file problem
+becomes a Diagnostic on the Document, so one run reports them all.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import stat
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +26,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from cxgov.errors import Diagnostic, Location, SpecError
+from cxgov.spec import confine
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 # Without aliases a file cannot hold more values than characters; aliases may add this many more.
@@ -90,29 +98,130 @@ class Document:
 def display_name(path: Path) -> str:
     """`path` as the user would type it: relative to the cwd when under it, with forward slashes."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()  # a link as named
     except (ValueError, OSError):
         return path.as_posix()
 
 
-def spec_files(root: Path) -> list[Path]:
-    """Every .yaml/.yml file below `root`, recursively, sorted by relative path; hidden folders are skipped."""
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(folder) / f for f in files if f.endswith(SUFFIXES) and not f.startswith("."))
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+def spec_files(root: Path, roots: confine.Roots | None = None) -> list[Path]:
+    """Every .yaml/.yml file below `root`, recursively, sorted by relative path; hidden names are skipped."""
+    return walk(root, roots)[0]
 
 
-def load_documents(root: Path) -> tuple[Document, ...]:
-    """Read every spec file below `root`. Raises SpecError only when `root` itself cannot be used."""
+def walk(root: Path, roots: confine.Roots | None = None) -> tuple[list[Path], list[tuple[Path, Unusable]]]:
+    """The spec files below `root` (see spec_files) and the entries that cannot be followed, each with why.
+
+    Linked folders and files are followed when they lead inside `roots` (default: the spec's repository), each
+    real file and folder read once; a link that loops, leads nowhere or leads outside is reported at the link."""
+    roots = roots or confine.roots_for(root)
+    found: dict[str, Path] = {}  # real path -> the path it is read under
+    problems: list[tuple[Path, Unusable]] = []
+    visited = {os.path.realpath(root): root}
+    folders, links = [root], []  # the folders themselves first: a link to one of them is a repeat, not the folder
+    while folders or links:
+        if not folders:
+            link = links.pop(0)
+            real = os.path.realpath(link)
+            if real in visited:
+                loop = _loop(link, real, visited)
+                if loop is not None:
+                    problems.append((link, loop))
+                continue
+            visited[real] = link
+            folders.append(link)
+        folder = folders.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append((folder, Unusable("CX001", f"cannot read the folder: {exc.strerror or exc}")))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(folder) / entry.name
+            linked = entry.is_symlink()
+            problem = _link_problem(path, roots) if linked else None
+            if problem is not None:
+                problems.append((path, problem))
+            elif _is_dir(entry):
+                if linked:
+                    links.append(path)
+                else:
+                    visited[os.path.realpath(path)] = path
+                    folders.append(path)
+            elif entry.name.endswith(SUFFIXES):
+                real = os.path.realpath(path)
+                if real not in found or (not linked and found[real].is_symlink()):
+                    found[real] = path  # one file linked twice is read once, under its own name when it has one
+    files = sorted(found.values(), key=lambda p: p.relative_to(root).as_posix())
+    return files, sorted(problems, key=lambda pair: pair[0].relative_to(root).as_posix())
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+_LINK_HINT = "fix or remove the link, or hide it with a leading dot"
+
+
+def _link_problem(link: Path, roots: confine.Roots) -> Unusable | None:
+    """Why the symbolic link `link` cannot be followed (CX008 loops and dangles, CX007 leads outside), or None."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Unusable("CX008", "symbolic link loop: the link leads back to itself through other links",
+                            hint=_LINK_HINT)
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return Unusable("CX008", f"symbolic link to '{_target(link)}', which does not exist", hint=_LINK_HINT)
+        return Unusable("CX008", f"symbolic link that cannot be followed: {exc.strerror or exc}", hint=_LINK_HINT)
+    real = os.path.realpath(link)
+    if roots.holding(real) is None:
+        refusal = confine.outside(roots, f"symbolic link to {confine.shown(real)}",
+                                  "copy what it links to into the repository")
+        return Unusable("CX007", refusal.message, hint=refusal.hint)
+    return None
+
+
+def _target(link: Path) -> str:
+    try:
+        return confine.printable(os.readlink(link))
+    except OSError:
+        return "?"
+
+
+def _loop(link: Path, real: str, visited: dict[str, Path]) -> Unusable | None:
+    """CX008 when the linked folder `real`, read already, holds the link: a loop. Another repeat is read once."""
+    here = os.path.realpath(link.parent)
+    if here == real or here.startswith(real.rstrip(os.sep) + os.sep):
+        return Unusable("CX008", f"symbolic link loop: the link leads back to {display_name(visited[real])}, a "
+                        "folder that holds it", hint=_LINK_HINT)
+    return None
+
+
+def load_documents(root: Path, roots: confine.Roots | None = None) -> tuple[Document, ...]:
+    """Read every spec file below `root`. Raises SpecError only when `root` itself cannot be used.
+
+    A link that cannot be followed becomes a Document without data, carrying the diagnostic, at the link."""
     root = Path(root)
     if not root.exists():
-        raise SpecError(f"spec folder '{root}' does not exist",
+        dangling = f" (a symbolic link to '{os.readlink(root)}')" if root.is_symlink() else ""
+        raise SpecError(f"spec folder '{root}' does not exist{dangling}",
                         hint="give the folder that holds your spec files, or create one with `cxgov init DIR`")
     if not root.is_dir():
-        raise SpecError(f"'{root}' is not a folder", hint="give the folder that holds the spec's .yaml files")
-    return tuple(load_file(path, path.relative_to(root).as_posix()) for path in spec_files(root))
+        raise SpecError(f"'{root}' is a file, not a folder",
+                        hint="give the folder that holds the spec's .yaml files"
+                             + (f" (here: {display_name(root.parent)})" if root.name.endswith(SUFFIXES) else ""))
+    files, problems = walk(root, roots)
+    documents = [load_file(path, path.relative_to(root).as_posix()) for path in files]
+    for path, problem in problems:
+        name = display_name(path)
+        documents.append(Document(path, name, path.relative_to(root).as_posix(), b"", None, {},
+                                  (problem.diagnostic(name),)))
+    return tuple(sorted(documents, key=lambda d: d.relative))
 
 
 class Unusable(Exception):
@@ -144,32 +253,100 @@ def load_file(path: Path, relative: str | None = None, pure: bool = False) -> Do
 
 
 def read(path: Path) -> bytes:
-    """The file's bytes, or Unusable (CX001) when it cannot be read or is too large."""
+    """The file's bytes, or Unusable (CX001) when it cannot be read, is not a regular file or is too large."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise Unusable("CX001", f"file is {size / 1048576:.1f} MiB, larger than the 2 MiB limit for a spec file",
-                           hint="split it into several files; sections are merged across files")
-        return path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise Unusable("CX001", "not a regular file (a device, pipe or socket named like a spec file)", 1, 1,
+                           hint="spec files are YAML text files: move it out of the spec folder")
+        if info.st_size > MAX_FILE_BYTES:
+            raise Unusable("CX001", f"file is {info.st_size / 1048576:.1f} MiB, larger than the 2 MiB limit for a "
+                           "spec file", 1, 1, hint="split it into several files; sections are merged across files")
+        with path.open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise Unusable("CX001", f"cannot read the file: {exc.strerror or exc}") from None
 
 
+# byte-order marks, longest first (UTF-32 LE's starts like UTF-16 LE's)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8", "UTF-8"), (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32 LE"),
+         (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32 BE"), (b"\xff\xfe", "utf-16-le", "UTF-16 LE"),
+         (b"\xfe\xff", "utf-16-be", "UTF-16 BE"))
+_SAVE_AS = "save it as UTF-8 (UTF-16 and UTF-32 with a byte-order mark are read too)"
+
+
+def encoding(raw: bytes) -> tuple[int, str, str]:
+    """(length of the byte-order mark, codec, label): by the mark, else by the NUL bytes around the first
+    character as YAML detects encodings (a file starts with ASCII), else UTF-8."""
+    for bom, codec, label in _BOMS:
+        if raw.startswith(bom):
+            return len(bom), codec, label
+    head = raw[:4]
+    if len(head) == 4 and head[:3] == b"\0\0\0" and head[3]:
+        return 0, "utf-32-be", "UTF-32 BE"
+    if len(head) == 4 and head[0] and head[1:] == b"\0\0\0":
+        return 0, "utf-32-le", "UTF-32 LE"
+    if len(head) >= 2 and not head[0] and head[1]:
+        return 0, "utf-16-be", "UTF-16 BE"
+    if len(head) >= 2 and head[0] and not head[1]:
+        return 0, "utf-16-le", "UTF-16 LE"
+    return 0, "utf-8", "UTF-8"
+
+
 def decode(raw: bytes) -> str:
-    """UTF-8 text (a byte-order mark is dropped), or Unusable (CX001) when it is too large, binary or not UTF-8."""
+    """The file's text, or Unusable (CX001): too large, not UTF-8/UTF-16/UTF-32 text, or holding a NUL byte."""
     if len(raw) > MAX_FILE_BYTES:  # grew since stat
-        raise Unusable("CX001", "file is larger than the 2 MiB limit for a spec file")
-    if b"\x00" in raw:
-        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        raise Unusable("CX001", "binary file (it contains NUL bytes), not YAML text", line,
-                       hint="spec files are UTF-8 YAML; move other files out of the spec folder")
+        raise Unusable("CX001", "file is larger than the 2 MiB limit for a spec file", 1, 1,
+                       hint="split it into several files; sections are merged across files")
+    skip, codec, label = encoding(raw)
     try:
-        return raw.decode("utf-8-sig")
+        text = raw[skip:].decode(codec)
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise Unusable("CX001", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, column,
-                       hint="save the file as UTF-8") from None
+        if skip == 0 and codec != "utf-8":  # the NULs were not UTF-16/32 after all: say what UTF-8 finds
+            return _utf8(raw)
+        raise _not_text(raw, skip, codec, label, exc) from None
+    return _no_nul(text) if codec == "utf-8" else text
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return _no_nul(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _not_text(raw, 0, "utf-8", "UTF-8", exc) from None
+
+
+def _no_nul(text: str) -> str:
+    """`text`, or Unusable (CX001) where its first NUL byte is: no YAML text holds one."""
+    at = text.find("\x00")
+    if at < 0:
+        return text
+    line, column = _line_column(text, at)
+    raise Unusable("CX001", "file holds a NUL byte (0x00), which YAML text cannot hold", line, column,
+                   hint="delete it; a file saved as UTF-16 or UTF-32 needs its byte-order mark")
+
+
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r")
+
+
+def _not_text(raw: bytes, skip: int, codec: str, label: str, exc: UnicodeDecodeError) -> Unusable:
+    """CX001 at 1:1, the whole file being unusable: the first bad byte, where it is, and what the file looks like."""
+    before = raw[skip:skip + exc.start].decode(codec, "replace")
+    line, column = _line_column(before, len(before))
+    found = f"found byte 0x{raw[skip + exc.start]:02X} at line {line}, column {column}"
+    if codec != "utf-8":
+        return Unusable("CX001", f"file is not {label} text, as its start says ({found}, which is no {label})",
+                        1, 1, _SAVE_AS)
+    if raw.translate(None, _CONTROL_BYTES) == raw:
+        return Unusable("CX001", f"file is not UTF-8 text ({found}, as in Windows-1252 or Latin-1 text)", 1, 1,
+                        _SAVE_AS + ", e.g. with `iconv -f windows-1252 -t utf-8`")
+    return Unusable("CX001", f"file is not UTF-8 text ({found}; it does not look like text at all)", 1, 1,
+                    _SAVE_AS + "; keep other files out of the spec folder")
+
+
+def _line_column(text: str, at: int) -> tuple[int, int]:
+    """1-based line and column of index `at` (up to the end of `text`)."""
+    at = min(at, len(text))
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
 def compose(text: str, pure: bool = False) -> yaml.Node:
@@ -177,7 +354,12 @@ def compose(text: str, pure: bool = False) -> yaml.Node:
     try:
         root = yaml.compose(text, Loader=PyLoader if pure or CLoader is None else CLoader)
     except yaml.MarkedYAMLError as exc:
+        if exc.problem == "found invalid Unicode character escape code" and exc.problem_mark is not None:
+            raise _bad_escape(text, _index(text, exc.problem_mark)) from None  # libyaml's word for it
         raise _syntax_error(exc, text) from None
+    except ValueError:  # the pure composer's word for an escape beyond U+10FFFF (chr() refuses it)
+        beyond = (m.start() for m in _ESCAPE.finditer(text) if m.group(3) and int(m.group(3), 16) > 0x10FFFF)
+        raise _bad_escape(text, next(beyond, 0)) from None
     except yaml.reader.ReaderError as exc:
         raise _bad_character(exc, text) from None
     except yaml.YAMLError as exc:
@@ -211,7 +393,68 @@ def _bad_character(exc: yaml.reader.ReaderError, text: str) -> Unusable:
     at = text.find(chr(exc.character))
     line, column = (text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)) if at >= 0 else (0, 0)
     return Unusable("CX002", f"YAML syntax error: character U+{exc.character:04X} is not allowed in YAML text",
-                    line, column, f"delete it; to mean it, write \"\\u{exc.character:04X}\" in a double-quoted string")
+                    line, column, "delete it: spec text holds no control characters")
+
+
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.DOTALL)
+
+
+def _index(text: str, mark: yaml.Mark) -> int:
+    """The index in `text` of `mark`'s line and column (the same for libyaml and the pure composer)."""
+    start = 0
+    for _ in range(mark.line):
+        start = text.index("\n", start) + 1
+    return start + mark.column
+
+
+def _bad_escape(text: str, at: int) -> Unusable:
+    """CX009 for the \\u or \\U escape at or just before index `at`: it writes no character."""
+    at = text.rfind("\\", 0, at + 1)
+    line, column = _line_column(text, at)
+    match = _ESCAPE.match(text, at)
+    code = int(match.group(2) or match.group(3), 16) if match and (match.group(2) or match.group(3)) else None
+    written = match.group(0) if match else "the escape"
+    if code is not None and 0xD800 <= code < 0xDC00:
+        low = _ESCAPE.match(text, match.end())
+        if low and low.group(2) and 0xDC00 <= int(low.group(2), 16) < 0xE000:
+            char = 0x10000 + ((code - 0xD800) << 10) + int(low.group(2), 16) - 0xDC00
+            return Unusable("CX009", f"{written}{low.group(0)} writes U+{char:X} as a UTF-16 surrogate pair, which "
+                            "YAML does not read", line, column, f"write \"\\U{char:08X}\" or the character itself")
+    if code is not None and 0xD800 <= code < 0xE000:
+        return Unusable("CX009", f"{written} is half of a UTF-16 surrogate pair, not a character", line, column,
+                        "write the character itself, or \\UXXXXXXXX for a character beyond U+FFFF")
+    return Unusable("CX009", f"{written} is no character: Unicode ends at U+10FFFF", line, column,
+                    "write the character itself, or fix the escape")
+
+
+# C0 controls but tab and line feed, DEL, C1 controls, surrogates and the noncharacters U+FFFE/U+FFFF
+_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides and isolates
+_SUSPECT = re.compile("[\\\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "bell", 0x08: "backspace", 0x0B: "vertical tab", 0x0C: "form feed",
+                  0x0D: "carriage return", 0x1B: "escape", 0x7F: "delete", 0x85: "next line"}
+
+
+def _describe(char: str) -> str:
+    code = ord(char)
+    if code in (0xFFFE, 0xFFFF):
+        return f"U+{code:04X}, which is not a character"
+    name = _CONTROL_NAMES.get(code)
+    return f"control character U+{code:04X}" + (f" ({name})" if name else "")
+
+
+def _snippet(value: str) -> str:
+    """`value` quoted for a message, its control characters escaped, cut at 40 characters."""
+    return repr(value[:40] + ("..." if len(value) > 40 else ""))
+
+
+def _unescape(match: re.Match) -> str:
+    """The character a YAML double-quoted escape (an _ESCAPE match) writes."""
+    code = match.group(1) or match.group(2) or match.group(3)
+    if code is not None:
+        value = int(code, 16)
+        return chr(value) if value <= 0x10FFFF else ""
+    return yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.get(match.group(4), "")
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -228,6 +471,7 @@ class _Refused(Exception):
 
 
 _SCALARS = SafeConstructor()
+_ALIAS_HINT = "an alias (*name) may refer to a value written before it, not to one that holds it"
 
 
 def convert(name: str, text: str, root: yaml.Node) -> tuple[Any, dict[Path_, tuple[int, ...]], tuple[Diagnostic, ...]]:
@@ -254,6 +498,10 @@ class _Converter:
         self.diagnostics: list[Diagnostic] = []
         self.visits = 0
         self.active: set[int] = set()  # collections being converted, to catch recursive aliases
+        self.text = text
+        # a string can only hold a character CX009/CX014 are about when the text has it or an escape
+        self.suspect = _SUSPECT.search(text) is not None
+        self.checked: set[int] = set()  # scalars checked (an alias or a merge converts a node again)
 
     def loc(self, node: yaml.Node) -> Location:
         mark = node.start_mark
@@ -279,7 +527,7 @@ class _Converter:
             return self.scalar(node, tag)
         key = id(node)
         if key in self.active:
-            raise self.refuse("CX005", "recursive alias: a value contains itself", node)
+            raise self.refuse("CX005", "recursive alias: a value contains itself", node, _ALIAS_HINT)
         self.active.add(key)
         try:
             if cls is SequenceNode:
@@ -292,6 +540,44 @@ class _Converter:
         finally:
             self.active.discard(key)
 
+    def check(self, node: yaml.ScalarNode, what: str = "value") -> None:
+        """CX009 for a control character, a surrogate or a noncharacter in the string `node`; CX014 (a warning)
+        for a bidirectional control. Each where it is written: the character, or the escape that writes it."""
+        if id(node) in self.checked:
+            return
+        self.checked.add(id(node))
+        value = node.value
+        bad = _BAD.search(value)
+        if bad is not None:
+            char = bad.group()
+            at = self.where(node, char)
+            if "\ud800" <= char <= "\udfff":  # libyaml refuses the file: so does the pure composer
+                raise _bad_escape(self.text, at)
+            line, column = _line_column(self.text, at)
+            self.diagnostics.append(Diagnostic(
+                "CX009", "error", f"the {what} {_snippet(value)} holds {_describe(char)}, which no output shows "
+                "safely (a terminal acts on it, XML cannot hold it)", Location(self.name, line, column),
+                "delete it: spec text is plain, though tabs and line breaks are fine"))
+        bidi = _BIDI.search(value)
+        if bidi is not None:
+            line, column = _line_column(self.text, self.where(node, bidi.group()))
+            self.diagnostics.append(Diagnostic(
+                "CX014", "warning", f"the {what} {_snippet(value)} holds the bidirectional control "
+                f"U+{ord(bidi.group()):04X} ({unicodedata.name(bidi.group()).lower()}), which can make text "
+                "display differently from what it says", Location(self.name, line, column),
+                "delete it unless the text needs it to show a right-to-left script; review such text as code"))
+
+    def where(self, node: yaml.ScalarNode, char: str) -> int:
+        """The index in the text of `char` in the scalar `node`: written as it is, else the escape writing it."""
+        start, end = node.start_mark.index, node.end_mark.index
+        at = self.text.find(char, start, end)
+        if at >= 0:
+            return at
+        for match in _ESCAPE.finditer(self.text, start, end):
+            if _unescape(match) == char or (match.group(3) and int(match.group(3), 16) > 0x10FFFF):
+                return match.start()
+        return start
+
     def bad_tag(self, node: yaml.Node) -> _Refused:
         return self.refuse("CX004", f"tag '{node.tag}' is not allowed in a spec", node,
                            "specs hold plain data only: remove the tag")
@@ -299,6 +585,8 @@ class _Converter:
     def scalar(self, node: yaml.ScalarNode, tag: str) -> Any:
         try:
             if tag == STR or tag == VALUE:
+                if self.suspect:
+                    self.check(node)
                 return node.value
             if tag == INT:
                 return _SCALARS.construct_yaml_int(node)
@@ -326,6 +614,8 @@ class _Converter:
                 mark = item.start_mark
                 positions[path + (i,)] = (mark.line + 1, mark.column + 1)
                 items.append(item.value)
+                if self.suspect:
+                    self.check(item)
             else:
                 items.append(self.convert(item, path + (i,)))
         return items
@@ -348,6 +638,8 @@ class _Converter:
             if key_node.tag == MERGE:
                 continue
             key = key_node.value if key_node.__class__ is ScalarNode and key_node.tag == STR else self.key(key_node)
+            if self.suspect:
+                self.check(key_node, "key")
             if key in explicit:
                 self.duplicate(node, key, key_node)
                 continue
@@ -358,6 +650,8 @@ class _Converter:
                 mark = value_node.start_mark
                 positions[sub] = (mark.line + 1, mark.column + 1, key_mark.line + 1, key_mark.column + 1)
                 result[key] = value_node.value
+                if self.suspect:
+                    self.check(value_node)
             else:
                 result[key] = self.convert(value_node, sub, key_mark)
             if explicit is not result:
@@ -373,7 +667,8 @@ class _Converter:
                 if source.__class__ is not MappingNode:
                     raise self.refuse("CX002", "'<<' merges a mapping (or a list of mappings) only", source)
                 if id(source) in self.active:
-                    raise self.refuse("CX005", "recursive alias: '<<' merges a mapping that contains it", source)
+                    raise self.refuse("CX005", "recursive alias: '<<' merges a mapping that contains it", source,
+                                      _ALIAS_HINT)
                 self.visits += 1
                 self.active.add(id(source))
                 try:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from cxgov.errors import Location
+from cxgov.spec.confine import Roots
 
 EMPTY: Mapping = MappingProxyType({})
 
@@ -164,6 +165,7 @@ class Source(Entity):
     table: str | None = None
     path: str | None = None  # glob, relative to base_dir
     base_dir: Path | None = field(default=None, compare=False)  # folder of the spec file that declares it
+    roots: Roots | None = field(default=None, compare=False, repr=False)  # where `path` may read (None: base_dir's)
     description: str | None = None
     key: str | None = None  # optional column that identifies a row (e.g. a case or response id)
 

@@ -20,8 +20,8 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {r.code: r for r in (
-    Rule("CX001", "error", "a spec file cannot be read: missing permissions, over 2 MiB, binary, not UTF-8, or empty",
-         "load"),
+    Rule("CX001", "error", "a spec file cannot be read: missing permissions, over 2 MiB, not a regular file, not "
+         "text in UTF-8 (or UTF-16/UTF-32 with a byte-order mark), a NUL byte, or empty", "load"),
     Rule("CX002", "error", "YAML syntax error, including tabs used for indentation, several documents in one file, "
          "characters YAML does not allow and values nested more than 64 levels deep", "load"),
     Rule("CX003", "error", "a key appears twice in the same mapping", "load"),
@@ -29,6 +29,15 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          "tag does not allow", "load"),
     Rule("CX005", "error", "aliases that expand out of proportion (\"billion laughs\") or refer to themselves", "load"),
     Rule("CX006", "error", "the spec folder holds no .yaml or .yml file", "load"),
+    Rule("CX007", "error", "a file outside the spec's repository: a source `path:` that is absolute, leads out "
+         "with `..` or matches a file through a symbolic link that leads out (or a hidden file), or a symbolic "
+         "link to a spec file or folder outside; unless its folder is allowed with --allow-root or "
+         "CXGOV_ALLOW_ROOTS", "load"),
+    Rule("CX008", "error", "a symbolic link in the spec folder that loops or leads to nothing", "load"),
+    Rule("CX009", "error", "a text value or key holding a control character (C0 but tab and newline, DEL, C1), a "
+         "surrogate or a noncharacter, or an escape that writes no character", "load"),
+    Rule("CX014", "warning", "a text value or key holding a bidirectional control character (U+202A-U+202E, "
+         "U+2066-U+2069), which can make text display differently from what it says", "load"),
     Rule("CX010", "error", "unknown key (with a \"did you mean\" hint)", "schema"),
     Rule("CX011", "error", "a value of the wrong type", "schema"),
     Rule("CX012", "error", "a required key is missing", "schema"),

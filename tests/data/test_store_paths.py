@@ -6,6 +6,8 @@ rows loaded into a table that was never written.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -64,3 +66,104 @@ def test_data_load_into_a_csv_file_exits_2_and_loads_nothing(tmp_path, monkeypat
     assert result.exit_code == 2, result.output
     assert f"cannot write metric data to {csv_file}: it is not a DuckDB file" in result.output
     assert "loaded" not in result.output
+
+
+# --- path: sources: confined, and read without echoing the files' text ----------------------------------------
+
+MARKER = "SECRETMARKER-7f3a"
+GOOD = "at,tp,seg,v\n" + "".join(f"2026-01-{1 + i % 28:02d} 10:00:00,web,retail,{i % 9}\n" for i in range(25_000))
+
+
+def path_source(tmp_path, path, roots=None):
+    from cxgov.spec.model import Source
+    from cxgov.errors import Location
+
+    return Source(id="events", path=path, base_dir=tmp_path, roots=roots, timestamp="at", touchpoint="tp",
+                  locations={"path": Location("specs/data.yaml", 7, 11)})
+
+
+def scan_request(source):
+    from datetime import datetime
+
+    from cxgov.data import sql
+    from cxgov.data.store import Aggregate, Period, ScanRequest
+
+    return ScanRequest(source=source, timezone="UTC",
+                       periods=(Period("current", datetime(2026, 1, 1), datetime(2026, 2, 1)),),
+                       dimensions={}, grouping_sets=((),), aggregates=(Aggregate("total", "sum", sql.col("v")),))
+
+
+def read_error(tmp_path, name: str, content: bytes, scan: bool = False) -> DataError:
+    (tmp_path / name).write_bytes(content)
+    source = path_source(tmp_path, name)
+    with Store.open(None) as store, pytest.raises(DataError) as caught:
+        store.scan(scan_request(source)) if scan else store.columns(source)
+    return caught.value
+
+
+@pytest.mark.parametrize("name, content, scan, text", [
+    ("extra.csv", (GOOD + f"2026-01-02 10:00:00,web,retail,5,{MARKER}\n").encode(), True,
+     "cannot read extra.csv, line 25002: expected 4 columns, found 5"),
+    ("type.csv", (GOOD + f"2026-01-02 10:00:00,web,retail,{MARKER}\n").encode(), True,
+     "cannot read type.csv, line 25002: a value in column 'v' cannot be read as BIGINT"),
+    ("quote.csv", (GOOD + f'2026-01-02 10:00:00,web,retail,"{MARKER}\n').encode(), True, "cannot read quote.csv"),
+    ("latin.csv", f"at,tp\n2026-01-02,{MARKER}\xe9\n".encode("latin-1"), False,
+     "cannot read latin.csv, line 2: bytes that are not UTF-8 text"),
+    ("fake.parquet", f"PAR1{MARKER}".encode(), False, "cannot read fake.parquet: not a valid Parquet file"),
+    ("long.csv", f"at,tp\n2026-01-02,{MARKER}{'x' * 2_100_000}\n".encode(), False,
+     "a line longer than the reader's limit of 2000000 bytes"),
+])
+def test_reader_errors_name_the_file_line_and_problem_never_the_text(tmp_path, monkeypatch, name, content, scan,
+                                                                     text):
+    monkeypatch.chdir(tmp_path)
+    error = read_error(tmp_path, name, content, scan)
+    assert text in str(error), str(error)
+    assert MARKER not in str(error) and MARKER not in (error.hint or "")
+    assert error.location.line == 7 and error.source == "events"
+
+
+def test_a_uri_with_a_scheme_is_not_read_by_duckdb_and_says_which_engine_reads_it(tmp_path):
+    with Store.open(None) as store:
+        with pytest.raises(DataError, match=r"s3a:// URI, which the Spark engine \(--data spark:...\) reads; "
+                                            r"DuckDB reads local files only"):
+            store.columns(path_source(tmp_path, "s3a://bucket/feed/*.parquet"))
+        with pytest.raises(DataError, match="which no engine of cxgov reads"):
+            store.columns(path_source(tmp_path, "https://example.com/x.csv"))
+
+
+def test_file_uris_are_local_paths(tmp_path):
+    (tmp_path / "data.csv").write_text("at,tp,seg,v\n2026-01-05 10:00:00,web,retail,7\n")
+    from cxgov.spec import confine
+
+    roots = confine.Roots(str(tmp_path), (str(tmp_path),))  # absolute: only inside an allowed root
+    with Store.open(None) as store:
+        assert "v" in store.columns(path_source(tmp_path, f"file://{tmp_path}/data.csv", roots))
+
+
+def test_folders_and_dangling_links_matched_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "2026.csv").mkdir(parents=True)
+    os.symlink("gone.csv", tmp_path / "data" / "z.csv")
+    with Store.open(None) as store:
+        with pytest.raises(DataError, match=r"matches data/2026.csv, which is a folder, not a file"):
+            store.columns(path_source(tmp_path, "data/2026.csv"))
+        with pytest.raises(DataError, match=r"matches data/z.csv, which is a symbolic link to nothing"):
+            store.columns(path_source(tmp_path, "data/z.csv"))
+
+
+def test_confinement_is_checked_again_when_the_files_are_read(tmp_path):
+    """A file swapped for a link after `validate` is refused when `check` reads it."""
+    from cxgov.spec import confine
+
+    spec = tmp_path / "repo"
+    (spec / "data").mkdir(parents=True)
+    (tmp_path / "token.csv").write_text(f"{MARKER}\n")
+    os.symlink(tmp_path / "token.csv", spec / "data" / "x.csv")
+    source = path_source(spec, "data/*.csv", confine.roots_for(spec))
+    with Store.open(None) as store, pytest.raises(DataError) as caught:
+        store.columns(source)
+    assert "which leads to" in str(caught.value) and "outside the spec's repository" in str(caught.value)
+    assert MARKER not in str(caught.value)
+    allowed = path_source(spec, "data/*.csv", confine.roots_for(spec, [tmp_path]))
+    with Store.open(None) as store:
+        assert MARKER in store.columns(allowed)  # allowed explicitly: read as the data it is

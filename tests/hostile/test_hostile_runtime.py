@@ -305,8 +305,8 @@ DATA_CASES = {
     "csv-value-past-the-sniffed-rows": (
         {},
         None,
-        "source 'surveys': query failed: Conversion Error: CSV Error on Line: 40002; Error when converting column "
-        "\"score\". Could not convert string \"not-a-score PRIVATE-", "correct the value on that line"),
+        "source 'surveys': cannot read specs/data/surveys.csv, line 40002: a value in column 'score' cannot be read "
+        "as BIGINT, the type its first rows have", "correct the value on that line"),
 }
 
 
@@ -364,16 +364,17 @@ def test_truncated_metrics_database(tmp_path, monkeypatch, keep):
     assert "hint: restore it from a backup" in ran.output
 
 
-def test_control_characters_in_a_name_keep_every_report_well_formed(tmp_path, monkeypatch):
-    """A standard's name holding characters XML 1.0 cannot hold (written as YAML escapes): the JUnit report shows
-    them as visible escapes and still parses; JSON, SARIF and HTML stay well-formed too."""
+def test_control_characters_in_a_name_are_refused_before_any_report_is_written(tmp_path, monkeypatch):
+    """A standard's name holding characters XML 1.0 cannot hold (written as YAML escapes) is CX009 where the first
+    one is written: `check` refuses the spec (exit 2), shows the characters as escapes and writes no report. (The
+    JUnit renderer escapes such characters from other text, e.g. data: tests/report/test_junit.py.)"""
     monkeypatch.chdir(tmp_path)
     name = r'"Bell\a, escape \x1b[31m, NUL \x00, \uFFFE"'
     named = P("rules.yaml", "  - id: help-csat\n", f"  - id: help-csat\n    name: {name}\n")
     spec = write_spec(tmp_path / "specs", named)
     ran = check_with_reports(spec, tmp_path / "out")
-    assert ran.clean and ran.exit_code == 1, ran.output
-    assert_reports(tmp_path / "out")
-    junit = (tmp_path / "out" / "out.xml").read_text(encoding="utf-8")
-    assert 'value="Bell\\x07, escape \\x1b[31m, NUL \\x00, \\ufffe"' in junit
-    assert json.loads((tmp_path / "out" / "out.json").read_text(encoding="utf-8"))["results"]
+    assert ran.clean and ran.exit_code == 2, ran.output
+    assert "specs/rules.yaml:4:16: CX009 error: the value 'Bell\\x07, escape \\x1b[31m, NUL \\x00, \\ufffe' holds " \
+           "control character U+0007 (bell)" in ran.output, ran.output
+    assert not re.search("[\x00-\x08\x1b\ufffe]", ran.output)
+    assert list((tmp_path / "out").iterdir()) == []

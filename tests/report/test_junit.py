@@ -66,3 +66,35 @@ def test_the_fail_policy_decides_what_is_a_failure():
     assert critical["complaints-resolved-24h", "phone-complaints"] == "passed"
     assert critical["relationship-nps", "segment retail"] == "failure"
     assert junit.render(sample_run()) == junit.render(sample_run())
+
+
+HOSTILE = "tp\x1b[31m\x00\x08\ufffe\ud800\x7f\x85end"  # a value XML 1.0 cannot hold as it is
+
+
+def test_characters_xml_cannot_hold_are_written_as_escapes_so_the_report_stays_well_formed():
+    from dataclasses import replace
+    from xml.etree import ElementTree as ET
+
+    from run_fixtures import BREACH, ERROR
+
+    results = (replace(BREACH, scope=(("touchpoint", HOSTILE),), touchpoint=HOSTILE, rule_name="name\x0c"),
+               replace(ERROR, notes=(f"source 's': cannot read {HOSTILE}",)))
+    xml = junit.render(sample_run(results))
+    root = ET.fromstring(xml.encode("utf-8"))  # well-formed, and encodable as UTF-8
+    escaped = "tp\\x1b[31m\\x00\\x08\\ufffe\\ud800\x7f\x85end"  # DEL and C1 controls are XML characters
+    assert escaped in [case.get("name") for case in root.iter("testcase")]
+    (error,) = root.iter("error")
+    assert error.get("message") == f"source 's': cannot read {escaped}"
+    assert {p.get("name"): p.get("value") for p in root.iter("property")}["rule_name"] == "name\\x0c"
+    assert len(parse(xml)) == 2
+
+
+def test_every_other_character_is_kept_as_it_is():
+    from dataclasses import replace
+    from xml.etree import ElementTree as ET
+
+    from run_fixtures import BREACH
+
+    name = "a\tb\nc é 😀 \u202e \ud7ff \ue000"
+    root = ET.fromstring(junit.render(sample_run((replace(BREACH, rule_name=name),))))
+    assert {p.get("name"): p.get("value") for p in root.iter("property")}["rule_name"] == name

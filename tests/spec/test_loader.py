@@ -44,6 +44,11 @@ CORPUS = {
     "two-documents": "version: 1\n---\nversion: 1\n",
     "undefined-alias": "a: *x\n",
     "control-character": "a: ééé\nb: x\x07y\n",
+    "escaped-controls": 'a: "x\\x1b[0m"\nb: ["ok\\t", "\\e"]\n"k\\0": 1\nc: \'\\x07 stays text\'\n',
+    "escaped-surrogate": 'a: [x, "é\\ud800"]\n',
+    "escaped-pair": 'a: "\\ud83d\\ude00"\n',
+    "escape-beyond-unicode": 'a: 1\nb: "\\U00110000"\n',
+    "bidi": 'a: "abc\u202edef"\nb: "\\u2066x"\n',
     "empty": "",
     "comments-only": "# nothing yet\n",
     "top-level-list": "- a\n- b\n",
@@ -94,6 +99,9 @@ def test_libyaml_and_pure_python_agree(tmp_path, name):
     ("two-documents", "CX002", "2:1", "YAML syntax error"),
     ("undefined-alias", "CX002", "1:4", "undefined alias"),
     ("empty", "CX001", "1:1", "file is empty"),
+    ("escaped-surrogate", "CX009", "1:10", "\\ud800 is half of a UTF-16 surrogate pair"),
+    ("escaped-pair", "CX009", "1:5", "\\ud83d\\ude00 writes U+1F600 as a UTF-16 surrogate pair"),
+    ("escape-beyond-unicode", "CX009", "2:5", "\\U00110000 is no character"),
 ])
 def test_refused_where_written(tmp_path, pure, name, code, where, text):
     if not pure and loader.CLoader is None:
@@ -127,3 +135,70 @@ def test_scalars_keep_yaml_types_and_dates_stay_text(tmp_path):
     assert doc.data == {"a": 31, "b": 15, "c": 1000, "d": float("inf"), "e": True, "f": None, "g": "2026-01-01",
                         "h": "2026-02-30", "i": 80}
     assert _load(tmp_path, CORPUS["keys"], pure=False).data == {"yes": 1, "2024": 2, "~": 3, "quoted": 4, "=": 5}
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "pure"])
+def test_control_characters_are_reported_where_they_are_written_and_the_data_kept(tmp_path, pure):
+    if not pure and loader.CLoader is None:
+        pytest.skip("PyYAML is installed without libyaml")
+    doc = _load(tmp_path, CORPUS["escaped-controls"], pure)
+    assert doc.data == {"a": "x\x1b[0m", "b": ["ok\t", "\x1b"], "k\x00": 1, "c": "\\x07 stays text"}
+    found = [(d.code, str(d.location), d.message) for d in doc.diagnostics]
+    assert found == [
+        ("CX009", f"{doc.name}:1:6", "the value 'x\\x1b[0m' holds control character U+001B (escape), which no "
+         "output shows safely (a terminal acts on it, XML cannot hold it)"),
+        ("CX009", f"{doc.name}:2:14", "the value '\\x1b' holds control character U+001B (escape), which no output "
+         "shows safely (a terminal acts on it, XML cannot hold it)"),
+        ("CX009", f"{doc.name}:3:3", "the key 'k\\x00' holds control character U+0000 (NUL), which no output "
+         "shows safely (a terminal acts on it, XML cannot hold it)")]
+    bidi = _load(tmp_path, CORPUS["bidi"], pure)
+    assert [(d.code, d.severity, str(d.location)) for d in bidi.diagnostics] == [
+        ("CX014", "warning", f"{bidi.name}:1:8"), ("CX014", "warning", f"{bidi.name}:2:5")]
+    assert "U+202E (right-to-left override)" in bidi.diagnostics[0].message
+
+
+def test_an_aliased_value_is_reported_once(tmp_path):
+    doc = _load(tmp_path, 'a: &x "\\x07"\nb: *x\nc: [*x, *x]\nd: &m {k: "\\x08"}\ne: {<<: *m}\n', pure=False)
+    assert [str(d.location) for d in doc.diagnostics] == [f"{doc.name}:1:8", f"{doc.name}:4:12"]
+
+
+TEXT = "version: 1\nowners:\n  - {id: jose, name: José 😀}\n"
+
+
+@pytest.mark.parametrize("codec, bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
+                                        ("utf-32-le", b"\xff\xfe\x00\x00"), ("utf-32-be", b"\x00\x00\xfe\xff"),
+                                        ("utf-16-le", b""), ("utf-16-be", b""), ("utf-32-le", b""),
+                                        ("utf-32-be", b""), ("utf-8", b"\xef\xbb\xbf")])
+def test_utf16_and_utf32_files_are_read_with_or_without_a_byte_order_mark(tmp_path, codec, bom):
+    path = tmp_path / "f.yaml"
+    path.write_bytes(bom + TEXT.encode(codec))
+    doc = loader.load_file(path, "f.yaml")
+    assert doc.diagnostics == () and doc.data == {"version": 1, "owners": [{"id": "jose", "name": "José 😀"}]}
+    assert str(doc.at(("owners", 0, "name"))) == f"{doc.name}:3:22"
+
+
+@pytest.mark.parametrize("raw, where, text", [
+    ("version: 1\nname: Jos\xe9\n".encode("latin-1"), "1:1",
+     "file is not UTF-8 text (found byte 0xE9 at line 2, column 10, as in Windows-1252 or Latin-1 text)"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "1:1", "file is not UTF-8 text (found byte 0x89 at line 1, column 1; it "
+     "does not look like text at all)"),
+    (b"\xff\xfe" + "a: 1\n".encode("utf-16-le") + b"\x00\xd8", "1:1",
+     "file is not UTF-16 LE text, as its start says (found byte 0x00 at line 2, column 1, which is no UTF-16 LE)"),
+    (b"version: 1\nname: a\x00b\n", "2:8", "file holds a NUL byte (0x00), which YAML text cannot hold"),
+    (b"v\x00e\x00r", "1:2", "NUL byte"),  # looks like UTF-16 LE, is not (odd length): read as UTF-8
+])
+def test_text_that_is_not_utf8_utf16_or_utf32_is_reported_with_what_was_found(tmp_path, raw, where, text):
+    path = tmp_path / "f.yaml"
+    path.write_bytes(raw)
+    (diagnostic,) = loader.load_file(path, "f.yaml").diagnostics
+    assert diagnostic.code == "CX001" and str(diagnostic.location) == f"{loader.display_name(path)}:{where}"
+    assert text in diagnostic.message, diagnostic.message
+    assert "binary" not in diagnostic.message
+
+
+def test_a_pipe_named_like_a_spec_file_is_not_read(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "p.yaml")  # reading it would wait for a writer forever
+    (diagnostic,) = loader.load_file(tmp_path / "p.yaml").diagnostics
+    assert diagnostic.code == "CX001" and "not a regular file" in diagnostic.message

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -9,6 +12,7 @@ from cxgov.cli import main
 from cxgov.spec import lint
 from cxgov.spec.rules import RULES, markdown
 from spec_fixtures import REPO, appended, patched, run_validate, write_spec
+from support.spec_files import Link
 
 from test_broken_specs import CASES
 
@@ -17,9 +21,47 @@ P, A = patched, appended
 WAIVER = "version: 1\nwaivers:\n  - {{id: w1, standard: help-csat, justification: Queue system replaced, " \
          "approved_by: ana, {extra}}}\n"
 ACTION = "version: 1\nactions:\n  - {{id: a1, standard: help-csat, owner: ana, {extra}}}\n"
+OUTSIDE_FILE = os.path.realpath(sys.executable)  # a file that exists, outside every test's spec folder
+
+
+def source_path(path: str) -> dict[str, str]:
+    """data.yaml with the surveys source reading `path` (written at specs/data.yaml:3:25)."""
+    return patched("data.yaml", "table: survey_responses", f"path: {path}")
+
+
+def owner_named(name: str) -> dict[str, str]:
+    """owners.yaml with an owner `eve` named `name` (YAML text), written at specs/owners.yaml:6:21."""
+    return appended("owners.yaml", f"  - {{id: eve, name: {name}}}\n")
 
 # code -> (files that break the rule, the file:line it is reported at, text in the message)
 FAILING = {
+    "CX007": [(source_path("../elsewhere/*.csv"), "specs/data.yaml:3:25", "leads to elsewhere/*.csv, outside the "
+               "spec's repository (specs)"),
+              (source_path("/srv/data/x.csv"), "specs/data.yaml:3:25", "'/srv/data/x.csv' is an absolute path"),
+              (source_path("file:///srv/x.csv"), "specs/data.yaml:3:25", "is an absolute path"),
+              ({**source_path("data/*.csv"), "data/x.csv": Link(OUTSIDE_FILE)}, "specs/data.yaml:3:25",
+               f"matches specs/data/x.csv, which leads to {OUTSIDE_FILE}, outside"),
+              ({**source_path("data/**/*.csv"), "data/ext": Link("/")}, "specs/data.yaml:3:25",
+               "walks through specs/data/ext, which leads to /, outside"),
+              ({**source_path("data/*.csv"), "data/.x.csv": "a\n", "data/y.csv": Link(".x.csv")},
+               "specs/data.yaml:3:25", "hidden '.x.csv'"),
+              ({"linked.yaml": Link(OUTSIDE_FILE)}, "specs/linked.yaml", f"symbolic link to {OUTSIDE_FILE}, outside"),
+              ({"shared": Link("/")}, "specs/shared", "symbolic link to /, outside the spec's repository")],
+    "CX008": [({"old.yaml": Link("gone.yaml")}, "specs/old.yaml", "symbolic link to 'gone.yaml', which does not "
+               "exist"),
+              ({"sub/loop": Link("..")}, "specs/sub/loop", "symbolic link loop: the link leads back to specs"),
+              ({"a.yaml": Link("b.yaml"), "b.yaml": Link("a.yaml")}, "specs/a.yaml", "symbolic link loop")],
+    "CX009": [(owner_named('"Eve\\x1b[31m"'), "specs/owners.yaml:6:25", "holds control character U+001B (escape)"),
+              (owner_named('"Eve\\u0085"'), "specs/owners.yaml:6:25", "control character U+0085"),
+              (owner_named('"Eve\\r"'), "specs/owners.yaml:6:25", "U+000D (carriage return)"),
+              (owner_named('"\\uFFFE"'), "specs/owners.yaml:6:22", "U+FFFE, which is not a character"),
+              (owner_named('"Eve\\ud800"'), "specs/owners.yaml:6:25", "\\ud800 is half of a UTF-16 surrogate pair"),
+              (owner_named('"\\ud83d\\ude00"'), "specs/owners.yaml:6:22", "writes U+1F600 as a UTF-16 surrogate"),
+              (owner_named('"\\U00110000"'), "specs/owners.yaml:6:22", "Unicode ends at U+10FFFF"),
+              (patched("owners.yaml", "{id: ana, name: Ana,", '{id: ana, "k\\b": x, name: Ana,'),
+               "specs/owners.yaml:5:17", "the key 'k\\x08' holds control character U+0008")],
+    "CX014": [(owner_named('"Eve \u202egnp.exe"'), "specs/owners.yaml:6:26", "bidirectional control U+202E "
+               "(right-to-left override)")],
     "CX106": [(P("raci.yaml", "{ana: A, cx-office: R}", "{ana: R, cx-office: R}"), "specs/raci.yaml:3",
                "has no A"),
               (P("raci.yaml", "{ana: A, cx-office: R}", "{ana: AR, cx-office: A}"), "specs/raci.yaml:3",
@@ -82,6 +124,12 @@ FAILING = {
 
 # the near misses: fixtures close to the failing ones that must not trigger the rule
 PASSING = {
+    "CX007": [source_path("data/*.csv"), source_path("./data/../data/x.csv"), source_path("s3a://bucket/feed/*.parquet"),
+              {**source_path("data/*.csv"), "data/x.csv": Link("../elsewhere.csv"), "elsewhere.csv": "a\n"}],
+    "CX008": [{"alias.yaml": Link("owners.yaml")}, {".old.yaml": Link("gone.yaml")},
+              {"more/x.yaml": "version: 1\n", "again": Link("more")}],
+    "CX009": [owner_named('"Eve\\tEve"'), owner_named('"Ève \\U0001F600 😀 \\n"'), owner_named("'Eve\\x1b'")],
+    "CX014": [owner_named("\"\u0639\u0644\u064a \u200fAli\""), owner_named('"\\u2067"x')],
     "CX106": [P("raci.yaml", "{ana: A, cx-office: R}", "{ana: AR, cx-office: R}")],
     "CX107": [P("raci.yaml", "{ana: A, cx-office: R}", "{ana: AR, cx-office: C}")],
     "CX108": [P("rules.yaml", '{op: ">=", fail: 75, warn: 85}', '{op: "<", fail: 100, warn: 0}'),
