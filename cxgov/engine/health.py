@@ -17,6 +17,7 @@ from typing import Iterable, Mapping
 
 from cxgov.data.scan import ROWS, SPAN, UNTIMED
 from cxgov.engine.results import MetricHealth, SourceHealth, Span, UnmatchedId
+from cxgov.errors import printable
 from cxgov.spec.model import Spec
 
 MAX_UNATTRIBUTED = 5.0  # percent of a source's rows in the span that may belong to no touchpoint
@@ -54,7 +55,8 @@ def source_health(spec: Spec, scan, rows: Iterable[Mapping], max_unattributed: f
             elif str(tp) not in known:
                 unmatched[str(tp)] = unmatched.get(str(tp), 0) + count
     unattributed = no_touchpoint + sum(unmatched.values())
-    shown = tuple(UnmatchedId(tp, n, _suggestion(tp, known)) for tp, n in
+    # ids come from the data: written printable (a terminal escape in a CSV value stays text)
+    shown = tuple(UnmatchedId(printable(tp), n, _suggestion(tp, known)) for tp, n in
                   sorted(unmatched.items(), key=lambda item: (-item[1], item[0]))[:SHOWN_IDS])
     start = min(f.previous.start for f in scan.frames)
     end = max(f.current.end for f in scan.frames)

@@ -132,3 +132,11 @@ def test_health_is_in_the_json_of_every_source_read(check):
     health = health_of(document)
     assert health["window"] == {"start": "2026-09-26", "end": "2026-11-20"}  # 28d and its previous window
     assert health["attributable"] is True and health["location"]["file"] == "specs/program.yaml"
+
+
+def test_ids_from_the_data_are_shown_printable(check):
+    code, output, document, out = check(answers("\x1b[31mred", 20) + answers("web-form", 1))
+    assert code == 2
+    assert "\x1b" not in output and "\\x1b[31mred" in output
+    assert health_of(document)["unmatched"][0]["id"] == "\\x1b[31mred"
+    assert "\x1b" not in (out / "r.md").read_text() + (out / "r.html").read_text()
