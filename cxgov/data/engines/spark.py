@@ -55,6 +55,7 @@ class SparkEngine(Engine):
         self.session = session
         self._owned = owned
         self._views: dict[tuple, str] = {}
+        self._staging = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -124,9 +125,45 @@ class SparkEngine(Engine):
 
     def run(self, source: Source, query: Query) -> list[tuple]:
         try:
-            return [tuple(row) for row in self.session.sql(query.sql, args=dict(query.params)).collect()]
+            staged = self._staged(query)
+            if staged is None:
+                return [tuple(row) for row in self.session.sql(query.sql, args=dict(query.params)).collect()]
+            frame, view, rest = staged
+            try:
+                return [tuple(row) for row in self.session.sql(rest.sql, args=dict(rest.params)).collect()]
+            finally:
+                self.session.catalog.dropTempView(view)
+                frame.unpersist()
         except Exception as exc:  # noqa: BLE001
             raise self._error(source, exc) from None
+
+    def _staged(self, query: Query) -> tuple[Any, str, sql.Rendered] | None:
+        """The scan's partial results per slice (its `fine` table) computed once and kept, and the rest of the
+        statement reading them: Spark computes a CTE again for each reference, and the rollups, the data health
+        and the variance shift each read the partials (so the source would be scanned several times)."""
+        tree = query.tree
+        with_ = tree.args.get("with") if tree is not None else None
+        if with_ is None:
+            return None
+        names = [cte.alias for cte in with_.expressions]
+        fine = sql.own("fine").name
+        if fine not in names:
+            return None
+        cut = names.index(fine) + 1
+        head = exp.select(exp.Star()).from_(exp.Table(this=sql.own("fine")))
+        for cte in with_.expressions[:cut]:
+            head = head.with_(cte.args["alias"].this.copy(), as_=cte.this.copy(), copy=False)
+        rendered = sql.render(head, "spark")
+        frame = self.session.sql(rendered.sql, args=dict(rendered.params)).localCheckpoint(eager=True)
+        with self._lock:
+            self._staging += 1
+            view = f"{sql.INTERNAL}fine_{self._staging}"
+        frame.createOrReplaceTempView(view)
+        rest = tree.copy()
+        for cte in rest.args["with"].expressions:
+            if cte.alias == fine:
+                cte.set("this", exp.select(exp.Star()).from_(exp.Table(this=exp.Identifier(this=view, quoted=True))))
+        return frame, view, sql.render(rest, "spark")
 
     def plan(self, source: Source, query: Query) -> str:
         try:
@@ -195,7 +232,7 @@ def _session(target: Target) -> tuple[Any, bool]:
                         target.where.startswith("spark://") else "check that Java 17 or later works "
                                                                   "(`java -version`)") from None
     if not remote:
-        session.sparkContext.setLogLevel("ERROR")
+        session.sparkContext.setLogLevel("OFF")  # errors reach the user as cxgov says them
     return session, True
 
 
