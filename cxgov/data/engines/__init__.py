@@ -1,0 +1,1 @@
+"""Query engines: one module per engine (DuckDB, PostgreSQL, Spark), the only modules that import a driver."""
