@@ -63,8 +63,9 @@ def copy_to_postgres(db: Path, conn: "psycopg.Connection") -> list[Table]:
         con.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ written with its offset, +00
         for table in tables:
             target = sql.Identifier("public" if table.schema == "main" else table.schema, table.name)
-            columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_type(POSTGRES_TYPES, table, c, t)))
-                                         for c, t in table.columns)
+            columns = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_type(POSTGRES_TYPES, table, c, t)))
+                for c, t in table.columns)
             if table.schema != "main":
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.schema)))
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
@@ -89,7 +90,8 @@ def copy_to_spark(db: Path, spark: "SparkSession", folder: Path) -> list[Table]:
             where.mkdir(parents=True, exist_ok=True)
             for old in where.glob("*.parquet"):
                 old.unlink()
-            con.execute(f"COPY {_duck(table.schema)}.{_duck(table.name)} TO {_text(where / 'data.parquet')} (FORMAT parquet)")
+            source = f"{_duck(table.schema)}.{_duck(table.name)}"
+            con.execute(f"COPY {source} TO {_text(where / 'data.parquet')} (FORMAT parquet)")
             columns = ", ".join(f"{_spark(c)} {_type(SPARK_TYPES, table, c, t)}" for c, t in table.columns)
             target = f"{_spark(database)}.{_spark(table.name)}"
             spark.sql(f"CREATE DATABASE IF NOT EXISTS {_spark(database)}")

@@ -90,8 +90,10 @@ def start_local_spark(root: Path, master: str = "local[2]") -> LocalSpark:
 
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     (root / "log4j2.properties").write_text(QUIET_LOG4J)
+    # The C1 compiler alone: small test queries finish in about half the time (long ones would be slower: the
+    # benchmarks start their own sessions). The serial collector: fewer threads on a two-core machine.
     java_options = (f"-Dderby.system.home={root / 'derby'} -Djava.io.tmpdir={root / 'tmp'} "
-                    f"-Dlog4j2.configurationFile={root / 'log4j2.properties'} -XX:+UseSerialGC")
+                    f"-Dlog4j2.configurationFile={root / 'log4j2.properties'} -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
     builder = SparkSession.builder.master(master).appName("cxgov-tests")
     conf = {**SESSION_CONF,
             "spark.sql.warehouse.dir": str(root / "warehouse"),

@@ -41,7 +41,7 @@ def _rows() -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def duck(tmp_path_factory) -> Path:
-    """A DuckDB file: `responses` (every column type, NULLs, DST edges), `crm.tickets` in a schema, `bulk` (200k rows)."""
+    """A DuckDB file: `responses` (each type, NULLs, DST edges), `crm.tickets` in a schema, `bulk` (200k rows)."""
     path = tmp_path_factory.mktemp("engines") / "source.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("SET TimeZone = 'Europe/Berlin'")
@@ -130,7 +130,8 @@ def test_pg_copy_reads_back_row_for_row(duck, pg_copy, zone):
 
 @pytest.mark.postgres
 def test_pg_copy_of_many_rows_agrees(duck, pg_copy):
-    query = "SELECT count(*), sum(k), sum(x), max(y), min(instant), max(instant), max(wall), count(DISTINCT channel) FROM bulk"
+    query = ("SELECT count(*), sum(k), sum(x), max(y), min(instant), max(instant), max(wall), count(DISTINCT channel) "
+             "FROM bulk")
     with psycopg.connect(pg_copy) as conn:
         assert _instants([conn.execute(query).fetchone()]) == _duck_rows(duck, query)
 
@@ -172,9 +173,21 @@ def test_spark_copy_reads_back_row_for_row(duck, spark_copy):
 
 
 @pytest.mark.spark
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns"])
+def test_spark_copy_keeps_wall_clock_times_in_any_session_zone(duck, spark_copy, zone):
+    session = spark_copy.session.newSession()
+    session.conf.set("spark.sql.session.timeZone", zone)
+    # CAST, not date_format: date_format reads a TIMESTAMP_NTZ in the session zone (02:30 on 31 March becomes 03:30)
+    rows = session.sql("SELECT CAST(wall AS STRING), unix_micros(instant) FROM default.responses ORDER BY id").collect()
+    expected = _duck_rows(duck, "SELECT CAST(wall AS VARCHAR), instant FROM responses ORDER BY id")
+    assert [tuple(r) for r in rows] == expected
+
+
+@pytest.mark.spark
 def test_spark_copy_of_many_rows_agrees(duck, spark_copy):
-    spark = spark_copy.session.sql("SELECT count(*), sum(k), sum(x), max(y), unix_micros(min(instant)), unix_micros(max(instant)), "
-                                   "max(wall), count(DISTINCT channel) FROM default.bulk").first()
+    spark = spark_copy.session.sql("SELECT count(*), sum(k), sum(x), max(y), unix_micros(min(instant)), "
+                                   "unix_micros(max(instant)), max(wall), count(DISTINCT channel) "
+                                   "FROM default.bulk").first()
     expected = _duck_rows(duck, "SELECT count(*), sum(k), sum(x), max(y), min(instant), max(instant), max(wall), "
                                 "count(DISTINCT channel) FROM bulk")
     assert [tuple(spark)] == expected
