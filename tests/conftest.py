@@ -1,6 +1,9 @@
-"""Shared by every test folder: a clean environment, whatever the developer's shell has set."""
+"""Shared by every test folder: a clean environment, and a real PostgreSQL server and a local Spark session, each
+started at first use."""
 
 import pytest
+
+pytest_plugins = ("support.pgserver", "support.sparksession")
 
 
 @pytest.fixture(autouse=True)
