@@ -217,15 +217,21 @@ def _session(target: Target) -> tuple[Any, bool]:
         raise UsageError(f"--data {target.shown}: Spark needs Java, and no `java` was found",
                          hint="install a Java runtime (17 or later), e.g. `apt-get install default-jre-headless`, "
                               "or set JAVA_HOME; Spark Connect (sc://) needs no Java here")
-    builder = SparkSession.builder.appName("cxgov")
-    builder = builder.remote(target.where) if remote else builder.master(target.where)
-    if not remote:
+    if remote:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession  # a client only: no JVM here
+
+        builder = ConnectSession.builder.remote(target.where)
+    else:
+        active = SparkSession.getActiveSession()
+        if active is not None:  # a notebook's or an application's own session: used as it is, and left running
+            _configure(active)
+            return active, False
+        builder = SparkSession.builder.appName("cxgov").master(target.where)
         for key, val in _LOCAL_CONF.items():
             builder = builder.config(key, val)
     try:
         session = builder.getOrCreate()
-        for key, val in SESSION_CONF.items():
-            session.conf.set(key, val)
+        _configure(session)
     except Exception as exc:  # noqa: BLE001 - connection and start-up failures come in several types
         raise DataError(f"cannot start a Spark session on {target.shown}: {_reason(exc)}",
                         hint="check the master or Spark Connect URL and that the cluster is up" if remote or
@@ -234,6 +240,11 @@ def _session(target: Target) -> tuple[Any, bool]:
     if not remote:
         session.sparkContext.setLogLevel("OFF")  # errors reach the user as cxgov says them
     return session, True
+
+
+def _configure(session: Any) -> None:
+    for key, val in SESSION_CONF.items():
+        session.conf.set(key, val)
 
 
 def _java_home() -> bool:
