@@ -224,7 +224,10 @@ class TextTimestamp(exp.Expression, exp.Func):
 
     def lowered(self, dialect: str) -> exp.Expression:
         if dialect != "duckdb":
-            raise NotImplementedError(f"text timestamps on {dialect}")
+            from cxgov.data import text_time
+
+            return sql.lower(text_time.parse(self.this, self.args["zone"], dialect, bool(self.args.get("utc"))),
+                             dialect)
         column, zone = self.this.sql(dialect="duckdb"), self.args["zone"].sql(dialect="duckdb")
         text = (utc_timestamp_sql(column, "VARCHAR", zone) if self.args.get("utc")
                 else local_timestamp_sql(column, "VARCHAR", zone))

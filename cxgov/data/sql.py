@@ -246,7 +246,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
     "spark": {
         # the session's time zone is UTC (engines/spark.py), so TIMESTAMP values are UTC instants
         LocalFromInstant: lambda n: _f("from_utc_timestamp", n.this, n.args["zone"]),
-        UtcFromLocal: lambda n: _f("to_utc_timestamp", n.this, n.args["zone"]),
+        UtcFromLocal: lambda n: _spark_utc_from_local(n.this, n.args["zone"]),
         UtcFromInstant: lambda n: cast(n.this, "TIMESTAMP_NTZ"),
         EpochSeconds: lambda n: exp.Div(this=_f("unix_micros", cast(n.this, "TIMESTAMP")),
                                         expression=exp.Literal.number("1000000.0"), typed=False, safe=False),
@@ -258,6 +258,18 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
     },
 }
+
+def _spark_utc_from_local(x: exp.Expression, zone: exp.Expression) -> exp.Expression:
+    """Wall-clock time in `zone` as UTC, read as DuckDB (ICU) and PostgreSQL read it: a repeated time (clocks going
+    back) takes the offset after the change. Spark's to_utc_timestamp takes the one before; the same time read
+    three hours later and taken back is the reading with the offset after, kept when it gives `x` again."""
+    shift = exp.Interval(this=exp.Literal.string("3"), unit=exp.var("HOUR"))
+    before = _f("to_utc_timestamp", x.copy(), zone.copy())
+    after = exp.Sub(this=_f("to_utc_timestamp", exp.Add(this=x.copy(), expression=shift.copy()), zone.copy()),
+                    expression=shift.copy())
+    again = exp.EQ(this=_f("from_utc_timestamp", after.copy(), zone.copy()), expression=x.copy())
+    return exp.Paren(this=case((again, after), default=before))
+
 
 def _bits(flags: list[exp.Expression]) -> exp.Expression:
     """flag_0 * 2^(k-1) + ... + flag_(k-1), as GROUPING(a, b, ...) sets its bits."""
@@ -339,9 +351,14 @@ def render(tree: exp.Expression, dialect: str) -> Rendered:
             params[name] = list(v) if isinstance(v, tuple) else v
             if key is not None:
                 names[key] = name
+        if dialect == "spark" and isinstance(v, datetime) and v.tzinfo is None:
+            # pyspark converts a datetime with the Python process's zone; text cast in SQL is the time as written
+            params[name] = v.isoformat(sep=" ")
+            return exp.Cast(this=exp.Placeholder(this=name), to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
         return exp.Placeholder(this=name)
 
-    bound = lower(tree.transform(bind), dialect)  # bound first: a lowering may write its children as text
+    # bound first: a lowering may write its children as text; then what a lowering added
+    bound = lower(tree.transform(bind), dialect).transform(bind)
     return Rendered(bound.sql(dialect=dialect), params)
 
 

@@ -135,7 +135,9 @@ class Store:
         if not request.periods or not request.grouping_sets:
             return []
         query = self._query(request)
-        rows = self.engine.run(request.source, query)
+        # in one order whatever the engine's collation: by grouping, period and dimension values (NULL first),
+        # comparing text by code point, as DuckDB does
+        rows = sorted(self.engine.run(request.source, query), key=_row_order(len(query.dimensions)))
         masks: dict[int, list[int]] = {}
         k = len(query.dimensions)
         for index, grouping_set in enumerate(request.grouping_sets):
@@ -184,3 +186,10 @@ class Store:
             h.update(repr(sorted(columns.items())).encode())
             h.update(f"\n{count} {checksum}\n".encode())
         return "sha256:" + h.hexdigest()
+
+
+def _row_order(dimensions: int):
+    """The sort key of a scan's rows (period, dimension values..., grouping mask, aggregates...)."""
+    def key(row: tuple) -> tuple:
+        return (row[1 + dimensions], *((v is not None, v) for v in row[:1 + dimensions]))
+    return key
