@@ -28,6 +28,7 @@ from cxgov.errors import DataError, Location
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 ENCODINGS = ("utf-8", "latin-1", "utf-16", "utf-32")  # what --encoding may name (and utf-8-sig, told by its BOM)
+MAX_FIELD = 1 << 28  # characters in one value (256 Mi): Python's csv module stops at 128 Ki unless told
 _ENCODING_HINT = "pass --encoding latin-1 (or utf-16, utf-32), or convert it (e.g. `iconv -f latin1 -t utf-8`)"
 
 
@@ -56,10 +57,10 @@ class Census:
 
 
 def encoding_of(head: bytes, given: str | None) -> str:
-    """The encoding to decode a file starting with `head` in: its BOM's for UTF-16/32 (unless another encoding is
-    given), UTF-8 without the BOM for UTF-8, else `given` (default UTF-8)."""
+    """The encoding to decode a file starting with `head` in: its BOM's, whatever is `given` (no Latin-1 text
+    starts with one), else `given` (default UTF-8)."""
     for bom, name in _BOMS:
-        if head.startswith(bom) and (given is None or given.startswith("utf")):
+        if head.startswith(bom):
             return name
     return given or "utf-8"
 
@@ -128,6 +129,7 @@ class _Lines:
 
 
 def _count(path: Path, readable: Path, encoding: str, delimiter: str, lines: _Lines) -> Census:
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, escapechar=None,
                         quoting=csv.QUOTE_MINIMAL, strict=True, skipinitialspace=False)
     where = Location(str(path), 1)
@@ -184,6 +186,11 @@ def _csv_error(path: Path, start: int, at: int, exc: csv.Error) -> DataError:
     if "unexpected end of data" in text or "EOF" in text:
         return DataError(f"a quoted value that starts on line {start} is never closed",
                          location=Location(str(path), start), hint="close the quote, or write a quote inside a quoted value as two (\"\")")
+    if "field larger than field limit" in text:
+        return DataError(f"a value on line {start} holds more than {MAX_FIELD:,} characters",
+                         location=Location(str(path), start),
+                         hint="a quote that is never closed makes the rest of the file one value: check the quotes; "
+                              "or split the value")
     if "NUL" in text or "null byte" in text:
         return DataError("holds a NUL character: is it a text file?", location=Location(str(path), at),
                          hint="export it again as CSV text")
