@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 AS_OF  ?= 2026-11-20
 OUT    ?= out
 
-.PHONY: demo test install install-test browser bench clean
+.PHONY: demo test install install-test system-packages bench clean
 
 $(BIN)/cxgov: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,20 @@ $(VENV)/.test-deps: $(BIN)/cxgov
 
 install: $(BIN)/cxgov
 
-install-test: $(VENV)/.test-deps browser
+install-test: $(VENV)/.test-deps system-packages
 
-# The HTML reports are tested in a real browser: Debian's chromium (never a downloaded build).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+# Debian's packages the tests need, each installed only when missing (never a downloaded build): chromium for the
+# HTML reports in a real browser, a Java runtime for Spark, PostgreSQL's initdb and pg_ctl for a real server.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	{ command -v initdb && command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; } >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
+	[ -z "$$missing" ] || { \
+	  echo "installing Debian's$$missing for the tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
 # Build the example database from generated data, validate, check, and write the reports to $(OUT)/.
 demo: install

@@ -73,6 +73,28 @@ allow_root_option = click.option(
          f"(repeatable; also the CXGOV_ALLOW_ROOTS variable, folders separated by '{os.pathsep}').")
 
 
+def _data_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | Path | None:
+    """--data: a DuckDB file as a Path, any other form (postgresql://, spark:..., sc://) as the text given."""
+    from cxgov.data.engines.url import parse
+    from cxgov.errors import UsageError
+
+    if value is None or not value.strip():
+        return None
+    try:
+        target = parse(value)
+    except UsageError as exc:
+        raise click.BadParameter(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from None
+    return target.path if target.engine == "duckdb" else value.strip()
+
+
+def data_option(help_text: str) -> Callable:
+    """--data DATA (default: the CXGOV_DATA variable), read-only, on any engine."""
+    return click.option("--data", metavar="DATA", envvar="CXGOV_DATA", callback=_data_target,
+                        help=help_text + " DATA is a DuckDB file, postgresql://[USER@]HOST[:PORT]/DB, "
+                                         "spark:local[N], spark://HOST:PORT or sc://HOST:PORT (default: the "
+                                         "CXGOV_DATA variable).")
+
+
 def _allowed(values: tuple[Path, ...]) -> tuple[Path, ...]:
     """The folders of --allow-root and of CXGOV_ALLOW_ROOTS; one that is not a folder is a usage error."""
     from cxgov.errors import UsageError
@@ -182,7 +204,7 @@ def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
+def _require_data(loaded, data: Path | str | None, rule_ids: tuple[str, ...]) -> None:
     """A UsageError when a rule to evaluate reads a table and no --data was given."""
     from cxgov.engine.plan import select_rules
     from cxgov.errors import UsageError
@@ -194,14 +216,14 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
     if tables:
         names = ", ".join(f"'{s.id}' (table {s.table}, {s.location})" for s in tables)
         raise UsageError(f"--data is required: source(s) {names} read a table from the metrics database",
-                         hint="pass the DuckDB file with --data DB")
+                         hint="pass where the data lives with --data (a DuckDB file, postgresql://..., "
+                              "spark:...), or set CXGOV_DATA")
 
 
 @main.command("check")
 @spec_argument
-@click.option("--data", type=click.Path(path_type=Path), metavar="DB",
-              help="DuckDB file with the metric data, opened read-only (not needed when every source reads "
-                   "files with `path:`).")
+@data_option("Where the metric data lives, opened read-only (not needed when every source reads files with "
+             "`path:`).")
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Evaluate as of this date (default: today in the program time zone).")
 @click.option("--json", "json_path", metavar="PATH", help="Write the result records as JSON ('-': stdout).")
@@ -232,7 +254,7 @@ def _require_data(loaded, data: Path | None, rule_ids: tuple[str, ...]) -> None:
               help="With --record: how long to wait while another process writes the history.")
 @allow_root_option
 @command_errors
-def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, junit_path: str | None,
+def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | None, junit_path: str | None,
                   sarif_path: str | None, markdown_path: str | None, fail_on: str, min_severity: str,
                   rules: tuple[str, ...], verbose: bool, record_path: Path | None = None,
                   lock_timeout: float = 30.0, html_path: str | None = None, max_unattributed: float = 5.0,
@@ -311,13 +333,12 @@ def check_command(spec: Path, data: Path | None, as_of, json_path: str | None, j
 @main.command("explain", short_help="Show the windows and SQL behind a rule's numbers.")
 @click.argument("rule_id", metavar="RULE")
 @spec_argument
-@click.option("--data", type=click.Path(path_type=Path), metavar="DB",
-              help="DuckDB file with the metric data: adds the whole SQL statement and DuckDB's plan.")
+@data_option("Where the metric data lives: adds the whole SQL statement and the engine's plan.")
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Explain as of this date (default: today in the program time zone).")
 @allow_root_option
 @command_errors
-def explain_command(rule_id: str, spec: Path, data: Path | None, as_of, allow_roots: tuple[Path, ...] = ()) -> None:
+def explain_command(rule_id: str, spec: Path, data: Path | str | None, as_of, allow_roots: tuple[Path, ...] = ()) -> None:
     """Show how RULE (a standard or KPI id) is evaluated: its windows and the SQL behind its numbers."""
     from cxgov.data.store import Store
     from cxgov.engine import windows
@@ -351,7 +372,7 @@ def _generated_at(text: str | None):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _evaluate_for_report(spec: Path, data: Path | None, as_of, with_sql: bool = True,
+def _evaluate_for_report(spec: Path, data: Path | str | None, as_of, with_sql: bool = True,
                          allow_roots: tuple[Path, ...] = ()):
     """Load SPEC, evaluate every rule as of the date, and collect the SQL behind each one (for the evidence)."""
     from cxgov.data.store import Store
@@ -392,8 +413,7 @@ def _write_report(out: str, text: str) -> None:
 
 
 report_options = {
-    "data": click.option("--data", type=click.Path(path_type=Path), metavar="DB",
-                         help="DuckDB file with the metric data, opened read-only."),
+    "data": data_option("Where the metric data lives, opened read-only."),
     "as_of": click.option("--as-of", "as_of", type=DATE, metavar="DATE",
                           help="Evaluate as of this date (default: today in the program time zone)."),
     "out": click.option("--out", "out", required=True, metavar="PATH", help="The file to write ('-': stdout)."),
@@ -423,7 +443,7 @@ def report_group() -> None:
               help="A run history (check --record): show each result's last runs and since when it is breached.")
 @report_options["allow_root"]
 @command_errors
-def report_scorecard_command(spec: Path, data: Path | None, as_of, out: str, generated_at: str | None,
+def report_scorecard_command(spec: Path, data: Path | str | None, as_of, out: str, generated_at: str | None,
                              history_path: Path | None = None, allow_roots: tuple[Path, ...] = ()) -> None:
     """The governance scorecard: intent, KPIs, standards, breaches with their actions and waivers, evidence."""
     _generated_at(generated_at)  # bad usage fails before the evaluation
@@ -459,7 +479,7 @@ def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str
 @report_options["generated_at"]
 @report_options["allow_root"]
 @command_errors
-def report_journeys_command(spec: Path, data: Path | None, as_of, out: str, generated_at: str | None,
+def report_journeys_command(spec: Path, data: Path | str | None, as_of, out: str, generated_at: str | None,
                             allow_roots: tuple[Path, ...] = ()) -> None:
     """The touchpoint inventory as a stages × channels grid per journey.
 

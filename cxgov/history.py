@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Sequence
 
-from cxgov.data.store import HISTORY_SCHEMA_VERSION, HistoryDB
+from cxgov.data.engines.duckdb_history import HISTORY_SCHEMA_VERSION, HistoryDB
 from cxgov.engine.results import STATUSES, Result, Run, ThresholdInfo
 from cxgov.errors import UsageError
 from cxgov.metrics.stats import round_half_away

@@ -19,7 +19,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Sequence
 
-from cxgov.data.store import Database, quote_ident, quote_table
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.sql import quote_ident, quote_table
 from cxgov.errors import UsageError
 from cxgov.metrics.ratings import answer_scale
 from cxgov.metrics.registry import kind_of

@@ -22,7 +22,9 @@ from typing import Callable, Sequence
 
 from cxgov.data import timestamps
 from cxgov.data.csvfile import Census, census
-from cxgov.data.store import INTERNAL, Database, local_timestamp_sql, quote_ident, quote_name, quote_table
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.scan import local_timestamp_sql
+from cxgov.data.sql import INTERNAL, quote_ident, quote_name, quote_table
 from cxgov.errors import DataError, Location, UsageError, printable
 from cxgov.metrics.kinds import scale
 from cxgov.spec.model import Metric, Source, Spec

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from cxgov.data import sql, timestamps
+from cxgov.data.engines.types import TIMESTAMP_TYPES, TIMESTAMPTZ
 from cxgov.data.sql import INTERNAL, and_, case, cast, number, own, own_col, value
 
 DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel")
@@ -30,8 +31,6 @@ TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
 SPAN = f"{INTERNAL}span"
 UNTIMED = f"{INTERNAL}untimed"
 ROWS = f"{INTERNAL}rows"
-TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
-TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 # how partial results of disjoint rows combine into the whole; quantile_cont does not (holistic)
 DECOMPOSABLE = ("count", "sum", "avg", "var_samp")
 FUNCS = DECOMPOSABLE + ("quantile_cont",)

@@ -44,6 +44,25 @@ def check_ident(name: object, what: str = "column") -> str:
     return name
 
 
+def quote_ident(name: str, what: str = "column") -> str:
+    """A validated identifier from a spec, double-quoted for SQL text (DuckDB and PostgreSQL)."""
+    return f'"{check_ident(name, what)}"'
+
+
+def quote_name(name: str) -> str:
+    """A column name read from a data file (its header), double-quoted for SQL text whatever it holds. The
+    loader has refused names that are cxgov's own (INTERNAL) or hold control characters."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_table(name: str) -> str:
+    """A table name, optionally schema-qualified (`schema.table`), validated and quoted part by part."""
+    parts = name.split(".") if isinstance(name, str) else [name]
+    if len(parts) > 2:
+        raise DataError(f"{name!r} is not a valid table name", hint="write `table` or `schema.table`")
+    return ".".join(quote_ident(part, "table") for part in parts)
+
+
 def ident(name: str, what: str = "column") -> exp.Identifier:
     """A validated, quoted identifier."""
     return exp.Identifier(this=check_ident(name, what), quoted=True)

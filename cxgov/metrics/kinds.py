@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Mapping
 
 from cxgov.data.scan import Aggregate
-from cxgov.data.store import is_numeric_type, is_timestamp_type
+from cxgov.data.engines.types import is_numeric_type, is_timestamp_type
 from cxgov.errors import DataError
 from cxgov.metrics.measurement import Measurement  # noqa: F401 (the type evaluation works with)
 from cxgov.metrics.query import Builder

@@ -12,7 +12,7 @@ from sqlglot import exp
 from cxgov.data import sql
 from cxgov.data.scan import Aggregate
 from cxgov.data.sql import and_
-from cxgov.data.store import INTEGER_TYPES, is_numeric_type
+from cxgov.data.engines.types import INTEGER_TYPES, is_numeric_type
 from cxgov.spec.model import Filter, Metric
 
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}

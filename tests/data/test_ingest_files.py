@@ -37,7 +37,7 @@ def _load(*args: str):
 
 def _notes() -> list[str]:
     with Store.open(Path("m.duckdb")) as store:
-        return [row[0] for row in store._con.execute('SELECT note FROM metrics."tickets" ORDER BY opened_at')
+        return [row[0] for row in store.engine._con.execute('SELECT note FROM metrics."tickets" ORDER BY opened_at')
                 .fetchall()]
 
 

@@ -122,7 +122,7 @@ def test_metrics_database_is_read_only(tmp_path):
     db = make_db(tmp_path / "m.duckdb")
     with Store.open(db) as store:
         with pytest.raises(Exception, match="read-only|read only"):
-            store._con.execute("DELETE FROM metrics.events")
+            store.engine._con.execute("DELETE FROM metrics.events")
 
 
 def test_quote_ident_rejects_injection():

@@ -1,0 +1,12 @@
+"""Shared by every test folder: a clean environment, and a real PostgreSQL server and a local Spark session, each
+started at first use."""
+
+import pytest
+
+pytest_plugins = ("support.pgserver", "support.sparksession")
+
+
+@pytest.fixture(autouse=True)
+def _no_data_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CXGOV_DATA names the default --data; a test says what it reads."""
+    monkeypatch.delenv("CXGOV_DATA", raising=False)
