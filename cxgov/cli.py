@@ -532,8 +532,9 @@ def data_group() -> None:
 @click.option("--spec", "spec", default=DEFAULT_SPEC, show_default=True, type=click.Path(path_type=Path),
               help="The spec folder that declares SOURCE.")
 @click.option("--delimiter", metavar="CHAR", help="CSV field delimiter, one character, 'tab' for a tab (default ',', tab for .tsv).")
-@click.option("--encoding", metavar="NAME", help="CSV text encoding: utf-8 (default), latin-1 or utf-16.")
-@click.option("--dry-run", is_flag=True, help="Check and count, then roll back: nothing is written.")
+@click.option("--encoding", metavar="NAME", help="CSV text encoding: utf-8 (default), latin-1, utf-16 or utf-32 "
+                                                 "(a BOM decides by itself).")
+@click.option("--dry-run", is_flag=True, help="Check and count in memory: no file is created or written.")
 @allow_root_option
 @command_errors
 def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path, delimiter: str | None,

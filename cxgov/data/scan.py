@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
-from cxgov.data import sql
+from cxgov.data import sql, timestamps
 from cxgov.data.engines.types import TIMESTAMP_TYPES, TIMESTAMPTZ
 from cxgov.data.sql import INTERNAL, and_, case, cast, number, own, own_col, value
 
@@ -34,7 +34,6 @@ ROWS = f"{INTERNAL}rows"
 # how partial results of disjoint rows combine into the whole; quantile_cont does not (holistic)
 DECOMPOSABLE = ("count", "sum", "avg", "var_samp")
 FUNCS = DECOMPOSABLE + ("quantile_cont",)
-_OFFSET = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 
 
 @dataclass(frozen=True)
@@ -153,22 +152,20 @@ class Columns:
 
 def local_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
     """SQL turning `expr` (of `duckdb_type`) into a local TIMESTAMP in the program timezone `tz` (SQL giving
-    its name). Text with a zone offset is converted, text without one is local already; text that is no
-    timestamp gives NULL."""
+    its name). Text is read in the forms of cxgov.data.timestamps: with an offset or a zone it is converted,
+    without either it is local already; text that is no timestamp gives NULL."""
     if duckdb_type == "TIMESTAMP":
         return expr
     if duckdb_type in TIMESTAMP_TYPES:
         return f"CAST({expr} AS TIMESTAMP)"
     if duckdb_type == TIMESTAMPTZ:
         return f"timezone({tz}, {expr})"
-    text = f"trim(CAST({expr} AS VARCHAR))"
-    return (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone({tz}, try_cast({text} AS TIMESTAMPTZ)) "
-            f"ELSE try_cast({text} AS TIMESTAMP) END")
+    return timestamps.local_sql(f"CAST({expr} AS VARCHAR)", tz)
 
 
 def utc_timestamp_sql(expr: str, duckdb_type: str, tz: str, offsets: Callable[[str], str] | None = None) -> str:
     """SQL turning `expr` into a UTC wall-clock TIMESTAMP, so that differences are elapsed time even across a
-    daylight-saving change: a zone (TIMESTAMPTZ, an offset in text) is honoured as is, naive values are read in
+    daylight-saving change: a zone (TIMESTAMPTZ, an offset or zone in text) is honoured as is, naive values are read in
     the program timezone `tz` (SQL giving its name). `offsets` (from `utc_offsets_sql`) replaces the time zone
     lookup for naive timestamps where it can."""
     if duckdb_type == TIMESTAMPTZ:
@@ -178,9 +175,7 @@ def utc_timestamp_sql(expr: str, duckdb_type: str, tz: str, offsets: Callable[[s
         if offsets is not None:
             return offsets(naive)
         return f"timezone('UTC', timezone({tz}, {naive}))"
-    text = f"trim(CAST({expr} AS VARCHAR))"
-    return (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
-            f"ELSE timezone('UTC', timezone({tz}, try_cast({text} AS TIMESTAMP))) END")
+    return timestamps.utc_sql(f"CAST({expr} AS VARCHAR)", tz)
 
 
 def transitions(tz: str, lo: datetime, hi: datetime) -> tuple[timedelta, list[tuple[datetime, timedelta]]]:

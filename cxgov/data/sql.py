@@ -49,6 +49,12 @@ def quote_ident(name: str, what: str = "column") -> str:
     return f'"{check_ident(name, what)}"'
 
 
+def quote_name(name: str) -> str:
+    """A column name read from a data file (its header), double-quoted for SQL text whatever it holds. The
+    loader has refused names that are cxgov's own (INTERNAL) or hold control characters."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quote_table(name: str) -> str:
     """A table name, optionally schema-qualified (`schema.table`), validated and quoted part by part."""
     parts = name.split(".") if isinstance(name, str) else [name]

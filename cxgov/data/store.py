@@ -6,7 +6,8 @@ every period read once, every aggregate the rules asked for, per period and grou
 (`cxgov.data.engines`) renders the tree for its dialect, binds the values as parameters and runs it.
 
 Timestamps: a TIMESTAMP column is already local program time; a TIMESTAMP WITH TIME ZONE column is converted to
-local wall-clock time in the program timezone; text is parsed (a zone in it is honoured, none means local time);
+local wall-clock time in the program timezone; text is parsed as cxgov.data.timestamps says (an offset or zone
+in it is honoured, neither means local time);
 unparseable text is left out of every window and counted in the data health.
 """
 

@@ -108,7 +108,7 @@ def test_one_percent_bad_rows(tmp_path):
         rows[i] = rows[i].replace("web-form", "retired-form")
     f = ingest.load(SPEC, "surveys", [survey_csv(tmp_path / "s.csv", rows)], tmp_path / "m.duckdb").files[0]
     assert (f.read, f.loaded, f.rejected) == (2000, 1980, 20)
-    assert f.reasons == (("touchpoint_id: is not a touchpoint in the spec", 20),)
+    assert f.reasons == (("touchpoint_id: is not a touchpoint in the spec", 20, 2),)  # first on line 2
 
 
 def test_same_file_twice_and_overlapping_files(tmp_path):
@@ -230,7 +230,21 @@ def test_dry_run_writes_nothing(tmp_path):
     db = tmp_path / "m.duckdb"
     report = ingest.dry_run(SPEC, "surveys", [survey_csv(tmp_path / "a.csv", good_rows(5))], db)
     assert report.total("loaded") == 5 and not report.committed
-    assert state(db) == ""
+    assert not db.exists() and not db.with_name("m.duckdb.wal").exists()  # not even created
+
+
+def test_dry_run_against_a_database_reads_it_and_changes_no_byte(tmp_path):
+    db = tmp_path / "m.duckdb"
+    ingest.load(SPEC, "surveys", [survey_csv(tmp_path / "a.csv", good_rows(5))], db)
+    before = db.read_bytes()
+    report = ingest.dry_run(SPEC, "surveys", [survey_csv(tmp_path / "b.csv", good_rows(5, start=3) + [
+        "b1,2026-01-05 10:00:00,nowhere,retail,recommend,7"])], db)
+    f = report.files[0]
+    assert (f.read, f.loaded, f.rejected, f.duplicates) == (6, 3, 1, 2) and not report.committed
+    assert "would load 3 of 6 rows" in ingest.summary(report)[-1]
+    assert db.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv", "m.duckdb"]
+    again = ingest.dry_run(SPEC, "surveys", [tmp_path / "a.csv"], db).files[0]
+    assert again.skipped  # the ledger of the database is read too
 
 
 KILLED_LOAD = """

@@ -74,7 +74,8 @@ def test_a_latin1_file_read_as_utf8_says_to_pass_the_encoding(prog):
     Path("latin1.csv").write_bytes(_csv().encode("latin-1"))
     result = _load("latin1.csv")
     assert result.exit_code == 2
-    assert "latin1.csv: is not UTF-8 text" in result.output and "--encoding latin-1" in result.output
+    assert "latin1.csv:3: is not UTF-8 text: line 3 holds bytes that are not UTF-8" in result.output
+    assert "--encoding latin-1" in result.output
 
 
 def test_a_folder_given_as_file_is_named_as_a_folder(prog):
@@ -89,15 +90,15 @@ def test_unsupported_encoding_and_long_delimiter_are_usage_errors_before_reading
     Path("a.csv").write_text(_csv(), encoding="utf-8")
     result = _load("a.csv", "--encoding", "cp1252")
     assert result.exit_code == 2
-    assert "--encoding 'cp1252' is not supported: CSV files are read as utf-8, latin-1 or utf-16" in result.output
+    assert "--encoding 'cp1252' is not supported: CSV files are read as utf-8, latin-1, utf-16 or utf-32" in result.output
     assert "not well-formed" not in result.output
     result = _load("a.csv", "--delimiter", ";;")
     assert result.exit_code == 2 and "--delimiter ';;' is not one character" in result.output
 
 
 def test_option_spellings():
-    assert [csv_encoding(n) for n in (None, "UTF8", "Latin-1", "ISO-8859-1", "utf16")] == \
-        [None, "utf-8", "latin-1", "latin-1", "utf-16"]
+    assert [csv_encoding(n) for n in (None, "UTF8", "Latin-1", "ISO-8859-1", "utf16", "UTF-32")] == \
+        [None, "utf-8", "latin-1", "latin-1", "utf-16", "utf-32"]
     assert [csv_delimiter(d) for d in (None, ";", "|", "\\t", "tab", "\t")] == [None, ";", "|", "\t", "\t", "\t"]
     with pytest.raises(UsageError):
         csv_delimiter("")

@@ -20,7 +20,7 @@ from sqlglot import exp
 from cxgov.data import sql
 from cxgov.data.engines.base import Engine, local_files
 from cxgov.data.engines.types import NUMERIC_TYPES, TIMESTAMP_TYPES, TIMESTAMPTZ
-from cxgov.data.sql import quote_table
+from cxgov.data.sql import INTERNAL, quote_ident, quote_table
 from cxgov.errors import DataError
 from cxgov.spec import confine
 
@@ -340,27 +340,66 @@ def _reader_for(path: str) -> str | None:
 
 
 class Database:
-    """A read-write connection to a DuckDB file, for loading and generating metric data."""
+    """A read-write connection to a DuckDB file, for loading and generating metric data; or, for a dry run, an
+    in-memory database that reads the file (`base`, attached read-only) and writes nowhere."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path):
+    BASE = f"{INTERNAL}base"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path, base: str | None = None):
         self._con = connection
         self.path = path
+        self.base = base  # the catalog name of the database a dry run reads, or None
 
-    @classmethod
-    def open(cls, path: Path) -> Database:
-        path = Path(path)
+    @staticmethod
+    def _writable(path: Path) -> None:
         if path.parent and not path.parent.exists():
             raise DataError(f"folder {path.parent} does not exist", hint="create it first")
         problem = not_duckdb(path)
         if problem:
             raise DataError(f"cannot write metric data to {path}: it {problem}",
                             hint="give --db a new file name (e.g. metrics.duckdb) or an existing DuckDB file")
+
+    @classmethod
+    def open(cls, path: Path) -> Database:
+        path = Path(path)
+        cls._writable(path)
         try:
             con = duckdb.connect(str(path))
         except duckdb.Error as exc:
             raise DataError(f"cannot open {path} for writing: {_error_text(exc)}",
                             hint="is it a DuckDB file, and not open in another process?") from None
         return cls(con, path)
+
+    @classmethod
+    def scratch(cls, path: Path, copied: Sequence[str] = (), shaped: Sequence[str] = ()) -> Database:
+        """An in-memory database for a dry run against the DuckDB file `path`, which is neither created nor
+        written: the tables `copied` are copied from it with their rows, those `shaped` without (their rows stay
+        readable in `base`); the checks `open` makes on `path` are made the same."""
+        path = Path(path)
+        cls._writable(path)
+        con = duckdb.connect(":memory:")
+        db = cls(con, path)
+        if not path.is_file():
+            return db
+        try:
+            con.execute(f"ATTACH ? AS {cls.BASE} (READ_ONLY)", [str(path)])
+        except duckdb.Error as exc:
+            con.close()
+            raise DataError(f"cannot open {path}: {_error_text(exc)}",
+                            hint="is it a DuckDB file, and not open in another process?") from None
+        db.base = cls.BASE
+        for table, rows in [(t, True) for t in copied] + [(t, False) for t in shaped]:
+            if db.base_has(table):
+                schema = table.rpartition(".")[0]
+                if schema:
+                    db.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema, 'table')}")
+                db.execute(f"CREATE TABLE {quote_table(table)} AS SELECT * FROM {cls.BASE}.{quote_table(table)}"
+                           f"{'' if rows else ' WHERE false'}")
+        return db
+
+    def base_has(self, table: str) -> bool:
+        """Whether the database a dry run reads has `table`."""
+        return self.base is not None and self._has(table, self.base)
 
     def __enter__(self) -> Database:
         return self
@@ -401,9 +440,12 @@ class Database:
         self._con.execute("COMMIT")
 
     def table_exists(self, table: str) -> bool:
+        return self._has(table, None)
+
+    def _has(self, table: str, catalog: str | None) -> bool:
         schema, _, name = table.rpartition(".")
-        rows = self.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
-                            "AND table_schema = ?", [name, schema or "main"])
+        rows = self.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ? "
+                            "AND table_catalog = coalesce(?, current_database())", [name, schema or "main", catalog])
         return bool(rows[0][0])
 
     def table_columns(self, table: str) -> dict[str, str]:
