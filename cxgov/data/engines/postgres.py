@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from cxgov.spec.model import Source
 
 _SESSION = ("SET default_transaction_read_only = on", "SET TIME ZONE 'UTC'", "SET DateStyle = 'ISO, YMD'",
-            "SET IntervalStyle = 'iso_8601'")
+            "SET IntervalStyle = 'iso_8601'",
+            # compiling a scan's expressions takes longer than running them (5.4 s of 5.9 s on a 1M-row scan)
+            "SET jit = off")
 _COLUMNS = ("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a "
             "WHERE a.attrelid = to_regclass(%(name)s) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
 _PERCENT = re.compile(r"%(?!\()")  # a % sign that is no placeholder: psycopg wants it doubled

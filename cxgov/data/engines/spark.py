@@ -142,7 +142,7 @@ class SparkEngine(Engine):
         statement reading them: Spark computes a CTE again for each reference, and the rollups, the data health
         and the variance shift each read the partials (so the source would be scanned several times)."""
         tree = query.tree
-        with_ = tree.args.get("with") if tree is not None else None
+        with_ = tree.args.get("with_", tree.args.get("with")) if tree is not None else None
         if with_ is None:
             return None
         names = [cte.alias for cte in with_.expressions]
@@ -150,9 +150,9 @@ class SparkEngine(Engine):
         if fine not in names:
             return None
         cut = names.index(fine) + 1
+        key = "with_" if "with_" in tree.args else "with"
         head = exp.select(exp.Star()).from_(exp.Table(this=sql.own("fine")))
-        for cte in with_.expressions[:cut]:
-            head = head.with_(cte.args["alias"].this.copy(), as_=cte.this.copy(), copy=False)
+        head.set(key, exp.With(expressions=[cte.copy() for cte in with_.expressions[:cut]]))
         rendered = sql.render(head, "spark")
         frame = self.session.sql(rendered.sql, args=dict(rendered.params)).localCheckpoint(eager=True)
         with self._lock:
@@ -160,9 +160,16 @@ class SparkEngine(Engine):
             view = f"{sql.INTERNAL}fine_{self._staging}"
         frame.createOrReplaceTempView(view)
         rest = tree.copy()
-        for cte in rest.args["with"].expressions:
+        for cte in rest.args[key].expressions:
             if cte.alias == fine:
                 cte.set("this", exp.select(exp.Star()).from_(exp.Table(this=exp.Identifier(this=view, quoted=True))))
+        ctes = rest.args[key]
+        while True:  # the CTEs nothing reads any more (the source's rows, unless a percentile reads them)
+            read = {t.name for t in rest.find_all(exp.Table)}
+            unused = [c for c in ctes.expressions if c.alias not in read]
+            if not unused:
+                break
+            ctes.set("expressions", [c for c in ctes.expressions if c not in unused])
         return frame, view, sql.render(rest, "spark")
 
     def plan(self, source: Source, query: Query) -> str:

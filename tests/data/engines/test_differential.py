@@ -127,3 +127,18 @@ def test_check_on_spark_from_the_command_line_gives_duckdbs_json(copies, tmp_pat
                                        AS_OF.isoformat(), "--json", str(out)])
     assert result.exit_code == 2, result.output
     assert json_differences(duck, _json_without_provenance(out.read_text())) == []
+
+
+def test_spark_reads_a_scans_source_once_and_rolls_up_the_kept_partials(copies, spec):
+    # Spark computes a CTE at each reference: the partials are kept, and the rest of the statement reads them
+    with copies.store("spark") as store:
+        _, scans = _scans(spec, store)
+        surveys = next(s for s in scans if s.request.source.id == "surveys")
+        staged = store.engine._staged(store._query(surveys.request))
+        assert staged is not None
+        frame, view, rest = staged
+        try:
+            assert "`survey_responses`" not in rest.sql and rest.sql.count(f"`{view}`") == 1
+        finally:
+            store.engine.session.catalog.dropTempView(view)
+            frame.unpersist()
