@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,7 +124,21 @@ class CallLog:
         return ", ".join(f"{name} {source} {statistics.median(s):.2f} s" for (name, source), s in sorted(totals.items()))
 
 
-def evaluate_in_process(spec: Path, engine: object, params: Params, out_json: Path) -> int:
+class Phases:
+    """Seconds per phase of the in-process evaluations (spec, evaluation, JSON), each a list over the runs."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {}
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.seconds.setdefault(phase, []).append(seconds)
+
+    def summary(self) -> str:
+        return ", ".join(f"{phase} {statistics.median(s):.2f} s" for phase, s in self.seconds.items())
+
+
+def evaluate_in_process(spec: Path, engine: object, params: Params, out_json: Path,
+                        phases: Phases | None = None) -> int:
     """What `cxgov check SPEC --json OUT` does once its engine is open: load the spec, evaluate, write the JSON.
     Returns the number of results."""
     from cxgov.data.store import Store
@@ -131,9 +146,13 @@ def evaluate_in_process(spec: Path, engine: object, params: Params, out_json: Pa
     from cxgov.report import json as json_report
     from cxgov.spec.api import load_spec
 
-    loaded = load_spec(spec, params.as_of)
-    run = evaluate(loaded, Store(engine), params.as_of)
-    out_json.write_text(json_report.render(run))
+    phases = phases or Phases()
+    took, loaded = clock(lambda: load_spec(spec, params.as_of))
+    phases.add("spec", took)
+    took, run = clock(lambda: evaluate(loaded, Store(engine), params.as_of))
+    phases.add("evaluation", took)
+    took, _ = clock(lambda: out_json.write_text(json_report.render(run)))
+    phases.add("JSON", took)
     return len(run.results)
 
 
@@ -173,13 +192,23 @@ def bench_duckdb(spec: Path, db: Path, params: Params, repeat: int, workdir: Pat
     job = workdir / "engines-floor-duckdb.json"
     job.write_text(json.dumps({"db": str(db), "dims": scale.touchpoint_dims(params), "queries": queries}))
     floor_cmd = [sys.executable, str(scale.FLOOR_PROCESS), str(job)]
+    from cxgov.data.engines.duckdb import DuckDBEngine
+
     out_json = workdir / "engines-duckdb.json"
-    floor, check = in_turns(repeat, [
+    phases = Phases()
+
+    def library() -> None:
+        with DuckDBEngine.open(db) as engine:
+            evaluate_in_process(spec, engine, params, workdir / "engines-duckdb-lib.json", phases)
+
+    floor, check, lib = in_turns(repeat, [
         lambda: subprocess.run(floor_cmd, check=True, capture_output=True, env=scale.CHILD_ENV),
-        check_process(spec, str(db), params, out_json)])
-    say("DuckDB (for reference; both whole processes):")
+        check_process(spec, str(db), params, out_json), library])
+    say("DuckDB (for reference):")
     line("floor: one scan per source, as a process", floor)
     line("cxgov check --json, as a process", check)
+    line("cxgov evaluation in this process", lib, "spec, scans, results, JSON")
+    say(f"    phases (median): {phases.summary()}")
     ratio_line("DuckDB: cxgov check (process)", check, floor, targets)
     cross_check("DuckDB", out_json, scale.fresh_floor(db, params, queries), params)
 
@@ -217,13 +246,13 @@ def bench_postgres(spec: Path, db: Path, params: Params, repeat: int, workdir: P
             return out
 
         out_json, lib_json = workdir / "engines-postgres.json", workdir / "engines-postgres-lib.json"
-        log = CallLog()
+        log, phases = CallLog(), Phases()
 
         def library() -> None:
             engine = PostgresEngine.open(parse(url))
             log.wrap(engine, ("run", "describe", "checksum"))
             try:
-                evaluate_in_process(spec, engine, params, lib_json)
+                evaluate_in_process(spec, engine, params, lib_json, phases)
             finally:
                 engine.close()
 
@@ -231,6 +260,7 @@ def bench_postgres(spec: Path, db: Path, params: Params, repeat: int, workdir: P
         line("floor: one statement per source, via psycopg", floor, f"{len(queries)} statements, summed")
         line("cxgov check --json, as a process", check)
         line("cxgov evaluation in this process", lib, "spec, scans, results, JSON")
+        say(f"    phases (median): {phases.summary()}")
         say(f"    engine calls (median, scans run two at a time): {log.summary()}")
         ratio_line("PostgreSQL: cxgov check (process)", check, floor, targets)
         ratio_line("PostgreSQL: cxgov evaluation (in process)", lib, floor, targets)
@@ -276,6 +306,7 @@ def bench_spark(spec: Path, db: Path, params: Params, repeat: int, workdir: Path
     scratch = workdir / "spark"
     scratch.mkdir(exist_ok=True)
     os.chdir(scratch)  # Spark's default warehouse folder is the working directory's
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     target = parse(f"spark:{SPARK_MASTER}")
     started, first = clock(lambda: SparkEngine.open(target))  # the session as cxgov starts it
     session = first.session
@@ -290,17 +321,18 @@ def bench_spark(spec: Path, db: Path, params: Params, repeat: int, workdir: Path
             return {label: [row.asDict() for row in session.sql(sql).collect()] for label, sql in queries}
 
         lib_json = workdir / "engines-spark-lib.json"
-        log = CallLog()
+        log, phases = CallLog(), Phases()
 
         def library() -> None:
             engine = SparkEngine(target, session, owned=False)  # the started session, kept open afterwards
             log.wrap(engine, ("run", "describe", "checksum"))
-            evaluate_in_process(spec, engine, params, lib_json)
+            evaluate_in_process(spec, engine, params, lib_json, phases)
 
         floor, lib = in_turns(repeat, [floor_run, library])
         line("session start (as cxgov starts it)", started)
         line("floor: one statement per source, Spark SQL", floor, f"{len(queries)} statements, summed")
         line("cxgov evaluation in the started session", lib, "spec, scans, results, JSON")
+        say(f"    phases (median): {phases.summary()}")
         say(f"    engine calls (median, scans run two at a time): {log.summary()}")
         ratio_line("Spark: cxgov evaluation (session started)", lib, floor, targets)
         cross_check("Spark", lib_json, floor_run(), params)
@@ -308,11 +340,27 @@ def bench_spark(spec: Path, db: Path, params: Params, repeat: int, workdir: Path
             profile_spark(session, spec, params, target)
     finally:
         first.close()
-    # cxgov check as users run it: a process of its own, its own session (and JVM) included
+    # cxgov check as users run it: a process of its own, its own session (and JVM) included. A new process has
+    # its own (empty) catalog, so this run reads the same Parquet files through `path:` sources.
     out_json = workdir / "engines-spark.json"
-    whole, _ = clock(check_process(spec, f"spark:{SPARK_MASTER}", params, out_json))
+    whole, _ = clock(check_process(spec_over_files(spec, scratch / "tables", scratch / "spec-files"),
+                                   f"spark:{SPARK_MASTER}", params, out_json))
     line("cxgov check --json, as a process (one run)", whole,
          f"session start included; {whole - started - lib.seconds:+.1f} s beside start + evaluation")
+
+
+def spec_over_files(spec: Path, tables: Path, folder: Path) -> Path:
+    """A copy of the program in `folder` whose sources read the tables' Parquet files (`path:`, inside the copy)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(spec, folder)
+    shutil.copytree(tables, folder / "tables")
+    data = folder / "data.yaml"
+    text = data.read_text()
+    for _, (table, _) in scale.TABLES.items():
+        text = text.replace(f"table: {table},", f"path: tables/default/{table}/data.parquet,")
+    data.write_text(text)
+    return folder
 
 
 def profile_spark(session: object, spec: Path, params: Params, target: object) -> None:
@@ -321,11 +369,49 @@ def profile_spark(session: object, spec: Path, params: Params, target: object) -
 
     tracker = session.sparkContext.statusTracker()
     seen = set(tracker.getJobIdsForGroup(None))
-    seconds, _ = clock(lambda: evaluate_in_process(spec, SparkEngine(target, session, owned=False), params,
-                                                   Path(os.devnull)))
+    engine = SparkEngine(target, session, owned=False)
+    staged: list[str] = []
+    stage_partials = engine._staged  # the scan's partials, computed and kept before the rest of the statement
+
+    def timed_staged(query):
+        seconds, out = clock(lambda: stage_partials(query))
+        staged.append(f"{seconds:.2f} s" if out is not None else "not staged")
+        return out
+
+    engine._staged = timed_staged
+    log = CallLog()
+    log.wrap(engine, ("run", "checksum"))
+    seconds, _ = clock(lambda: evaluate_in_process(spec, engine, params, Path(os.devnull)))
     jobs = [j for j in tracker.getJobIdsForGroup(None) if j not in seen]
     stages = sum(len(tracker.getJobInfo(j).stageIds) for j in jobs if tracker.getJobInfo(j))
-    say(f"    one evaluation: {seconds:.2f} s, {len(jobs)} Spark jobs, {stages} stages")
+    say(f"    one evaluation: {seconds:.2f} s, {len(jobs)} Spark jobs, {stages} stages; {log.summary()}; "
+        f"partials kept by localCheckpoint: {', '.join(staged)}")
+    for label, sql in scale.floor_queries(params, scale.rules(params), d=scale.SPARK):
+        seen = set(tracker.getJobIdsForGroup(None))
+        took, _ = clock(lambda: session.sql(sql).collect())
+        jobs = [j for j in tracker.getJobIdsForGroup(None) if j not in seen]
+        stages = sum(len(tracker.getJobInfo(j).stageIds) for j in jobs if tracker.getJobInfo(j))
+        say(f"    floor {label}: {took:.2f} s, {len(jobs)} Spark jobs, {stages} stages")
+
+
+def unavailable(engine: str) -> str | None:
+    """Why `engine` cannot be benchmarked here (run `make install-test`), or None."""
+    import importlib.util
+
+    if engine == "postgres":
+        from support.pgserver import pg_bin
+
+        try:
+            pg_bin()
+        except RuntimeError as exc:
+            return str(exc)
+        return None if importlib.util.find_spec("psycopg") else "psycopg is not installed: pip install -e '.[test]'"
+    if engine == "spark":
+        if importlib.util.find_spec("pyspark") is None:
+            return "pyspark is not installed: pip install -e '.[test]'"
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            return "Spark needs Java and none was found: run `make install-test`"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -361,6 +447,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets: list[tuple[str, float]] = []
     for engine in engines:
         say()
+        missing = unavailable(engine)
+        if missing:
+            say(f"{engine}: skipped, {missing}")
+            continue
         t0 = time.perf_counter()
         if engine == "duckdb":
             bench_duckdb(spec, db, params, args.repeat, workdir, targets)
@@ -368,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench_postgres(spec, db, params, args.repeat, workdir, targets, args.profile)
         else:
             bench_spark(spec, db, params, args.repeat, workdir, targets, args.profile)
-        say(f"  ({engine}: {time.perf_counter() - t0:.0f} s in all)")
+        say(f"  ({engine}: {time.perf_counter() - t0:.0f} s in all; load average {os.getloadavg()[0]:.2f} after)")
     say()
     say("targets (within 1.5x the floor on the same engine):")
     for what, ratio in targets:

@@ -432,7 +432,17 @@ class Dialect:
         return f"(epoch({end}) - epoch({start})) / 3600"
 
     def grouping(self, columns: Sequence[str]) -> str:
-        return f"{'grouping_id' if self.name == 'spark' else 'GROUPING'}({', '.join(columns)})"
+        if self.name == "spark":  # Spark's grouping() takes one column, and grouping_id() all the grouped ones
+            return "(" + " + ".join(f"grouping({c}) * {1 << (len(columns) - 1 - i)}"
+                                    for i, c in enumerate(columns)) + ")"
+        return f"GROUPING({', '.join(columns)})"
+
+    def same(self, a: str, b: str) -> str:
+        """a equals b, NULL equal to NULL, as a join key: PostgreSQL can neither hash nor merge on IS NOT DISTINCT
+        FROM (it would compare every pair of rows of a period and grouping), so there the NULLs become ''."""
+        if self.name == "postgres":
+            return f"coalesce({a}, '') = coalesce({b}, '')"
+        return f"{a} IS NOT DISTINCT FROM {b}"
 
     def quantile(self, value: str, q: float, cond: str) -> str:
         if self.name == "postgres":
@@ -582,7 +592,7 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
                 + f"\n  FROM {qrows} GROUP BY GROUPING SETS ({_sets_sql(qsets)}))\n"
                 "SELECT roll.*, " + ", ".join(f"quant.{m.replace('-', '_')}_value" for m, _ in quantiles)
                 + "\nFROM roll LEFT JOIN quant ON quant.period = roll.period AND quant.g = roll.g"
-                + "".join(f" AND quant.{d} IS NOT DISTINCT FROM roll.{d}" for d in used))
+                + "".join(f" AND {d.same(f'quant.{c}', f'roll.{c}')}" for c in used))
         out.append((label, sql))
     return out
 
