@@ -16,7 +16,7 @@ code generation, PostgreSQL's for cold buffers). The standard results of every e
 its floor. Nothing is asserted: the targets (check within 1.5x the floor on each engine) are printed as met or
 missed.
 
-    .venv/bin/python bench/bench_engines.py                 # all three engines (about 5 minutes on 2 cores)
+    .venv/bin/python bench/bench_engines.py                 # all three engines (about 12 minutes on 2 cores)
     .venv/bin/python bench/bench_engines.py --surveys 2000000 --tickets 1000000 --repeat 5
     .venv/bin/python bench/bench_engines.py --engines postgres --profile   # and each engine call's time
 """
