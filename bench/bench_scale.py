@@ -406,6 +406,57 @@ def metric_sql(metric: str) -> MetricSql:
     raise ValueError(kind)
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How the floor's SQL is spelled on one engine: the same query, written as a person would for it.
+
+    `tables`: what precedes a table name (DuckDB reads the metrics file attached as `metrics`)."""
+
+    name: str
+    tables: str
+
+    def filter(self, cond: str) -> str:
+        return f"FILTER ({cond})" if self.name == "duckdb" else f"FILTER (WHERE {cond})"
+
+    def square(self, x: str) -> str:
+        return f"power({x}, 2)" if self.name == "spark" else f"{x} ^ 2"  # Spark's ^ is a bitwise xor
+
+    def seconds(self, n: int) -> str:
+        return f"INTERVAL '{n} seconds'" if self.name == "postgres" else f"INTERVAL {n} SECOND"
+
+    def hours_between(self, start: str, end: str) -> str:
+        if self.name == "postgres":
+            return f"extract(epoch FROM {end} - {start})::float8 / 3600"
+        if self.name == "spark":
+            return f"timestampdiff(MICROSECOND, {start}, {end}) / 3600e6"
+        return f"(epoch({end}) - epoch({start})) / 3600"
+
+    def grouping(self, columns: Sequence[str]) -> str:
+        if self.name == "spark":  # Spark's grouping() takes one column, and grouping_id() all the grouped ones
+            return "(" + " + ".join(f"grouping({c}) * {1 << (len(columns) - 1 - i)}"
+                                    for i, c in enumerate(columns)) + ")"
+        return f"GROUPING({', '.join(columns)})"
+
+    def same(self, a: str, b: str) -> str:
+        """a equals b, NULL equal to NULL, as a join key: PostgreSQL can neither hash nor merge on IS NOT DISTINCT
+        FROM (it would compare every pair of rows of a period and grouping), so there the NULLs become ''."""
+        if self.name == "postgres":
+            return f"coalesce({a}, '') = coalesce({b}, '')"
+        return f"{a} IS NOT DISTINCT FROM {b}"
+
+    def quantile(self, value: str, q: float, cond: str) -> str:
+        if self.name == "postgres":
+            return f"percentile_cont({q}) WITHIN GROUP (ORDER BY {value}) {self.filter(cond)}"
+        if self.name == "spark":
+            return f"percentile({value}, {q}) {self.filter(cond)}"
+        return f"quantile_cont({value}, {q}) {self.filter(cond)}"
+
+
+DUCKDB = Dialect("duckdb", "metrics.")
+POSTGRES = Dialect("postgres", "")
+SPARK = Dialect("spark", "")
+
+
 def _direct_outputs(metric: str) -> list[str]:
     """Outputs computed straight from the rows (for GROUPING SETS over the raw rows)."""
     m, ms = metric.replace("-", "_"), metric_sql(metric)
@@ -421,18 +472,18 @@ def _direct_outputs(metric: str) -> list[str]:
     return out
 
 
-def _partial_outputs(metric: str) -> tuple[list[str], list[str]]:
+def _partial_outputs(metric: str, d: Dialect = DUCKDB) -> tuple[list[str], list[str]]:
     """(partial aggregates per (period, touchpoint, segment), their roll-up to any coarser grouping)."""
     m, ms = metric.replace("-", "_"), metric_sql(metric)
-    partial = [f"count(*) FILTER ({cond}) AS {m}_{name}" for name, cond in ms.counts.items()]
+    partial = [f"count(*) {d.filter(cond)} AS {m}_{name}" for name, cond in ms.counts.items()]
     rolled = [f"sum({m}_{name}) AS {m}_{name}" for name in ms.counts]
     if ms.moments:
         value, cond, variance = ms.moments
-        partial += [f"count({value}) FILTER ({cond}) AS {m}__c", f"sum({value}) FILTER ({cond}) AS {m}__s"]
+        partial += [f"count({value}) {d.filter(cond)} AS {m}__c", f"sum({value}) {d.filter(cond)} AS {m}__s"]
         rolled.append(f"sum({m}__s) / nullif(sum({m}__c), 0) AS {m}_mean")
         if variance:
-            partial.append(f"sum({value} * {value}) FILTER ({cond}) AS {m}__ss")
-            rolled.append(f"(sum({m}__ss) - sum({m}__s) ^ 2 / sum({m}__c)) / nullif(sum({m}__c) - 1, 0) "
+            partial.append(f"sum({value} * {value}) {d.filter(cond)} AS {m}__ss")
+            rolled.append(f"(sum({m}__ss) - {d.square(f'sum({m}__s)')} / sum({m}__c)) / nullif(sum({m}__c) - 1, 0) "
                           f"AS {m}_var")
     return partial, rolled
 
@@ -441,7 +492,7 @@ def _sets_sql(sets: Sequence[tuple[str, ...]]) -> str:
     return ", ".join("(" + ", ".join(("period",) + s) + ")" for s in sets)
 
 
-def _utc(column: str, zone: str, lo: datetime, hi: datetime) -> str:
+def _utc(column: str, zone: str, lo: datetime, hi: datetime, d: Dialect = DUCKDB) -> str:
     """`column` (naive local time in `zone`) as UTC wall-clock time, by the zone's UTC offset between its
     daylight-saving changes in [lo, hi): what elapsed time needs, written out for the generated data's range."""
     tz, utc = ZoneInfo(zone), ZoneInfo("UTC")
@@ -454,12 +505,13 @@ def _utc(column: str, zone: str, lo: datetime, hi: datetime) -> str:
     last = offset(hi)
     if not changes and not last:
         return column
-    cases = " ".join(f"WHEN {column} < TIMESTAMP '{at}' THEN INTERVAL {int(before.total_seconds())} SECOND"
+    cases = " ".join(f"WHEN {column} < TIMESTAMP '{at}' THEN {d.seconds(int(before.total_seconds()))}"
                      for at, before in changes)
-    return f"({column} - CASE {cases} ELSE INTERVAL {int(last.total_seconds())} SECOND END)"
+    return f"({column} - CASE {cases} ELSE {d.seconds(int(last.total_seconds()))} END)"
 
 
-def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True) -> list[tuple[str, str]]:
+def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True,
+                  d: Dialect = DUCKDB) -> list[tuple[str, str]]:
     """(label, SQL) per query of the floor.
 
     rollup=True, the floor: one scan per source, all windows at once. The period boundaries cut the time line
@@ -467,8 +519,11 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
     up to every period (a union of slices) and grouping set (journey, stage and channel are functions of the
     touchpoint); percentiles, which do not roll up, over the scanned rows of their own grouping sets.
     rollup=False, for reference: one query per (source, window), GROUPING SETS over the rows of a range join
-    against the periods (how cxgov 0.1 planned a check).
+    against the periods (how cxgov 0.1 planned a check), on DuckDB only.
+    `d`: the engine the SQL is written for (DuckDB, PostgreSQL or Spark SQL).
     """
+    if not rollup and d != DUCKDB:
+        raise ValueError("the naive shape is written for DuckDB only")
     wins = windows(params.as_of)
     as_of_end = datetime.combine(params.as_of + timedelta(days=1), datetime.min.time())
     data_start = datetime.combine(params.as_of - timedelta(days=params.data_days + 1), datetime.min.time())
@@ -487,13 +542,13 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
         metrics = sorted({r.metric for r in members})
         derived = ""
         if source == "tickets":  # durations are elapsed time: both ends in UTC
-            utc = lambda c: _utc(c, "Europe/London", data_start, as_of_end + timedelta(days=30))  # noqa: E731
+            utc = lambda c: _utc(c, "Europe/London", data_start, as_of_end + timedelta(days=30), d)  # noqa: E731
             derived = (f", CASE WHEN resolved_at <= TIMESTAMP '{as_of_end}' THEN "
-                       f"(epoch({utc('resolved_at')}) - epoch({utc('opened_at')})) / 3600 END AS hours, "
-                       f"(epoch({utc(f'TIMESTAMP {chr(39)}{as_of_end}{chr(39)}')}) - epoch({utc('opened_at')}))"
-                       f" / 3600 AS open_hours")
-        head = f"SELECT period, {', '.join(used)}, GROUPING({', '.join(used)}) AS g"
-        with_dims = "(SELECT * FROM {} LEFT JOIN dims d ON d.tp = touchpoint)"
+                       f"{d.hours_between(utc('opened_at'), utc('resolved_at'))} END AS hours, "
+                       f"{d.hours_between(utc('opened_at'), utc(f'TIMESTAMP {chr(39)}{as_of_end}{chr(39)}'))}"
+                       f" AS open_hours")
+        head = f"SELECT period, {', '.join(used)}, {d.grouping(used)} AS g"
+        with_dims = "(SELECT * FROM {} LEFT JOIN dims d ON d.tp = touchpoint) w"
         label = source + ("" if window == "*" else f"/{window}")
         if not rollup:
             scan = (f"p(period, p_start, p_end) AS (VALUES {values}),\n"
@@ -510,15 +565,15 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
         slice_of = "CASE " + " ".join(f"WHEN s.{ts} < TIMESTAMP '{b}' THEN {i}" for i, b in enumerate(bounds[1:])) \
             + " END"
         scan = (f"m(slice, period) AS (VALUES {', '.join(f'({i}, {chr(39)}{lab}{chr(39)})' for i, lab in pairs)}),\n"
-                f"r AS (SELECT {slice_of} AS slice, s.touchpoint_id AS touchpoint, s.segment, s.*{derived}\n"
-                f"  FROM metrics.{table} s WHERE s.{ts} >= TIMESTAMP '{lo}' AND s.{ts} < TIMESTAMP '{hi}')")
-        partial = [o for metric in metrics for o in _partial_outputs(metric)[0]]
-        rolled = [o for metric in metrics for o in _partial_outputs(metric)[1]]
+                f"r AS (SELECT {slice_of} AS slice, s.touchpoint_id AS touchpoint, s.*{derived}\n"
+                f"  FROM {d.tables}{table} s WHERE s.{ts} >= TIMESTAMP '{lo}' AND s.{ts} < TIMESTAMP '{hi}')")
+        partial = [o for metric in metrics for o in _partial_outputs(metric, d)[0]]
+        rolled = [o for metric in metrics for o in _partial_outputs(metric, d)[1]]
         sql = (f"WITH {scan},\n"
                "fine AS (SELECT slice, touchpoint, segment,\n  " + ",\n  ".join(partial)
                + "\n  FROM r GROUP BY slice, touchpoint, segment),\n"
                f"roll AS ({head},\n  " + ",\n  ".join(rolled)
-               + f"\n  FROM {with_dims.format('(SELECT * FROM fine JOIN m USING (slice))')} "
+               + f"\n  FROM {with_dims.format('(SELECT * FROM fine JOIN m USING (slice)) f')} "
                  f"GROUP BY GROUPING SETS ({_sets_sql(sets)}))")
         quantiles = [(metric, metric_sql(metric).quantile) for metric in metrics if metric_sql(metric).quantile]
         if not quantiles:
@@ -526,18 +581,18 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
             continue
         qsets = sorted({r.grouping for r in members if metric_sql(r.metric).quantile}, key=lambda s: (len(s), s))
         qused = [d for d in used if any(d in s for s in qsets)]
-        qrows = "(SELECT * FROM r JOIN m USING (slice) WHERE " + " OR ".join(c for _, (_, c, _) in quantiles) + ")"
+        qrows = "(SELECT * FROM r JOIN m USING (slice) WHERE " + " OR ".join(c for _, (_, c, _) in quantiles) + ") q"
         qrows = with_dims.format(qrows) if set(qused) - {"touchpoint", "segment"} else qrows
         mask = lambda dims, s: sum(1 << (len(dims) - 1 - i) for i, d in enumerate(dims) if d not in s)  # noqa
         qhead = ("SELECT period, " + ", ".join(d if d in qused else f"NULL AS {d}" for d in used)
-                 + f", CASE GROUPING({', '.join(qused)}) "
+                 + f", CASE {d.grouping(qused)} "
                  + " ".join(f"WHEN {mask(qused, s)} THEN {mask(used, s)}" for s in qsets) + " END AS g")
-        qout = [f"quantile_cont({v}, {q}) FILTER ({c}) AS {m.replace('-', '_')}_value" for m, (v, c, q) in quantiles]
+        qout = [f"{d.quantile(v, q, c)} AS {m.replace('-', '_')}_value" for m, (v, c, q) in quantiles]
         sql += (f",\nquant AS ({qhead}, " + ", ".join(qout)
                 + f"\n  FROM {qrows} GROUP BY GROUPING SETS ({_sets_sql(qsets)}))\n"
                 "SELECT roll.*, " + ", ".join(f"quant.{m.replace('-', '_')}_value" for m, _ in quantiles)
                 + "\nFROM roll LEFT JOIN quant ON quant.period = roll.period AND quant.g = roll.g"
-                + "".join(f" AND quant.{d} IS NOT DISTINCT FROM roll.{d}" for d in used))
+                + "".join(f" AND {d.same(f'quant.{c}', f'roll.{c}')}" for c in used))
         out.append((label, sql))
     return out
 

@@ -4,6 +4,8 @@
     .venv/bin/python bench/run_all.py scale check  # only the scripts whose names contain one of these words
 
 Each script runs with its own defaults (they take different arguments; run one directly to pass options).
+`bench_engines.py` needs PostgreSQL and Java (`make install-test`, which `make bench` runs); without one, it skips
+that engine and says why.
 
 Scripts run one at a time on purpose: timings taken while another benchmark runs on the same cores are not worth
 reading. The exit code is 1 when any script fails; the others still run.

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -165,9 +166,9 @@ def _exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, exit_)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """One PostgreSQL server for the whole test session."""
+@contextmanager
+def running_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of its own while the block runs (the tests' fixture; the benchmarks use it too)."""
     _exit_on_sigterm()
     cluster = _Cluster()
     try:
@@ -175,3 +176,10 @@ def pg_server() -> Iterator[PgServer]:
         yield PgServer(root=cluster.root, port=cluster.start(password), password=password)
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for the whole test session."""
+    with running_server() as server:
+        yield server
