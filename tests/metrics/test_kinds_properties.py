@@ -15,18 +15,30 @@ from hypothesis import strategies as st
 from cxgov.metrics import kinds, stats
 from cxgov.spec.model import Duration, Filter, Metric, Scale
 
-from metric_rows import AS_OF_END, measure_rows
+from metric_rows import AS_OF_END, OnEngine, measure_rows
 
-SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 WHERE = Filter((("q", ("a",)),))
 question = st.sampled_from(["a", "a", "b"])
 rating = st.one_of(st.none(), st.integers(-2, 12), st.sampled_from([2.5, 7.5]))
 number = st.one_of(st.none(), st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False))
 
 
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "metrics.duckdb"
+@pytest.fixture(scope="module")
+def pg_metrics(request):
+    server = request.getfixturevalue("pg_server")
+    return server.create_database()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("spark", marks=pytest.mark.spark)])
+def db(request, tmp_path):
+    """Where the metric is computed: the same rows on DuckDB, PostgreSQL and Spark, checked against the same
+    independent computation."""
+    engine = request.param
+    return OnEngine(tmp_path / "metrics.duckdb", engine,
+                    pg_url=request.getfixturevalue("pg_metrics") if engine == "postgres" else None,
+                    spark=request.getfixturevalue("spark_session") if engine == "spark" else None)
 
 
 def selected(rows):
