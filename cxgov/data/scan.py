@@ -573,7 +573,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         whole.set("group", _grouping_sets(hsets))
         ctes.append(("whole", whole))
         on = and_(*[exp.EQ(this=own_col(c, "w"), expression=own_col(c, "r")) for c in ("period", "grouping")],
-                  *[exp.NullSafeEQ(this=_dim(d, "w"), expression=_dim(d, "r")) for d in hused])
+                  *[sql.SameText(this=_dim(d, "w"), expression=_dim(d, "r")) for d in hused])
         select = _from(_select(_star("r"), *[exp.Column(this=named(a), table=exp.Identifier(this="w"))
                                              for a in holistic]), rolled, "r")
         select = select.join(exp.alias_(_cte("whole"), "w", table=True), join_type="LEFT", on=on, copy=False)

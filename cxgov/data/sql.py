@@ -12,7 +12,8 @@ a node of its own, lowered per engine before sqlglot writes the dialect:
 - `ExactQuantile(x, fraction)`: the exact percentile by linear interpolation (never an approximation);
 - `GroupingMask(a, b, ...)`: the GROUPING bit mask of several columns (Spark's grouping_id);
 - `IsFinite(x)`: neither NaN nor an infinity;
-- `TryCast(x, type)`: the cast, or NULL where it fails.
+- `TryCast(x, type)`: the cast, or NULL where it fails;
+- `SameText(a, b)`: equal texts or both NULL, as a join key every engine can hash.
 
 Nothing here talks to a database: `cxgov.data.engines` runs what `render` writes.
 """
@@ -210,6 +211,12 @@ class TryCast(exp.Expression, exp.Func):
     arg_types = {"this": True, "to": True}
 
 
+class SameText(exp.Expression, exp.Func):
+    """Two texts equal, or both NULL: a join key (PostgreSQL cannot hash or merge on IS NOT DISTINCT FROM)."""
+
+    arg_types = {"this": True, "expression": True}
+
+
 def _f(name: str, *args: exp.Expression) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
@@ -234,6 +241,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         GroupingMask: lambda n: _f("GROUPING", *n.expressions),
         IsFinite: lambda n: _f("isfinite", n.this),
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
+        SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
     },
     "postgres": {
         # x AT TIME ZONE z: an instant as wall-clock time in z, or wall-clock time in z as an instant
@@ -248,6 +256,11 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         IsFinite: lambda n: exp.Not(this=exp.In(this=n.this, expressions=[
             cast(exp.Literal.string(s), "DOUBLE") for s in ("NaN", "Infinity", "-Infinity")])),
         TryCast: lambda n: _pg_try_cast(n.this, n.args["to"]),
+        SameText: lambda n: exp.Paren(this=exp.and_(
+            exp.EQ(this=exp.Coalesce(this=n.this.copy(), expressions=[exp.Literal.string("")]),
+                   expression=exp.Coalesce(this=n.expression.copy(), expressions=[exp.Literal.string("")])),
+            exp.EQ(this=exp.Paren(this=exp.Is(this=n.this.copy(), expression=exp.Null())),
+                   expression=exp.Paren(this=exp.Is(this=n.expression.copy(), expression=exp.Null()))))),
     },
     "spark": {
         # the session's time zone is UTC (engines/spark.py), so TIMESTAMP values are UTC instants
@@ -262,6 +275,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         IsFinite: lambda n: exp.and_(exp.Not(this=_f("isnan", n.this)),
                                      exp.NEQ(this=_f("abs", n.this), expression=_f("double", exp.Literal.string("inf")))),
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
+        SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
     },
 }
 
