@@ -27,12 +27,12 @@ from cxgov.data.scan import local_timestamp_sql
 from cxgov.data.sql import INTERNAL, quote_ident, quote_name, quote_table
 from cxgov.errors import DataError, Location, UsageError, printable
 from cxgov.metrics.kinds import scale
+from cxgov.metrics.registry import kind_of
 from cxgov.spec.model import Metric, Source, Spec
 
 LEDGER = "cxgov_loads"
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-RATING_KINDS = ("nps", "csat", "ces")
 Progress = Callable[[str], None]
 MAX_LINE = 2_097_152  # DuckDB's default max_line_size, raised for a file with longer records
 # cxgov's own tables and columns during a load, all starting with INTERNAL (no file column may)
@@ -111,18 +111,16 @@ def spec_columns(spec: Spec, source: Source) -> dict[str, _Column]:
     for metric in (m for m in spec.metrics if m.source == source.id):
         for column, values in metric.where.terms + metric.condition.terms:
             add(column, _value_type(values))
-        if metric.kind in RATING_KINDS:
-            column = add(metric.column, "INTEGER")
-            if column is not None:
-                column.ratings.append(metric)
-        elif metric.kind in ("mean", "percentile") and metric.column:
-            add(metric.column, "DOUBLE")
-        if metric.duration is not None:
-            add(metric.duration.start, "TIMESTAMP")
-            add(metric.duration.end, "TIMESTAMP")
-        if metric.kind == "gap":
-            add(metric.expectation, "DOUBLE")
-            add(metric.perception, "DOUBLE")
+        kind = kind_of(metric)
+        for name, key in kind.reads(metric):
+            if key.startswith("duration."):
+                add(name, "TIMESTAMP")
+            elif kind.scale is not None:  # a rating: a whole answer on the metric's scale
+                column = add(name, "INTEGER")
+                if column is not None:
+                    column.ratings.append(metric)
+            else:
+                add(name, "DOUBLE")
     return cols
 
 
