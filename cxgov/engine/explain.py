@@ -18,15 +18,15 @@ def explain(spec: Spec, rule_id: str, as_of: date, store=None) -> str:
     lines = _rule(spec, rule) + [""] + _windows(spec, scan, as_of) + [""] + _sharing(spec, scan, rule, as_of)
     lines.append("")
     if store is None:
-        lines.append("-- aggregates (give --data DB for the whole statement and DuckDB's plan)")
+        lines.append("-- aggregates (give --data DATA for the whole statement and the engine's plan)")
         for aggregate in scan.request.aggregates:
             lines.append(f"{aggregate.name}: {aggregate.text()}")
     else:
         sql, query_plan = store.explain(scan.request)
         lines += ["-- SQL (parameters written in for reading; cxgov binds them)", sql.rstrip(), "",
-                  "-- DuckDB plan", query_plan.rstrip()]
+                  f"-- {store.engine.label} plan", query_plan.rstrip()]
     lines += ["", f"the numbers: cxgov check {spec.root} --rule {rule.id} --as-of {as_of.isoformat()} "
-                  "--data DB --verbose"]
+                  "--data DATA --verbose"]
     return "\n".join(lines) + "\n"
 
 

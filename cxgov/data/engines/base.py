@@ -28,6 +28,7 @@ class Engine(ABC):
 
     name: str  # "duckdb", "postgres", "spark": also the sqlglot dialect its statements are written in
     dialect: str
+    label: str  # the engine's name as messages write it: "DuckDB", "PostgreSQL", "Spark"
     shown: str  # where the data is, as messages name it (a file, or a URL without its password)
 
     @abstractmethod

@@ -94,6 +94,7 @@ class DuckDBEngine(Engine):
     safe to share between threads; cursors of one are)."""
 
     name = dialect = "duckdb"
+    label = "DuckDB"
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, db: Path | None):
         self._con = connection

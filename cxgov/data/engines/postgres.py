@@ -52,6 +52,7 @@ class PostgresEngine(Engine):
     """Read-only PostgreSQL; one connection per thread, all to the same database."""
 
     name = dialect = "postgres"
+    label = "PostgreSQL"
 
     def __init__(self, target: Target, first: Any):
         self.target = target

@@ -48,6 +48,7 @@ class SparkEngine(Engine):
     """A Spark session; pyspark's session is safe to use from several threads."""
 
     name = dialect = "spark"
+    label = "Spark"
 
     def __init__(self, target: Target, session: Any, owned: bool):
         self.target = target
