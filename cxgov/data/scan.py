@@ -553,7 +553,6 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     if health:
         rolled = exp.union(_select(exp.Star()).from_(_cte("roll")), _select(exp.Star()).from_(_cte("health")),
                            distinct=False)
-    outputs = ["period"] + list(used)
     holistic = [a for a in request.aggregates if a.holistic]
     everywhere = range(len(request.grouping_sets))
     wanted = sorted({i for a in holistic for i in (everywhere if a.sets is None else a.sets)})
@@ -579,9 +578,9 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         select = select.join(exp.alias_(_cte("whole"), "w", table=True), join_type="LEFT", on=on, copy=False)
     else:
         select = _from(_select(_star("r")), rolled, "r")
-    order = [exp.Ordered(this=own_col("grouping"), nulls_first=True)] + \
-        [exp.Ordered(this=own_col(o), nulls_first=True) for o in outputs]
-    statement = _from(_select(exp.Star()), select, "q").order_by(*order, copy=False)
+    # no ORDER BY: Store.scan orders the rows itself, the same on every engine whatever its collation (and
+    # Spark would spend a stage on a global sort)
+    statement = select
     for name, body in ctes:
         statement = statement.with_(own(name), as_=body, copy=False)
     rendered = sql.render(statement, dialect)

@@ -29,16 +29,6 @@ from cxgov.errors import DataError, Location
 from cxgov.spec.model import Source
 
 
-def __getattr__(name: str) -> object:
-    """The DuckDB writers and the run history, by their old names here (imported when first asked for)."""
-    from cxgov.data.engines import duckdb, duckdb_history
-
-    for module in (duckdb, duckdb_history):
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(name)
-
-
 class Store:
     """Read-only access to metric data. Use as a context manager: `with Store.open(data) as store: ...`.
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from cxgov.data.generate import build_world, generate
-from cxgov.data.store import Database, Period, ScanRequest, Store
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.store import Period, ScanRequest, Store
 from cxgov.errors import UsageError
 from cxgov.metrics import kinds
 from cxgov.spec.model import (Duration, Filter, Journey, Metric, Program, Scale, Segment, Source, Spec,

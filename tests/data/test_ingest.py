@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from cxgov.cli import main
 from cxgov.data import ingest
-from cxgov.data.store import Database, Store
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.store import Store
 from cxgov.errors import DataError, UsageError
 from cxgov.spec.model import (Duration, Filter, Journey, Metric, Program, Scale, Source, Spec, Touchpoint)
 

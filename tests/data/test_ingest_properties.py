@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cxgov.data import ingest
-from cxgov.data.store import Database
+from cxgov.data.engines.duckdb import Database
 from cxgov.errors import DataError
 from cxgov.spec.model import Journey, Metric, Program, Source, Spec, Touchpoint
 

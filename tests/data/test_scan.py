@@ -14,7 +14,8 @@ from sqlglot import exp
 
 from cxgov.data import sql
 from cxgov.data.scan import Aggregate, Columns, Period, ScanRequest, build, transitions, utc_offsets
-from cxgov.data.store import Database, Store
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.store import Store
 from cxgov.spec.model import Source
 
 SOURCE = Source(id="events", table="events", timestamp="at", touchpoint="tp", segment="seg")

@@ -10,7 +10,8 @@ from sqlglot import exp
 
 from cxgov.data import sql
 
-from cxgov.data.store import Aggregate, Database, Period, ScanRequest, Store, quote_ident
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.store import Aggregate, Period, ScanRequest, Store, quote_ident
 from cxgov.errors import DataError, Location
 from cxgov.spec.model import Source
 

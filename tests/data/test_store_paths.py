@@ -12,7 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from cxgov.cli import main
-from cxgov.data.store import Database, HistoryDB, Store, not_duckdb
+from cxgov.data.engines.duckdb import Database, not_duckdb
+from cxgov.data.engines.duckdb_history import HistoryDB
+from cxgov.data.store import Store
 from cxgov.errors import DataError, HistoryError
 
 CSV = "opened_at,resolved_at,touchpoint_id,segment\n2026-11-01 09:00,2026-11-01 12:00,phone-support,retail\n"

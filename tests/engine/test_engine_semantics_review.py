@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from cxgov.cli import main
-from cxgov.data.store import Database, Store
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.store import Store
 from cxgov.engine import windows
 from cxgov.engine.evaluate import evaluate, status_of
 from cxgov.engine.results import Span

@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 
 from cxgov import history
 from cxgov.engine.results import Result, Run, Span, ThresholdInfo
-from cxgov.data.store import HistoryDB
+from cxgov.data.engines.duckdb_history import HistoryDB
 from cxgov.errors import CxgovError, Location
 
 

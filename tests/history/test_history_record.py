@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from cxgov import history
-from cxgov.data.store import HistoryDB
+from cxgov.data.engines.duckdb_history import HistoryDB
 from cxgov.errors import ExitCode, HistoryError
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from cxgov.data.store import Database, quote_ident
+from cxgov.data.engines.duckdb import Database
+from cxgov.data.sql import quote_ident
 
 
 def write_table(db: Path, table: str, columns: dict[str, str], rows: Sequence[Sequence]) -> Path:

@@ -12,6 +12,7 @@ read-only session: cxgov only ever runs SELECT statements, and a table it reads 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -256,7 +257,5 @@ def _configure(session: Any) -> None:
 
 
 def _java_home() -> bool:
-    import os
-
     home = os.environ.get("JAVA_HOME")
     return bool(home) and os.path.exists(os.path.join(home, "bin", "java"))
