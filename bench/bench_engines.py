@@ -250,7 +250,7 @@ def bench_postgres(spec: Path, db: Path, params: Params, repeat: int, workdir: P
 
         def library() -> None:
             engine = PostgresEngine.open(parse(url))
-            log.wrap(engine, ("run", "describe", "checksum"))
+            log.wrap(engine, ("run", "describe"))
             try:
                 evaluate_in_process(spec, engine, params, lib_json, phases)
             finally:
@@ -325,7 +325,7 @@ def bench_spark(spec: Path, db: Path, params: Params, repeat: int, workdir: Path
 
         def library() -> None:
             engine = SparkEngine(target, session, owned=False)  # the started session, kept open afterwards
-            log.wrap(engine, ("run", "describe", "checksum"))
+            log.wrap(engine, ("run", "describe"))
             evaluate_in_process(spec, engine, params, lib_json, phases)
 
         floor, lib = in_turns(repeat, [floor_run, library])
@@ -380,7 +380,7 @@ def profile_spark(session: object, spec: Path, params: Params, target: object) -
 
     engine._staged = timed_staged
     log = CallLog()
-    log.wrap(engine, ("run", "checksum"))
+    log.wrap(engine, ("run",))
     seconds, _ = clock(lambda: evaluate_in_process(spec, engine, params, Path(os.devnull)))
     jobs = [j for j in tracker.getJobIdsForGroup(None) if j not in seen]
     stages = sum(len(tracker.getJobInfo(j).stageIds) for j in jobs if tracker.getJobInfo(j))

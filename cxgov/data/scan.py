@@ -12,9 +12,9 @@ Nothing here talks to a database: the engines run what `build` makes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
@@ -31,6 +31,9 @@ TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
 SPAN = f"{INTERNAL}span"
 UNTIMED = f"{INTERNAL}untimed"
 ROWS = f"{INTERNAL}rows"
+# ... and CHECKSUM, the sum of a hash of each row's columns that the scan reads: the data digest's share of the
+# source, taken in the same pass
+CHECKSUM = f"{INTERNAL}checksum"
 # how partial results of disjoint rows combine into the whole; quantile_cont does not (holistic)
 DECOMPOSABLE = ("count", "sum", "avg", "var_samp")
 FUNCS = DECOMPOSABLE + ("quantile_cont",)
@@ -274,6 +277,61 @@ def utc_offsets(tz: str, lo: datetime, hi: datetime,
     return to_utc
 
 
+def _evaluated(tree: exp.Expression) -> Iterator[exp.Expression]:
+    """The subtrees of `tree` an engine evaluates for every row it evaluates `tree` for: none inside the branches
+    of a CASE or behind COALESCE's first argument (a conversion there may be guarded by the condition)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Paren):
+            stack.append(node.this)
+            continue
+        yield node
+        if isinstance(node, exp.Coalesce):
+            stack.append(node.this)
+        elif not isinstance(node, (exp.Case, exp.If)):
+            stack.extend(node.iter_expressions())
+
+
+_CHEAP = (exp.Column, exp.Literal, sql.Value, exp.Boolean, exp.Null, exp.DataType, exp.Identifier, exp.Star,
+          exp.Var, exp.Interval)
+
+
+def _shared(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], list[tuple[str, exp.Expression]]]:
+    """Row-level expressions that several aggregates compute (a duration, a metric's filter, a conversion), each
+    to be computed once per row as a column of the scan's rows, and the aggregates reading those columns.
+
+    Engines do not share work between the FILTER clauses of an aggregation (PostgreSQL computes a duration once
+    for each aggregate that tests it). Only subtrees evaluated for every row anyway are taken (`_evaluated`), the
+    largest first; a shared column's expression is self-contained (it reads the source's columns only)."""
+    def trees(aggs: Sequence[Aggregate]) -> list[exp.Expression]:
+        return [t for a in aggs for t in (a.value, a.condition) if t is not None]
+
+    def uses(aggs: Sequence[Aggregate]) -> dict[exp.Expression, int]:
+        counted: dict[exp.Expression, int] = {}
+        for tree in trees(aggs):
+            for node in _evaluated(tree):
+                if not isinstance(node, _CHEAP) and node.find(exp.Column) is not None:
+                    counted[node] = counted.get(node, 0) + 1
+        return counted
+
+    candidates = sorted((n for n, k in uses(aggregates).items() if k > 1),
+                        key=lambda n: -sum(1 for _ in n.walk()))
+    out = list(aggregates)
+    columns: list[tuple[str, exp.Expression]] = []
+    for candidate in candidates:
+        if uses(out).get(candidate, 0) < 2:
+            continue
+        name = f"{INTERNAL}x{len(columns)}"
+        columns.append((name, candidate.copy()))
+
+        def swap(node: exp.Expression, _name: str = name, _c: exp.Expression = candidate) -> exp.Expression:
+            return own_col(_name) if node == _c else node
+        out = [replace(a, value=a.value.transform(swap) if a.value is not None else None,
+                       condition=a.condition.transform(swap)) for a in out]
+    return out, columns
+
+
 def _slices(periods: Sequence[Period]) -> tuple[list[datetime], list[list[str]]]:
     """The boundaries of every period, sorted, and for each slice between two of them the periods covering it."""
     bounds = sorted({p.start for p in periods} | {p.end for p in periods})
@@ -468,6 +526,10 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
             projected.append(exp.alias_(sql.LocalFromInstant(this=column, zone=tz.copy()), sql.ident(name)))
         else:
             projected.append(column)
+    if health:
+        raw = sorted(read | {col.timestamp} | {c for c in (col.touchpoint, col.segment) if c})
+        projected.append(exp.alias_(sql.RowHash(expressions=[sql.col(c) for c in raw if c in col.types]),
+                                    own("hash")))
     ts = own_col("ts")
     projected.append(exp.alias_(local_time(sql.col(col.timestamp), col.timestamp_type, tz.copy()), own("ts")))
     src = _select(*projected).from_(col.relation.copy(), copy=False)
@@ -486,12 +548,18 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     in_span = exp.Paren(this=and_(exp.GTE(this=ts.copy(), expression=value(bounds[0])),
                                   exp.LT(this=ts.copy(), expression=value(bounds[-1]))))
     rows_where = exp.or_(in_span, exp.Is(this=ts.copy(), expression=exp.Null())) if health else in_span
+    aggregates, shared = _shared(request.aggregates)
+    if health:
+        aggregates.append(Aggregate(CHECKSUM, "sum", own_col("hash")))
+        if ROWS not in names:
+            aggregates.append(Aggregate(ROWS))
+    keys += [exp.alias_(e, own(name)) for name, e in shared]
     ctes.append(("rows", _select(exp.Star(), *keys).from_(_cte("src"), copy=False).where(rows_where, copy=False)))
 
     # partial results per (slice, touchpoint, segment)
     fine_keys = ["slice"] + [d for d in ("touchpoint", "segment")
                              if (d == "touchpoint" and by_touchpoint) or (d == "segment" and d in used)]
-    decomposable = [a for a in request.aggregates if not a.holistic]
+    decomposable = [a for a in aggregates if not a.holistic]
     partials: dict[exp.Expression, str] = {}  # a partial several aggregates share (a mean's count and sum, a
     same: dict[str, str] = {}  # variance's, a count of the same rows) is computed once; name -> that name
     for a in decomposable:
@@ -553,7 +621,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     if health:
         rolled = exp.union(_select(exp.Star()).from_(_cte("roll")), _select(exp.Star()).from_(_cte("health")),
                            distinct=False)
-    holistic = [a for a in request.aggregates if a.holistic]
+    holistic = [a for a in aggregates if a.holistic]
     everywhere = range(len(request.grouping_sets))
     wanted = sorted({i for a in holistic for i in (everywhere if a.sets is None else a.sets)})
     hsets = tuple(dict.fromkeys(request.grouping_sets[i] for i in wanted))
@@ -564,8 +632,10 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         hused = [d for d in used if any(d in s for s in hsets)]
         exprs = [exp.alias_(a.tree(), named(a)) for a in holistic]
         # only the rows some holistic aggregate takes, before they are repeated per period: each is kept whole
+        # (a lone column unparenthesised: Spark reads `FROM t WHERE (c)` as t aliased WHERE with a column c)
         taken = _select(exp.Star()).from_(_cte("rows"), copy=False).where(
-            exp.or_(*[exp.Paren(this=a.condition.copy()) for a in holistic]), copy=False)
+            exp.or_(*[a.condition.copy() if isinstance(a.condition, exp.Column) else exp.Paren(this=a.condition.copy())
+                      for a in holistic]), copy=False)
         whole = _select(own_col("period"), *[_dim(d) for d in hused],
                         exp.alias_(_grouping(hused, used, hsets), own("grouping")), *exprs)
         whole = _from(whole, periods_of(taken, hused), "r")
@@ -586,6 +656,16 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     rendered = sql.render(statement, dialect)
     return Query(rendered.sql, rendered.params, used, tuple(a.name for a in decomposable + holistic), setup,
                  statement)
+
+
+def scanned(rows: Sequence[Mapping]) -> tuple[int, int]:
+    """(rows read, checksum of the columns read) of a scan, from its data-health records."""
+    count = checksum = 0
+    for row in rows:
+        if row["grouping"] is None:
+            count += int(row.get(ROWS) or 0)
+            checksum += int(row.get(CHECKSUM) or 0)
+    return count, checksum
 
 
 def literal(v: object) -> str:

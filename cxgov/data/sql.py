@@ -13,7 +13,9 @@ a node of its own, lowered per engine before sqlglot writes the dialect:
 - `GroupingMask(a, b, ...)`: the GROUPING bit mask of several columns (Spark's grouping_id);
 - `IsFinite(x)`: neither NaN nor an infinity;
 - `TryCast(x, type)`: the cast, or NULL where it fails;
-- `SameText(a, b)`: equal texts or both NULL, as a join key every engine can hash.
+- `SameText(a, b)`: equal texts or both NULL, as a join key every engine can hash;
+- `RowHash(a, b, ...)`: a hash of a row's values, as an integer that sums without overflow (the data digest's
+  order-independent checksum is the sum over the rows).
 
 Nothing here talks to a database: `cxgov.data.engines` runs what `render` writes.
 """
@@ -217,6 +219,11 @@ class SameText(exp.Expression, exp.Func):
     arg_types = {"this": True, "expression": True}
 
 
+class RowHash(exp.Expression, exp.Func):
+    arg_types = {"expressions": True}
+    is_var_len_args = True
+
+
 def _f(name: str, *args: exp.Expression) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
@@ -242,13 +249,15 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         IsFinite: lambda n: _f("isfinite", n.this),
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
         SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
+        RowHash: lambda n: cast(_f("hash", *n.expressions), "HUGEINT"),
     },
     "postgres": {
         # x AT TIME ZONE z: an instant as wall-clock time in z, or wall-clock time in z as an instant
         LocalFromInstant: lambda n: exp.Paren(this=_at_zone(n.this, n.args["zone"])),
         UtcFromLocal: lambda n: exp.Paren(this=_at_zone(exp.Paren(this=_at_zone(n.this, n.args["zone"])), _utc())),
         UtcFromInstant: lambda n: exp.Paren(this=_at_zone(n.this, _utc())),
-        EpochSeconds: lambda n: exp.Extract(this=exp.var("EPOCH"), expression=n.this),
+        # date_part is double precision, as DuckDB's epoch (EXTRACT gives numeric, many times slower)
+        EpochSeconds: lambda n: _f("date_part", exp.Literal.string("epoch"), n.this),
         ExactQuantile: lambda n: exp.WithinGroup(
             this=_f("percentile_cont", n.args["fraction"]),
             expression=exp.Order(expressions=[exp.Ordered(this=n.this, nulls_first=False)])),
@@ -261,6 +270,8 @@ _LOWER: dict[str, dict[type, Lowering]] = {
                    expression=exp.Coalesce(this=n.expression.copy(), expressions=[exp.Literal.string("")])),
             exp.EQ(this=exp.Paren(this=exp.Is(this=n.this.copy(), expression=exp.Null())),
                    expression=exp.Paren(this=exp.Is(this=n.expression.copy(), expression=exp.Null()))))),
+        # a 32-bit hash: its sum over many rows is a bigint
+        RowHash: lambda n: _f("hash_record", _f("ROW", *n.expressions)),
     },
     "spark": {
         # the session's time zone is UTC (engines/spark.py), so TIMESTAMP values are UTC instants
@@ -276,6 +287,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
                                      exp.NEQ(this=_f("abs", n.this), expression=_f("double", exp.Literal.string("inf")))),
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
         SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
+        RowHash: lambda n: cast(_f("xxhash64", *n.expressions), "DECIMAL(38, 0)"),
     },
 }
 

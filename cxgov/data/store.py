@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from cxgov.data import sql
 from cxgov.data.engines import Engine, connect
@@ -160,20 +160,24 @@ class Store:
         query = self._query(request)
         return query.text, self.engine.plan(request.source, query)
 
-    def digest(self, sources: Sequence[Source]) -> str:
-        """"sha256:..." over each source's columns, row count and an order-independent content checksum.
+    def digest(self, sources: Sequence[Source], read: Mapping[str, tuple[int, int]]) -> str:
+        """"sha256:..." over each source's columns and what its scan read: the rows (in the span of its windows,
+        and those without a readable timestamp) and an order-independent checksum of the columns it read
+        (`read`: source id -> `scanned(rows)`, taken in the scan itself, so the digest costs no pass of its own).
 
-        A source that cannot be read contributes an "unreadable" marker, so the digest still reflects it.
+        A source that cannot be read, or whose scan failed, contributes an "unreadable" marker instead.
         """
         h = hashlib.sha256()
         for source in sorted(sources, key=lambda s: s.id):
             h.update(f"source {source.id}\n".encode())
             try:
                 columns = self.columns(source)
-                count, checksum = self.engine.checksum(source)
             except DataError:
+                columns = None
+            if columns is None or source.id not in read:
                 h.update(b"unreadable\n")
                 continue
+            count, checksum = read[source.id]
             h.update(repr(sorted(columns.items())).encode())
             h.update(f"\n{count} {checksum}\n".encode())
         return "sha256:" + h.hexdigest()

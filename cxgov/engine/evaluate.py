@@ -8,7 +8,6 @@ Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
 from dataclasses import MISSING, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date
@@ -16,6 +15,7 @@ from types import MappingProxyType
 from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 from cxgov import __version__, collector
+from cxgov.data.scan import scanned
 from cxgov.engine import health
 from cxgov.engine.plan import Scan, Target, plan, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
@@ -56,24 +56,19 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
             ordered.extend((t.order, _error(fields, scan, t, exc)) for t in targets)
         if scan.targets:
             ready.append(scan)
-    # DuckDB runs the scans (then the digest) in two worker threads, releasing the GIL, while this thread turns
-    # the rows of each finished scan into results: two statements at once keep both cores busy through the parts
-    # of a statement that run on one (its last aggregation steps, the materialised rows), about a tenth faster
+    # DuckDB runs the scans in two worker threads, releasing the GIL, while this thread turns the rows of each
+    # finished scan into results: two statements at once keep both cores busy through the parts of a statement
+    # that run on one (its last aggregation steps, the materialised rows), about a tenth faster
+    shares: dict[str, tuple[int, int]] = {}  # the data digest's, taken in the scans
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cxgov-scan") as pool:
         pending = [pool.submit(store.scan, scan.request) for scan in ready]
-        sources = tuple(read[k] for k in sorted(read))
-
-        def digest_after_scans() -> str:  # beside this thread's last results rather than in a scan's way
-            futures_wait(pending)
-            return store.digest(sources)
-
-        digest = pool.submit(digest_after_scans)
         for scan, future in zip(ready, pending):
             try:
                 rows = future.result()
             except DataError as exc:
                 ordered.extend((t.order, _error(fields, scan, t, exc)) for t in scan.targets)
                 continue
+            shares[scan.request.source.id] = scanned(rows)
             index = _index(scan, rows)
             sources_health.append(health.source_health(spec, scan, rows, max_unattributed))
             measured: dict[tuple, Measurement] = {}  # rules on the same metric and scope share their numbers
@@ -93,7 +88,7 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
             ordered.extend(made)
             if on_results is not None:
                 on_results([result for _, result in made])
-        data_digest = digest.result()
+    data_digest = store.digest(tuple(read[k] for k in sorted(read)), shares)
     ordered.sort(key=lambda pair: pair[0])
     return Run(
         as_of=as_of,

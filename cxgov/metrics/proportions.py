@@ -25,7 +25,7 @@ def _ratio_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     missing: Tree = (lambda: query.any_of(*[query.is_null(sql.col(c)) for c in nulls])) if nulls else exp.false
     b.count("n", query.negate(missing()))
     b.count("missing", missing())
-    b.count("k", sql.and_(query.negate(missing()), query.where_filter(metric.condition)))
+    b.count("k", sql.and_(query.negate(missing()), query.where_filter(metric.condition, b.types)))
 
 
 def _ratio(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:

@@ -18,11 +18,13 @@ from cxgov.spec.model import Filter, Metric
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
 
 
-def where_filter(flt: Filter) -> exp.Expression:
+def where_filter(flt: Filter, types: Mapping[str, str] | None = None) -> exp.Expression:
     """`where`/`condition` as an expression: columns AND, values IN; None matches NULL.
 
     Booleans and numbers compare with the column read as one (a try-cast), so `{wave: 2}` also picks "2" from a
-    text column and a text that is no number is simply not equal, instead of failing the whole scan."""
+    text column and a text that is no number is simply not equal, instead of failing the whole scan. With the
+    source's column `types`, a column already of that type is compared as it is (a conversion that cannot fail
+    costs PostgreSQL a pattern match per row)."""
     parts = []
     for column, values in flt.terms:
         ors: list[exp.Expression] = []
@@ -30,7 +32,7 @@ def where_filter(flt: Filter) -> exp.Expression:
             present = [v for v in values if _value_kind(v) is kind]
             if not present:
                 continue
-            lhs = sql.TryCast(this=sql.col(column), to=exp.DataType.build(sql_type)) if sql_type else sql.col(column)
+            lhs = _read_as(column, sql_type, (types or {}).get(column))
             bound = [sql.value(float(v) if kind is float else v) for v in present]
             ors.append(exp.EQ(this=lhs, expression=bound[0]) if len(bound) == 1
                        else exp.In(this=lhs, expressions=bound))
@@ -38,6 +40,15 @@ def where_filter(flt: Filter) -> exp.Expression:
             ors.append(is_null(sql.col(column)))
         parts.append(ors[0] if len(ors) == 1 else exp.Paren(this=exp.or_(*ors)))
     return and_(*parts)
+
+
+def _read_as(column: str, sql_type: str | None, type_: str | None) -> exp.Expression:
+    """The column as `sql_type` (None: as it is) for comparing with a value of that type."""
+    if sql_type is None or type_ == sql_type:
+        return sql.col(column)
+    if sql_type == "DOUBLE" and type_ is not None and is_numeric_type(type_):
+        return sql.cast(sql.col(column), "DOUBLE")
+    return sql.TryCast(this=sql.col(column), to=exp.DataType.build(sql_type))
 
 
 def _value_kind(value: object) -> type | None:
@@ -84,7 +95,7 @@ class Builder:
     def __init__(self, metric: Metric, prefix: str, types: Mapping[str, str] | None):
         self.prefix = prefix
         self.types = types
-        self.where = where_filter(metric.where)
+        self.where = where_filter(metric.where, types)
         self.items: list[Aggregate] = []
 
     def number(self, column: str) -> Tree:

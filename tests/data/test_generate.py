@@ -62,9 +62,11 @@ def query(db: Path, sql: str, params=()):
         return database.execute(sql, params)
 
 
-def digest(db: Path) -> str:
-    with Store.open(db) as store:
-        return store.digest(SPEC.sources)
+def digest(db: Path) -> list:
+    """Every generated table's row count and an order-independent checksum of its rows."""
+    with Database.open(db) as database:
+        tables = [t for (t,) in database.execute("SELECT table_name FROM information_schema.tables ORDER BY 1")]
+        return [database.execute(f'SELECT count(*), sum(hash(t)::HUGEINT) FROM "{table}" t')[0] for table in tables]
 
 
 def test_tables_columns_and_row_counts(generated):

@@ -145,6 +145,35 @@ def test_values_are_named_parameters_never_pasted_into_the_statement():
         assert "Europe/London" not in query.sql and "Europe/London" in query.params.values()
 
 
+def test_a_row_expression_several_aggregates_compute_is_computed_once_per_row(tmp_path):
+    """A derived value (here v/10 + 1) tested by several aggregates is one column of the scan's rows; a
+    conversion inside a CASE branch stays there (it may be guarded by the condition), yet the results are the
+    same as computing each aggregate on its own."""
+    scaled = lambda: exp.Add(this=exp.Div(this=V.copy(), expression=sql.value(10.0)), expression=sql.value(1.0))  # noqa: E731
+    guarded = lambda: sql.case((exp.GT(this=V.copy(), expression=sql.value(0.0)),  # noqa: E731
+                                sql.TryCast(this=sql.col("tp"), to=exp.DataType.build("DOUBLE"))))
+    aggregates = (Aggregate("low", condition=exp.LT(this=scaled(), expression=sql.value(1.0))),
+                  Aggregate("high", condition=exp.GTE(this=scaled(), expression=sql.value(1.0))),
+                  Aggregate("mean", "avg", scaled(), present()),
+                  Aggregate("p50", "quantile_cont", scaled(), present(), fraction=0.5),
+                  Aggregate("g1", "count", guarded()), Aggregate("g2", "sum", guarded()))
+    rows = random_rows(3, 500)
+    db = events(tmp_path / "m.duckdb", rows)
+    columns = Columns(sql.table("events"), {"at": "TIMESTAMP", "tp": "VARCHAR", "v": "DOUBLE"}, "at", "TIMESTAMP",
+                      "tp", None)
+    query = build(ScanRequest(SOURCE, "UTC", (JAN,), DIMS, ((),), aggregates), columns)
+    rows_cte = query.sql[query.sql.index('"__cxgov_rows" AS'):query.sql.index('"__cxgov_fine" AS')]
+    assert rows_cte.count("/ $") == 1 and query.sql.count("/ $") == 1  # v/10 + 1 once, in the rows
+    assert 'AS DOUBLE) AS "__cxgov_x' not in rows_cte  # the guarded conversion is not taken out of its CASE
+    together = {r["grouping"]: r for r in scan(db, (JAN,), ((),), aggregates)}[0]
+    for aggregate in aggregates:
+        alone = scan(db, (JAN,), ((),), (aggregate,))[0][aggregate.name]
+        assert together[aggregate.name] == (alone if alone is None else pytest.approx(alone, rel=1e-12))
+    values = [r[3] / 10 + 1 for r in expected_rows(rows, JAN, lambda r: r[3] is not None)]
+    assert together["high"] == sum(v >= 1 for v in values)
+    assert together["mean"] == pytest.approx(statistics.fmean(values), rel=1e-12)
+
+
 def test_aggregate_declarations_are_checked():
     with pytest.raises(ValueError, match="unknown aggregate function"):
         Aggregate("x", "median", V)

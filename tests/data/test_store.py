@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlglot import exp
 from cxgov.data import sql
 
 from cxgov.data.engines.duckdb import Database
+from cxgov.data.scan import scanned
 from cxgov.data.store import Aggregate, Period, ScanRequest, Store, quote_ident
 from cxgov.errors import DataError, Location
 from cxgov.spec.model import Source
@@ -162,20 +164,24 @@ def test_explain_shows_sql_with_values_and_a_plan(tmp_path):
     assert plan.strip()
 
 
-def test_digest_changes_with_the_data_and_not_with_order(tmp_path):
-    a = make_db(tmp_path / "a.duckdb")
+def test_digest_changes_with_the_data_read_and_not_with_order(tmp_path):
     rows = [("2026-01-02 00:00:00", "web", "retail", 6), ("2025-12-15 10:00:00", "web", "retail", 1)]
-    b = make_db(tmp_path / "b.duckdb", rows=list(reversed(rows)))
-    c = make_db(tmp_path / "c.duckdb", rows=rows)
-    d = make_db(tmp_path / "d.duckdb", rows=rows[:1] + [("2025-12-15 10:00:00", "web", "retail", 2)])
+    outside = ("2024-06-01 00:00:00", "web", "retail", 3)  # before every window: not read
+    dbs = {"a": make_db(tmp_path / "a.duckdb"),
+           "b": make_db(tmp_path / "b.duckdb", rows=list(reversed(rows))),
+           "c": make_db(tmp_path / "c.duckdb", rows=rows + [outside]),
+           "d": make_db(tmp_path / "d.duckdb", rows=rows[:1] + [("2025-12-15 10:00:00", "web", "retail", 2)])}
     missing = Source(id="apps", table="app_sessions", timestamp="at")
-    digests = {}
-    for name, path in (("a", a), ("b", b), ("c", c), ("d", d)):
+    digests, read = {}, {}
+    for name, path in dbs.items():
         with Store.open(path) as store:
-            digests[name] = store.digest([SOURCE, missing])
-    assert digests["b"] == digests["c"]
+            scanned_rows = store.scan(replace(request((("touchpoint",),)), health=("touchpoint",)))
+            read[name] = scanned(scanned_rows)
+            digests[name] = store.digest([SOURCE, missing], {SOURCE.id: read[name]})
+            assert store.digest([SOURCE, missing], {}) != digests[name]  # a failed scan: "unreadable"
+    assert digests["b"] == digests["c"] and read["b"][0] == 2
     assert len({digests["a"], digests["b"], digests["d"]}) == 3
-    assert digests["a"].startswith("sha256:")
+    assert digests["a"].startswith("sha256:") and read["a"][0] == 5  # the six rows but the one after January
 
 
 def test_a_store_serves_several_threads_at_once(tmp_path):

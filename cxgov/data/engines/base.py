@@ -49,10 +49,6 @@ class Engine(ABC):
         """The engine's plan for `query`, as text."""
 
     @abstractmethod
-    def checksum(self, source: Source) -> tuple[int, str]:
-        """(row count, order-independent content checksum) of the source, for the data digest."""
-
-    @abstractmethod
     def close(self) -> None:
         """Release the connection."""
 

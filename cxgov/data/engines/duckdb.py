@@ -265,15 +265,6 @@ class DuckDBEngine(Engine):
     def plan(self, source: Source, query: Query) -> str:
         return "\n".join(str(r[-1]) for r in self._execute(source, query, "EXPLAIN "))
 
-    def checksum(self, source: Source) -> tuple[int, str]:
-        relation, params = self._relation(source)
-        try:
-            count, checksum = self._cursor.execute(
-                f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {relation} t", list(params)).fetchone()
-        except duckdb.Error as exc:
-            raise self._read_error(source, exc) from None
-        return int(count), str(checksum)
-
 
 # What DuckDB's readers say, as cxgov says it without the file's text: (pattern, what is wrong, what to do). Only
 # digits are taken from the message; it is matched with the line DuckDB quotes taken out.

@@ -124,15 +124,6 @@ class PostgresEngine(Engine):
         except psycopg.Error as exc:
             raise self._error(source, exc) from None
 
-    def checksum(self, source: Source) -> tuple[int, str]:
-        relation = self.relation(source).sql(dialect="postgres")
-        try:
-            (count, total), = self._fetch(f"SELECT count(*), coalesce(sum(hashtext(t::text)::bigint), 0)::text "
-                                          f"FROM {relation} t", {})
-        except psycopg.Error as exc:
-            raise self._error(source, exc) from None
-        return int(count), str(total)
-
     def _error(self, source: Source, exc: Exception) -> DataError:
         """A PostgreSQL error as cxgov says it: the missing column or table at the spec line, else the server's
         message (its primary text: the statement is never quoted)."""

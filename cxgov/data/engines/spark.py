@@ -181,16 +181,6 @@ class SparkEngine(Engine):
             raise self._error(source, exc) from None
         return "\n".join(str(row[0]) for row in rows)
 
-    def checksum(self, source: Source) -> tuple[int, str]:
-        relation = self.relation(source).sql(dialect="spark")
-        try:
-            (count, total), = self.session.sql(
-                f"SELECT count(*), CAST(coalesce(sum(CAST(xxhash64(*) AS DECIMAL(38, 0))), 0) AS STRING) "
-                f"FROM {relation}").collect()
-        except Exception as exc:  # noqa: BLE001
-            raise self._error(source, exc) from None
-        return int(count), str(total)
-
     def _error(self, source: Source, exc: Exception) -> DataError:
         text = str(exc)
         if _NOT_FOUND.search(text):
