@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Mapping
 
 from cxgov.engine.results import Run
-from cxgov.report.json import dumps, stable
-from cxgov.report.oscal_context import Context, clean
+from cxgov.report.json import dumps
+from cxgov.report.oscal_context import Context
 from cxgov.report.oscal_plan import plan
 from cxgov.report.oscal_results import results
 from cxgov.spec.model import Spec
@@ -39,4 +39,5 @@ def documents(run: Run, spec: Spec, sql: Mapping[str, str], generated_at: dateti
 
 
 def _json(document: dict) -> str:
-    return dumps(stable(clean(document)), expand=EXPAND, sort_keys=False)  # members in the OSCAL model's order
+    # members in the OSCAL model's order; every number is a property's text already, so no float to make stable
+    return dumps(document, expand=EXPAND, sort_keys=False)

@@ -11,8 +11,8 @@ from typing import Mapping
 
 from cxgov.engine.results import Result, Run
 from cxgov.report.names import SCOPE_TITLES, Names
-from cxgov.report.oscal_parts import (OSCAL_VERSION, Clock, md, md_line, moment, prop, props, scope_key,
-                                      token, uid)
+from cxgov.report.oscal_parts import (OSCAL_VERSION, Clock, compact, md, md_line, moment, prop, props,
+                                      scope_key, token, uid)
 from cxgov.spec.model import Kpi, Spec, Standard
 
 # (id, title, description): the roles parties play in the documents
@@ -84,7 +84,13 @@ class Context:
         return uid("task", self.run.spec_digest, self.run.as_of, rule_id)
 
     def observation(self, result: Result) -> str:
-        return uid("observation", self.run.spec_digest, self.run.as_of, result.rule, scope_key(result.scope))
+        return self._observations[result.rule, result.scope]
+
+    @cached_property
+    def _observations(self) -> Mapping[tuple, str]:
+        run = self.run
+        return {(r.rule, r.scope): uid("observation", run.spec_digest, run.as_of, r.rule, scope_key(r.scope))
+                for r in self.results}
 
     def query_resource(self, rule_id: str) -> str:
         return uid("query", self.run.spec_digest, self.run.as_of, rule_id)
@@ -135,7 +141,7 @@ class Context:
 
     def metadata(self, title: str, version: str) -> dict:
         program = self.spec.program
-        return {
+        return compact({
             "title": md_line(title),
             "last-modified": self.now,
             "version": version,
@@ -147,11 +153,11 @@ class Context:
             "responsible-parties": [entry for entry in (self.responsible("program-owner", program.owner),
                                                         self.responsible("program-sponsor", program.sponsor))
                                     if entry],
-        }
+        })
 
     def _party(self, owner) -> dict:
         teams = sorted(o.id for o in self.spec.owners if owner.id in o.members)
-        return {
+        return compact({
             "uuid": self.parties[owner.id],
             "type": "person" if owner.kind == "person" else "organization",
             "name": " ".join(owner.name.split()) or owner.id,
@@ -159,7 +165,7 @@ class Context:
             "props": props(prop("owner-kind", owner.kind), prop("job-title", owner.title)),
             "email-addresses": [owner.email] if owner.email else [],
             "member-of-organizations": self.party_uuids(*teams),
-        }
+        })
 
     def spec_resource_entry(self) -> dict:
         """The back-matter resource that stands for the spec: the plan's import-ssp points at it."""
@@ -183,9 +189,10 @@ class Context:
             "description": md("The standards and KPIs of the cxgov spec, each a control identified by its id, "
                               "with one assessment objective; the spec is the baseline (there is no OSCAL "
                               "catalog or profile)."),
-            "control-selections": [{"include-controls": [{"control-id": self.control_id(r.id)} for r in self.rules]}],
+            "control-selections": [compact({"include-controls": [{"control-id": self.control_id(r.id)}
+                                                                 for r in self.rules]})],
             "control-objective-selections": [
-                {"include-objectives": [{"objective-id": self.objective_id(r.id)} for r in self.rules]}],
+                compact({"include-objectives": [{"objective-id": self.objective_id(r.id)} for r in self.rules]})],
         }
 
     def tool_origin(self, rule_id: str | None = None) -> dict:
@@ -194,12 +201,3 @@ class Context:
         if rule_id is not None:
             origin["related-tasks"] = [{"task-uuid": self.task(rule_id)}]
         return origin
-
-
-def clean(value):
-    """The document without absent members: OSCAL has no nulls, and its arrays are never empty."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None and v != []}
-    if isinstance(value, list):
-        return [clean(v) for v in value if v is not None]
-    return value

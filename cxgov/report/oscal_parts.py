@@ -19,13 +19,14 @@ _ROOT = uuid.uuid5(uuid.NAMESPACE_URL, NS)
 # OSCAL's token: a letter or '_' first, then letters, digits, '_', '-', '.'
 _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _MARKDOWN = re.compile(r"([\\`*_\[\]<])")  # what would make spec text a link, emphasis, code or HTML
-_LINE_START = re.compile(r"^(\s*)([>#+-]|\d+[.)])", re.MULTILINE)  # a quote, heading or list if it opened a line
+# what opens a quote, heading or list at the start of a line
+_LINE_START = re.compile(r"^(\s*)(>|#{1,6}(?=\s|$)|[+*-](?=\s|$)|\d{1,9}[.)](?=\s|$))", re.MULTILINE)
 _SPACE = re.compile(r"\s+")
 
 
 def uid(*key: object) -> str:
     """The UUID (version 5, in cxgov's namespace) of a key: the same key, the same UUID, on every machine."""
-    return str(uuid.uuid5(_ROOT, json.dumps([str(part) for part in key], ensure_ascii=False)))
+    return str(uuid.uuid5(_ROOT, "\x1f".join(map(str, key))))  # parts apart: no key part holds a \x1f
 
 
 def scope_key(scope) -> str:
@@ -46,12 +47,14 @@ def line(text: str) -> str:
 def md(text: str) -> str:
     """Spec text for an OSCAL markup field (Markdown in JSON), shown as written: punctuation that Markdown would
     read as markup or raw HTML is escaped."""
-    return _LINE_START.sub(_escape_last, _MARKDOWN.sub(r"\\\1", text))
+    return _LINE_START.sub(_escape_mark, _MARKDOWN.sub(r"\\\1", text))
 
 
-def _escape_last(match: re.Match) -> str:
+def _escape_mark(match: re.Match) -> str:
     lead, mark = match.group(1), match.group(2)
-    return f"{lead}{mark[:-1]}\\{mark[-1]}"
+    if mark[0].isdigit():
+        return f"{lead}{mark[:-1]}\\{mark[-1]}"  # "1\." (a backslash before a digit would show)
+    return f"{lead}\\{mark}"
 
 
 def md_line(text: str) -> str:
@@ -74,6 +77,11 @@ def prop(name: str, value: object, ns: str | None = NS) -> dict | None:
     if not text:
         return None
     return {"name": name, "ns": ns, "value": text} if ns else {"name": name, "value": text}
+
+
+def compact(members: dict) -> dict:
+    """An OSCAL object without its absent members: OSCAL has no nulls, and its arrays are never empty."""
+    return {k: v for k, v in members.items() if v is not None and v != []}
 
 
 def props(*items: dict | None) -> list[dict]:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from cxgov.engine.results import ThresholdInfo
 from cxgov.report import format as fmt
 from cxgov.report.oscal_context import COMPONENT_STATE, COMPONENT_TYPE, Context, Subject
-from cxgov.report.oscal_parts import md, md_line, prop, props, uid
+from cxgov.report.oscal_parts import compact, md, md_line, prop, props, uid
 from cxgov.spec.model import Filter, Kpi, Standard, Window
 
 METHODOLOGY = (
@@ -23,35 +23,35 @@ METHODOLOGY = (
 def plan(ctx: Context) -> dict:
     run, spec = ctx.run, ctx.spec
     subjects = list(ctx.subjects.values())
-    return {
+    return compact({
         "uuid": uid("assessment-plan", run.spec_digest),
         "metadata": ctx.metadata(f"{spec.program.name}: CX governance assessment plan",
                                  f"spec-{run.spec_digest.partition(':')[2][:12]}"),
         "import-ssp": {"href": f"#{ctx.spec_resource}",
                        "remarks": md("The system assessed is the customer-experience program its cxgov spec "
                                      "describes; the back-matter resource names that spec.")},
-        "local-definitions": {
+        "local-definitions": compact({
             "components": [_component(ctx, s) for s in subjects if s.type == "component"],
             "users": [_user(ctx, s) for s in subjects if s.type == "user"],
             "objectives-and-methods": [_objective(ctx, rule) for rule in ctx.rules],
             "activities": [_activity(ctx, rule) for rule in ctx.rules],
-        },
+        }),
         "terms-and-conditions": {"parts": [{"name": "methodology", "title": "How results are judged",
                                             "prose": md(METHODOLOGY)}]},
         "reviewed-controls": ctx.reviewed_controls(),
         "assessment-subjects": _selection(subjects),
         "assessment-assets": {
-            "components": [{"uuid": ctx.tool, "type": "software", "title": "cxgov",
-                            "description": md("Customer-experience governance as code: validates the spec and "
-                                              "evaluates its standards and KPIs against metric data."),
-                            "props": props(prop("version", run.cxgov_version, ns=None)),
-                            "status": {"state": "operational"}}],
+            "components": [compact({"uuid": ctx.tool, "type": "software", "title": "cxgov",
+                                    "description": md("Customer-experience governance as code: validates the spec "
+                                                      "and evaluates its standards and KPIs against metric data."),
+                                    "props": props(prop("version", run.cxgov_version, ns=None)),
+                                    "status": {"state": "operational"}})],
             "assessment-platforms": [{"uuid": ctx.platform, "title": f"cxgov {run.cxgov_version}".strip(),
                                       "uses-components": [{"component-uuid": ctx.tool}]}],
         },
         "tasks": [_task(ctx, rule) for rule in ctx.rules],
         "back-matter": {"resources": [ctx.spec_resource_entry()]},
-    }
+    })
 
 
 def _component(ctx: Context, subject: Subject) -> dict:
@@ -67,7 +67,7 @@ def _component(ctx: Context, subject: Subject) -> dict:
         roles = [ctx.responsible("accountable", tp.owner), ctx.responsible("responsible", *tp.responsible),
                  ctx.responsible("consulted", *tp.consulted), ctx.responsible("informed", *tp.informed)]
         extra = [prop("journey", tp.journey), prop("stage", tp.stage), prop("channel", tp.channel),
-                 prop("touchpoint-status", tp.status), prop("moment-of-truth", tp.moment_of_truth)]
+                 prop("touchpoint-status", tp.status), prop("moment-of-truth", tp.moment_of_truth or None)]
     elif subject.kind == "journey" and subject.value in spec.by_id["journeys"]:
         journey = spec.by_id["journeys"][subject.value]
         description = getattr(journey, "description", None) or description
@@ -75,10 +75,10 @@ def _component(ctx: Context, subject: Subject) -> dict:
     elif subject.kind == "program":
         description = spec.program.description or f"The customer-experience program {spec.program.name}."
         roles = [ctx.responsible("accountable", spec.program.owner)]
-    return {"uuid": subject.uuid, "type": COMPONENT_TYPE.get(subject.kind, "service"),
-            "title": md_line(subject.title), "description": md(description),
-            "props": props(prop("subject-kind", subject.kind), prop("id", subject.value), *extra),
-            "status": {"state": state}, "responsible-roles": [r for r in roles if r]}
+    return compact({"uuid": subject.uuid, "type": COMPONENT_TYPE.get(subject.kind, "service"),
+                    "title": md_line(subject.title), "description": md(description),
+                    "props": props(prop("subject-kind", subject.kind), prop("id", subject.value), *extra),
+                    "status": {"state": state}, "responsible-roles": [r for r in roles if r]})
 
 
 def _user(ctx: Context, subject: Subject) -> dict:
@@ -144,7 +144,7 @@ def _filter(terms: Filter) -> str:
 
 def _activity(ctx: Context, rule: Standard | Kpi) -> dict:
     key = (ctx.run.spec_digest, rule.id)
-    return {
+    return compact({
         "uuid": ctx.activity(rule.id),
         "title": md_line(f"Evaluate {rule.label}"),
         "description": md(_objective_text(ctx, rule)),
@@ -162,7 +162,7 @@ def _activity(ctx: Context, rule: Standard | Kpi) -> dict:
             "control-objective-selections": [{"include-objectives": [{"objective-id": ctx.objective_id(rule.id)}]}],
         },
         "responsible-roles": [r for r in (ctx.responsible("rule-owner", rule.owner),) if r],
-    }
+    })
 
 
 def _task(ctx: Context, rule: Standard | Kpi) -> dict:
@@ -172,14 +172,14 @@ def _task(ctx: Context, rule: Standard | Kpi) -> dict:
                                              for tp in ctx.spec.covered_touchpoints(rule))})
     chosen = sorted(subjects.values(), key=lambda s: (s.kind, s.value)) or \
         [ctx.subjects[("program", ctx.spec.program.id)]]
-    return {
+    return compact({
         "uuid": ctx.task(rule.id),
         "type": "action",
         "title": md_line(f"Evaluate {rule.label} as of {ctx.run.as_of.isoformat()}"),
         "timing": {"on-date": {"date": ctx.now}},
         "associated-activities": [{"activity-uuid": ctx.activity(rule.id), "subjects": _selection(chosen)}],
         "responsible-roles": [r for r in (ctx.responsible("rule-owner", rule.owner),) if r],
-    }
+    })
 
 
 def _selection(subjects: list[Subject]) -> list[dict]:

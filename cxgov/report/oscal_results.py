@@ -9,7 +9,7 @@ from typing import Iterable
 from cxgov.engine.results import ActionInfo, Result
 from cxgov.report import format as fmt
 from cxgov.report.oscal_context import Context
-from cxgov.report.oscal_parts import code_block, md, md_line, prop, props, scope_key, uid
+from cxgov.report.oscal_parts import code_block, compact, md, md_line, prop, props, scope_key, uid
 from cxgov.spec.model import Waiver
 
 
@@ -26,7 +26,7 @@ def results(ctx: Context, plan_href: str) -> dict:
         "metadata": ctx.metadata(f"{spec.program.name}: CX governance assessment results as of {run.as_of}",
                                  f"{run.as_of.isoformat()}.spec-{short}.data-{data}"),
         "import-ap": {"href": plan_href},
-        "results": [{
+        "results": [compact({
             "uuid": uid("result", run.spec_digest, run.as_of),
             "title": md_line(f"CX governance check of {spec.program.name} as of {run.as_of.isoformat()}"),
             "description": md(
@@ -42,7 +42,7 @@ def results(ctx: Context, plan_href: str) -> dict:
             "risks": waiver_risks + list(gap_risks.values()),
             "findings": [_finding(ctx, r, gap_risks[r.rule, r.scope]["uuid"]) for r in ctx.results
                          if r.status == "breach"],
-        }],
+        })],
         "back-matter": {"resources": [ctx.spec_resource_entry(), _data_resource(ctx),
                                       *(_query_resource(ctx, rule_id) for rule_id in sorted(ctx.sql))]},
     }
@@ -59,23 +59,19 @@ def _observation(ctx: Context, result: Result) -> dict:
                         prop("missing", result.missing or None), prop("invalid", result.invalid or None),
                         prop("previous-value", result.previous.value if result.previous else None),
                         prop("previous-n", result.previous.n if result.previous else None))},
-        {"href": f"#{ctx.spec_resource}",
-         "description": md(f"The rule as written at {fmt.location(result)} in spec {run.spec_digest}"
-                           + (f", git commit {run.git_commit}." if run.git_commit else ".")),
+        {"href": f"#{ctx.spec_resource}", "description": md(f"The rule as written at {fmt.location(result)}."),
          "props": props(prop("spec-digest", run.spec_digest), prop("git-commit", run.git_commit),
                         prop("spec-location", fmt.location(result)))},
-        {"href": f"#{ctx.data_resource()}", "description": md(f"The metric data, digest {run.data_digest}."),
-         "props": props(prop("data-digest", run.data_digest))},
+        {"href": f"#{ctx.data_resource()}", "description": "The metric data.",
+         "props": [prop("data-digest", run.data_digest)]},
     ]
     if result.rule in ctx.sql:
-        evidence.append({"href": f"#{ctx.query_resource(result.rule)}",
-                         "description": md(f"The SQL statement that computes {result.rule} as of "
-                                           f"{run.as_of.isoformat()}.")})
-    return {
+        evidence.append({"href": f"#{ctx.query_resource(result.rule)}", "description": "The SQL statement."})
+    return compact({
         "uuid": ctx.observation(result),
         "title": md_line(f"{result.rule_name or result.rule} at {ctx.scope_title(result)}"),
         "description": md(fmt.headline(result) + "."),
-        "props": props(prop("rule", result.rule), prop("kind", result.kind), prop("status", result.status),
+        "props": props(prop("rule", result.rule), prop("status", result.status),
                        prop("underlying-status", result.underlying_status), prop("severity", result.severity),
                        prop("owner", result.owner), prop("waiver", result.waiver.id if result.waiver else None)),
         "methods": ["TEST"],
@@ -85,7 +81,7 @@ def _observation(ctx: Context, result: Result) -> dict:
         "relevant-evidence": evidence,
         "collected": ctx.now,
         "remarks": _notes(result.notes),
-    }
+    })
 
 
 def _finding(ctx: Context, result: Result, risk_uuid: str) -> dict:
@@ -97,12 +93,9 @@ def _finding(ctx: Context, result: Result, risk_uuid: str) -> dict:
         "props": props(prop("rule", result.rule), prop("severity", result.severity), prop("owner", result.owner)),
         "origins": [ctx.tool_origin(result.rule)],
         "target": {"type": "objective-id", "target-id": ctx.objective_id(result.rule), "title": md_line(name),
-                   "description": md(f"Not satisfied at {ctx.scope_title(result)}: {fmt.measured(result)} against "
-                                     f"{fmt.threshold(result.threshold)}."),
                    "status": {"state": "not-satisfied", "reason": "fail"}},
         "related-observations": [{"observation-uuid": ctx.observation(result)}],
         "related-risks": [{"risk-uuid": risk_uuid}],
-        "remarks": _notes(result.notes),
     }
 
 
@@ -119,12 +112,10 @@ def _gap_risk(ctx: Context, result: Result) -> dict:
     key = ("risk", ctx.run.spec_digest, ctx.run.as_of, result.rule, scope_key(result.scope))
     open_actions = [a for a in result.actions if a.status != "done"]
     if status in ("breach", "warn"):
-        statement = (f"{name} is a {status} at {where}: {fmt.measured(result)} against "
-                     f"{fmt.threshold(result.threshold)}, so the customers it covers do not get the experience "
-                     "the spec promises.")
+        statement = f"A {status}: the customers at {where} do not get the experience the standard promises."
     else:
-        statement = f"{name} at {where} has actions on record; it is now {fmt.status(result)}: {fmt.measured(result)}."
-    return {
+        statement = f"Actions are on record; the result is now {fmt.status(result)}."
+    return compact({
         "uuid": uid(*key),
         "title": md_line(f"{name} at {where}"),
         "description": md(fmt.headline(result) + "."),
@@ -136,7 +127,7 @@ def _gap_risk(ctx: Context, result: Result) -> dict:
         "deadline": ctx.clock.end_of(max(a.due for a in open_actions)) if open_actions else None,
         "remediations": _remediations(ctx, key, result.actions),
         "related-observations": [{"observation-uuid": ctx.observation(result)}],
-    }
+    })
 
 
 def _waiver_risk(ctx: Context, waiver: Waiver) -> dict:
@@ -147,13 +138,13 @@ def _waiver_risk(ctx: Context, waiver: Waiver) -> dict:
     actions = {a.id: a for r in covered for a in r.actions}
     key = ("waiver", ctx.run.spec_digest, ctx.run.as_of, waiver.id)
     approver = ctx.party_uuids(waiver.approved_by)
-    log = [{"uuid": uid(*key, "approved"), "title": "Deviation approved",
+    log = [compact({"uuid": uid(*key, "approved"), "title": "Deviation approved",
             "description": md(f"Approved by {ctx.names.owner(waiver.approved_by)}."),
             "start": ctx.clock.start_of(waiver.granted),
             "props": [prop("type", "dr-approved", ns=None)],
             "logged-by": [{"party-uuid": p, "role-id": "waiver-approver"} for p in approver],
-            "status-change": "deviation-approved"}] if waiver.granted else []
-    return {
+            "status-change": "deviation-approved"})] if waiver.granted else []
+    return compact({
         "uuid": uid(*key),
         "title": md_line(f"Waiver {waiver.id}: {name}"),
         "description": md(waiver.justification),
@@ -168,7 +159,7 @@ def _waiver_risk(ctx: Context, waiver: Waiver) -> dict:
         "remediations": _remediations(ctx, key, sorted(actions.values(), key=lambda a: (a.due, a.id))),
         "risk-log": {"entries": log} if log else None,
         "related-observations": [{"observation-uuid": ctx.observation(r)} for r in covered],
-    }
+    })
 
 
 def _remediations(ctx: Context, risk_key: tuple, actions: Iterable[ActionInfo]) -> list[dict]:
@@ -176,7 +167,7 @@ def _remediations(ctx: Context, risk_key: tuple, actions: Iterable[ActionInfo]) 
     for action in actions:
         key = (*risk_key, "remediation", action.id)
         owner = ctx.party_uuids(action.owner)
-        out.append({
+        out.append(compact({
             "uuid": uid(*key),
             "lifecycle": "completed" if action.status == "done" else "planned",
             "title": md_line(f"Action {action.id}"),
@@ -185,11 +176,12 @@ def _remediations(ctx: Context, risk_key: tuple, actions: Iterable[ActionInfo]) 
                            prop("owner", action.owner), prop("due", action.due),
                            prop("overdue", action.overdue or None)),
             "origins": [{"actors": [{"type": "party", "actor-uuid": p, "role-id": "action-owner"}]} for p in owner],
-            "tasks": [{"uuid": uid(*key, "task"), "type": "milestone",
-                       "title": md_line(f"Action {action.id} due"),
-                       "timing": {"on-date": {"date": ctx.clock.end_of(action.due)}},
-                       "responsible-roles": [r for r in (ctx.responsible("action-owner", action.owner),) if r]}],
-        })
+            "tasks": [compact({"uuid": uid(*key, "task"), "type": "milestone",
+                               "title": md_line(f"Action {action.id} due"),
+                               "timing": {"on-date": {"date": ctx.clock.end_of(action.due)}},
+                               "responsible-roles": [r for r in (ctx.responsible("action-owner", action.owner),)
+                                                     if r]})],
+        }))
     return out
 
 
