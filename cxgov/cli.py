@@ -424,9 +424,10 @@ report_options = {
 }
 
 
-@main.group("report", cls=CxgovGroup, short_help="Render the scorecard, the RACI report or the journey map.")
+@main.group("report", cls=CxgovGroup, short_help="Render the scorecard, the RACI report, the journey map or OSCAL.")
 def report_group() -> None:
-    """Render the governance scorecard, the RACI report and the journey map (self-contained HTML).
+    """Render the governance scorecard, the RACI report and the journey map (self-contained HTML), or the OSCAL
+    assessment plan and results that GRC tools import.
 
     A report is written whatever it shows: exit 0 when written, 2 when the spec is invalid or the data cannot be
     read. `cxgov check` is the gate that fails on breaches.
@@ -495,6 +496,40 @@ def report_journeys_command(spec: Path, data: Path | str | None, as_of, out: str
     else:
         loaded, run, _ = _evaluate_for_report(spec, data, as_of, with_sql=False, allow_roots=allow_roots)
     _write_report(out, journeys.html(loaded, run, moment))
+
+
+@report_group.command("oscal", short_help="OSCAL 1.1 assessment plan and results for GRC tools.")
+@spec_argument
+@report_options["data"]
+@report_options["as_of"]
+@click.option("--out", "out", required=True, metavar="DIR", type=click.Path(path_type=Path),
+              help="The folder to write assessment-plan.json and assessment-results.json into (created when "
+                   "missing).")
+@click.option("--generated-at", "generated_at", metavar="TIMESTAMP",
+              help="The time written into the documents, ISO 8601 (default: the end of the as-of day in the "
+                   "program time zone, so the same inputs give byte-identical files).")
+@report_options["allow_root"]
+@command_errors
+def report_oscal_command(spec: Path, data: Path | str | None, as_of, out: Path, generated_at: str | None,
+                         allow_roots: tuple[Path, ...] = ()) -> None:
+    """The run as an OSCAL 1.1 assessment plan and assessment results (JSON) in the folder DIR.
+
+    Each standard and KPI is an assessment objective, each result an observation with its evidence, each unwaived
+    breach a finding, each active waiver an approved deviation, each action a remediation (docs/audit.md).
+    """
+    from cxgov.errors import UsageError
+    from cxgov.report import oscal
+
+    moment = _generated_at(generated_at) if generated_at is not None else None  # bad usage fails first
+    if str(out) == "-" or (out.exists() and not out.is_dir()):
+        raise UsageError(f"--out {out}: the OSCAL documents are two files and need a folder",
+                         hint=f"give a folder to write {oscal.PLAN_FILE} and {oscal.RESULTS_FILE} into, "
+                              "e.g. --out out/oscal")
+    loaded, run, sql = _evaluate_for_report(spec, data, as_of, allow_roots=allow_roots)
+    with _rendering():
+        documents = oscal.documents(run, loaded, sql, moment)
+    for name, text in documents.items():
+        _write_report(str(out / name), text)
 
 
 @main.command("rules", short_help="List the validator's rules: code, severity, what each finds.")

@@ -172,10 +172,6 @@ def _index(scan: Scan, rows: Iterable[Mapping]) -> dict[tuple, Mapping]:
             for row in rows if row["grouping"] is not None}
 
 
-def _min_sample(spec: Spec, rule) -> int:
-    return rule.min_sample if rule.min_sample is not None else spec.program.defaults.min_sample
-
-
 class _Fields:
     """The fields every result of a target has, whatever its status; what depends on the rule and its window
     alone is made once per rule."""
@@ -216,7 +212,7 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
             as_of: date) -> Result:
     rule = target.rule
     state = fields.common(target)
-    min_sample = _min_sample(spec, rule)
+    min_sample = spec.min_sample(rule)
     status = status_of(rule.threshold, current, min_sample)
     notes: list[str] = []
     if status == "insufficient":
@@ -275,7 +271,7 @@ def _waiver(spec: Spec, target: Target, status: str, as_of: date) -> tuple[str |
         return None, None, ""
     tp = target.touchpoint.id if target.touchpoint else None
     matching = [w for w in named if not w.touchpoints or tp in w.touchpoints]
-    active = [w for w in matching if w.expires >= as_of and (w.granted is None or w.granted <= as_of)]
+    active = [w for w in matching if w.active_on(as_of)]
     if active:
         chosen = max(active, key=lambda w: (w.expires, w.id))
         covers = status in ("warn", "breach")

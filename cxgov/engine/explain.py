@@ -37,7 +37,7 @@ def _rule(spec: Spec, rule: Standard | Kpi) -> list[str]:
     where = f"table {source.table}" if source.table else f"files {source.path}"
     t = rule.threshold
     threshold = f"{t.op} {t.fail:g}" + (f" (warn {t.op} {t.warn:g})" if t.warn is not None else "")
-    min_sample = rule.min_sample if rule.min_sample is not None else spec.program.defaults.min_sample
+    min_sample = spec.min_sample(rule)
     lines = [f"{kind} {rule.id}: {rule.label}", f"  defined at {rule.location}",
              f"  metric {metric.id} ({metric.kind}): {metric.label}; source {source.id} ({where})",
              f"  threshold {threshold}; min_sample {min_sample}; severity {rule.severity}; "

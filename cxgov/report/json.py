@@ -15,6 +15,7 @@ from cxgov.engine.results import Run
 FLOAT_PLACES = 9  # enough for any measure; hides the last-bit noise of parallel floating-point sums
 
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False)
+_IN_ORDER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # for documents whose order is their model's
 _PLAIN = frozenset({str, int, bool, type(None)})  # written as they are
 
 
@@ -23,17 +24,19 @@ def render(run: Run) -> str:
     return dumps(stable(run.to_dict()), expand=2)
 
 
-def dumps(value: object, expand: int) -> str:
-    """JSON with sorted keys: containers less than `expand` levels deep one member per line (two-space indent),
-    deeper ones each on one line, with a trailing newline. expand=2 puts each item of a top-level list on a line."""
-    encode = _ENCODER.encode
+def dumps(value: object, expand: int, sort_keys: bool = True) -> str:
+    """JSON with sorted keys (or in the dicts' own order): containers less than `expand` levels deep one member
+    per line (two-space indent), deeper ones each on one line, with a trailing newline. expand=2 puts each item of
+    a top-level list on a line."""
+    encode = (_ENCODER if sort_keys else _IN_ORDER).encode
+    members_of = sorted if sort_keys else list
 
     def write(item: object, level: int) -> str:
         if level >= expand or not item or not isinstance(item, (dict, list)):
             return encode(item)
         pad = "  " * (level + 1)
         if isinstance(item, dict):
-            members = [f"{pad}{encode(str(k))}: {write(v, level + 1)}" for k, v in sorted(item.items())]
+            members = [f"{pad}{encode(str(k))}: {write(v, level + 1)}" for k, v in members_of(item.items())]
             return "{\n" + ",\n".join(members) + "\n" + "  " * level + "}"
         return "[\n" + ",\n".join(pad + write(v, level + 1) for v in item) + "\n" + "  " * level + "]"
 

@@ -363,6 +363,10 @@ class Waiver(Entity):
     touchpoints: tuple[str, ...] = ()  # empty: everything the rule covers
     granted: date | None = None  # when it was written; the horizon is counted from here
 
+    def active_on(self, day: date) -> bool:
+        """In force on `day`: granted by then (when a grant date is written) and not expired."""
+        return self.expires >= day and (self.granted is None or self.granted <= day)
+
 
 @dataclass(frozen=True)
 class Action(Entity):
@@ -493,6 +497,10 @@ class Spec:
 
     def touchpoint(self, touchpoint_id: str) -> Touchpoint:
         return self._index["touchpoints"][touchpoint_id]  # type: ignore[return-value]
+
+    def min_sample(self, rule: Standard | Kpi) -> int:
+        """The rows a rule's result needs in its window: the rule's own minimum, else the program default."""
+        return rule.min_sample if rule.min_sample is not None else self.program.defaults.min_sample
 
     def rule(self, rule_id: str) -> Standard | Kpi | None:
         return self._index["standards"].get(rule_id) or self._index["kpis"].get(rule_id)  # type: ignore

@@ -1,0 +1,202 @@
+"""The OSCAL assessment plan: what cxgov assesses (each standard and KPI an objective, tested by an activity and
+a task), on which subjects (touchpoints and KPI scopes), with which tool, and the spec it all comes from."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from cxgov.engine.results import ThresholdInfo
+from cxgov.report import format as fmt
+from cxgov.report.oscal_context import COMPONENT_STATE, COMPONENT_TYPE, Context, Subject
+from cxgov.report.oscal_parts import compact, md, md_line, prop, props, uid
+from cxgov.spec.model import Filter, Kpi, Standard, Window
+
+METHODOLOGY = (
+    "cxgov evaluates every standard once per touchpoint it applies to (retired touchpoints are not evaluated) and "
+    "every KPI once per scope and `by` value, from the rows of the metric's source in the rule's window as of "
+    "the as-of date. A result is a breach when its value fails the threshold, a warn when it misses the warn "
+    "level, insufficient when fewer rows than the minimum sample are in the window, and waived when an active "
+    "waiver covers a warn or breach. Thresholds compare the exact value, never a rounded one; values come with "
+    "their sample size and, where the metric has one, a 95% confidence interval.")
+
+
+def plan(ctx: Context) -> dict:
+    run, spec = ctx.run, ctx.spec
+    subjects = list(ctx.subjects.values())
+    return compact({
+        "uuid": uid("assessment-plan", run.spec_digest),
+        "metadata": ctx.metadata(f"{spec.program.name}: CX governance assessment plan",
+                                 f"spec-{run.spec_digest.partition(':')[2][:12]}"),
+        "import-ssp": {"href": f"#{ctx.spec_resource}",
+                       "remarks": md("The system assessed is the customer-experience program its cxgov spec "
+                                     "describes; the back-matter resource names that spec.")},
+        "local-definitions": compact({
+            "components": [_component(ctx, s) for s in subjects if s.type == "component"],
+            "users": [_user(ctx, s) for s in subjects if s.type == "user"],
+            "objectives-and-methods": [_objective(ctx, rule) for rule in ctx.rules],
+            "activities": [_activity(ctx, rule) for rule in ctx.rules],
+        }),
+        "terms-and-conditions": {"parts": [{"name": "methodology", "title": "How results are judged",
+                                            "prose": md(METHODOLOGY)}]},
+        "reviewed-controls": ctx.reviewed_controls(),
+        "assessment-subjects": _selection(subjects),
+        "assessment-assets": {
+            "components": [compact({"uuid": ctx.tool, "type": "software", "title": "cxgov",
+                                    "description": md("Customer-experience governance as code: validates the spec "
+                                                      "and evaluates its standards and KPIs against metric data."),
+                                    "props": props(prop("version", run.cxgov_version, ns=None)),
+                                    "status": {"state": "operational"}})],
+            "assessment-platforms": [{"uuid": ctx.platform, "title": f"cxgov {run.cxgov_version}".strip(),
+                                      "uses-components": [{"component-uuid": ctx.tool}]}],
+        },
+        "tasks": [_task(ctx, rule) for rule in ctx.rules],
+        "back-matter": {"resources": [ctx.spec_resource_entry()]},
+    })
+
+
+def _component(ctx: Context, subject: Subject) -> dict:
+    spec = ctx.spec
+    roles: list[dict | None] = []
+    description, state = subject.title, "operational"
+    extra: list[dict | None] = []
+    if subject.kind == "touchpoint" and subject.value in spec.by_id["touchpoints"]:
+        tp = spec.touchpoint(subject.value)
+        description = tp.description or (f"{tp.name}: the {tp.stage} stage of the {ctx.names.journey(tp.journey)} "
+                                         f"journey, through {tp.channel}.")
+        state = COMPONENT_STATE.get(tp.status, "other")
+        roles = [ctx.responsible("accountable", tp.owner), ctx.responsible("responsible", *tp.responsible),
+                 ctx.responsible("consulted", *tp.consulted), ctx.responsible("informed", *tp.informed)]
+        extra = [prop("journey", tp.journey), prop("stage", tp.stage), prop("channel", tp.channel),
+                 prop("touchpoint-status", tp.status), prop("moment-of-truth", tp.moment_of_truth or None)]
+    elif subject.kind == "journey" and subject.value in spec.by_id["journeys"]:
+        journey = spec.by_id["journeys"][subject.value]
+        description = getattr(journey, "description", None) or description
+        roles = [ctx.responsible("accountable", getattr(journey, "owner", None))]
+    elif subject.kind == "program":
+        description = spec.program.description or f"The customer-experience program {spec.program.name}."
+        roles = [ctx.responsible("accountable", spec.program.owner)]
+    return compact({"uuid": subject.uuid, "type": COMPONENT_TYPE.get(subject.kind, "service"),
+                    "title": md_line(subject.title), "description": md(description),
+                    "props": props(prop("subject-kind", subject.kind), prop("id", subject.value), *extra),
+                    "status": {"state": state}, "responsible-roles": [r for r in roles if r]})
+
+
+def _user(ctx: Context, subject: Subject) -> dict:
+    segment = ctx.spec.by_id["segments"].get(subject.value)
+    description = getattr(segment, "description", None) or f"The customers of segment {subject.value}."
+    return {"uuid": subject.uuid, "title": md_line(subject.title), "short-name": subject.value,
+            "description": md(description),
+            "props": props(prop("subject-kind", "segment"), prop("id", subject.value),
+                           prop("basis", getattr(segment, "basis", None)))}
+
+
+def _objective(ctx: Context, rule: Standard | Kpi) -> dict:
+    metric = ctx.spec.metric(rule.metric)
+    method = ctx.method_id(rule.id)
+    return {
+        "control-id": ctx.control_id(rule.id),
+        "description": md(rule.description or rule.label),
+        "props": props(prop("kind", "standard" if isinstance(rule, Standard) else "kpi"),
+                       prop("metric", metric.id), prop("metric-kind", metric.kind),
+                       prop("threshold", _threshold(rule)), prop("window", rule.window.text),
+                       prop("min-sample", ctx.spec.min_sample(rule)), prop("severity", rule.severity),
+                       prop("owner", rule.owner), prop("principle", rule.principle),
+                       prop("spec-location", rule.location)),
+        "parts": [
+            {"id": ctx.objective_id(rule.id), "name": "assessment-objective", "title": md_line(rule.label),
+             "props": [prop("method-id", method, ns=None)], "prose": md(_objective_text(ctx, rule))},
+            {"id": method, "name": "assessment-method", "props": [prop("method", "TEST", ns=None)],
+             "parts": [{"name": "assessment-objects", "prose": md(_objects_text(ctx, rule))}]},
+        ],
+    }
+
+
+def _objective_text(ctx: Context, rule: Standard | Kpi) -> str:
+    metric = ctx.names.metric(rule.metric)
+    judged = (f"{metric} {_threshold(rule)} over {_window_text(rule.window)}, with at least "
+              f"{ctx.spec.min_sample(rule)} rows in the window")
+    if isinstance(rule, Standard):
+        covered = [tp.id for tp in ctx.spec.covered_touchpoints(rule)]
+        listed = f": {', '.join(covered)}" if covered else ""
+        return f"{rule.label}: {judged}, at each of the {len(covered)} touchpoint(s) it applies to{listed}."
+    scope = "the whole program" if rule.scope.kind == "program" else f"{rule.scope.kind} {rule.scope.value}"
+    text = f"{rule.label}: {judged}, for {scope}" + (f", by {rule.by}" if rule.by else "") + "."
+    if rule.trend is not None:
+        text += (f" A significant drop of more than {rule.trend.max_drop:g} against the previous window is a "
+                 "breach too.")
+    return text
+
+
+def _objects_text(ctx: Context, rule: Standard | Kpi) -> str:
+    metric = ctx.spec.metric(rule.metric)
+    source = ctx.spec.source(metric.source)
+    where = f"table {source.table}" if source.table else f"files {source.path}"
+    text = f"The rows of source {source.id} ({where}) with a {source.timestamp} in the window"
+    if metric.where:
+        text += f", where {_filter(metric.where)}"
+    return text + "; each result is computed from the rows of its touchpoint or scope."
+
+
+def _filter(terms: Filter) -> str:
+    return " and ".join(f"{column} = {values[0]}" if len(values) == 1
+                        else f"{column} in ({', '.join(map(str, values))})" for column, values in terms.terms)
+
+
+def _activity(ctx: Context, rule: Standard | Kpi) -> dict:
+    key = (ctx.run.spec_digest, rule.id)
+    return compact({
+        "uuid": ctx.activity(rule.id),
+        "title": md_line(f"Evaluate {rule.label}"),
+        "description": md(_objective_text(ctx, rule)),
+        "props": [prop("method", "TEST", ns=None)],
+        "steps": [
+            {"uuid": uid("step", *key, "measure"), "title": "Measure",
+             "description": md(_objects_text(ctx, rule) + " cxgov computes the value, its sample size and "
+                               "interval with one SQL statement per source, read-only.")},
+            {"uuid": uid("step", *key, "judge"), "title": "Judge",
+             "description": md("Compare each value with the threshold, apply the minimum sample and any active "
+                               "waiver, and record the result with its evidence.")},
+        ],
+        "related-controls": {
+            "control-selections": [{"include-controls": [{"control-id": ctx.control_id(rule.id)}]}],
+            "control-objective-selections": [{"include-objectives": [{"objective-id": ctx.objective_id(rule.id)}]}],
+        },
+        "responsible-roles": [r for r in (ctx.responsible("rule-owner", rule.owner),) if r],
+    })
+
+
+def _task(ctx: Context, rule: Standard | Kpi) -> dict:
+    subjects = {s.uuid: s for r in ctx.results if r.rule == rule.id for s in ctx.result_subjects(r)}
+    if isinstance(rule, Standard):
+        subjects.update({s.uuid: s for s in (ctx.subjects[("touchpoint", tp.id)]
+                                             for tp in ctx.spec.covered_touchpoints(rule))})
+    chosen = sorted(subjects.values(), key=lambda s: (s.kind, s.value)) or \
+        [ctx.subjects[("program", ctx.spec.program.id)]]
+    return compact({
+        "uuid": ctx.task(rule.id),
+        "type": "action",
+        "title": md_line(f"Evaluate {rule.label} as of {ctx.run.as_of.isoformat()}"),
+        "timing": {"on-date": {"date": ctx.now}},
+        "associated-activities": [{"activity-uuid": ctx.activity(rule.id), "subjects": _selection(chosen)}],
+        "responsible-roles": [r for r in (ctx.responsible("rule-owner", rule.owner),) if r],
+    })
+
+
+def _selection(subjects: list[Subject]) -> list[dict]:
+    """Subjects as OSCAL assessment subjects: one entry per type, each naming its subjects."""
+    by_type: dict[str, list[Subject]] = defaultdict(list)
+    for subject in subjects:
+        by_type[subject.type].append(subject)
+    return [{"type": kind, "include-subjects": [{"subject-uuid": s.uuid, "type": kind} for s in chosen]}
+            for kind, chosen in sorted(by_type.items())]
+
+
+def _threshold(rule: Standard | Kpi) -> str:
+    t = rule.threshold
+    return fmt.threshold(ThresholdInfo(t.op, t.fail, t.warn))
+
+
+def _window_text(window: Window) -> str:
+    if window.rolling:
+        return f"the {window.days} days ending with the as-of date"
+    return f"the last complete {window.period} ending on or before the as-of date"
