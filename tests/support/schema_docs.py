@@ -20,38 +20,40 @@ def resolve(node: dict) -> dict:
     return {**resolve(target), **{k: v for k, v in node.items() if k != "$ref"}}
 
 
-def child(node: dict, step: str | int, value: Any = None) -> dict | None:
-    """The schema of the key or list index `step` below a value described by `node` (`value`: that value, for the
-    KPI scope's if/then/else)."""
+def child(node: dict, step: str | int, value: Any = None) -> tuple[str, dict | None]:
+    """The name and schema of the key or list index `step` below a value described by `node` (`value`: that
+    value, for the KPI scope's if/then/else). Names are as `properties` gives them: `[]` for a list item, `*` for
+    a free key of a mapping."""
     node = resolve(node)
     if isinstance(step, int):
         items = node.get("items")
-        return items if isinstance(items, dict) else None
+        return "[]", items if isinstance(items, dict) else None
     if "else" in node and isinstance(value, dict):
         node = resolve(node["else"])
     if step in node.get("properties", {}):
-        return node["properties"][step]
+        return step, node["properties"][step]
     extra = node.get("additionalProperties")
-    return extra if isinstance(extra, dict) else None
+    return "*", extra if isinstance(extra, dict) else None
 
 
 def description(node: dict | None) -> str | None:
     return resolve(node).get("description") if node is not None else None
 
 
-def keys(data: Any, node: dict = ROOT, path: tuple = ()) -> Iterator[tuple[tuple, dict | None]]:
-    """(path, schema) for every mapping key in `data` (a document), the path ending with the key."""
+def keys(data: Any, node: dict = ROOT, path: tuple = (), name: str = "") -> Iterator[tuple[tuple, str, dict | None]]:
+    """(path, name, schema) for every mapping key in `data` (a document): the path ends with the key, the name
+    is the key's in `properties`."""
     if isinstance(data, dict):
         for key, value in data.items():
-            sub = child(node, key, data)
-            yield path + (key,), sub
+            label, sub = child(node, key, data)
+            yield path + (key,), name + label, sub
             if sub is not None:
-                yield from keys(value, sub, path + (key,))
+                yield from keys(value, sub, path + (key,), f"{name}{label}.")
     elif isinstance(data, list):
-        sub = child(node, 0)
+        label, sub = child(node, 0)
         for index, value in enumerate(data):
             if sub is not None:
-                yield from keys(value, sub, path + (index,))
+                yield from keys(value, sub, path + (index,), f"{name}{label}.")
 
 
 def properties(node: dict = ROOT, trail: str = "", seen: frozenset = frozenset()) -> Iterator[tuple[str, dict]]:
