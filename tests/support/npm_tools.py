@@ -81,3 +81,30 @@ def sarif_multitool() -> Path:
 def multitool_env() -> dict[str, str]:
     """The environment for the multitool: .NET without ICU, so it runs on machines without libicu."""
     return {**os.environ, "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT": "1", "DOTNET_CLI_TELEMETRY_OPTOUT": "1"}
+
+
+def sarif_findings(path: Path, rule_kinds: str = "Sarif") -> list[tuple[str, str, str]]:
+    """(rule id, level, message) of every finding of the SARIF multitool's `validate` on the SARIF file `path`,
+    with the rules of `rule_kinds` ("Sarif": the SARIF specification's; "Sarif;Ghas": also GitHub's ingestion
+    rules)."""
+    out = path.with_name(path.name + ".validation.sarif")
+    done = subprocess.run([str(sarif_multitool()), "validate", str(path), "--output", str(out), "--log",
+                           "ForceOverwrite", "--rule-kind", rule_kinds], capture_output=True, text=True,
+                          timeout=120, env=multitool_env(), check=False)
+    if not out.is_file():
+        pytest.fail(f"the SARIF multitool wrote no report (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    log = json.loads(out.read_text(encoding="utf-8-sig"))
+    findings = []
+    for run in log["runs"]:
+        rules = {rule["id"]: rule for rule in run["tool"]["driver"].get("rules", [])}
+        for result in run.get("results", []):
+            message = result["message"]
+            text = message.get("text") or rules.get(result["ruleId"], {}).get("messageStrings", {}).get(
+                message.get("id", ""), {}).get("text", message.get("id", ""))
+            for i, argument in enumerate(message.get("arguments", [])):
+                text = text.replace("{" + str(i) + "}", str(argument))
+            findings.append((result["ruleId"], result.get("level", "warning"), text))
+        for invocation in run.get("invocations", []):
+            for note in invocation.get("toolExecutionNotifications", []):
+                findings.append(("notification", note.get("level", "warning"), note["message"].get("text", "")))
+    return findings
