@@ -47,13 +47,12 @@ def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy()
     firsts: dict[str, Result] = {}
     for result in run.results:
         firsts.setdefault(result.rule, result)
-    place = _Places(checkout)
     results, notifications = [], []
     for result in run.results:
         if result.status == "error":
-            notifications.append(_notification(result, index[result.rule], place))
+            notifications.append(_notification(result, index[result.rule], checkout))
         if everything or needs_attention(result, policy):
-            results.append(_result(result, index[result.rule], place, everything))
+            results.append(_result(result, index[result.rule], checkout, everything))
     driver = {
         "name": "cxgov",
         "fullName": f"cxgov {run.cxgov_version}: customer-experience governance as code",
@@ -89,8 +88,10 @@ def level(result: Result) -> str:
     """SARIF level by status and severity: breaches of critical/high rules are errors, warns of them warnings; a
     rule that could not be evaluated is an error."""
     status = result.effective_status
-    if status == "breach" or status == "error":
-        return "error" if result.severity in SEVERE or status == "error" else "warning"
+    if status == "error":
+        return "error"
+    if status == "breach":
+        return "error" if result.severity in SEVERE else "warning"
     if status == "warn":
         return "warning" if result.severity in SEVERE else "note"
     return "none"
@@ -116,7 +117,7 @@ def _descriptor(result: Result, spec: Spec | None) -> dict:
         "shortDescription": {"text": name},
         "fullDescription": {"text": description},
         "help": {"text": f"{name}: {summary}. Defined at {fmt.location(result)}.",
-                 "markdown": _help_markdown(result, name, description, summary)},
+                 "markdown": _help_markdown(result, name, description)},
         "defaultConfiguration": {"level": "error" if result.severity in SEVERE else "warning"},
         "properties": {"kind": result.kind, "metric": result.metric, "metric_kind": result.metric_kind,
                        "severity": result.severity, "threshold": result.threshold.to_dict(),
@@ -128,7 +129,7 @@ def _descriptor(result: Result, spec: Spec | None) -> dict:
     return descriptor
 
 
-def _help_markdown(result: Result, name: str, description: str, summary: str) -> str:
+def _help_markdown(result: Result, name: str, description: str) -> str:
     """The rule's help as code scanning shows it beside an alert: what the rule is, and what to do."""
     lines = [f"**{name}** ({'standard' if result.kind == 'standard' else 'KPI'} `{result.rule}`, "
              f"{result.severity} severity)", "", description, "",
@@ -136,22 +137,26 @@ def _help_markdown(result: Result, name: str, description: str, summary: str) ->
              f"- Defined at `{fmt.location(result)}`"]
     if result.kind == "standard":
         lines.append("- One result per touchpoint it applies to")
-    waivers, actions = resources.docs_uri("spec-language.md", "waivers"), resources.docs_uri("spec-language.md",
-                                                                                            "actions")
-    lines += ["", "To accept a breach for a while, add a time-boxed waiver"
-              + (f" ([waivers]({waivers}))" if waivers else "") + "; to record what is being done, an action"
-              + (f" ([actions]({actions}))" if actions else "") + "."]
+    waiver, action = (_link(word, anchor) for word, anchor in (("waiver", "waivers"), ("action", "actions")))
+    lines += ["", f"To accept a breach for a while, add a time-boxed {waiver}; to record what is being done, an "
+                  f"{action}."]
     return "\n".join(lines)
 
 
-def _result(result: Result, rule_index: int, place: _Places, everything: bool) -> dict:
+def _link(word: str, anchor: str) -> str:
+    """`word`, linked to its section of the spec language docs where they can be found."""
+    uri = resources.docs_uri("spec-language.md", anchor)
+    return f"[{word}]({uri})" if uri else word
+
+
+def _result(result: Result, rule_index: int, checkout: Checkout | None, everything: bool) -> dict:
     entry: dict = {
         "ruleId": result.rule,
         "ruleIndex": rule_index,
         "kind": _kind(result),
-        "level": level(result) if _kind(result) == "fail" else "none",
+        "level": level(result),
         "message": {"text": _message(result)},
-        "locations": [place.location(result.location)],
+        "locations": [_location(result.location, checkout)],
         "partialFingerprints": {"cxgovResult/v1": _fingerprint(result)},
         "properties": {"status": result.status, "underlying_status": result.underlying_status,
                        "scope": dict(result.scope), "value": result.value, "unit": result.unit, "n": result.n,
@@ -171,11 +176,11 @@ def _result(result: Result, rule_index: int, place: _Places, everything: bool) -
     return entry
 
 
-def _notification(result: Result, rule_index: int, place: _Places) -> dict:
+def _notification(result: Result, rule_index: int, checkout: Checkout | None) -> dict:
     return {
         "level": "error",
         "message": {"text": _message(result)},
-        "locations": [place.location(result.location)],
+        "locations": [_location(result.location, checkout)],
         "associatedRule": {"id": result.rule, "index": rule_index},
     }
 
@@ -191,22 +196,15 @@ def _message(result: Result) -> str:
     return text
 
 
-class _Places:
-    """Spec files as SARIF artifact locations: relative to the repository root when there is a Checkout."""
-
-    def __init__(self, checkout: Checkout | None):
-        self.checkout = checkout
-
-    def location(self, location: Location) -> dict:
-        physical: dict = {"artifactLocation": self._artifact(location.file)}
-        if location.line > 0:
-            physical["region"] = {"startLine": location.line, **({"startColumn": location.column}
-                                                                if location.column > 0 else {})}
-        return {"physicalLocation": physical}
-
-    def _artifact(self, file: str) -> dict:
-        relative = self.checkout.relative(file) if self.checkout is not None else None
-        return {"uri": _uri(relative), "uriBaseId": SRCROOT} if relative is not None else {"uri": _uri(file)}
+def _location(location: Location, checkout: Checkout | None) -> dict:
+    """A spec file and line as a SARIF location: the file relative to the repository root with a Checkout."""
+    relative = checkout.relative(location.file) if checkout is not None else None
+    artifact = {"uri": _uri(relative), "uriBaseId": SRCROOT} if relative is not None else {"uri": _uri(location.file)}
+    physical: dict = {"artifactLocation": artifact}
+    if location.line > 0:
+        physical["region"] = {"startLine": location.line, **({"startColumn": location.column}
+                                                            if location.column > 0 else {})}
+    return {"physicalLocation": physical}
 
 
 @lru_cache(maxsize=1024)

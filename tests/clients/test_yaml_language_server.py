@@ -11,10 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import REPO
 from cxgov.cli import main
 from support import schema_docs
 
+REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"
 SCHEMA = REPO / "schemas" / "cxgov-spec-v1.json"
 EXAMPLE_FILES = sorted(SPECS.rglob("*.yaml"))
