@@ -228,7 +228,12 @@ def _require_data(loaded, data: Path | str | None, rule_ids: tuple[str, ...]) ->
               help="Evaluate as of this date (default: today in the program time zone).")
 @click.option("--json", "json_path", metavar="PATH", help="Write the result records as JSON ('-': stdout).")
 @click.option("--junit", "junit_path", metavar="PATH", help="Write a JUnit XML report ('-': stdout).")
-@click.option("--sarif", "sarif_path", metavar="PATH", help="Write SARIF 2.1.0 for code scanning ('-': stdout).")
+@click.option("--sarif", "sarif_path", metavar="PATH",
+              help="Write SARIF 2.1.0 for code scanning ('-': stdout): the results that need attention (breaches, "
+                   "warns with --fail-on warn, rules that could not be evaluated).")
+@click.option("--sarif-all", "sarif_all", is_flag=True,
+              help="Put every result into the SARIF, passes, waived and insufficient ones too, each with its "
+                   "suppressions (for SARIF viewers; GitHub code scanning ignores suppressions).")
 @click.option("--markdown", "markdown_path", metavar="PATH",
               help="Write a Markdown summary for CI step summaries and PR comments ('-': stdout).")
 @click.option("--html", "html_path", metavar="PATH",
@@ -258,7 +263,8 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
                   sarif_path: str | None, markdown_path: str | None, fail_on: str, min_severity: str,
                   rules: tuple[str, ...], verbose: bool, record_path: Path | None = None,
                   lock_timeout: float = 30.0, html_path: str | None = None, max_unattributed: float = 5.0,
-                  data_findings: str = "error", allow_roots: tuple[Path, ...] = ()) -> None:
+                  data_findings: str = "error", allow_roots: tuple[Path, ...] = (),
+                  sarif_all: bool = False) -> None:
     """Evaluate the standards and KPIs of SPEC against metric data.
 
     Exit 0 when nothing fails, 1 on an unwaived breach (see --fail-on, --min-severity), 2 when the spec is
@@ -285,6 +291,7 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     blocks = text.Blocks(loaded, verbose=verbose, policy=policy)
     with Store.open(data) as store, ThreadPoolExecutor(max_workers=1) as aside:
         commit = aside.submit(provenance.git_commit, spec)  # git runs beside the evaluation
+        checkout = aside.submit(provenance.checkout, spec) if sarif_path else None
         run = evaluate(loaded, store, day, only=rule_ids, on_results=blocks.add, max_unattributed=max_unattributed)
         run = replace(run, git_commit=commit.result())
         sql = _rule_sql(loaded, day, store, rule_ids) if html_path else {}
@@ -292,7 +299,8 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     trends_from = record_path if record_path is not None and record_path.is_file() else None
     # (path, renderer): every report is a function of the same Run.
     outputs = [(json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
-               (sarif_path, lambda: sarif.render(run, loaded)),
+               (sarif_path, lambda: sarif.render(run, loaded, policy, sarif_all,
+                                                 checkout.result() if checkout else None)),
                (markdown_path, lambda: markdown.render(run, loaded, policy)),
                (html_path, lambda: _scorecard(run, loaded, sql, history_path=trends_from))]
     to_stdout = [path for path, _ in outputs if path == "-"]
@@ -725,11 +733,14 @@ def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, se
     if spec == Path(DEFAULT_SPEC) and not spec.exists():
         import shutil
 
-        from cxgov.resources import example_dir
+        from cxgov.resources import example_dir, resource_dir
 
         spec = out / "specs"
         if not spec.exists():
-            shutil.copytree(example_dir(), spec, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+            shipped = shutil.ignore_patterns("__pycache__", "__init__.py")
+            shutil.copytree(example_dir(), spec, ignore=shipped)
+            # the example's schema lines point at ../schemas: editors find the schema in the copy too
+            shutil.copytree(resource_dir("schemas"), out / "schemas", ignore=shipped, dirs_exist_ok=True)
         click.echo(f"no {DEFAULT_SPEC}/ folder here: using the example program shipped with cxgov, copied to "
                    f"{spec.as_posix()}")
 

@@ -79,3 +79,6 @@ def test_installed_wheel_validates_the_example(wheel, tmp_path):
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "example program shipped with cxgov" in demo.stdout
     assert (empty / "out" / "specs" / "journeys").is_dir() and (empty / "out" / "scorecard.html").is_file()
+    for spec_file in (empty / "out" / "specs").rglob("*.yaml"):  # the copy's schema lines resolve
+        line = spec_file.read_text(encoding="utf-8").splitlines()[0]
+        assert (spec_file.parent / line.split("$schema=", 1)[1]).is_file(), (spec_file, line)

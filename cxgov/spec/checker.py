@@ -11,7 +11,10 @@ import json
 import re
 from typing import Any, Callable
 
-ANNOTATIONS = {"$schema", "$id", "title", "description", "x-messages", "default", "examples", "$defs"}
+# Annotations: cxgov's own messages (x-messages), and those the YAML language server shows (errorMessage,
+# patternErrorMessage), which cxgov shows too (spec/schema.py).
+ANNOTATIONS = {"$schema", "$id", "title", "description", "x-messages", "errorMessage", "patternErrorMessage", "default",
+               "examples", "$defs"}
 KEYWORDS = {"$ref", "type", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
             "exclusiveMinimum", "exclusiveMaximum", "required", "minProperties", "maxProperties", "propertyNames",
             "properties", "additionalProperties", "items", "minItems", "uniqueItems", "oneOf", "anyOf", "if", "then",

@@ -178,7 +178,7 @@ def _diagnostics(doc: Document, error) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
     keyword = error.validator
     sub = error.schema if isinstance(error.schema, dict) else {}
-    custom = sub.get("x-messages", {}).get(keyword)
+    custom = schema_message(sub, keyword)
     where = describe(doc.data, path)
 
     if keyword in ("oneOf", "anyOf") and not custom:
@@ -218,8 +218,8 @@ def _diagnostics(doc: Document, error) -> list[Diagnostic]:
 
     if keyword == "enum":
         choices = [str(c) for c in error.validator_value]
-        return [Diagnostic("CX013", "error",
-                           f"{where}: {_show(error.instance)} is not one of {', '.join(choices)}", location,
+        problem = custom or f"expected one of {', '.join(choices)}"
+        return [Diagnostic("CX013", "error", f"{where}: {_show(error.instance)} is not valid: {problem}", location,
                            did_you_mean(error.instance, choices))]
 
     if keyword == "pattern":
@@ -246,6 +246,24 @@ def _diagnostics(doc: Document, error) -> list[Diagnostic]:
     if keyword in ("minimum", "exclusiveMinimum", "exclusiveMaximum", "maximum", "const") and not custom:
         problem = f"{_show(error.instance)} {problem}"
     return [Diagnostic("CX013", "error", f"{where}: {problem}", location)]
+
+
+def schema_message(sub: dict, keyword: str) -> str | None:
+    """The schema's own words for a failed `keyword`, as a clause ("an id is ..."): the messages the YAML language
+    server shows too (`patternErrorMessage` for a pattern, `errorMessage` for a type, enum, const or pattern),
+    else cxgov's `x-messages`. Written once, in the schema, for both."""
+    text = None
+    if keyword == "pattern":
+        text = sub.get("patternErrorMessage") or sub.get("errorMessage")
+    elif keyword in ("type", "enum", "const"):
+        text = sub.get("errorMessage")
+    text = text or sub.get("x-messages", {}).get(keyword)
+    if not text:
+        return None
+    first = text.split(" ", 1)[0]
+    if not (len(first) > 1 and first.isupper()):  # "A RACI letter" -> "a RACI letter"; "KPI ..." stays
+        text = text[0].lower() + text[1:]
+    return text.removesuffix(".")
 
 
 def _best_context(error):

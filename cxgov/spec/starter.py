@@ -1,11 +1,18 @@
-"""`cxgov init DIR`: a small starter spec that validates with no errors and no warnings."""
+"""`cxgov init DIR`: a small starter spec that validates with no errors and no warnings.
+
+Every file starts with the YAML language server's schema line, pointing at a copy of the spec schema written
+beside them, so editors validate, complete and explain keys offline.
+"""
 
 from __future__ import annotations
 
+import posixpath
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from cxgov.errors import UsageError
+from cxgov.resources import schema_path
+from cxgov.spec.schema import SCHEMA_FILE
 
 FILES: dict[str, str] = {
     "program.yaml": """\
@@ -147,10 +154,20 @@ raci:
 }
 
 
+def modeline(name: str, schema: str = SCHEMA_FILE) -> str:
+    """The schema line for the spec file `name` (a path relative to the spec folder), pointing at `schema` (also
+    relative to the spec folder), as the YAML language server reads it: relative to the file."""
+    relative = posixpath.relpath(schema, str(PurePosixPath(name).parent))
+    return f"# yaml-language-server: $schema={relative}\n"
+
+
 def write(folder: Path, today: date) -> list[Path]:
-    """Write the starter spec into `folder`; refuses (UsageError) when any of its files already exists."""
+    """Write the starter spec into `folder`, with the spec schema beside it; refuses (UsageError) when any of its
+    files already exists. Returns the files written."""
     folder = Path(folder)
-    targets = [folder / name for name in FILES]
+    texts = {name: modeline(name) + text.replace("{today}", today.isoformat()) for name, text in FILES.items()}
+    texts[SCHEMA_FILE] = schema_path(SCHEMA_FILE).read_text(encoding="utf-8")
+    targets = [folder / name for name in texts]
     existing = [t for t in targets if t.exists()]
     if existing:
         names = ", ".join(p.as_posix() for p in existing)
@@ -158,8 +175,8 @@ def write(folder: Path, today: date) -> list[Path]:
                          hint="choose a new folder, or move those files away first")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"'{folder}' exists and is not a folder", hint="choose a new folder name")
-    for target, text in zip(targets, FILES.values()):
+    for target, text in zip(targets, texts.values()):
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("x", encoding="utf-8") as out:  # "x": never overwrite, even if created meanwhile
-            out.write(text.replace("{today}", today.isoformat()))
+            out.write(text)
     return targets

@@ -84,6 +84,21 @@ def test_init_writes_a_spec_with_no_findings(tmp_path, monkeypatch):
     assert CliRunner().invoke(main, ["validate", "my-cx", "--strict"]).exit_code == 0
 
 
+def test_init_files_name_the_schema_written_beside_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["init", "my-cx"]).exit_code == 0
+    schema_file = tmp_path / "my-cx" / "cxgov-spec-v1.json"
+    assert schema_file.read_text(encoding="utf-8") == (REPO / "schemas" / "cxgov-spec-v1.json").read_text("utf-8")
+    files = sorted((tmp_path / "my-cx").rglob("*.yaml"))
+    assert len(files) == 6
+    for path in files:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), path
+        assert (path.parent / first.split("=", 1)[1]).resolve() == schema_file.resolve(), first
+    assert (tmp_path / "my-cx" / "journeys" / "get-help.yaml").read_text().startswith(
+        "# yaml-language-server: $schema=../cxgov-spec-v1.json\n")
+
+
 def test_init_refuses_to_overwrite(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my-cx").mkdir()

@@ -34,9 +34,9 @@ def test_threshold_written_as_percent_text_is_a_schema_error_with_a_hint(tmp_pat
     assert "internal error" not in result.output
     lines = [line for line in result.output.splitlines() if "CX011" in line]
     assert lines == [
-        "prog/standards.yaml:9:33: CX011 error: standard 'help-csat', key 'threshold.fail': expected a number, "
+        "prog/standards.yaml:10:33: CX011 error: standard 'help-csat', key 'threshold.fail': expected a number, "
         "got text (write 80, a plain number without quotes or %)",
-        "prog/standards.yaml:17:43: CX011 error: standard 'resolved-within-24h', key 'threshold.warn': expected a "
+        "prog/standards.yaml:18:43: CX011 error: standard 'resolved-within-24h', key 'threshold.warn': expected a "
         "number, got text (write 95, a plain number without quotes or %)",
     ]
 
@@ -46,7 +46,7 @@ def test_kpi_threshold_as_text_does_not_crash_validate(tmp_path, monkeypatch):
     _edit(prog / "standards.yaml", "fail: 20, warn: 30", 'fail: "twenty", warn: 30')
     result = _validate(prog)
     assert result.exit_code == 1, result.output
-    assert "prog/standards.yaml:27:33: CX011 error: KPI 'relationship-nps'" in result.output
+    assert "prog/standards.yaml:28:33: CX011 error: KPI 'relationship-nps'" in result.output
 
 
 def test_day_first_date_is_reported_once(tmp_path, monkeypatch):
@@ -58,7 +58,7 @@ def test_day_first_date_is_reported_once(tmp_path, monkeypatch):
     assert result.exit_code == 1, result.output
     errors = [line for line in result.output.splitlines() if "last_reviewed" in line]
     assert len(errors) == 1, result.output
-    assert errors[0].startswith("prog/program.yaml:15:47: CX013 error") and "YYYY-MM-DD" in errors[0]
+    assert errors[0].startswith("prog/program.yaml:16:47: CX013 error") and "YYYY-MM-DD" in errors[0]
 
 
 def test_impossible_date_in_the_right_shape_is_still_reported(tmp_path, monkeypatch):
