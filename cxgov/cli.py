@@ -293,7 +293,8 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     # (path, renderer): every report is a function of the same Run.
     outputs = [(json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
                (sarif_path, lambda: sarif.render(run, loaded)),
-               (markdown_path, lambda: markdown.render(run, loaded, policy)),
+               (markdown_path, lambda: markdown.render(run, loaded, policy, full_reports=markdown.where_from(
+                   (json_path, html_path, junit_path, sarif_path), os.environ))),
                (html_path, lambda: _scorecard(run, loaded, sql, history_path=trends_from))]
     to_stdout = [path for path, _ in outputs if path == "-"]
     if len(to_stdout) > 1:
