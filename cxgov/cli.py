@@ -247,7 +247,8 @@ def _require_data(loaded, data: Path | str | None, rule_ids: tuple[str, ...]) ->
               show_default=True,
               help="A data finding (rows that cannot be attributed to touchpoints, unreadable timestamps) exits "
                    "2 (error), or fails the check like a breach, or like a warn (see --fail-on).")
-@click.option("-v", "--verbose", is_flag=True, help="List passing results too.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List every result, passes too (by default: per rule its counts and its 5 worst results).")
 @click.option("--record", "record_path", type=click.Path(path_type=Path), metavar="HISTORY",
               help="Also store this run in the run history HISTORY (a DuckDB file, created when missing).")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",

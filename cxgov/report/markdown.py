@@ -54,7 +54,7 @@ def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy()
             f"{verdict} (fail on {policy.fail_on}, from severity {policy.min_severity}).", "",
             " · ".join(f"{ICONS[s]} {counts[s]} {s}" for s in STATUSES), ""]
     if run.findings:
-        names = ", ".join(_text(h.source) for h in run.findings)
+        names = ", ".join(f"`{_plain(h.source)}`" for h in run.findings)
         head += [f"⛔ **Data finding** in source {names}: see [Data](#data) below.", ""]
     tail = _health(run, paths)
     commit = f" · commit `{run.git_commit[:12]}`" if run.git_commit else ""
