@@ -563,9 +563,8 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
     `key:` on the source, rows whose key is already loaded are skipped as duplicates.
     """
     from cxgov.data import ingest
-    from cxgov.spec.api import load_spec
-
     from cxgov.progress import Progress
+    from cxgov.spec.api import load_spec
 
     loaded = load_spec(spec, allow=_allowed(allow_roots))
     with Progress() as progress:
@@ -596,9 +595,8 @@ def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of, exc
     """Write synthetic metric data for every source of the --spec folder with a `table:`, deterministic for a
     seed."""
     from cxgov.data.generate import generate
-    from cxgov.spec.api import default_today, load_spec
-
     from cxgov.progress import Progress
+    from cxgov.spec.api import default_today, load_spec
 
     loaded = load_spec(spec, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else default_today(loaded)
@@ -741,8 +739,8 @@ def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, se
     reports = {"json_path": out / "results.json", "junit_path": out / "junit.xml", "sarif_path": out / "cxgov.sarif",
                "markdown_path": out / "summary.md", "html_path": out / "scorecard.html"}
     code = _step(ctx, f"cxgov check {spec} --data {db} --as-of {day.date()}", check_command, allowed=(0, 1, 2),
-                 note=demo.BEFORE_CHECK if bundled else "", spec=spec, data=db, as_of=day, fail_on="breach", min_severity="low", rules=(), verbose=False,
-                 **{key: str(path) for key, path in reports.items()})
+                 note=demo.BEFORE_CHECK if bundled else "", spec=spec, data=db, as_of=day, fail_on="breach",
+                 min_severity="low", rules=(), verbose=False, **{key: str(path) for key, path in reports.items()})
     _step(ctx, "cxgov report raci", report_raci_command, spec=spec, out=str(out / "raci.html"), fmt=None,
           generated_at=None)
     _step(ctx, "cxgov report journeys", report_journeys_command, spec=spec, data=db, as_of=day,

@@ -183,8 +183,8 @@ class _Paths:
     ("specs/standards.yaml:12"), and of any other absolute path only its last part."""
 
     def __init__(self, spec_path: str):
-        spec = PurePath(spec_path)
-        self._prefix = str(spec.parent).rstrip("/") + "/" if spec.is_absolute() else None
+        parent = PurePath(spec_path).parent
+        self._prefix = f"{parent}/" if parent.is_absolute() and parent != PurePath(parent.anchor) else None
 
     def show(self, text: str) -> str:
         if self._prefix:
