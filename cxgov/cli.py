@@ -26,6 +26,9 @@ BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose read
 
 
 def _fail(message: str, code: ExitCode) -> None:
+    from cxgov import progress
+
+    progress.close_all()  # a progress line would run into the message
     click.echo(f"cxgov: error: {message}", err=True)
     sys.exit(int(code))
 
@@ -252,7 +255,8 @@ def _require_data(loaded, data: Path | str | None, rule_ids: tuple[str, ...]) ->
               show_default=True,
               help="A data finding (rows that cannot be attributed to touchpoints, unreadable timestamps) exits "
                    "2 (error), or fails the check like a breach, or like a warn (see --fail-on).")
-@click.option("-v", "--verbose", is_flag=True, help="List passing results too.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List every result, passes too (by default: per rule its counts and its 5 worst results).")
 @click.option("--record", "record_path", type=click.Path(path_type=Path), metavar="HISTORY",
               help="Also store this run in the run history HISTORY (a DuckDB file, created when missing).")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
@@ -276,12 +280,16 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     from cxgov.data.store import Store
     from cxgov.engine import provenance, windows
     from cxgov.engine.evaluate import evaluate
+    from cxgov.engine.plan import select_rules
     from cxgov.engine.results import FailPolicy
     from cxgov.errors import UsageError
+    from cxgov.progress import Progress, counting
     from cxgov.report import json as json_report
     from cxgov.report import junit, markdown, sarif, text
     from cxgov.spec.api import load_spec
 
+    progress = Progress()  # on a terminal only; closed before anything else is written
+    progress("reading the spec")
     loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else windows.today(loaded.program.timezone)
     rule_ids = _rule_ids(rules)
@@ -292,7 +300,10 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     with Store.open(data) as store, ThreadPoolExecutor(max_workers=1) as aside:
         commit = aside.submit(provenance.git_commit, spec)  # git runs beside the evaluation
         checkout = aside.submit(provenance.checkout, spec) if sarif_path else None
-        run = evaluate(loaded, store, day, only=rule_ids, on_results=blocks.add, max_unattributed=max_unattributed)
+        rules_count = len(select_rules(loaded, rule_ids))
+        progress(f"evaluating {rules_count:,} rules")
+        run = evaluate(loaded, store, day, only=rule_ids, max_unattributed=max_unattributed,
+                       on_results=counting(progress, rules_count, blocks.add))
         run = replace(run, git_commit=commit.result())
         sql = _rule_sql(loaded, day, store, rule_ids) if html_path else {}
     # the scorecard shows trends from the history this run is recorded into, once it has runs
@@ -301,7 +312,8 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     outputs = [(json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
                (sarif_path, lambda: sarif.render(run, loaded, policy, sarif_all,
                                                  checkout.result() if checkout else None)),
-               (markdown_path, lambda: markdown.render(run, loaded, policy)),
+               (markdown_path, lambda: markdown.render(run, loaded, policy, full_reports=markdown.where_from(
+                   (json_path, html_path, junit_path, sarif_path), os.environ))),
                (html_path, lambda: _scorecard(run, loaded, sql, history_path=trends_from))]
     to_stdout = [path for path, _ in outputs if path == "-"]
     if len(to_stdout) > 1:
@@ -309,8 +321,10 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     with _rendering():
         for path, render in outputs:
             if path:
+                progress(f"writing {path}")
                 _write_output(path, render())
         summary = None if to_stdout else text.render(run, loaded, verbose=verbose, policy=policy, blocks=blocks)
+    progress.close()
     if record_path is not None:
         from cxgov import history
 
@@ -386,13 +400,17 @@ def _evaluate_for_report(spec: Path, data: Path | str | None, as_of, with_sql: b
     from cxgov.data.store import Store
     from cxgov.engine import provenance, windows
     from cxgov.engine.evaluate import evaluate
+    from cxgov.progress import Progress, counting
     from cxgov.spec.api import load_spec
 
     loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else windows.today(loaded.program.timezone)
     _require_data(loaded, data, ())
-    with Store.open(data) as store:
-        run = evaluate(loaded, store, day, git_commit=provenance.git_commit(spec))
+    rules_count = len(loaded.standards) + len(loaded.kpis)
+    with Store.open(data) as store, Progress() as progress:
+        progress(f"evaluating {rules_count:,} rules")
+        run = evaluate(loaded, store, day, git_commit=provenance.git_commit(spec),
+                       on_results=counting(progress, rules_count))
         sql = _rule_sql(loaded, day, store) if with_sql else {}
     return loaded, run, sql
 
@@ -588,15 +606,16 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
     `key:` on the source, rows whose key is already loaded are skipped as duplicates.
     """
     from cxgov.data import ingest
+    from cxgov.progress import Progress
     from cxgov.spec.api import load_spec
 
     loaded = load_spec(spec, allow=_allowed(allow_roots))
-    progress = (lambda message: click.echo(f"  {message} ...", err=True)) if sys.stderr.isatty() else None
-    options = {"delimiter": delimiter, "encoding": encoding, "progress": progress}
-    if dry_run:
-        report = ingest.dry_run(loaded, source, list(files), db, **options)
-    else:
-        report = ingest.load(loaded, source, list(files), db, **options)
+    with Progress() as progress:
+        options = {"delimiter": delimiter, "encoding": encoding, "progress": progress}
+        if dry_run:
+            report = ingest.dry_run(loaded, source, list(files), db, **options)
+        else:
+            report = ingest.load(loaded, source, list(files), db, **options)
     for line in ingest.summary(report):
         click.echo(line)
 
@@ -619,11 +638,13 @@ def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of, exc
     """Write synthetic metric data for every source of the --spec folder with a `table:`, deterministic for a
     seed."""
     from cxgov.data.generate import generate
+    from cxgov.progress import Progress
     from cxgov.spec.api import default_today, load_spec
 
     loaded = load_spec(spec, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else default_today(loaded)
-    written = generate(loaded, db, rows=rows, seed=seed, as_of=day, exclude=exclude)
+    with Progress() as progress:
+        written = generate(loaded, db, rows=rows, seed=seed, as_of=day, exclude=exclude, progress=progress)
     for table, count in written.items():
         click.echo(f"{table}: {count:,} rows")
     click.echo(f"wrote {sum(written.values()):,} rows to {db} (seed {seed}, history to {day.isoformat()})")
@@ -693,9 +714,12 @@ def diff_command(base: str, head: str | None, spec_dir: Path, fmt: str, fail_on_
     sys.exit(int(ExitCode.FOUND if fail_on_loosening and result.unapproved else ExitCode.OK))
 
 
-def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple[int, ...] = (0,), **params) -> int:
+def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple[int, ...] = (0,), note: str = "",
+          **params) -> int:
     """Run one cxgov command as a demo step; stop the demo when it exits with a code not in `allowed`."""
     click.secho(f"\n== {title}", bold=True)
+    if note:
+        click.echo(note)
     try:
         ctx.invoke(command, **params)
         code = 0
@@ -718,24 +742,33 @@ def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple
 @click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True, metavar="N",
               help="How many rows of example data to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the example data.")
+@click.option("--exit-code", "exit_code", is_flag=True,
+              help="End with the check's exit code (1 on a breach, 2 on a rule that could not be evaluated), as a "
+                   "CI job would, instead of 0 when every step ran.")
 @click.pass_context
 @command_errors
-def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, seed: int) -> None:
+def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, seed: int,
+                 exit_code: bool = False) -> None:
     """The whole job on SPEC: generate data, validate, check, and write every report to the --out folder.
 
     SPEC defaults to specs; where there is no such folder, the example program shipped with cxgov (Northwind
     Bank) is copied to OUT/specs and used.
 
-    The check's exit code is shown, not passed on: the example breaches standards on purpose.
+    Exit 0 when every step ran: the check's exit code is explained, not passed on (the example breaches
+    standards on purpose), unless --exit-code.
     """
+    from cxgov import demo
+    from cxgov.resources import example_dir
     from cxgov.spec.api import default_today, load_spec
+
+    bundled = spec.resolve() == example_dir().resolve()
 
     if spec == Path(DEFAULT_SPEC) and not spec.exists():
         import shutil
 
         from cxgov.resources import example_dir, resource_dir
 
-        spec = out / "specs"
+        spec, bundled = out / "specs", True
         if not spec.exists():
             shipped = shutil.ignore_patterns("__pycache__", "__init__.py")
             shutil.copytree(example_dir(), spec, ignore=shipped)
@@ -754,14 +787,16 @@ def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, se
     reports = {"json_path": out / "results.json", "junit_path": out / "junit.xml", "sarif_path": out / "cxgov.sarif",
                "markdown_path": out / "summary.md", "html_path": out / "scorecard.html"}
     code = _step(ctx, f"cxgov check {spec} --data {db} --as-of {day.date()}", check_command, allowed=(0, 1, 2),
-                 spec=spec, data=db, as_of=day, fail_on="breach", min_severity="low", rules=(), verbose=False,
-                 **{key: str(path) for key, path in reports.items()})
+                 note=demo.BEFORE_CHECK if bundled else "", spec=spec, data=db, as_of=day, fail_on="breach",
+                 min_severity="low", rules=(), verbose=False, **{key: str(path) for key, path in reports.items()})
     _step(ctx, "cxgov report raci", report_raci_command, spec=spec, out=str(out / "raci.html"), fmt=None,
           generated_at=None)
     _step(ctx, "cxgov report journeys", report_journeys_command, spec=spec, data=db, as_of=day,
           out=str(out / "journeys.html"), generated_at=None)
-    meaning = {0: "nothing failed", 1: "an unwaived breach: CI would fail",
-               2: "a rule could not be evaluated: CI would stop"}
-    click.secho(f"\n== done (the check exited {code}: {meaning[code]})", bold=True)
+    click.secho(f"\n== done: every step ran; the reports are in {out.as_posix()}/ "
+                f"(open {(out / 'scorecard.html').as_posix()})", bold=True)
     for path in sorted(out.iterdir()):
         click.echo(f"  {path.as_posix()}")
+    for line in demo.outcome(out / "results.json", code, bundled):
+        click.echo(line)
+    sys.exit(code if exit_code else int(ExitCode.OK))

@@ -22,7 +22,19 @@ def test_demo_writes_every_report_and_shows_every_status(tmp_path):
                        "raci.html", "journeys.html"}
     summary = json.loads((out / "results.json").read_text())["summary"]
     assert all(summary[status] > 0 for status in ("pass", "warn", "breach", "insufficient", "waived", "error")), summary
-    assert "the check exited 2" in result.output
+    # the demo succeeds; what the check found, and what its exit code would do in CI, is said, not passed on
+    assert "== done: every step ran" in result.output
+    assert ("The check found 24 unwaived breaches and 3 results that could not be evaluated (app-task-time), on "
+            "purpose") in result.output
+    assert "In CI the job would stop: exit 2" in result.output
+    assert "the errors below are expected" in result.output.split("== cxgov check")[1].splitlines()[1]
+
+
+def test_demo_exit_code_ends_as_a_ci_job_would(tmp_path):
+    args = ["demo", str(REPO / "specs"), "--out", str(tmp_path / "out"), "--as-of", "2026-11-20", "--rows", "20000"]
+    result = CliRunner().invoke(main, [*args, "--exit-code"])
+    assert result.exit_code == 2, result.output
+    assert "== done: every step ran" in result.output and (tmp_path / "out" / "scorecard.html").is_file()
 
 
 def test_demo_is_deterministic(tmp_path):

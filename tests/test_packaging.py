@@ -26,6 +26,18 @@ def test_every_subpackage_is_declared():
     assert found <= _declared_packages(), f"add to [tool.setuptools] packages: {sorted(found - _declared_packages())}"
 
 
+@pytest.mark.parametrize("hook", ["build_wheel", "build_editable", "build_sdist"])
+def test_building_warns_about_nothing(hook, tmp_path):
+    # What `pip install .` and `pip install -e .` run, with every warning made an error: the license given as
+    # a table, a folder that looks like a package but is not declared, an editable layout setuptools distrusts.
+    code = f"from setuptools import build_meta; print(build_meta.{hook}({str(tmp_path)!r}))"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # its note is not the build's
+    run = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=REPO, env=env, capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "warning" not in run.stderr.lower(), run.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cxgov.data.engines.duckdb import Database
 from cxgov.data.sql import quote_ident, quote_table
@@ -484,8 +484,10 @@ def select_sources(spec: Spec, exclude: Sequence[str] = ()) -> list[Source]:
 
 
 def generate(spec: Spec, db: Path, rows: int = DEFAULT_ROWS, seed: int = 0, as_of: date | None = None,
-             exclude: Sequence[str] = (), threads: int | None = None) -> dict[str, int]:
-    """Write one table per source into `db` (replacing them), in one transaction; returns rows per table."""
+             exclude: Sequence[str] = (), threads: int | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Write one table per source into `db` (replacing them), in one transaction; returns rows per table.
+    `progress` is told what is being done, step by step."""
     if rows < 1:
         raise UsageError("--rows must be at least 1")
     seed = int(seed)
@@ -500,6 +502,8 @@ def generate(spec: Spec, db: Path, rows: int = DEFAULT_ROWS, seed: int = 0, as_o
     counts = _allocate(spec, pairs, rows)
     plans = [plan_source(spec, s, i, n) for i, ((s, _), n) in enumerate(zip(pairs, counts))]
 
+    tell = progress or (lambda message: None)
+    tell("placing touchpoints, segments and trends")
     with Database.open(db) as database:
         if threads:
             database.set_threads(threads)
@@ -510,7 +514,8 @@ def generate(spec: Spec, db: Path, rows: int = DEFAULT_ROWS, seed: int = 0, as_o
                   "drop_seg": world.drop_seg, "drop_seg_day": HISTORY_DAYS - 100,
                   **{f"cat{n}": name for n, (name, _) in enumerate(CATEGORIES)}}
         with database.transaction():
-            for plan in plans:
+            for number, plan in enumerate(plans, 1):
+                tell(f"{plan.source.table}: generating {plan.rows:,} rows (table {number} of {len(plans)})")
                 ddl, names, fam_rows = _family_table(plan)
                 database.execute(f"CREATE OR REPLACE TEMP TABLE cx_fam_{plan.index} ({ddl})")
                 database.executemany(f"INSERT INTO cx_fam_{plan.index} VALUES ({', '.join('?' for _ in names)})",
@@ -525,6 +530,7 @@ def generate(spec: Spec, db: Path, rows: int = DEFAULT_ROWS, seed: int = 0, as_o
                 if not has_cat:
                     used = {k: v for k, v in used.items() if not k.startswith("cat")}
                 database.execute(sql, used)
+            tell(f"writing {Path(db).name}")
         return {plan.source.table or "": plan.rows for plan in plans}
 
 

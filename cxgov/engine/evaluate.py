@@ -21,7 +21,7 @@ from cxgov.engine.plan import Scan, Target, plan, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError
-from cxgov.metrics import kinds
+from cxgov.metrics import kinds, stats
 from cxgov.metrics.kinds import Measurement
 from cxgov.spec.loader import display_name
 from cxgov.spec.model import Kpi, Spec, Threshold, Waiver, assemble
@@ -252,11 +252,11 @@ def _trend(spec: Spec, kpi: Kpi, current: Measurement, previous: Measurement, mi
     significant = p is not None and p < SIGNIFICANCE
     breached = significant and drop > max_drop
     units = f" {unit}" if unit else ""
+    tested = stats.p_text(p) if p is not None else "no test for this kind"
     if breached:
-        note = (f"significant drop of {drop:.1f}{units} against the previous window (p {p:.4f}), "
+        note = (f"significant drop of {drop:.1f}{units} against the previous window ({tested}), "
                 f"more than the allowed {max_drop:g}")
     elif drop > 0:
-        tested = f"p {p:.4f}" if p is not None else "no test for this kind"
         note = (f"drop of {drop:.1f}{units} against the previous window ({tested}): "
                 + ("within the allowed drop" if drop <= max_drop else "not significant at 95%"))
     else:

@@ -47,6 +47,14 @@ def p_two_sided(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
+P_FLOOR = 0.001  # p-values below this are written "p < 0.001": more digits claim a precision the test lacks
+
+
+def p_text(p: float) -> str:
+    """A p-value as every report writes it: "p = 0.036", "p < 0.001"."""
+    return f"p < {P_FLOOR:g}" if p < P_FLOOR else f"p = {p:.3f}"
+
+
 def _z_test(change: float, se: float) -> tuple[float | None, float | None]:
     if se > 0:
         z = change / se

@@ -1,16 +1,24 @@
-"""Terminal output of `cxgov check`: what needs attention first (breaches), then the counts by status."""
+"""Terminal output of `cxgov check`: per rule, most pressing first, its counts by status and its worst results
+(every result with `verbose`), then the data health and the counts of the whole run.
+
+A CI log of a large program stays readable: a rule with 700 breaches shows its counts and its SHOWN worst
+results, and says how many more there are.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
-from cxgov.engine.results import STATUSES, FailPolicy, Result, Run
+from cxgov.engine.results import SEVERITY_ORDER, STATUS_ORDER, STATUSES, FailPolicy, Result, Run
 from cxgov.report import format as fmt
+from cxgov.report.display import STATUS_DISPLAY_ORDER
 from cxgov.spec.model import Spec
 
 LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",
           "pass": "PASS"}
 WIDTH = len("NO DATA")  # the longest label
+SHOWN = 5  # results listed per rule without --verbose
 
 
 class Blocks:
@@ -22,29 +30,78 @@ class Blocks:
         self._shared: dict = {}  # the text that every result of a rule (or owner) shares, written once
         self._made: dict[int, list[str]] = {}  # id of a result (alive as long as its Run) -> its lines
 
-    def shows(self, result: Result) -> bool:
-        return self.verbose or result.status != "pass"
-
     def add(self, results: Iterable[Result]) -> None:
-        for result in results:
-            if self.shows(result) and id(result) not in self._made:
-                self._made[id(result)] = _block(result, self.spec, self.policy, self._shared)
+        """Make the lines of the results `render` will list (a rule's results all come from one scan)."""
+        for group in rule_groups(results):
+            for result in group.listed(self.verbose):
+                if id(result) not in self._made:
+                    self._made[id(result)] = _block(result, self.spec, self.policy, self._shared)
 
     def of(self, result: Result) -> list[str]:
         made = self._made.get(id(result))
         return made if made is not None else _block(result, self.spec, self.policy, self._shared)
 
 
+@dataclass(frozen=True)
+class RuleGroup:
+    """One rule's results, worst first."""
+
+    results: tuple[Result, ...]
+
+    @property
+    def attention(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.status != "pass")
+
+    def listed(self, verbose: bool) -> tuple[Result, ...]:
+        return self.results if verbose else self.attention[:SHOWN]
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUS_DISPLAY_ORDER, 0)
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+
+def rule_groups(results: Iterable[Result]) -> list[RuleGroup]:
+    """Results by rule: the rule with the most pressing result first (then severity and id), each worst first."""
+    by_rule: dict[str, list[Result]] = {}
+    for result in results:
+        by_rule.setdefault(result.rule, []).append(result)
+    groups = [RuleGroup(tuple(sorted(rs, key=_worst_first))) for rs in by_rule.values()]
+    return sorted(groups, key=lambda g: (STATUS_ORDER[g.results[0].status],
+                                         SEVERITY_ORDER.get(g.results[0].severity, 9), g.results[0].rule))
+
+
+def _worst_first(result: Result) -> tuple:
+    """Status first; within a status, furthest past the failing bound first (fewest cases for no data)."""
+    if result.status == "insufficient":
+        beyond = -float(result.n)
+    elif result.value is None:
+        beyond = float("-inf")
+    else:
+        over = result.value - result.threshold.fail
+        beyond = -over if result.threshold.op in (">=", ">") else over
+    return (STATUS_ORDER[result.status], -beyond, result.scope)
+
+
 def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy(),
            blocks: Blocks | None = None) -> str:
-    """Every result that is not a pass (all of them with `verbose`), most pressing first, then the summary.
-    `blocks`, made with the same spec, verbose and policy, may hold the lines of results already."""
+    """Per rule its counts and worst results (all of them with `verbose`), then the summary. `blocks`, made with
+    the same spec, verbose and policy, may hold the lines of results already."""
     blocks = blocks or Blocks(spec, verbose=verbose, policy=policy)
     lines = [f"cxgov check: {run.program or run.spec_path} as of {run.as_of.isoformat()}", ""]
-    shown = sorted((r for r in run.results if blocks.shows(r)), key=Result.sort_key)
-    for result in shown:
-        lines.extend(blocks.of(result))
-    if shown:
+    for group in rule_groups(run.results):
+        listed = group.listed(verbose)
+        lines.append(_heading(group, spec))
+        for result in listed:
+            lines.extend(blocks.of(result))
+        rest = {s: n for s, n in _status_counts(group.attention[len(listed):]).items() if n}
+        if rest and not verbose:
+            lines.append(f"{INDENT}... and {sum(rest.values()):,} more ({_counted(rest)}): --verbose lists every "
+                         "result")
+        if listed:
+            lines.append("")
+    if lines[-1]:
         lines.append("")
     for h in run.health:
         label = "DATA!" if h.finding else "DATA"
@@ -55,6 +112,20 @@ def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy:
         lines.append("")
     lines.append(summary(run))
     return "\n".join(lines) + "\n"
+
+
+def _heading(group: RuleGroup, spec: Spec | None) -> str:
+    first = group.results[0]
+    name = f" ({first.rule_name})" if first.rule_name else ""
+    return f"{'RULE':<{WIDTH}}  {first.rule}{name} [{first.severity}]: {_counted(group.counts())}"
+
+
+def _status_counts(results: Iterable[Result]) -> dict[str, int]:
+    return RuleGroup(tuple(results)).counts()
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {status}" for status, n in counts.items() if n)
 
 
 def summary(run: Run) -> str:

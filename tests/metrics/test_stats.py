@@ -56,3 +56,10 @@ def test_no_spread_in_either_window():
                                                      (12.345, 2, 12.35), (0.0, 1, 0.0), (74.0315, 3, 74.032)])
 def test_round_half_away_from_zero(value, digits, expected):
     assert stats.round_half_away(value, digits) == expected
+
+
+@pytest.mark.parametrize("p, text", [(0.0360, "p = 0.036"), (0.1047, "p = 0.105"), (0.001, "p = 0.001"),
+                                     (0.00099, "p < 0.001"), (3e-12, "p < 0.001"), (0.0, "p < 0.001"),
+                                     (1.0, "p = 1.000")])
+def test_p_values_are_written_to_three_decimals_and_tiny_ones_as_below_a_thousandth(p, text):
+    assert stats.p_text(p) == text

@@ -106,3 +106,94 @@ def require_browser() -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
+
+
+WIDTHS = (390, 768, 1400)  # a phone, a tablet, a desktop
+
+# What in a laid-out page a reader would see as broken, every <details> opened first: the page scrolling
+# sideways; an element reaching past the screen's edges (outside the boxes that scroll tables in place); two
+# cells of one table row whose text boxes overlap.
+_LAYOUT = r"""
+() => {
+  for (const d of document.querySelectorAll('details')) d.open = true;
+  const width = document.documentElement.clientWidth;
+  const scrolls = (el) => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+  const outside = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if ((r.width || r.height) && (r.left < -0.5 || r.right > width + 0.5) && !scrolls(el))
+      outside.push(`${name(el)} spans ${Math.round(r.left)}..${Math.round(r.right)}`);
+  }
+  const boxes = (cell) => { const range = document.createRange(); range.selectNodeContents(cell);
+    return [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0); };
+  const overlaps = [];
+  for (const row of document.querySelectorAll('tr')) {
+    const cells = [...row.children].map(c => [c, boxes(c)]);
+    pairs: for (let i = 0; i < cells.length; i++) for (let j = i + 1; j < cells.length; j++)
+      for (const a of cells[i][1]) for (const b of cells[j][1])
+        if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) {
+          overlaps.push(`${name(row.closest('table'))}: "${cells[i][0].innerText.slice(0, 40)}" over ` +
+                        `"${cells[j][0].innerText.slice(0, 40)}"`);
+          break pairs;
+        }
+  }
+  return {page: document.documentElement.scrollWidth, screen: width, outside, overlaps};
+}
+"""
+
+
+def layout_problems(page) -> dict:
+    """{"page": scroll width, "screen": viewport width, "outside": [...], "overlaps": [...]} (see _LAYOUT)."""
+    return page.evaluate(_LAYOUT)
+
+
+# The text blocks of a page, in page coordinates; and, of a PNG opened in a page, which pixel rows hold ink.
+_BLOCKS = r"""
+() => [...document.querySelectorAll('tr, h1, h2, h3, h4, p, summary, li, dt, dd, caption, pre')]
+  .filter(el => el.innerText.trim())
+  .map(el => { const r = el.getBoundingClientRect();
+               return [el.tagName.toLowerCase() + ': ' + el.innerText.trim().slice(0, 50),
+                       Math.floor(r.top + scrollY), Math.ceil(r.bottom + scrollY)]; })
+  .filter(([, top, bottom]) => bottom > top)
+"""
+_INK = r"""
+async () => {
+  const img = document.querySelector('img'); await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+  const context = canvas.getContext('2d'); context.drawImage(img, 0, 0);
+  const ink = [];
+  for (let y = 0; y < canvas.height; y += 256) {
+    const h = Math.min(256, canvas.height - y), data = context.getImageData(0, y, canvas.width, h).data;
+    for (let row = 0; row < h; row++) {
+      let found = 0;
+      for (let i = row * canvas.width * 4, end = i + canvas.width * 4; i < end; i += 4)
+        if (data[i] < 245 || data[i + 1] < 245 || data[i + 2] < 245) { found = 1; break; }
+      ink.push(found);
+    }
+  }
+  return ink;
+}
+"""
+
+
+def unpainted_blocks(browser: "Browser", page, folder: Path) -> list[str]:
+    """The text blocks of `page` that a full-page screenshot of it shows blank (nothing but white in their rows)."""
+    blocks = page.evaluate(_BLOCKS)
+    shot = folder / "full-page.png"
+    shot.write_bytes(page.screenshot(full_page=True))
+    with browser.open(shot) as opened:
+        ink = opened.page.evaluate(_INK)
+    return [text for text, top, bottom in blocks if not any(ink[max(top, 0):bottom])]
+
+
+def pdf_page_texts(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF, extracted by pypdf."""
+    import io
+
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]

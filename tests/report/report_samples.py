@@ -294,3 +294,26 @@ def plant_payload(src: Path, dst: Path, payload: str = PAYLOAD) -> int:
         walk(document)
         target.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return planted
+
+
+CYCLE_STEPS = ("intent", "inventory", "redesign", "dialogue", "knowledge", "communication", "recognition",
+               "dashboard")
+
+
+def crowded_raci(src: Path, dst: Path, owners: int = 30, activities: int = 120) -> tuple[str, ...]:
+    """Copy the spec folder `src` to `dst` with `owners` more teams and `activities` more RACI activities among
+    them (each with one A, one R and one C): a RACI report of many pages. The names of the teams added."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    names = tuple(f"Regional Team {i:02}" for i in range(owners))
+    lines = ["version: 1", "owners:"]
+    lines += [f"  - {{id: regional-{i:02}, name: {name}, kind: team}}" for i, name in enumerate(names)]
+    lines.append("raci:")
+    for i in range(activities):
+        a, r, c = (f"regional-{(i + shift) % owners:02}" for shift in (0, 7, 13))
+        lines.append(f"  - {{id: regional-act-{i:03}, name: Review regional complaint handling and escalation "
+                     f"routes {i:03}, cycle_step: {CYCLE_STEPS[i % len(CYCLE_STEPS)]}, "
+                     f"assignments: {{{a}: A, {r}: R, {c}: C}}}}")
+    (dst / "regional.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return names

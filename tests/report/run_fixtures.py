@@ -48,7 +48,7 @@ KPI = Result(rule="relationship-nps", kind="kpi", scope=(("segment", "retail"),)
              rule_name="Relationship NPS", value=12.0, n=250, ci_low=1.296, ci_high=22.704, unit="points",
              owner="cx-office", previous=PreviousInfo(25.0, 200, Span(date(2026, 4, 1), date(2026, 6, 30))),
              trend=TrendInfo(5, -13.0, -1.6225, 0.1047, False, False),
-             notes=("drop of 13.0 points against the previous window (p 0.1047): not significant at 95%",))
+             notes=("drop of 13.0 points against the previous window (p = 0.105): not significant at 95%",))
 LOW_WARN = replace(KPI, rule="student-nps", scope=(("segment", "student"),), status="warn", value=35.0,
                    severity="low", trend=None, notes=())
 

@@ -8,12 +8,12 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from browser_support import (Browser, axe_source, axe_violations, pdf_page_sizes, pdf_pages, pdftotext,
-                             require_browser)
+from browser_support import (WIDTHS, Browser, axe_source, axe_violations, layout_problems, pdf_page_sizes,
+                             pdf_page_texts, pdf_pages, pdftotext, require_browser, unpainted_blocks)
 from cxgov.cli import main
 from cxgov.report import html, journeys, raci
-from report_samples import (AS_OF, EXAMPLE_SPEC, GENERATED_AT, SAMPLE_SQL, example_db, plant_payload,
-                            sample_run, sample_spec)
+from report_samples import (AS_OF, EXAMPLE_SPEC, GENERATED_AT, SAMPLE_SQL, crowded_raci, example_db,
+                            plant_payload, sample_run, sample_spec)
 
 STAMP = "2026-11-21T08:30:00Z"
 REPORTS = ("scorecard", "raci", "journeys", "inventory")
@@ -100,12 +100,14 @@ def test_the_example_reports_load_nothing_and_log_no_errors(browser, example, na
         assert content.casefold() in text.casefold(), content  # the kicker is shown in capitals
 
 
+@pytest.mark.parametrize("width", [390, 1280])
 @pytest.mark.parametrize("name", [*REPORTS, "fixture-scorecard"])
-def test_no_serious_or_critical_accessibility_violations(browser, example, fixture_reports, name):
-    # the fixture scorecard has a result of every status, so every status colour is checked for contrast
+def test_no_serious_or_critical_accessibility_violations(browser, example, fixture_reports, name, width):
+    # the fixture scorecard has a result of every status, so every status colour is checked for contrast; on a
+    # phone, the tables scroll in boxes a keyboard can reach
     path = fixture_reports["scorecard"] if name == "fixture-scorecard" else example[name]
     # axe is injected as a script, which the reports' own Content Security Policy forbids
-    with browser.open(path, bypass_csp=True) as opened:
+    with browser.open(path, bypass_csp=True, width=width) as opened:
         violations = axe_violations(opened.page, axe_source())
     assert violations == [], [(v["id"], v["help"], [n["html"][:100] for n in v["nodes"][:3]]) for v in violations]
 
@@ -171,3 +173,55 @@ def test_the_raci_and_journey_map_print_on_landscape_pages(browser, example):
         assert pdf_page_sizes(pdf) == {(842, 595)}  # A4 landscape, from the stylesheet
 
 
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """The RACI report of the example with 30 more owners and 120 more activities: many pages when printed."""
+    folder = tmp_path_factory.mktemp("crowded")
+    names = crowded_raci(EXAMPLE_SPEC, folder / "specs")
+    out = folder / "raci.html"
+    result = CliRunner().invoke(main, ["report", "raci", str(folder / "specs"), "--out", str(out),
+                                       "--generated-at", STAMP])
+    assert result.exit_code == 0, result.output
+    return out, names
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", [*REPORTS, "fixture-scorecard", "crowded-raci"])
+def test_readable_from_a_phone_to_a_desktop(browser, example, fixture_reports, crowded, name, width):
+    path = {"fixture-scorecard": fixture_reports["scorecard"], "crowded-raci": crowded[0]}.get(name) \
+        or example[name]
+    with browser.open(path, width=width) as opened:
+        found = layout_problems(opened.page)
+        scrollers = opened.page.evaluate("[...document.querySelectorAll('.scroll')]"
+                                         ".filter(e => e.scrollWidth > e.clientWidth).length")
+    assert found["page"] == found["screen"] == width, "the page scrolls sideways"
+    assert found["outside"] == [], found["outside"][:10]
+    assert found["overlaps"] == [], found["overlaps"][:10]
+    if width == 390 and name in ("scorecard", "raci", "crowded-raci"):
+        assert scrollers > 0  # the wide tables scroll in their own boxes
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+@pytest.mark.parametrize("name", ["scorecard", "raci", "journeys"])
+def test_a_full_page_capture_shows_every_block_of_text(browser, example, name, width, tmp_path):
+    with browser.open(example[name], width=width) as opened:
+        # what leaves gaps: content-visibility skips drawing what is off screen, and a capture is off screen
+        skipped = opened.page.evaluate("[...document.querySelectorAll('*')]"
+                                       ".filter(e => getComputedStyle(e).contentVisibility === 'auto').length")
+        blank = unpainted_blocks(browser, opened.page, tmp_path)
+    assert skipped == 0 and blank == [], blank[:10]
+
+
+def test_a_printed_raci_repeats_the_owner_headers_on_every_page(browser, crowded):
+    path, names = crowded
+    with browser.open(path) as opened:
+        pdf = opened.page.pdf(prefer_css_page_size=True, print_background=True)
+    pages = pdf_page_texts(pdf)
+    activities = [text for text in pages if "regional-act-" in text]
+    assert len(activities) >= 4, "the activities matrix should run over several pages"
+    for number, text in enumerate(activities, 1):
+        missing = [owner for owner in names if owner not in " ".join(text.split())]
+        assert "Activity" in text and missing == [], (number, missing[:5])
+    touchpoints = [text for text in pages if "Touchpoint" in text and "account-web-product-pages" not in text
+                   and "-complaints" in text]
+    assert all("Contact Centre" in " ".join(t.split()) for t in touchpoints)

@@ -64,6 +64,26 @@ def test_the_kpi_table_has_value_interval_target_status_and_change(page):
         "Premier NPS</a>")
 
 
+def test_a_tiny_p_value_reads_as_below_a_thousandth(spec, run):
+    kpi = next(r for r in run.results if r.rule == "premier-nps")
+    tiny = replace(run, results=tuple(replace(r, trend=replace(r.trend, p_value=3e-12)) if r is kpi else r
+                                      for r in run.results))
+    kpis = section(html.scorecard(tiny, spec, GENERATED_AT), "kpis")
+    assert "significant, p &lt; 0.001" in kpis and "e-12" not in kpis and "0.000" not in kpis
+
+
+def test_a_small_scorecard_draws_everything_and_a_large_one_what_is_on_screen(page, spec, run):
+    assert '<body class="large">' not in page and "This scorecard is large" not in page
+    many = replace(run, results=run.results * (html.LARGE // len(run.results) + 1))
+    large = html.scorecard(many, spec, GENERATED_AT)
+    assert '<body class="large">' in large and "save it as PDF for a complete copy" in large
+
+
+def test_every_table_scrolls_in_its_own_box(page):
+    tables = page.count("<table")
+    assert tables > 5 and len(re.findall(r'<div class="(?:grp )?scroll" tabindex="0">\n<table', page)) == tables
+
+
 def test_every_breach_shows_its_owner_and_its_action_or_the_lack_of_one(page, card):
     breaches = section(page, "breaches")
     assert [g.rule for g in card.breaches] == ["complaints-resolved-24h", "first-contact-resolution",

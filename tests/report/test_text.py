@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cxgov.engine.results import FailPolicy
+from cxgov.engine.results import FailPolicy, ThresholdInfo
 from cxgov.report import text
-from run_fixtures import INSUFFICIENT, sample_run
+from run_fixtures import BREACH, INSUFFICIENT, PASS, WARN, sample_run
 
 
 def test_breaches_come_first_with_rule_scope_value_threshold_n_owner_and_location():
@@ -14,12 +14,48 @@ def test_breaches_come_first_with_rule_scope_value_threshold_n_owner_and_locatio
     lines = out.splitlines()
     assert lines[0] == "cxgov check: northwind-bank as of 2026-11-20"
     firsts = [line.split()[0] for line in lines[2:] if line and not line.startswith(" ")]
-    assert firsts[:2] == ["BREACH", "BREACH"] and firsts[2] == "ERROR"
+    assert firsts[:2] == ["RULE", "BREACH"] and firsts[2:4] == ["RULE", "BREACH"]
     assert "PASS" not in firsts
+    assert lines[2] == "RULE     relationship-nps (Relationship NPS) [critical]: 1 breach"
+    assert ("RULE     complaints-resolved-24h (Complaints resolved within 24 hours) [high]: 1 breach, 1 warn, "
+            "1 waived, 1 insufficient, 1 pass") in lines
     block = out[out.index("BREACH   complaints-resolved-24h @ phone-complaints [high]"):]
     assert "87.5% (n 240, 95% CI 82.7–91.1) against >= 90 (warn 95)" in block
     assert "owner service-operations · window 2026-10-24..2026-11-20 · specs/standards.yaml:12" in block
     assert "action act-9 (open, due 2026-11-01, OVERDUE, owner contact-centre)" in block
+
+
+def _many(values, **fields):
+    return [replace(BREACH, scope=(("touchpoint", f"tp-{i:04}"),), touchpoint=f"tp-{i:04}", value=v, **fields)
+            for i, v in enumerate(values)]
+
+
+def test_a_large_program_shows_per_rule_its_counts_and_worst_results():
+    values = [89.0 - (i * 37 % 700) / 10 for i in range(700)]  # 700 breaches, in no order
+    passing = [replace(PASS, rule="quiet-rule", rule_name=None, scope=(("touchpoint", f"q-{i}"),),
+                       touchpoint=f"q-{i}") for i in range(300)]
+    out = text.render(sample_run(_many(values) + [replace(WARN, touchpoint="w", scope=(("touchpoint", "w"),))]
+                                 + passing))
+    blocks = [line for line in out.splitlines() if line.startswith("BREACH") or line.startswith("WARN")]
+    assert len(blocks) == text.SHOWN
+    worst = sorted(values)[:text.SHOWN]
+    shown = [float(line.split()[0].rstrip("%")) for line in out.splitlines() if line.startswith("         ")
+             and line.split()[0].endswith("%")]
+    assert shown == [round(v, 1) for v in worst]  # furthest below the bound first
+    assert "         ... and 696 more (695 breach, 1 warn): --verbose lists every result" in out
+    assert "RULE     quiet-rule [high]: 300 pass" in out
+    assert out.count("\n") < 40
+    verbose = text.render(sample_run(_many(values) + passing), verbose=True)
+    assert sum(line.startswith("BREACH") for line in verbose.splitlines()) == 700
+    assert sum(line.startswith("PASS") for line in verbose.splitlines()) == 300
+    assert "more (" not in verbose
+
+
+def test_worst_first_follows_the_direction_of_the_threshold():
+    lower = ThresholdInfo("<=", 24, 12)
+    out = text.render(sample_run(_many([30.0, 50.0, 26.0], threshold=lower)))
+    order = [line.split("@ ")[1].split()[0] for line in out.splitlines() if line.startswith("BREACH")]
+    assert order == ["tp-0001", "tp-0000", "tp-0002"]
 
 
 def test_insufficient_results_say_whether_there_was_any_data():
