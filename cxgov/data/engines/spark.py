@@ -51,8 +51,9 @@ class SparkEngine(Engine):
     name = dialect = "spark"
     label = "Spark"
 
-    def __init__(self, target: Target, session: Any, owned: bool):
+    def __init__(self, target: Target, session: Any, owned: bool, restore: dict[str, str | None] | None = None):
         self.target = target
+        self._restore = restore or {}  # a session cxgov did not start: its settings as they were
         self.shown = target.shown if target.where.startswith(("sc://", "spark://")) else f"spark:{target.where}"
         self.session = session
         self._owned = owned
@@ -72,6 +73,15 @@ class SparkEngine(Engine):
                 pass
         if self._owned:
             self.session.stop()
+            return
+        for key, val in self._restore.items():
+            try:
+                if val is None:
+                    self.session.conf.unset(key)
+                else:
+                    self.session.conf.set(key, val)
+            except Exception:  # noqa: BLE001 - a stopped session keeps nothing to restore
+                pass
 
     # -- sources -------------------------------------------------------------------------------------------
 
@@ -201,8 +211,9 @@ def _reason(exc: Exception) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-def _session(target: Target) -> tuple[Any, bool]:
-    """(session, whether cxgov started it and stops it at the end)."""
+def _session(target: Target) -> tuple[Any, bool, dict[str, str | None]]:
+    """(session, whether cxgov started it and stops it at the end, the settings to put back at the end of a
+    session it did not start)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pyspark warns about pandas versions it has not been tried with
         try:
@@ -222,9 +233,8 @@ def _session(target: Target) -> tuple[Any, bool]:
         builder = ConnectSession.builder.remote(target.where)
     else:
         active = SparkSession.getActiveSession()
-        if active is not None:  # a notebook's or an application's own session: used as it is, and left running
-            _configure(active)
-            return active, False
+        if active is not None:  # a notebook's or an application's own session: used, and left as it was
+            return active, False, _configure(active)
         builder = SparkSession.builder.appName("cxgov").master(target.where)
         for key, val in _LOCAL_CONF.items():
             builder = builder.config(key, val)
@@ -238,12 +248,16 @@ def _session(target: Target) -> tuple[Any, bool]:
                                                                   "(`java -version`)") from None
     if not remote:
         session.sparkContext.setLogLevel("OFF")  # errors reach the user as cxgov says them
-    return session, True
+    return session, True, {}
 
 
-def _configure(session: Any) -> None:
+def _configure(session: Any) -> dict[str, str | None]:
+    """Set SESSION_CONF; returns the settings as they were (None: not set)."""
+    before: dict[str, str | None] = {}
     for key, val in SESSION_CONF.items():
+        before[key] = session.conf.get(key, None)
         session.conf.set(key, val)
+    return before
 
 
 def _java_home() -> bool:

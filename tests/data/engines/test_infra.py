@@ -157,6 +157,28 @@ def test_spark_session_settings(spark_session):
 
 
 @pytest.mark.spark
+def test_a_session_cxgov_did_not_start_gets_its_settings_back(spark_session):
+    from cxgov.data.engines.spark import SparkEngine
+    from cxgov.data.engines.url import parse
+
+    conf = spark_session.conf
+    before = {k: conf.get(k, None) for k in ("spark.sql.session.timeZone", "spark.sql.ansi.enabled")}
+    conf.set("spark.sql.session.timeZone", "America/New_York")
+    conf.set("spark.sql.ansi.enabled", "true")
+    try:
+        engine = SparkEngine.open(parse("spark:local[2]"))
+        assert engine.session is spark_session  # the active session, used as it is
+        assert conf.get("spark.sql.session.timeZone") == "UTC" and conf.get("spark.sql.ansi.enabled") == "false"
+        engine.close()
+        assert conf.get("spark.sql.session.timeZone") == "America/New_York"
+        assert conf.get("spark.sql.ansi.enabled") == "true"
+        assert spark_session.sql("SELECT 1 AS one").first().one == 1  # and still running
+    finally:
+        for key, val in before.items():
+            conf.set(key, val) if val is not None else conf.unset(key)
+
+
+@pytest.mark.spark
 def test_spark_copy_keeps_types(spark_copy):
     fields = {f.name: f.dataType.simpleString() for f in spark_copy.session.table("default.responses").schema}
     assert fields == {"id": "bigint", "n": "int", "wall": "timestamp_ntz", "instant": "timestamp", "channel": "string",
