@@ -253,8 +253,9 @@ class Run:
     def sorted_results(self) -> tuple[Result, ...]:
         return tuple(sorted(self.results, key=Result.sort_key))
 
-    def to_dict(self) -> dict:
-        return {
+    def to_dict(self, results: bool = True) -> dict:
+        """The JSON document (`results=False`: all of it but the results)."""
+        document = {
             "schema_version": SCHEMA_VERSION,
             "cxgov_version": self.cxgov_version,
             "program": self.program,
@@ -262,8 +263,10 @@ class Run:
             "spec": {"path": self.spec_path, "digest": self.spec_digest, "git_commit": self.git_commit},
             "data": {"digest": self.data_digest, "sources": [h.to_dict() for h in self.health]},
             "summary": self.summary(),
-            "results": [r.to_dict() for r in self.results],
         }
+        if results:
+            document["results"] = [r.to_dict() for r in self.results]
+        return document
 
 
 FAIL_ON = ("warn", "breach", "never")

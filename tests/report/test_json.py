@@ -64,3 +64,37 @@ def test_floats_are_made_stable():
     assert json.dumps(json_report.stable(-1e-12)) == "0.0"
     with pytest.raises(TypeError, match="not JSON-ready: object"):
         json_report.stable({"x": object()})
+
+
+def _generic_line(result) -> str:
+    return json_report._ENCODER.encode(json_report.stable(result.to_dict()))
+
+
+def test_a_result_line_is_what_the_encoder_writes_of_its_dict():
+    for result in sample_run().results:
+        assert json_report.result_line(result) == _generic_line(result)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from cxgov.engine.results import ActionInfo, PreviousInfo, Span, TrendInfo, WaiverInfo  # noqa: E402
+
+_numbers = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6).map(float))
+_texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_days = st.dates()
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.sampled_from(sample_run().results), value=_numbers, low=_numbers, extra=st.dictionaries(_texts, _numbers,
+       max_size=3), notes=st.lists(_texts, max_size=2), text=_texts, day=_days, flag=st.booleans(),
+       scope=st.lists(st.tuples(_texts, _texts), max_size=2, unique_by=lambda p: p[0]))
+def test_a_result_line_agrees_with_the_encoder_on_any_values(base, value, low, extra, notes, text, day, flag, scope):
+    from dataclasses import replace
+
+    result = replace(base, value=value, ci_low=low, ci_high=value, extra=extra, notes=tuple(notes), owner=text or None,
+                     rule_name=text, scope=tuple(scope), window=Span(day, day),
+                     previous=PreviousInfo(value, 3, Span(day, day) if flag else None),
+                     trend=TrendInfo(1.5, value, low, value, flag, not flag) if flag else None,
+                     waiver=WaiverInfo(text, text, text, day, flag) if not flag else None,
+                     actions=(ActionInfo(text, text, day, "open", text or None, flag),) if flag else ())
+    assert json_report.result_line(result) == _generic_line(result)
