@@ -87,12 +87,13 @@ COMMENTS = [  # (comment, csat score)
 ]
 
 
-def write_case(folder: Path, tickets: Sequence[tuple] | None = None, extra: str = "", more: str = "") -> tuple[Path, Path]:
+def write_case(folder: Path, tickets: Sequence[tuple] | None = None, extra: str = "", more: str = "",
+               comments: Sequence[tuple] = COMMENTS) -> tuple[Path, Path]:
     """(spec folder, DuckDB file) for the case."""
     spec = write_files(folder / "specs", {"spec.yaml": SPEC.format(extra=extra, more=more)})
     db = folder / "metrics.duckdb"
     write_table(db, "tickets", {"opened_at": "TIMESTAMP", "reason": "VARCHAR", "type": "VARCHAR",
                                 "segment": "VARCHAR"}, list(tickets if tickets is not None else ticket_rows()))
     write_table(db, "surveys", {"responded_at": "TIMESTAMP", "comment": "VARCHAR", "score": "INTEGER"},
-                [(CURRENT + timedelta(hours=i), c, s) for i, (c, s) in enumerate(COMMENTS)])
+                [(CURRENT + timedelta(hours=i), c, s) for i, (c, s) in enumerate(comments)])
     return spec, db
