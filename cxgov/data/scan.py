@@ -23,7 +23,8 @@ from cxgov.data import sql, timestamps
 from cxgov.data.engines.types import TIMESTAMP_TYPES, TIMESTAMPTZ
 from cxgov.data.sql import INTERNAL, and_, case, cast, number, own, own_col, value
 
-DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel")
+DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel", "category")
+# `category`: a problems analysis's category column (ScanRequest.category), read as text
 TOUCHPOINT_DIMENSIONS = ("journey", "stage", "channel")
 # The data-health part of a scan (ScanRequest.health): every row of the scan's time span once more under the
 # period SPAN, the rows whose timestamp cannot be read (NULL, or text that is no timestamp) under UNTIMED, and
@@ -113,6 +114,8 @@ class ScanRequest:
     # the data health of the source: the dimensions ("touchpoint",) or () its rows are counted by over the
     # whole span of the periods (period SPAN) and without a readable timestamp (period UNTIMED); None for none
     health: tuple[str, ...] | None = None
+    # the column the `category` dimension reads (problems analyses by category), when a grouping set uses it
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class Columns:
     timestamp_type: str
     touchpoint: str | None  # columns, when a grouping set needs them
     segment: str | None
+    category: str | None = None
 
 
 def local_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
@@ -517,7 +521,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
                               lambda x: sql.UtcFromLocal(this=x, zone=tz.copy()))
     projected: list[exp.Expression] = []
     for name, type_ in col.types.items():
-        if name not in read and name not in (col.touchpoint, col.segment):
+        if name not in read and name not in (col.touchpoint, col.segment, col.category):
             continue
         column = sql.col(name)
         if name in request.instants:
@@ -527,7 +531,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         else:
             projected.append(column)
     if health:
-        raw = sorted(read | {col.timestamp} | {c for c in (col.touchpoint, col.segment) if c})
+        raw = sorted(read | {col.timestamp} | {c for c in (col.touchpoint, col.segment, col.category) if c})
         projected.append(exp.alias_(sql.RowHash(expressions=[sql.col(c) for c in raw if c in col.types]),
                                     own("hash")))
     ts = own_col("ts")
@@ -545,6 +549,8 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         keys.append(exp.alias_(cast(sql.col(col.touchpoint or ""), "VARCHAR"), own("touchpoint")))
     if "segment" in used:
         keys.append(exp.alias_(cast(sql.col(col.segment or ""), "VARCHAR"), own("segment")))
+    if "category" in used:
+        keys.append(exp.alias_(cast(sql.col(col.category or ""), "VARCHAR"), own("category")))
     in_span = exp.Paren(this=and_(exp.GTE(this=ts.copy(), expression=value(bounds[0])),
                                   exp.LT(this=ts.copy(), expression=value(bounds[-1]))))
     rows_where = exp.or_(in_span, exp.Is(this=ts.copy(), expression=exp.Null())) if health else in_span
@@ -557,8 +563,8 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     ctes.append(("rows", _select(exp.Star(), *keys).from_(_cte("src"), copy=False).where(rows_where, copy=False)))
 
     # partial results per (slice, touchpoint, segment)
-    fine_keys = ["slice"] + [d for d in ("touchpoint", "segment")
-                             if (d == "touchpoint" and by_touchpoint) or (d == "segment" and d in used)]
+    fine_keys = ["slice"] + [d for d in ("touchpoint", "segment", "category")
+                             if (d == "touchpoint" and by_touchpoint) or (d != "touchpoint" and d in used)]
     decomposable = [a for a in aggregates if not a.holistic]
     partials: dict[exp.Expression, str] = {}  # a partial several aggregates share (a mean's count and sum, a
     same: dict[str, str] = {}  # variance's, a count of the same rows) is computed once; name -> that name

@@ -15,7 +15,11 @@ a node of its own, lowered per engine before sqlglot writes the dialect:
 - `TryCast(x, type)`: the cast, or NULL where it fails;
 - `SameText(a, b)`: equal texts or both NULL, as a join key every engine can hash;
 - `RowHash(a, b, ...)`: a hash of a row's values, as an integer that sums without overflow (the data digest's
-  order-independent checksum is the sum over the rows).
+  order-independent checksum is the sum over the rows);
+- `Folded(x)`: a text folded for theme matching (cxgov.data.themes: case and accents, by translate() over two
+  bound strings);
+- `Matches(x, pattern)`: a (folded) text contains the regular expression `pattern` (a bound value), which
+  cxgov.data.themes writes in the syntax all three engines read alike.
 
 Nothing here talks to a database: `cxgov.data.engines` runs what `render` writes.
 """
@@ -224,6 +228,20 @@ class RowHash(exp.Expression, exp.Func):
     is_var_len_args = True
 
 
+class Folded(exp.Expression, exp.Func):
+    arg_types = {"this": True}
+
+
+class Matches(exp.Expression, exp.Func):
+    arg_types = {"this": True, "pattern": True}
+
+
+def _folded(n: exp.Expression, text_type: str) -> exp.Expression:
+    from cxgov.data.themes import FOLD_FROM, FOLD_TO
+
+    return _f("translate", cast(n.this, text_type), value(FOLD_FROM), value(FOLD_TO))
+
+
 def _f(name: str, *args: exp.Expression) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
@@ -250,6 +268,8 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
         SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
         RowHash: lambda n: cast(_f("hash", *n.expressions), "HUGEINT"),
+        Folded: lambda n: _folded(n, "VARCHAR"),
+        Matches: lambda n: _f("regexp_matches", n.this, n.args["pattern"]),
     },
     "postgres": {
         # x AT TIME ZONE z: an instant as wall-clock time in z, or wall-clock time in z as an instant
@@ -272,6 +292,8 @@ _LOWER: dict[str, dict[type, Lowering]] = {
                    expression=exp.Paren(this=exp.Is(this=n.expression.copy(), expression=exp.Null()))))),
         # a 32-bit hash: its sum over many rows is a bigint
         RowHash: lambda n: _f("hash_record", _f("ROW", *n.expressions)),
+        Folded: lambda n: _folded(n, "TEXT"),
+        Matches: lambda n: exp.RegexpLike(this=n.this, expression=n.args["pattern"]),
     },
     "spark": {
         # the session's time zone is UTC (engines/spark.py), so TIMESTAMP values are UTC instants
@@ -288,6 +310,8 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
         SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
         RowHash: lambda n: cast(_f("xxhash64", *n.expressions), "DECIMAL(38, 0)"),
+        Folded: lambda n: _folded(n, "STRING"),
+        Matches: lambda n: exp.RegexpLike(this=n.this, expression=n.args["pattern"]),
     },
 }
 

@@ -86,6 +86,8 @@ class Store:
     def dimension_column(self, source: Source, dimension: str) -> str:
         """The column a source is split by for `dimension` (segment: its `segment`, else its `touchpoint`, which
         gives journey, stage and channel); DataError when the source declares none or the column is absent."""
+        if dimension == "category":  # a problems analysis's column, checked with the analysis
+            return dimension
         if dimension == "segment":
             if not source.segment:
                 raise DataError("has no `segment` column, so it cannot be split by segment", source=source.id,
@@ -116,7 +118,11 @@ class Store:
             touchpoint = self.dimension_column(source, "touchpoint")
         if "segment" in used:
             segment = self.dimension_column(source, "segment")
-        return Columns(relation, types, source.timestamp, type_, touchpoint, segment)
+        category = None
+        if "category" in used and request.category:
+            category = request.category
+            self.require_column(source, category, "category")
+        return Columns(relation, types, source.timestamp, type_, touchpoint, segment, category)
 
     def _query(self, request: ScanRequest) -> Query:
         return build(request, self._columns_for(request), self.engine.dialect)

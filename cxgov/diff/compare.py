@@ -300,14 +300,14 @@ class _Differ:
             message = f"KPI {new.id} added: {new.label} ({new.metric} {show(new.threshold)}, {new.window.text})"
         elif section == "waivers":
             effect = LOOSENS
-            message = (f"waiver {new.id} added: {new.standard} is waived for {_waived(new)} until "
+            message = (f"waiver {new.id} added: {new.rule} is waived for {_waived(new)} until "
                        f"{new.expires.isoformat()} (approved by {new.approved_by}: {new.justification})")
         elif section == "touchpoints":
             rules = self.cov_head.checks(new.id)
             message = f"touchpoint {new.id} added ({new.name}; {new.journey}/{new.stage}, {new.channel}, owner " \
                       f"{new.owner})" + (f", checked by {_ids(rules)}" if rules else ", covered by no standard")
         elif section == "actions":
-            message = f"action {new.id} added for {new.standard}: owner {new.owner}, due {new.due.isoformat()}"
+            message = f"action {new.id} added for {new.target}: owner {new.owner}, due {new.due.isoformat()}"
         self.add(section, new.id, None, "added", effect, message, new.location)
 
     def removed(self, section: str, old: Any) -> None:
@@ -323,7 +323,7 @@ class _Differ:
             message = f"KPI {old.id} removed: {old.label} is no longer checked"
         elif section == "waivers":
             effect = TIGHTENS
-            message = f"waiver {old.id} removed: {old.standard} is no longer waived for {_waived(old)}"
+            message = f"waiver {old.id} removed: {old.rule} is no longer waived for {_waived(old)}"
         elif section == "touchpoints":
             rules = self.cov_base.checks(old.id) & self.cov_head.standards.keys()
             if rules:

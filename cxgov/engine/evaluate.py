@@ -17,7 +17,8 @@ from typing import Callable, Collection, Iterable, Mapping, Sequence
 from cxgov import __version__, collector
 from cxgov.data.scan import scanned
 from cxgov.engine import health
-from cxgov.engine.plan import Scan, Target, plan, select_rules
+from cxgov.engine import problems as problem_results
+from cxgov.engine.plan import Scan, Target, plan, select_problems, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError
@@ -54,7 +55,8 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
         scan, failed = _check_columns(spec, store, scan)
         for exc, targets in failed:
             ordered.extend((t.order, _error(fields, scan, t, exc)) for t in targets)
-        if scan.targets:
+        scan = _check_problem_columns(spec, store, scan, ordered)
+        if scan.targets or scan.problems:
             ready.append(scan)
     # DuckDB runs the scans in two worker threads, releasing the GIL, while this thread turns the rows of each
     # finished scan into results: two statements at once keep both cores busy through the parts of a statement
@@ -67,6 +69,8 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
                 rows = future.result()
             except DataError as exc:
                 ordered.extend((t.order, _error(fields, scan, t, exc)) for t in scan.targets)
+                for p in scan.problems:
+                    ordered.extend(problem_results.error_results(spec, p, exc))
                 continue
             shares[scan.request.source.id] = scanned(rows)
             index = _index(scan, rows)
@@ -85,6 +89,7 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
             made = [(target.order, _result(spec, fields, target, measure(target, target.frame.labels[0], True),
                                            measure(target, target.frame.labels[1], False), as_of))
                     for target in scan.expand(rows)]
+            made += problem_results.results(spec, scan, rows, as_of)
             ordered.extend(made)
             if on_results is not None:
                 on_results([result for _, result in made])
@@ -107,7 +112,9 @@ def column_types(spec: Spec, store, only: Collection[str] | None = None) -> dict
     """Source id -> its column types, for the sources the selected rules read and the store can describe (the
     others fail with a located error when their scan is checked)."""
     types: dict[str, Mapping[str, str]] = {}
-    for source_id in dict.fromkeys(spec.metric(rule.metric).source for rule in select_rules(spec, only)):
+    read = [spec.metric(rule.metric).source for rule in select_rules(spec, only)]
+    read += [p.source for p in select_problems(spec, only)]
+    for source_id in dict.fromkeys(read):
         try:
             types[source_id] = store.columns(spec.source(source_id))
         except DataError:
@@ -164,6 +171,21 @@ def _check_columns(spec: Spec, store, scan: Scan) -> tuple[Scan, list[tuple[Data
                    for index, exc in unsplittable.items()]
         scan = scan.without_groupings(set(unsplittable))
     return scan, errors
+
+
+def _check_problem_columns(spec: Spec, store, scan: Scan, ordered: list) -> Scan:
+    """The scan without the problems analyses whose columns are missing: their causes become `error` results."""
+    if not scan.problems:
+        return scan
+    source = scan.request.source
+    failed = set()
+    for target in scan.problems:
+        try:
+            problem_results.check_columns(target.problem, source.id, store.columns(source))
+        except DataError as exc:
+            ordered.extend(problem_results.error_results(spec, target, exc))
+            failed.add(target.problem.id)
+    return scan.without_problems(failed) if failed else scan
 
 
 def _index(scan: Scan, rows: Iterable[Mapping]) -> dict[tuple, Mapping]:

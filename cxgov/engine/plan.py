@@ -19,7 +19,8 @@ from cxgov.engine import windows
 from cxgov.engine.results import Span
 from cxgov.errors import UsageError
 from cxgov.metrics import kinds
-from cxgov.spec.model import Kpi, Source, Spec, Standard, Touchpoint, Window, assemble
+from cxgov.metrics import problems as problem_aggregates
+from cxgov.spec.model import Kpi, Problem, Source, Spec, Standard, Touchpoint, Window, assemble
 
 CURRENT, PREVIOUS = "current", "previous"
 
@@ -73,6 +74,20 @@ class ByRule:
 
 
 @dataclass(frozen=True)
+class ProblemTarget:
+    """A problems analysis read from a scan: its grouping set (the scope, `by` and, by category, `category`), the
+    prefix of its aggregates and its window."""
+
+    problem: Problem
+    grouping: int
+    fixed: tuple[tuple[str, str], ...]  # the scope: () for the program, else ((kind, value),)
+    prefix: str
+    frame: Frame
+    position: int  # after every rule of the spec
+    score_grouping: int | None = None  # the grouping set the score is read from (the scope and `by` alone)
+
+
+@dataclass(frozen=True)
 class Scan:
     """One ScanRequest and every result it feeds."""
 
@@ -81,6 +96,18 @@ class Scan:
     metrics: tuple[tuple[str, str], ...]  # (metric id, aggregate prefix)
     targets: tuple[Target, ...]
     by_rules: tuple[ByRule, ...] = ()
+    problems: tuple[ProblemTarget, ...] = ()
+
+    def without_problems(self, problem_ids: Collection[str]) -> Scan:
+        """This scan minus the problems analyses `problem_ids` and their aggregates."""
+        drop = {t.prefix for t in self.problems if t.problem.id in problem_ids}
+        scan = replace(self, request=replace(self.request, aggregates=tuple(
+            a for a in self.request.aggregates if not any(a.name.startswith(p) for p in drop))),
+            problems=tuple(t for t in self.problems if t.prefix not in drop))
+        if any(t.problem.category for t in scan.problems):
+            return scan
+        scan = replace(scan, request=replace(scan.request, category=None))
+        return scan.without_groupings({i for i, s in enumerate(scan.request.grouping_sets) if "category" in s})
 
     def without(self, metric_ids: Collection[str]) -> Scan:
         """This scan minus the metrics `metric_ids` and every target reading them."""
@@ -110,6 +137,8 @@ class Scan:
                             aggregates=tuple(aggregates)),
             targets=tuple(replace(t, grouping=new[t.grouping]) for t in self.targets if t.grouping in new),
             by_rules=tuple(replace(b, grouping=new[b.grouping]) for b in self.by_rules if b.grouping in new),
+            problems=tuple(replace(p, grouping=new[p.grouping], score_grouping=new.get(p.score_grouping))  # type: ignore[arg-type]
+                           for p in self.problems if p.grouping in new),
         )
 
     def expand(self, rows: Iterable[Mapping]) -> tuple[Target, ...]:
@@ -128,7 +157,7 @@ class Scan:
 
 
 def rule_ids(spec: Spec) -> tuple[str, ...]:
-    return tuple(r.id for r in spec.standards) + tuple(k.id for k in spec.kpis)
+    return tuple(r.id for r in spec.standards) + tuple(k.id for k in spec.kpis) + tuple(p.id for p in spec.problems)
 
 
 def select_rules(spec: Spec, only: Collection[str] | None) -> tuple[Standard | Kpi, ...]:
@@ -136,6 +165,7 @@ def select_rules(spec: Spec, only: Collection[str] | None) -> tuple[Standard | K
     rules: tuple[Standard | Kpi, ...] = (*spec.standards, *spec.kpis)
     if not only:
         return rules
+    # an id of a problems analysis selects it (select_problems), and no rule
     unknown = sorted(set(only) - set(rule_ids(spec)))
     if unknown:
         close = [m for u in unknown for m in difflib.get_close_matches(u, rule_ids(spec), n=1, cutoff=0.6)]
@@ -152,9 +182,56 @@ def plan(spec: Spec, as_of: date, only: Collection[str] | None = None,
     groups: dict[str, list[tuple[int, Standard | Kpi]]] = {}
     for position, rule in enumerate(select_rules(spec, only)):
         groups.setdefault(spec.metric(rule.metric).source, []).append((position, rule))
-    return tuple(_scan(spec, as_of, spec.source(source_id), members, spec.touchpoint_dimensions,
-                       (types or {}).get(source_id))
+    analyses: dict[str, list[tuple[int, Problem]]] = {}
+    for position, problem in enumerate(select_problems(spec, only), start=len(rule_ids(spec))):
+        groups.setdefault(problem.source, [])
+        analyses.setdefault(problem.source, []).append((position, problem))
+    return tuple(_with_problems(spec, as_of, _scan(spec, as_of, spec.source(source_id), members,
+                                                   spec.touchpoint_dimensions, (types or {}).get(source_id)),
+                                analyses.get(source_id, []), (types or {}).get(source_id))
                  for source_id, members in groups.items())
+
+
+def select_problems(spec: Spec, only: Collection[str] | None) -> tuple[Problem, ...]:
+    """The spec's problems analyses, restricted to `only` when given (select_rules has checked the ids)."""
+    return tuple(p for p in spec.problems if not only or p.id in only)
+
+
+def _with_problems(spec: Spec, as_of: date, scan: Scan, members: list[tuple[int, Problem]],
+                   types: Mapping[str, str] | None) -> Scan:
+    """`scan` also computing the aggregates of the problems analyses `members` (of its source)."""
+    if not members:
+        return scan
+    frames = {f.name: f for f in scan.frames}
+    sets = list(scan.request.grouping_sets)
+    aggregates = list(scan.request.aggregates)
+    source = scan.request.source
+    as_of_end = windows.in_utc(windows.end_of_day(as_of), spec.program.timezone)
+    targets = []
+    category = None
+    for i, (position, problem) in enumerate(members):
+        f = frame(problem.window, as_of)
+        f = frames.setdefault(f.name, f)
+        fixed = () if problem.scope.kind == "program" else ((problem.scope.kind, problem.scope.value or ""),)
+        wanted = (*(k for k, _ in fixed), *((problem.by,) if problem.by else ()),
+                  *(("category",) if problem.category else ()))
+        score = spec.metric(problem.score) if problem.score in spec.by_id["metrics"] else None
+        unsplit = wanted[:-1] if problem.category else wanted
+        for needed in (wanted, unsplit) if score is not None else (wanted,):
+            if needed not in sets:
+                sets.append(needed)
+        index = sets.index(wanted)
+        score_index = sets.index(unsplit) if score is not None else index
+        category = category or problem.category
+        prefix = f"q{i}_"
+        counts, scored = problem_aggregates.aggregates(problem, source, prefix, score, as_of_end, types)
+        aggregates += [replace(a, sets=(index,)) for a in counts]
+        aggregates += [replace(a, sets=(score_index,)) for a in scored]
+        targets.append(ProblemTarget(problem, index, fixed, prefix, f, position,
+                                     score_index if score is not None else None))
+    request = replace(scan.request, periods=tuple(p for f in frames.values() for p in f.periods()),
+                      grouping_sets=tuple(sets), aggregates=tuple(aggregates), category=category)
+    return replace(scan, request=request, frames=tuple(frames.values()), problems=tuple(targets))
 
 
 def frame(window: Window, as_of: date) -> Frame:

@@ -97,11 +97,70 @@ class TrendInfo:
 
 
 @dataclass(frozen=True)
+class ScoreInfo:
+    """A problems analysis's `score` metric among the rows mentioning a cause against the rest (key-driver gap)."""
+
+    metric: str
+    with_value: float | None
+    with_n: int
+    with_ci: tuple[float | None, float | None]
+    without_value: float | None
+    without_n: int
+    without_ci: tuple[float | None, float | None]
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    def to_dict(self) -> dict:
+        return {"metric": self.metric, "with": {"value": self.with_value, "n": self.with_n,
+                                                "ci_low": self.with_ci[0], "ci_high": self.with_ci[1]},
+                "without": {"value": self.without_value, "n": self.without_n, "ci_low": self.without_ci[0],
+                            "ci_high": self.without_ci[1]},
+                "difference": self.difference, "ci_low": self.ci_low, "ci_high": self.ci_high}
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    """One bar of a Pareto analysis (a `kind: problem` result): a root cause, or a category mapped to none."""
+
+    root_cause: str | None  # None for an unmapped category
+    name: str
+    rank: int
+    cumulative: float | None
+    vital: bool
+    vital_share: float
+    total: int  # problems of the analysis (every cause, unmapped categories included)
+    parts: tuple[tuple[str, int], ...]  # (category value or theme id, count), most first
+    by: str  # "category" | "theme"
+    unmatched: int = 0  # rows with text that matches no theme (by theme)
+    change: float | None = None  # share against the previous window, in points
+    z: float | None = None
+    p_value: float | None = None
+    significant: bool = False
+    score: ScoreInfo | None = None
+
+    @property
+    def unmapped(self) -> bool:
+        return self.root_cause is None
+
+    def to_dict(self) -> dict:
+        return {"root_cause": self.root_cause, "name": self.name, "unmapped": self.unmapped, "rank": self.rank,
+                "cumulative": self.cumulative, "vital": self.vital, "vital_share": self.vital_share,
+                "total": self.total, "by": self.by,
+                ("categories" if self.by == "category" else "themes"): [
+                    {"id" if self.by == "theme" else "value": k, "count": c} for k, c in self.parts],
+                "unmatched": self.unmatched,
+                "change": {"points": self.change, "z": self.z, "p_value": self.p_value,
+                           "significant": self.significant},
+                "score": self.score.to_dict() if self.score else None}
+
+
+@dataclass(frozen=True)
 class Result:
     """One evaluated rule for one scope (a touchpoint for standards; a scope and `by` value for KPIs)."""
 
     rule: str
-    kind: str  # "standard" | "kpi"
+    kind: str  # "standard" | "kpi" | "problem"
     scope: tuple[tuple[str, str], ...]  # e.g. (("touchpoint", "web-chat"),) or (("segment", "retail"),)
     metric: str
     metric_kind: str
@@ -128,6 +187,7 @@ class Result:
     actions: tuple[ActionInfo, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. "waiver w-1 expired on 2026-10-31"; the error message for status error
     principle: str | None = None
+    problem: ProblemInfo | None = None  # kind "problem": the Pareto bar
 
     @property
     def effective_status(self) -> str:
@@ -167,6 +227,7 @@ class Result:
             "actions": [a.to_dict() for a in self.actions],
             "notes": list(self.notes),
             "location": {"file": self.location.file, "line": self.location.line},
+            **({"problem": self.problem.to_dict()} if self.problem is not None else {}),
         }
 
 

@@ -137,11 +137,22 @@ def summary(run: Run) -> str:
 INDENT = " " * (WIDTH + 2)
 
 
+def problem_rank(result: Result) -> str:
+    """A Pareto bar's place: "rank 2, cumulative 76.0%, vital" (and its owner's cause name)."""
+    info = result.problem
+    assert info is not None
+    cumulative = "" if info.cumulative is None else f", cumulative {fmt.in_units(info.cumulative, result)}"
+    vital = "vital" if info.vital else "not vital"
+    return f"rank {info.rank}{cumulative}, {vital} ({info.name}{', unmapped' if info.unmapped else ''})"
+
+
 def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict) -> list[str]:
     label = "NO DATA" if result.status == "insufficient" and result.n == 0 else LABELS[result.status]
     indent = INDENT
     lines = [f"{label:<{WIDTH}}  {result.rule} @ {fmt.scope(result)} [{result.severity}]"]
-    if result.status != "error":
+    if result.problem is not None and result.status != "error":
+        lines.append(f"{indent}{fmt.measured(result)} of {result.problem.total} problems, {problem_rank(result)}")
+    elif result.status != "error":
         target = shared.get(result.threshold) or shared.setdefault(result.threshold, fmt.threshold(result.threshold))
         lines.append(f"{indent}{fmt.measured(result)} against {target}"
                      + (f", previous {fmt.in_units(result.previous.value, result)} (n {result.previous.n})"

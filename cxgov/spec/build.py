@@ -20,11 +20,12 @@ from cxgov.spec import confine
 from cxgov.spec import model as m
 from cxgov.spec.bounds import DATE_RANGE, MAX_WINDOW_DAYS, date_problem, window_problem
 from cxgov.spec.loader import Document
+from cxgov.data.themes import pattern_problem
 from cxgov.spec.schema import SINGULAR, did_you_mean
 
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
-            "actions", "raci", "approvals")
+            "actions", "raci", "approvals", "root_causes", "problems")
 
 
 class LocationMap(Mapping[str, Location]):
@@ -400,17 +401,53 @@ class Builder:
         granted = self.date(item, f"waiver '{d['id']}'", "granted", d.get("granted"))
         if expires is None:
             return None
-        return m.Waiver(id=d["id"], standard=d["standard"], justification=d["justification"],
+        return m.Waiver(id=d["id"], standard=d.get("standard") or "", justification=d["justification"],
                         approved_by=d["approved_by"], expires=expires, touchpoints=_tuple(d.get("touchpoints")),
-                        granted=granted, **item.where())
+                        granted=granted, problem=d.get("problem"), root_causes=_tuple(d.get("root_causes")),
+                        **item.where())
 
     def action(self, item: Item) -> m.Action | None:
         d = item.data
         due = self.date(item, f"action '{d['id']}'", "due", d["due"])
         if due is None:
             return None
-        return m.Action(id=d["id"], standard=d["standard"], owner=d["owner"], due=due, status=d.get("status", "open"),
-                        touchpoint=d.get("touchpoint"), description=d.get("description"), **item.where())
+        return m.Action(id=d["id"], standard=d.get("standard") or "", owner=d["owner"], due=due,
+                        status=d.get("status", "open"), touchpoint=d.get("touchpoint"),
+                        description=d.get("description"), root_cause=d.get("root_cause"), **item.where())
+
+    @staticmethod
+    def root_cause(item: Item) -> m.RootCause:
+        d = item.data
+        return m.RootCause(id=d["id"], name=d["name"], owner=d.get("owner"), description=d.get("description"),
+                           **item.where())
+
+    def problem(self, item: Item) -> m.Problem:
+        d = item.data
+        what = f"problems '{d['id']}'"
+        scope = m.Scope()
+        if isinstance(d.get("scope"), dict):
+            ((kind, value),) = d["scope"].items()
+            scope = m.Scope(kind, value)
+        themes = self.convert(self.sub_items(item, "themes"), self.theme, "themes")
+        for i, theme in enumerate(themes):
+            for j, pattern in enumerate(theme.patterns):
+                problem = pattern_problem(pattern)
+                if problem:
+                    self.error("CX111", f"{what}, theme '{theme.id}': pattern {pattern!r} cannot be matched: {problem}",
+                               theme.at(f"patterns.{j}"), "write whole words, e.g. `wait*` or `took ages`")
+        causes = tuple((str(k), v) for k, v in (d.get("causes") or {}).items())
+        return m.Problem(id=d["id"], source=d["source"], window=self.window(item, what), name=d.get("name"),
+                         category=d.get("category"), causes=causes, text=d.get("text"), themes=themes,
+                         where=_filter(d.get("where")), score=d.get("score"), scope=scope, by=d.get("by"),
+                         vital_share=float(d.get("vital_share", 80.0)), max_share=d.get("max_share"),
+                         min_sample=d.get("min_sample"), severity=d.get("severity", "medium"), owner=d.get("owner"),
+                         description=d.get("description"), **item.where())
+
+    @staticmethod
+    def theme(item: Item) -> m.Theme:
+        d = item.data
+        return m.Theme(id=d["id"], root_cause=d["root_cause"], patterns=tuple(str(p) for p in d["patterns"]),
+                       name=d.get("name"), **item.where())
 
     @staticmethod
     def raci(item: Item) -> m.RaciActivity:
@@ -453,10 +490,10 @@ class Builder:
             "owners": self.owner, "segments": self.segment, "journeys": self.journey,
             "touchpoints": self.touchpoint, "sources": self.source, "metrics": self.metric,
             "standards": self.standard, "kpis": self.kpi, "waivers": self.waiver, "actions": self.action,
-            "raci": self.raci, "approvals": self.approval,
+            "raci": self.raci, "approvals": self.approval, "root_causes": self.root_cause, "problems": self.problem,
         }
         built = {name: self.convert(self.items(name), make, name) for name, make in sections.items()}
-        self.shared_rule_ids(built["standards"], built["kpis"])
+        self.shared_rule_ids(built["standards"], built["kpis"], built["problems"])
         channels = self.channels()
         if program is None:
             return None
@@ -466,13 +503,21 @@ class Builder:
             self.diagnostics.extend(References(spec, self.known_ids()).check())
         return spec
 
-    def shared_rule_ids(self, standards: tuple[m.Standard, ...], kpis: tuple[m.Kpi, ...]) -> None:
-        """Standards and KPIs share one set of ids: waivers, actions, approvals and `--rule` name rules by id."""
+    def shared_rule_ids(self, standards: tuple[m.Standard, ...], kpis: tuple[m.Kpi, ...],
+                        problems: tuple[m.Problem, ...] = ()) -> None:
+        """Standards, KPIs and problems analyses share one set of ids: waivers, results, approvals and `--rule`
+        name rules by id."""
         standard_at = {s.id: s.at("id") for s in standards}
         for kpi in kpis:
             if kpi.id in standard_at:
                 self.error("CX101", f"KPI id '{kpi.id}' is also the id of a standard (at {standard_at[kpi.id]})",
                            kpi.at("id"), "waivers, actions and --rule name rules by id: rename one of them")
+        rule_at = {**{k.id: k.at("id") for k in kpis}, **standard_at}
+        for problem in problems:
+            if problem.id in rule_at:
+                self.error("CX101", f"problems id '{problem.id}' is also the id of a standard or KPI (at "
+                           f"{rule_at[problem.id]})", problem.at("id"),
+                           "waivers and --rule name rules by id: rename one of them")
 
     def known_ids(self) -> dict[str, set[str]]:
         """Every id written in each section, including entities that could not be built (no follow-on errors)."""
@@ -552,14 +597,26 @@ class References:
             self.selector(s)
         for k in spec.kpis:
             self.scope(k)
+        causes = known["root_causes"]
+        for c in spec.root_causes:
+            self.ref(c, f"root cause '{c.id}'", "owner", c.owner, owners, "owner")
+        for p in spec.problems:
+            self.problem(p, causes)
         for w in spec.waivers:
             what = f"waiver '{w.id}'"
-            self.ref(w, what, "standard", w.standard, self.rules, "standard or KPI")
+            if w.problem is not None:
+                self.ref(w, what, "problem", w.problem, known["problems"], "problems analysis")
+                self.refs(w, what, "root_causes", w.root_causes, causes, "root cause")
+            else:
+                self.ref(w, what, "standard", w.standard, self.rules, "standard or KPI")
             self.refs(w, what, "touchpoints", w.touchpoints, known["touchpoints"], "touchpoint")
             self.ref(w, what, "approved_by", w.approved_by, owners, "owner")
         for a in spec.actions:
             what = f"action '{a.id}'"
-            self.ref(a, what, "standard", a.standard, self.rules, "standard or KPI")
+            if a.root_cause is not None:
+                self.ref(a, what, "root_cause", a.root_cause, known["root_causes"], "root cause")
+            else:
+                self.ref(a, what, "standard", a.standard, self.rules, "standard or KPI")
             self.ref(a, what, "touchpoint", a.touchpoint, known["touchpoints"], "touchpoint")
             self.ref(a, what, "owner", a.owner, owners, "owner")
         for r in spec.raci:
@@ -568,6 +625,17 @@ class References:
         for a in spec.approvals:  # `change` may name what the change removed, so it need not resolve
             self.ref(a, f"approval '{a.id}'", "approved_by", a.approved_by, owners, "owner")
         return self.diagnostics
+
+    def problem(self, p: m.Problem, causes: set[str]) -> None:
+        what = f"problems '{p.id}'"
+        self.ref(p, what, "source", p.source, self.known["sources"], "source")
+        self.ref(p, what, "score", p.score, self.known["metrics"], "metric")
+        self.ref(p, what, "owner", p.owner, self.known["owners"], "owner")
+        for value, cause in p.causes:
+            self.ref(p, what, f"causes.{value}", cause, causes, "root cause")
+        for theme in p.themes:
+            self.ref(theme, f"{what}, theme '{theme.id}'", "root_cause", theme.root_cause, causes, "root cause")
+        self.scope(p)
 
     def selector(self, s: m.Standard) -> None:
         sel, what = s.applies_to, f"standard '{s.id}'"
@@ -578,8 +646,8 @@ class References:
         if self.channels:
             self.refs(s, what, "applies_to.channel", sel.channel, self.channels, "channel", "in `channels`")
 
-    def scope(self, k: m.Kpi) -> None:
-        scope, what = k.scope, f"KPI '{k.id}'"
+    def scope(self, k: m.Kpi | m.Problem) -> None:
+        scope, what = k.scope, (f"KPI '{k.id}'" if isinstance(k, m.Kpi) else f"problems '{k.id}'")
         key = f"scope.{scope.kind}"
         if scope.kind == "journey":
             self.ref(k, what, key, scope.value, self.known["journeys"], "journey")

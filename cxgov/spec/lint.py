@@ -217,7 +217,7 @@ def _named_owners(spec: m.Spec) -> set[str]:
         named.add(j.owner)
     for tp in spec.touchpoints:
         named.update((tp.owner, *tp.responsible, *tp.consulted, *tp.informed))
-    for rule in (*spec.standards, *spec.kpis):
+    for rule in (*spec.standards, *spec.kpis, *spec.problems, *spec.root_causes):
         named.add(rule.owner)
     named.update(w.approved_by for w in spec.waivers)
     named.update(a.approved_by for a in spec.approvals)
@@ -242,7 +242,8 @@ def _accountable(spec: m.Spec) -> Iterator[tuple[str, Callable[[], tuple[str, Lo
     if spec.program.owner:
         yield spec.program.owner, lambda: ("the program", spec.program.at("owner"))
     owned = (("journey", spec.journeys), ("touchpoint", [tp for tp in spec.touchpoints if tp.evaluated]),
-             ("standard", spec.standards), ("KPI", spec.kpis))
+             ("standard", spec.standards), ("KPI", spec.kpis), ("problems analysis", spec.problems),
+             ("root cause", spec.root_causes))
     for noun, items in owned:
         for item in items:
             if item.owner:
@@ -336,3 +337,68 @@ def standard_covers_nothing(ctx: Context) -> Iterator:
         if not ctx.coverage[s.id]:
             yield (f"standard '{s.id}' applies to no touchpoint", s.at("applies_to"),
                    "check its applies_to: no active touchpoint matches it")
+
+
+# -- problems and root causes ----------------------------------------------------------------------------------
+
+
+@check("CX112")
+def problem_reads_two_sources(ctx: Context) -> Iterator:
+    category_of: dict[str, m.Problem] = {}
+    for p in ctx.spec.problems:
+        score = ctx.metrics.get(p.score or "")
+        if score is not None and score.source != p.source:
+            yield (f"problems '{p.id}' reads source '{p.source}', but its score metric '{score.id}' reads "
+                   f"'{score.source}'", p.at("score"), "name a metric on the same source, or remove `score`")
+        if p.category:
+            first = category_of.setdefault(p.source, p)
+            if first.category != p.category:
+                yield (f"problems '{p.id}' reads categories from column '{p.category}' of source '{p.source}', "
+                       f"but problems '{first.id}' reads them from '{first.category}' (one scan per source groups by "
+                       f"one category column)", p.at("category"),
+                       "use one category column per source, or declare a second source over the same table")
+
+
+@check("CX213")
+def root_cause_unused(ctx: Context) -> Iterator:
+    used = {c for p in ctx.spec.problems for c in p.cause_ids}
+    for c in ctx.spec.root_causes:
+        if c.id not in used:
+            yield (f"root cause '{c.id}' is used by no problems analysis: no category or theme counts for it",
+                   c.at("id"), "map a category or a theme to it, or remove it")
+
+
+@check("CX214")
+def category_mapped_twice(ctx: Context) -> Iterator:
+    from cxgov.data.themes import fold
+
+    for p in ctx.spec.problems:
+        seen: dict[str, str] = {}
+        for value, _ in p.causes:
+            key = " ".join(value.split()).casefold()
+            if key in seen:
+                yield (f"problems '{p.id}' maps category {value!r} and {seen[key]!r}, which differ only in case or "
+                       f"spaces", p.at(f"causes.{value}"), "map each category once, written as the data has it")
+            else:
+                seen[key] = value
+        patterns: dict[str, str] = {}
+        for theme in p.themes:
+            for j, pattern in enumerate(theme.patterns):
+                key = " ".join(fold(pattern).split())
+                other = patterns.setdefault(key, theme.id)
+                if other != theme.id:
+                    yield (f"problems '{p.id}': pattern {pattern!r} of theme '{theme.id}' is also a pattern of theme "
+                           f"'{other}'", theme.at(f"patterns.{j}"), "keep each pattern in one theme")
+
+
+@check("CX208")
+def waiver_matches_nothing_problem(ctx: Context) -> Iterator:
+    yield from waiver_matches_nothing(ctx)
+    for w in ctx.spec.waivers:
+        problem = ctx.spec.problem(w.problem) if w.problem else None
+        if problem is None:
+            continue
+        for i, cause in enumerate(w.root_causes):
+            if ctx.spec.root_cause(cause) is not None and cause not in problem.cause_ids:
+                yield (f"waiver '{w.id}' names root cause '{cause}', which problems '{problem.id}' does not count",
+                       w.at(f"root_causes.{i}"), "remove it from the waiver")

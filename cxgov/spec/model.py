@@ -362,6 +362,13 @@ class Waiver(Entity):
     expires: date
     touchpoints: tuple[str, ...] = ()  # empty: everything the rule covers
     granted: date | None = None  # when it was written; the horizon is counted from here
+    problem: str | None = None  # in place of `standard` ("" then): a problems analysis
+    root_causes: tuple[str, ...] = ()  # with `problem`: only these causes; empty: all of them
+
+    @property
+    def rule(self) -> str:
+        """The id of what it waives: a standard, KPI or problems analysis."""
+        return self.problem or self.standard
 
     def active_on(self, day: date) -> bool:
         """In force on `day`: granted by then (when a grant date is written) and not expired."""
@@ -379,6 +386,71 @@ class Action(Entity):
     status: str = "open"  # open|in_progress|done
     touchpoint: str | None = None
     description: str | None = None
+    root_cause: str | None = None  # in place of `standard` ("" then): the root cause it removes
+
+    @property
+    def target(self) -> str:
+        """What it is about: a standard or KPI id, or `root cause ID`."""
+        return self.standard or f"root cause {self.root_cause}"
+
+
+@dataclass(frozen=True)
+class RootCause(Entity):
+    """Why problems happen: what a problems analysis groups its categories and themes under."""
+
+    id: str
+    name: str
+    owner: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Theme(Entity):
+    """Words or phrases that, found in a free text, mean a root cause is mentioned."""
+
+    id: str
+    root_cause: str
+    patterns: tuple[str, ...]
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Problem(Entity):
+    """A Pareto analysis of problems: rows counted by category (`category`, `causes`) or by themes found in a
+    free text (`text`, `themes`), grouped by root cause (DOMAIN.md "Problems: Pareto of root causes")."""
+
+    id: str
+    source: str
+    window: Window
+    name: str | None = None
+    category: str | None = None
+    causes: tuple[tuple[str, str], ...] = ()  # (category value, root cause id), in spec order
+    text: str | None = None
+    themes: tuple[Theme, ...] = ()
+    where: Filter = Filter()
+    score: str | None = None  # a metric id on the same source
+    scope: Scope = Scope()
+    by: str | None = None
+    vital_share: float = 80.0
+    max_share: float | None = None
+    min_sample: int | None = None
+    severity: str = "medium"
+    owner: str | None = None
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    @property
+    def cause_ids(self) -> tuple[str, ...]:
+        """The root causes it names, in the order first named."""
+        named = (c for _, c in self.causes) if self.category else (t.root_cause for t in self.themes)
+        return tuple(dict.fromkeys(named))
 
 
 @dataclass(frozen=True)
@@ -433,11 +505,13 @@ class Spec:
     actions: tuple[Action, ...] = ()
     raci: tuple[RaciActivity, ...] = ()
     approvals: tuple[Approval, ...] = ()
+    root_causes: tuple[RootCause, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     @cached_property
     def _index(self) -> dict[str, dict[str, object]]:
         sections = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis",
-                    "waivers", "actions", "raci", "approvals")
+                    "waivers", "actions", "raci", "approvals", "root_causes", "problems")
         return {s: {e.id: e for e in getattr(self, s)} for s in sections}
 
     @cached_property
@@ -479,12 +553,17 @@ class Spec:
     @cached_property
     def waivers_by_rule(self) -> Mapping[str, tuple[Waiver, ...]]:
         """rule id -> the waivers that name it, in spec order."""
-        return _group(self.waivers, lambda w: w.standard)
+        return _group(self.waivers, lambda w: w.rule)
 
     @cached_property
     def actions_by_rule(self) -> Mapping[str, tuple[Action, ...]]:
         """rule id -> the actions that name it, in spec order."""
-        return _group(self.actions, lambda a: a.standard)
+        return _group((a for a in self.actions if a.standard), lambda a: a.standard)
+
+    @cached_property
+    def actions_by_root_cause(self) -> Mapping[str, tuple[Action, ...]]:
+        """root cause id -> the actions that name it, in spec order."""
+        return _group((a for a in self.actions if a.root_cause), lambda a: a.root_cause)
 
     def owner(self, owner_id: str) -> Owner | None:
         return self._index["owners"].get(owner_id)  # type: ignore[return-value]
@@ -498,9 +577,15 @@ class Spec:
     def touchpoint(self, touchpoint_id: str) -> Touchpoint:
         return self._index["touchpoints"][touchpoint_id]  # type: ignore[return-value]
 
-    def min_sample(self, rule: Standard | Kpi) -> int:
+    def min_sample(self, rule: Standard | Kpi | Problem) -> int:
         """The rows a rule's result needs in its window: the rule's own minimum, else the program default."""
         return rule.min_sample if rule.min_sample is not None else self.program.defaults.min_sample
+
+    def problem(self, problem_id: str) -> Problem | None:
+        return self._index["problems"].get(problem_id)  # type: ignore[return-value]
+
+    def root_cause(self, cause_id: str) -> RootCause | None:
+        return self._index["root_causes"].get(cause_id)  # type: ignore[return-value]
 
     def rule(self, rule_id: str) -> Standard | Kpi | None:
         return self._index["standards"].get(rule_id) or self._index["kpis"].get(rule_id)  # type: ignore

@@ -49,6 +49,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          "build"),
     Rule("CX104", "error", "unknown reference: an id that names nothing defined", "build"),
     Rule("CX105", "error", "a touchpoint is on a stage its journey does not have", "build"),
+    Rule("CX111", "error", "a theme pattern that cannot be matched: no word in it, characters other than letters, "
+         "digits, spaces, ' and -, or a `*` not at its end", "build"),
     Rule("CX106", "error", "a RACI activity does not have exactly one A (accountable)", "lint"),
     Rule("CX107", "error", "a RACI activity has no R (responsible)", "lint"),
     Rule("CX108", "error", "an inconsistent threshold: warn not stricter than fail, or a bound the metric can never "
@@ -56,6 +58,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("CX109", "error", "a waiver expires beyond the allowed horizon (defaults.max_waiver_days) or before it was "
          "granted", "lint"),
     Rule("CX110", "error", "a metric's fields do not fit its kind (e.g. an sla without within)", "lint"),
+    Rule("CX112", "error", "a problems analysis whose `score` metric reads another source, or two analyses of one "
+         "source that read their categories from different columns", "lint"),
     Rule("CX201", "warning", "a touchpoint no standard applies to (ungoverned); retired ones are exempt", "lint"),
     Rule("CX202", "warning", "a moment of truth no standard applies to", "lint"),
     Rule("CX203", "warning", "a journey stage with no touchpoint", "lint"),
@@ -68,6 +72,9 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("CX210", "warning", "an action past its due date that is not done", "lint"),
     Rule("CX211", "warning", "a committee named as accountable (A or owner)", "lint"),
     Rule("CX212", "warning", "a standard that applies to no touchpoint", "lint"),
+    Rule("CX213", "warning", "a root cause no problems analysis uses (no category or theme counts for it)", "lint"),
+    Rule("CX214", "warning", "a category mapped twice: two `causes` values of one analysis that differ only in case "
+         "or spaces, or a theme pattern two themes of one analysis share", "lint"),
 )}
 
 

@@ -21,7 +21,8 @@ SCHEMA_FILE = "cxgov-spec-v1.json"
 SINGULAR = {"owners": "owner", "segments": "segment", "channels": "channel", "journeys": "journey",
             "touchpoints": "touchpoint", "sources": "source", "metrics": "metric", "standards": "standard",
             "kpis": "KPI", "waivers": "waiver", "actions": "action", "raci": "RACI activity",
-            "approvals": "approval"}
+            "approvals": "approval", "root_causes": "root cause", "problems": "problems analysis",
+            "themes": "theme"}
 
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "array": "a list", "object": "a mapping", "null": "nothing"}

@@ -21,6 +21,32 @@ P, A = patched, appended
 WAIVER = "version: 1\nwaivers:\n  - {{id: w1, standard: help-csat, justification: Queue system replaced, " \
          "approved_by: ana, {extra}}}\n"
 ACTION = "version: 1\nactions:\n  - {{id: a1, standard: help-csat, owner: ana, {extra}}}\n"
+# a problems analysis over the surveys source: a category form (line 5) and a theme form (line 9)
+PROBLEMS = """version: 1
+root_causes:
+  - {{id: training, name: Training, owner: cx-office}}
+  - {{id: capacity, name: Capacity}}
+problems:
+  - {{id: why, source: surveys, category: reason, window: quarter, {category}
+     causes: {{late: capacity, rude: training{causes}}}}}
+  - id: said
+    source: surveys
+    text: comment
+    window: 28d{score}
+    themes:
+      - {{id: waiting, root_cause: capacity, patterns: [{patterns}]}}
+      - {{id: manners, root_cause: training, patterns: [rude{more}]}}
+"""
+
+
+def problems(category: str = "", causes: str = "", score: str = "", patterns: str = "wait*, took ages",
+             more: str = "", extra_causes: str = "") -> dict[str, str]:
+    text = PROBLEMS.format(category=category, causes=causes, score=score, patterns=patterns, more=more)
+    if extra_causes:
+        text = text.replace("problems:\n", extra_causes + "problems:\n")
+    return {"problems.yaml": text}
+
+
 OUTSIDE_FILE = os.path.realpath(sys.executable)  # a file that exists, outside every test's spec folder
 
 
@@ -102,6 +128,20 @@ FAILING = {
                  ""), "specs/program.yaml:3", "step 'dashboard'")],
     "CX205": [(A("owners.yaml", "  - {id: idle, name: Idle team}\n"), "specs/owners.yaml:6",
                "owner 'idle' has no assignment")],
+    "CX111": [(problems(patterns="'!!'"), "specs/problems.yaml:13", "pattern '!!' cannot be matched: it has no word"),
+              (problems(patterns="'50%'"), "specs/problems.yaml:13", "only letters, digits")],
+    "CX112": [(problems(score="\n    score: other") | {"t.yaml": "version: 1\nsources:\n  - {id: tickets, table: t, "
+                                                         "timestamp: at}\nmetrics:\n  - {id: other, kind: count, "
+                                                         "source: tickets}\n"},
+               "specs/problems.yaml:12", "its score metric 'other' reads 'tickets'"),
+              (problems(category="") | {"more.yaml": "version: 1\nproblems:\n  - {id: why2, source: surveys, "
+                                                     "category: topic, window: 28d, causes: {x: training}}\n"},
+               "specs/problems.yaml:6", "reads categories from column 'reason' of source 'surveys', but problems "
+               "'why2' reads them from 'topic'")],
+    "CX213": [(problems(extra_causes="  - {id: idle-cause, name: Nobody uses it}\n"), "specs/problems.yaml:5",
+               "root cause 'idle-cause' is used by no problems analysis")],
+    "CX214": [(problems(causes=", Late: capacity"), "specs/problems.yaml:7", "maps category 'Late' and 'late'"),
+              (problems(more=", took  AGES"), "specs/problems.yaml:14", "is also a pattern of theme 'waiting'")],
     "CX206": [(P("program.yaml", "max_accountable: 8", "max_accountable: 3"), "specs/owners.yaml:5",
                "person 'ana' is accountable for 5 items, more than max_accountable (3)")],
     "CX207": [(P("program.yaml", "last_reviewed: 2026-10-01", "last_reviewed: 2026-08-01"), "specs/program.yaml:11",
@@ -140,6 +180,12 @@ PASSING = {
                              "  - {id: p90, kind: percentile, percentile: 90, source: surveys, column: x}\n"
                              "  - {id: cnt, kind: count, source: surveys, where: {q: [1, 2]}}\n")],
     "CX201": [P("journeys.yaml", "    owner: digital-team\n", "    owner: digital-team\n    status: retired\n")],
+    "CX111": [problems(patterns="wait*, took ages, e-mail, don't, Café, 24h")],
+    "CX112": [problems(score="\n    score: csat"),
+              problems() | {"more.yaml": "version: 1\nproblems:\n  - {id: why2, source: surveys, category: reason, "
+                                         "window: 28d, causes: {x: training}}\n"}],
+    "CX213": [problems()],
+    "CX214": [problems(causes=", lateness: capacity"), problems(more=", rudeness")],
     "CX205": [{**A("owners.yaml", "  - {id: helper, name: Helper}\n"),
                **P("journeys.yaml", "    owner: digital-team\n", "    owner: digital-team\n    consulted: [helper]\n")}],
     "CX206": [P("program.yaml", "max_accountable: 8", "max_accountable: 5")],

@@ -64,8 +64,9 @@ def test_a_document_with_every_key_is_valid():
     assert Draft202012Validator(schema.schema()).is_valid(document)
     named = {name for _, name, _ in schema_docs.keys(document)}
     everything = {name for name, _ in PROPERTIES}
-    # all but the keys of a KPI's scope mapping: the document's KPI scope is `program`
-    assert everything - named == {f"kpis.[].scope.{k}" for k in ("journey", "stage", "segment", "channel")}
+    # all but the keys of a KPI's and a problems analysis's scope mapping: the document's scopes are `program`
+    assert everything - named == {f"{section}.[].scope.{k}" for section in ("kpis", "problems")
+                                  for k in ("journey", "stage", "segment", "channel")}
 
 
 def _diagnostic(tmp_path: Path, text: str):

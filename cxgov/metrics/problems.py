@@ -1,0 +1,86 @@
+"""The aggregates a problems analysis adds to its source's scan, and the counts read back from a scan's rows.
+
+By category: the count of the analysis's rows is grouped by the `category` dimension (one row per category value
+and period), so categories found only in the data are reported too. By themes: one count per root cause (rows
+whose folded text matches any of its themes) and per theme, the rows with no text (missing) and the rows whose
+text matches no theme. With `score`, the score metric's own aggregates once over the rows mentioning each cause
+and once over the rest, named `{prefix}w{i}_` and `{prefix}o{i}_`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Mapping
+
+from sqlglot import exp
+
+from cxgov.data import sql, themes
+from cxgov.data.scan import Aggregate
+from cxgov.metrics import kinds
+from cxgov.metrics.query import is_null, or_false, where_filter
+from cxgov.spec.model import Metric, Problem, Source
+
+ROWS, MISSING, NONE = "rows", "missing", "none"
+
+
+def _text(problem: Problem) -> exp.Expression:
+    return sql.col(problem.text or problem.category or "")
+
+
+def blank(problem: Problem) -> exp.Expression:
+    """The row's text or category is NULL or empty (spaces only): counted as missing."""
+    column = _text(problem)
+    trimmed = exp.Trim(this=sql.cast(column.copy(), "VARCHAR"))
+    return exp.Paren(this=exp.or_(is_null(column), exp.EQ(this=trimmed, expression=exp.Literal.string(""))))
+
+
+def mentions(problem: Problem, cause: str) -> exp.Expression:
+    """The row counts for root cause `cause`: one of its categories, or a text matching one of its themes."""
+    if problem.category:
+        values = [sql.value(v) for v, c in problem.causes if c == cause]
+        return or_false(exp.In(this=sql.cast(_text(problem), "VARCHAR"), expressions=values))
+    patterns = [p for t in problem.themes if t.root_cause == cause for p in t.patterns]
+    return matches(problem, patterns)
+
+
+def matches(problem: Problem, patterns: list[str] | tuple[str, ...]) -> exp.Expression:
+    return or_false(sql.Matches(this=sql.Folded(this=_text(problem)), pattern=sql.value(themes.regex(patterns))))
+
+
+def aggregates(problem: Problem, source: Source, prefix: str, score: Metric | None, as_of_end: datetime,
+               types: Mapping[str, str] | None = None) -> tuple[tuple[Aggregate, ...], tuple[Aggregate, ...]]:
+    """(the counts, the score's aggregates): by category the counts are read per category value, the score over
+    all the analysis's rows (a grouping set without `category`)."""
+    where = where_filter(problem.where, types)
+
+    def count(name: str, *conditions: exp.Expression) -> Aggregate:
+        return Aggregate(prefix + name, "count", None,
+                         sql.and_(exp.Paren(this=where.copy()), *(exp.Paren(this=c) for c in conditions)))
+
+    items = [count(ROWS), count(MISSING, blank(problem))]
+    if problem.text:
+        present = exp.Not(this=blank(problem))
+        every = [p for t in problem.themes for p in t.patterns]
+        items.append(count(NONE, present.copy(), exp.Not(this=matches(problem, every))))
+        items += [count(f"c{i}", present.copy(), mentions(problem, c)) for i, c in enumerate(problem.cause_ids)]
+        items += [count(f"t{j}", present.copy(), matches(problem, t.patterns)) for j, t in enumerate(problem.themes)]
+    scored = []
+    if score is not None:
+        for i, cause in enumerate(problem.cause_ids):
+            for side, condition in (("w", mentions(problem, cause)), ("o", exp.Not(this=mentions(problem, cause)))):
+                for a in kinds.aggregates(score, source, as_of_end, score_prefix(prefix, side, i), types):
+                    scored.append(replace(a, condition=sql.and_(exp.Paren(this=a.condition),
+                                                                exp.Paren(this=where.copy()), exp.Paren(this=condition))))
+    return tuple(items), tuple(scored)
+
+
+def score_prefix(prefix: str, side: str, index: int) -> str:
+    """The prefix of the score's aggregates among the rows mentioning (side "w") or not ("o") cause `index`."""
+    return f"{prefix}{side}{index}_"
+
+
+def required_columns(problem: Problem) -> tuple[tuple[str, str], ...]:
+    """(column, spec key) of every column of its source the analysis reads."""
+    own = [(problem.text, "text")] if problem.text else [(problem.category or "", "category")]
+    return tuple(dict.fromkeys(own + [(c, f"where.{c}") for c in problem.where.columns()]))
