@@ -126,7 +126,10 @@ def _members(pairs: object) -> str:
 
 
 def result_line(r: Result) -> str:
-    """`r.to_dict()` as the encoder writes it (keys sorted, floats stable), written directly."""
+    """`r.to_dict()` as the encoder writes it (keys sorted, floats stable), written directly; a problems
+    analysis's result (a few per analysis, with its Pareto bar) by the encoder."""
+    if r.problem is not None:
+        return _ENCODER.encode(stable(r.to_dict()))
     t, p, tr, w = r.threshold, r.previous, r.trend, r.waiver
     actions = ", ".join(
         '{"description": ' + _j(a.description) + ', "due": ' + _date(a.due) + ', "id": ' + _j(a.id)

@@ -71,7 +71,14 @@ def _generic_line(result) -> str:
 
 
 def test_a_result_line_is_what_the_encoder_writes_of_its_dict():
-    for result in sample_run().results:
+    from dataclasses import replace
+
+    from cxgov.engine.results import ProblemInfo
+
+    bar = ProblemInfo("staff-training", "Lack of training", 1, 62.5, True, 80.0, 160, (("impolite-agent", 60),),
+                      "category", change=4.5, z=1.5571, p_value=0.1194)
+    results = sample_run().results
+    for result in results + (replace(results[0], kind="problem", problem=bar),):
         assert json_report.result_line(result) == _generic_line(result)
 
 
