@@ -137,11 +137,12 @@ class Query:
     aggregates: tuple[str, ...]  # the aggregates' names, in the order the statement's rows give them
     setup: tuple[Statement, ...] = ()  # to run first, on the same connection: the temporary tables it reads
     tree: exp.Expression | None = None  # the statement before rendering
+    dialect: str = "duckdb"
 
     @property
     def text(self) -> str:
-        """Every statement, parameters written in, for reading (never run)."""
-        return "".join(f"{s.text};\n" for s in self.setup) + sql.Rendered(self.sql, self.params).text
+        """Every statement, parameters written in as the dialect writes values, for reading (never run)."""
+        return "".join(f"{s.text};\n" for s in self.setup) + sql.Rendered(self.sql, self.params, self.dialect).text
 
 
 @dataclass(frozen=True)
@@ -661,7 +662,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         statement = statement.with_(own(name), as_=body, copy=False)
     rendered = sql.render(statement, dialect)
     return Query(rendered.sql, rendered.params, used, tuple(a.name for a in decomposable + holistic), setup,
-                 statement)
+                 statement, dialect)
 
 
 def scanned(rows: Sequence[Mapping]) -> tuple[int, int]:

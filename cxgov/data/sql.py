@@ -384,11 +384,12 @@ class Rendered:
 
     sql: str
     params: Mapping[str, object]
+    dialect: str = "duckdb"
 
     @property
     def text(self) -> str:
         """The statement with its values written in, for reading (never run)."""
-        return _inline(self.sql, self.params)
+        return _inline(self.sql, self.params, self.dialect)
 
 
 def render(tree: exp.Expression, dialect: str) -> Rendered:
@@ -415,11 +416,14 @@ def render(tree: exp.Expression, dialect: str) -> Rendered:
 
     # bound first: a lowering may write its children as text; then what a lowering added
     bound = lower(tree.transform(bind), dialect).transform(bind)
-    return Rendered(bound.sql(dialect=dialect), params)
+    return Rendered(bound.sql(dialect=dialect), params, dialect)
 
 
-def literal(v: object) -> str:
-    """A value written as SQL, for reading only (statements are run with bound parameters)."""
+_ARRAY = {"duckdb": ("[", "]"), "postgres": ("ARRAY[", "]"), "spark": ("array(", ")")}
+
+
+def literal(v: object, dialect: str = "duckdb") -> str:
+    """A value written as `dialect` SQL, for reading only (statements are run with bound parameters)."""
     if v is None:
         return "NULL"
     if isinstance(v, bool):
@@ -433,15 +437,16 @@ def literal(v: object) -> str:
     if isinstance(v, timedelta):
         return f"INTERVAL '{v.total_seconds():g} seconds'"
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(literal(x) for x in v) + "]"
+        opening, closing = _ARRAY[dialect]
+        return opening + ", ".join(literal(x, dialect) for x in v) + closing
     return "'" + str(v).replace("'", "''") + "'"
 
 
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|(?:\$|:)([A-Za-z_]\w*)\b|%\(([A-Za-z_]\w*)\)s")
 
 
-def _inline(sql: str, params: Mapping[str, Any]) -> str:
-    written = {name: literal(v) for name, v in params.items()}
+def _inline(sql: str, params: Mapping[str, Any], dialect: str = "duckdb") -> str:
+    written = {name: literal(v, dialect) for name, v in params.items()}
 
     def put(m: re.Match) -> str:
         name = m.group(1) or m.group(2)

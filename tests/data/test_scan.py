@@ -174,6 +174,15 @@ def test_a_row_expression_several_aggregates_compute_is_computed_once_per_row(tm
     assert together["mean"] == pytest.approx(statistics.fmean(values), rel=1e-12)
 
 
+def test_the_text_for_reading_writes_values_as_each_engine_does():
+    request = ScanRequest(SOURCE, "UTC", (JAN,), DIMS, (("journey",),), (Aggregate("n"),))
+    columns = Columns(sql.table("events"), {"at": "TIMESTAMP", "tp": "VARCHAR"}, "at", "TIMESTAMP", "tp", None)
+    texts = {d: build(request, columns, d).text for d in sql.DIALECTS}
+    assert "['a', 'b', 'c']" in texts["duckdb"]
+    assert "ARRAY['a', 'b', 'c']" in texts["postgres"] and "array('a', 'b', 'c')" in texts["spark"]
+    assert all("$p" not in t and "%(p" not in t and ":p0" not in t for t in texts.values())
+
+
 def test_aggregate_declarations_are_checked():
     with pytest.raises(ValueError, match="unknown aggregate function"):
         Aggregate("x", "median", V)
