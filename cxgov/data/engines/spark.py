@@ -12,12 +12,14 @@ read-only session: cxgov only ever runs SELECT statements, and a table it reads 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 from sqlglot import exp
 
@@ -137,17 +139,46 @@ class SparkEngine(Engine):
 
     def run(self, source: Source, query: Query) -> list[tuple]:
         try:
-            staged = self._staged(query)
-            if staged is None:
-                return [tuple(row) for row in self.session.sql(query.sql, args=dict(query.params)).collect()]
-            frame, view, rest = staged
-            try:
-                return [tuple(row) for row in self.session.sql(rest.sql, args=dict(rest.params)).collect()]
-            finally:
-                self.session.catalog.dropTempView(view)
-                frame.unpersist()
+            with self._provided(query) as query:
+                return self._run(query)
         except Exception as exc:  # noqa: BLE001
             raise self._error(source, exc) from None
+
+    @contextmanager
+    def _provided(self, query: Query) -> Iterator[Query]:
+        """`query` reading the small tables it is given (`Query.tables`) as temporary views over local DataFrames,
+        each under a name of this engine's own (scans may run at once), dropped afterwards."""
+        if not query.tables or query.tree is None:
+            yield query
+            return
+        names = {}
+        for table in query.tables:
+            with self._lock:
+                self._staging += 1
+                names[table.name] = f"{table.name}_{self._staging}"
+            schema = ", ".join(f"`{c}` string" for c in table.columns)
+            self.session.createDataFrame(list(table.rows), schema).createOrReplaceTempView(names[table.name])
+        try:
+            tree = query.tree.copy()
+            for node in tree.find_all(exp.Table):
+                if node.name in names and not node.args.get("db"):
+                    node.set("this", exp.Identifier(this=names[node.name], quoted=True))
+            rendered = sql.render(tree, "spark")
+            yield dataclasses.replace(query, sql=rendered.sql, params=rendered.params, tree=tree, tables=())
+        finally:
+            for view in names.values():
+                self.session.catalog.dropTempView(view)
+
+    def _run(self, query: Query) -> list[tuple]:
+        staged = self._staged(query)
+        if staged is None:
+            return [tuple(row) for row in self.session.sql(query.sql, args=dict(query.params)).collect()]
+        frame, view, rest = staged
+        try:
+            return [tuple(row) for row in self.session.sql(rest.sql, args=dict(rest.params)).collect()]
+        finally:
+            self.session.catalog.dropTempView(view)
+            frame.unpersist()
 
     def _staged(self, query: Query) -> tuple[Any, str, sql.Rendered] | None:
         """The scan's partial results per slice (its `fine` table) computed once and kept, and the rest of the
@@ -186,7 +217,8 @@ class SparkEngine(Engine):
 
     def plan(self, source: Source, query: Query) -> str:
         try:
-            rows = self.session.sql("EXPLAIN " + query.sql, args=dict(query.params)).collect()
+            with self._provided(query) as query:
+                rows = self.session.sql("EXPLAIN " + query.sql, args=dict(query.params)).collect()
         except Exception as exc:  # noqa: BLE001
             raise self._error(source, exc) from None
         return "\n".join(str(row[0]) for row in rows)

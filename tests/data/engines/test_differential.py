@@ -134,11 +134,14 @@ def test_spark_reads_a_scans_source_once_and_rolls_up_the_kept_partials(copies, 
     with copies.store("spark") as store:
         _, scans = _scans(spec, store)
         surveys = next(s for s in scans if s.request.source.id == "surveys")
-        staged = store.engine._staged(store._query(surveys.request))
-        assert staged is not None
-        frame, view, rest = staged
-        try:
-            assert "`survey_responses`" not in rest.sql and rest.sql.count(f"`{view}`") == 1
-        finally:
-            store.engine.session.catalog.dropTempView(view)
-            frame.unpersist()
+        with store.engine._provided(store._query(surveys.request)) as query:
+            assert not query.tables and "__cxgov_dims_rows_" in query.sql  # the touchpoints as a view of their own
+            staged = store.engine._staged(query)
+            assert staged is not None
+            frame, view, rest = staged
+            try:
+                assert "`survey_responses`" not in rest.sql and rest.sql.count(f"`{view}`") == 1
+            finally:
+                store.engine.session.catalog.dropTempView(view)
+                frame.unpersist()
+        assert not any(t.name.startswith("__cxgov_dims_rows") for t in store.engine.session.catalog.listTables())
