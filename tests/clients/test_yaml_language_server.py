@@ -91,10 +91,12 @@ def test_every_key_of_the_example_program_has_its_description_on_hover(yaml_serv
 
 
 def test_every_key_of_the_schema_has_its_description_on_hover(yaml_server):
-    """A document holding every key the schema describes, and a KPI for each key of a scope mapping."""
+    """A document holding every key the schema describes, and a KPI and a problems analysis for each key of a
+    scope mapping."""
     document = schema_docs.example_document()
-    document["kpis"] += [{**document["kpis"][0], "id": f"by-{key}", "scope": {key: "x"}}
-                         for key in ("journey", "stage", "segment", "channel")]
+    for section in ("kpis", "problems"):
+        document[section] += [{**document[section][0], "id": f"by-{key}", "scope": {key: "x"}}
+                              for key in ("journey", "stage", "segment", "channel")]
     path = SPECS / "every-key.yaml"  # opened in the editor only, never written
     text = "# yaml-language-server: $schema=../schemas/cxgov-spec-v1.json\n" + yaml.safe_dump(
         document, sort_keys=False, allow_unicode=True, width=200)
