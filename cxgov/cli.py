@@ -361,7 +361,8 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
 @allow_root_option
 @command_errors
 def explain_command(rule_id: str, spec: Path, data: Path | str | None, as_of, allow_roots: tuple[Path, ...] = ()) -> None:
-    """Show how RULE (a standard or KPI id) is evaluated: its windows and the SQL behind its numbers."""
+    """Show how RULE (a standard, KPI or problems analysis id) is evaluated: its windows and the SQL behind its
+    numbers."""
     from cxgov.data.store import Store
     from cxgov.engine import windows
     from cxgov.engine.explain import explain

@@ -24,7 +24,7 @@ def test_demo_writes_every_report_and_shows_every_status(tmp_path):
     assert all(summary[status] > 0 for status in ("pass", "warn", "breach", "insufficient", "waived", "error")), summary
     # the demo succeeds; what the check found, and what its exit code would do in CI, is said, not passed on
     assert "== done: every step ran" in result.output
-    assert ("The check found 24 unwaived breaches and 3 results that could not be evaluated (app-task-time), on "
+    assert ("The check found 26 unwaived breaches and 3 results that could not be evaluated (app-task-time), on "
             "purpose") in result.output
     assert "In CI the job would stop: exit 2" in result.output
     assert "the errors below are expected" in result.output.split("== cxgov check")[1].splitlines()[1]

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Sequence
 
+from cxgov.data import generate_problems
 from cxgov.data.engines.duckdb import Database
 from cxgov.data.sql import quote_ident, quote_table
 from cxgov.errors import UsageError
@@ -61,8 +62,9 @@ class Generator:
 class Column:
     name: str
     type: str
-    role: str  # timestamp|touchpoint|segment|key|where|value|start|category
+    role: str  # timestamp|touchpoint|segment|key|where|value|start|category|problem
     generators: dict[int, Generator] = field(default_factory=dict)  # family index -> generator
+    problem: generate_problems.ProblemColumn | None = None  # role problem: a problems analysis's category or text
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,10 @@ def plan_source(spec: Spec, source: Source, index: int, rows: int) -> SourcePlan
                     col.generators[f] = _generator(spec, metric, metric_index, role, column)
     if durations and "category" not in columns:
         add("category", "VARCHAR", "category")
+    for problem in spec.problems:
+        name = problem.category or problem.text
+        if problem.source == source.id and name and name not in columns:
+            add(name, "VARCHAR", "problem").problem = generate_problems.plan(spec, problem, families)
     return SourcePlan(index, source, metrics, families, tuple(columns.values()), rows)
 
 
@@ -408,6 +414,8 @@ def _source_sql(plan: SourcePlan) -> str:
     select = []
     for column in plan.columns:
         name = quote_ident(column.name)
+        if column.role == "problem":
+            continue
         if column.role in ("timestamp", "start"):
             select.append(f"ts AS {name}")
         elif column.role == "touchpoint":
@@ -425,6 +433,22 @@ def _source_sql(plan: SourcePlan) -> str:
         else:
             k = values.index(column)
             select.append(f"{_value_sql(k, column, f'g{k}_')} AS {name}")
+    problems = [c for c in plan.columns if c.role == "problem"]
+    query = f"SELECT {', '.join(select)}{', i AS cx_i, f AS cx_f' if problems else ''} FROM measured"
+    if problems:  # a comment may depend on the row's score: computed over the other columns
+        outer = []
+        for column in plan.columns:
+            name = quote_ident(column.name)
+            if column.role != "problem":
+                outer.append(name)
+                continue
+            n = problems.index(column)
+            assert column.problem is not None
+            score = column.problem.score_column
+            outer.append(generate_problems.column_sql(
+                column.problem, f"problem{n}", lambda k, n=n: f"cx_u(cx_i, $salt + {20 + 5 * n + k})",
+                quote_ident(score) if score and score in {c.name for c in plan.columns} else None) + f" AS {name}")
+        query = f"SELECT {', '.join(outer)} FROM ({query}) g"
     return f"""CREATE OR REPLACE TABLE {quote_table(plan.source.table or "")} AS
 WITH base AS (
   SELECT g.i, b.tp_idx, b.tp_id, b.tq, s.seg_idx, s.seg_id, s.sq, h.slot_ts, h.day, h.season, f.*
@@ -446,8 +470,7 @@ WITH base AS (
 ), measured AS (
   SELECT *{"".join(", " + d for d in durations)} FROM targeted
 )
-SELECT {", ".join(select)}
-FROM measured"""
+{query}"""
 
 
 def _allocate(spec: Spec, plans: list[tuple[Source, tuple[Metric, ...]]], total: int) -> list[int]:
@@ -529,6 +552,9 @@ def generate(spec: Spec, db: Path, rows: int = DEFAULT_ROWS, seed: int = 0, as_o
                     used["key_prefix"] = "T" if has_cat else "R"
                 if not has_cat:
                     used = {k: v for k, v in used.items() if not k.startswith("cat")}
+                for n, column in enumerate(c for c in plan.columns if c.role == "problem"):
+                    assert column.problem is not None
+                    used.update(generate_problems.params(column.problem, f"problem{n}"))
                 database.execute(sql, used)
             tell(f"writing {Path(db).name}")
         return {plan.source.table or "": plan.rows for plan in plans}

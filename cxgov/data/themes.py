@@ -3,7 +3,8 @@
 A text and a pattern are compared after folding: each character of FOLD_FROM becomes the one at the same place of
 FOLD_TO (upper case to lower case, accented Latin letters to their base letter, no-break spaces to spaces); every
 engine folds with its translate() over these two strings, bound as parameters, so the same texts match everywhere
-(lower() and accent stripping differ between engines and locales). A word is a run of WORD characters; anything
+(lower() and accent stripping differ between engines and locales; DuckDB's lower() is locale-free, and folds an
+ASCII text exactly as the table does, so DuckDB uses it for those). A word is a run of WORD characters; anything
 else (punctuation, other scripts) separates words. A pattern becomes one regular expression in the syntax
 DuckDB (RE2), PostgreSQL (ARE) and Spark (Java) read alike; `regex` builds it from validated words, so no
 pattern text reaches SQL as SQL.

@@ -18,11 +18,12 @@ from cxgov.spec import model as m
 LOOSENS, TIGHTENS, NEUTRAL = "loosens", "tightens", "neutral"
 EFFECTS = (LOOSENS, TIGHTENS, NEUTRAL)
 SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
-            "actions", "raci")
+            "actions", "raci", "root_causes", "problems")
 NOUNS = {"program": "program", "owners": "owner", "segments": "segment", "channels": "channel",
          "journeys": "journey", "touchpoints": "touchpoint", "sources": "source", "metrics": "metric",
          "standards": "standard", "kpis": "KPI", "waivers": "waiver", "actions": "action",
-         "raci": "RACI activity", "approvals": "approval"}
+         "raci": "RACI activity", "approvals": "approval", "root_causes": "root cause",
+         "problems": "problems analysis"}
 PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 RACI_LISTS = (("responsible", "R"), ("consulted", "C"), ("informed", "I"))
@@ -259,7 +260,7 @@ class _Differ:
         self.channels()
         handlers: dict[str, Callable[[Any, Any], None]] = {
             "standards": self.standard, "kpis": self.kpi, "waivers": self.waiver, "touchpoints": self.touchpoint,
-            "metrics": self.metric, "raci": self.raci,
+            "metrics": self.metric, "raci": self.raci, "problems": self.problem,
         }
         for section in SECTIONS:
             old_by_id = {e.id: e for e in getattr(self.base, section)}
@@ -308,6 +309,10 @@ class _Differ:
                       f"{new.owner})" + (f", checked by {_ids(rules)}" if rules else ", covered by no standard")
         elif section == "actions":
             message = f"action {new.id} added for {new.target}: owner {new.owner}, due {new.due.isoformat()}"
+        elif section == "problems":
+            effect = TIGHTENS
+            message = (f"problems analysis {new.id} added: {new.label} ({len(new.cause_ids)} root causes, vital share "
+                       f"{num(new.vital_share)}%, {new.window.text})")
         self.add(section, new.id, None, "added", effect, message, new.location)
 
     def removed(self, section: str, old: Any) -> None:
@@ -324,6 +329,9 @@ class _Differ:
         elif section == "waivers":
             effect = TIGHTENS
             message = f"waiver {old.id} removed: {old.rule} is no longer waived for {_waived(old)}"
+        elif section == "problems":
+            effect = LOOSENS
+            message = f"problems analysis {old.id} removed: {old.label} is no longer checked"
         elif section == "touchpoints":
             rules = self.cov_base.checks(old.id) & self.cov_head.standards.keys()
             if rules:
@@ -406,6 +414,14 @@ class _Differ:
     def rule(self, section: str, old: m.Standard | m.Kpi, new: m.Standard | m.Kpi) -> list[str]:
         """What standards and KPIs share: threshold, window, min_sample, severity. Returns the handled fields."""
         self.threshold(section, old, new)
+        handled = self.judged(section, old, new)
+        if old.metric != new.metric:
+            self.changed(section, old, new, "metric", NEUTRAL,
+                         f"now measured with metric {new.metric} instead of {old.metric}", old.metric, new.metric)
+        return ["threshold", *handled, "metric"]
+
+    def judged(self, section: str, old: Any, new: Any) -> list[str]:
+        """What standards, KPIs and problems analyses share: window, min_sample, severity, owner."""
         days_old, days_new = _window_days(old.window), _window_days(new.window)
         if old.window != new.window:
             if days_new > days_old:
@@ -441,10 +457,48 @@ class _Differ:
             self.changed(section, old, new, "owner", NEUTRAL,
                          f"given another owner: {old.owner or default} -> {new.owner or default}", old.owner,
                          new.owner)
-        if old.metric != new.metric:
-            self.changed(section, old, new, "metric", NEUTRAL,
-                         f"now measured with metric {new.metric} instead of {old.metric}", old.metric, new.metric)
-        return ["threshold", "window", "min_sample", "severity", "owner", "metric"]
+        return ["window", "min_sample", "severity", "owner"]
+
+    def problem(self, old: m.Problem, new: m.Problem) -> None:
+        """A problems analysis: its vital share and maximum share, and how categories and themes map to root
+        causes (which cause each problem counts for, so which causes are vital)."""
+        handled = self.judged("problems", old, new)
+        if old.vital_share != new.vital_share:
+            effect = LOOSENS if new.vital_share < old.vital_share else TIGHTENS
+            why = (": fewer causes are vital, so fewer need an open action" if effect == LOOSENS else
+                   ": more causes are vital, and each needs an open action")
+            self.changed("problems", old, new, "vital_share", effect,
+                         f"vital_share {_raised(old.vital_share, new.vital_share)} from {num(old.vital_share)}% to "
+                         f"{num(new.vital_share)}%{why}", old.vital_share, new.vital_share)
+        if old.max_share != new.max_share:
+            a, b = old.max_share, new.max_share
+            effect = LOOSENS if b is None or (a is not None and b > a) else TIGHTENS
+            self.changed("problems", old, new, "max_share", effect,
+                         f"max_share {'removed' if b is None else 'set' if a is None else _raised(a, b)}"
+                         f"{'' if a is None else f' (was {num(a)}%)'}{'' if b is None else f' to {num(b)}%'}", a, b)
+        if old.causes != new.causes:
+            a, b = dict(old.causes), dict(new.causes)
+            words = [f"{value} {a.get(value) or 'unmapped'} -> {b.get(value) or 'unmapped'}"
+                     for value in sorted(a.keys() | b.keys()) if a.get(value) != b.get(value)]
+            self.changed("problems", old, new, "causes", NEUTRAL,
+                         f"categories mapped to other root causes: {'; '.join(words) or 'reordered'}", a, b)
+        if old.themes != new.themes:
+            before = {t.id: t for t in old.themes}
+            words = []
+            for theme in new.themes:
+                was = before.pop(theme.id, None)
+                if was is None:
+                    words.append(f"theme {theme.id} added ({theme.root_cause}: {', '.join(theme.patterns)})")
+                elif was != theme:
+                    parts = [f"{was.root_cause} -> {theme.root_cause}"] if was.root_cause != theme.root_cause else []
+                    parts += [f"patterns {_plus_minus(was.patterns, theme.patterns)}"] \
+                        if was.patterns != theme.patterns else []
+                    words.append(f"theme {theme.id} {', '.join(parts) or 'renamed'}")
+            words += [f"theme {t} removed" for t in before]
+            self.changed("problems", old, new, "themes", NEUTRAL,
+                         f"themes mapped to root causes changed: {'; '.join(words)}", _jsonable(old.themes),
+                         _jsonable(new.themes))
+        self.rest("problems", old, new, (*handled, "vital_share", "max_share", "causes", "themes"))
 
     def threshold(self, section: str, old: m.Standard | m.Kpi, new: m.Standard | m.Kpi) -> None:
         t_old, t_new = old.threshold, new.threshold
@@ -674,13 +728,14 @@ def _plus_minus(a: Sequence[str], b: Sequence[str]) -> str:
 # --- approvals ---------------------------------------------------------------------------------------------------
 
 def approval_matches(approval: m.Approval, change: Change) -> bool:
-    """An approval names the change's entity (a bare id for a standard or KPI, `program`, or `section/id`) and,
+    """An approval names the change's entity (a bare id for a standard, KPI or problems analysis, `program`, or
+    `section/id`) and,
     when it has a `field`, that field or one of its parts (`threshold` covers `threshold.fail`)."""
     target = approval.change
     if target == change.ref:
         named = True
     else:
-        named = "/" not in target and change.section in ("standards", "kpis") and target == change.id
+        named = "/" not in target and change.section in ("standards", "kpis", "problems") and target == change.id
     if not named:
         return False
     if approval.field is None:

@@ -1,21 +1,30 @@
-"""`cxgov explain RULE`: how one rule is evaluated, its window spans, and the SQL (and plan) behind its numbers."""
+"""`cxgov explain RULE`: how one rule (or problems analysis) is evaluated, its window spans, and the SQL (and plan)
+behind its numbers."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from cxgov.data import themes
 from cxgov.engine import windows
 from cxgov.engine.evaluate import column_types
 from cxgov.engine.plan import Scan, declared_values, plan
-from cxgov.spec.model import Kpi, Spec, Standard
+from cxgov.spec.model import Kpi, Problem, Spec, Standard
 
 
 def explain(spec: Spec, rule_id: str, as_of: date, store=None) -> str:
     """The explanation as text. With a store, the full SQL statement and DuckDB's plan; without one, the
     aggregate expressions (the statement itself depends on the data's column types)."""
     (scan,) = plan(spec, as_of, [rule_id], column_types(spec, store, [rule_id]) if store is not None else None)
-    rule = scan.targets[0].rule if scan.targets else spec.rule(rule_id)
-    lines = _rule(spec, rule) + [""] + _windows(spec, scan, as_of) + [""] + _sharing(spec, scan, rule, as_of)
+    problem = spec.problem(rule_id)
+    rule: Standard | Kpi | Problem
+    if problem is not None:
+        rule = problem
+        lines = _problem(spec, problem)
+    else:
+        rule = scan.targets[0].rule if scan.targets else spec.rule(rule_id)  # type: ignore[assignment]
+        lines = _rule(spec, rule)  # type: ignore[arg-type]
+    lines += [""] + _windows(spec, scan, as_of) + [""] + _sharing(spec, scan, rule, as_of)
     lines.append("")
     if store is None:
         lines.append("-- aggregates (give --data DATA for the whole statement and the engine's plan)")
@@ -55,6 +64,43 @@ def _rule(spec: Spec, rule: Standard | Kpi) -> list[str]:
     return lines
 
 
+def _problem(spec: Spec, problem: Problem) -> list[str]:
+    source = spec.source(problem.source)
+    where = f"table {source.table}" if source.table else f"files {source.path}"
+    scope = "the program" if problem.scope.kind == "program" else f"{problem.scope.kind} {problem.scope.value}"
+    share = f"; max_share {problem.max_share:g}%" if problem.max_share is not None else ""
+    lines = [f"problems {problem.id}: {problem.label}", f"  defined at {problem.location}",
+             f"  source {source.id} ({where})" + (f", rows where {_where(problem)}" if problem.where else ""),
+             f"  scope: {scope}" + (f", one Pareto per {problem.by}" if problem.by else ""),
+             f"  vital_share {problem.vital_share:g}%{share}; min_sample {spec.min_sample(problem)}; severity "
+             f"{problem.severity}; owner {problem.owner or spec.program.owner}"]
+    if problem.score:
+        lines.append(f"  score {problem.score}: among the rows mentioning each cause against the rest")
+    if problem.category:
+        lines.append(f"  one problem per row, by its category in column {problem.category}; values not listed are "
+                     "reported as unmapped categories:")
+        for cause in problem.cause_ids:
+            values = [v for v, c in problem.causes if c == cause]
+            lines.append(f"    {cause}: {', '.join(values)}")
+        return lines
+    lines.append(f"  one mention per row and root cause whose themes match column {problem.text} (folded: lower "
+                 "case, no accents), as the bound regular expression:")
+    for cause in problem.cause_ids:
+        matched = [t for t in problem.themes if t.root_cause == cause]
+        lines.append(f"    {cause} (themes {', '.join(t.id for t in matched)}): "
+                     f"{_visible(themes.regex([p for t in matched for p in t.patterns]))}")
+    return lines
+
+
+def _visible(pattern: str) -> str:
+    """The regular expression with its whitespace characters written as escapes, as the engines read them."""
+    return pattern.encode("unicode_escape").decode("ascii")
+
+
+def _where(problem: Problem) -> str:
+    return " and ".join(f"{column} in ({', '.join(map(str, values))})" for column, values in problem.where.terms)
+
+
 def _windows(spec: Spec, scan: Scan, as_of: date) -> list[str]:
     (frame,) = scan.frames
     lines = [f"window {frame.window.text} as of {as_of.isoformat()} (program timezone {spec.program.timezone})"]
@@ -65,11 +111,15 @@ def _windows(spec: Spec, scan: Scan, as_of: date) -> list[str]:
     return lines
 
 
-def _sharing(spec: Spec, scan: Scan, rule: Standard | Kpi, as_of: date) -> list[str]:
+def _sharing(spec: Spec, scan: Scan, rule: Standard | Kpi | Problem, as_of: date) -> list[str]:
     sets = ", ".join("(" + ", ".join(("period",) + s) + ")" for s in scan.request.grouping_sets)
     source = scan.request.source.id
-    full = next(s for s in plan(spec, as_of) if any(t.rule.id == rule.id for t in s.targets))
-    others = sorted({t.rule.id for t in full.targets} - {rule.id})
+
+    def served(s: Scan) -> set[str]:
+        return {t.rule.id for t in s.targets} | {t.problem.id for t in s.problems}
+
+    full = next(s for s in plan(spec, as_of) if rule.id in served(s))
+    others = sorted(served(full) - {rule.id})
     lines = [f"one scan of source {source} over the current and the previous window, grouping sets {sets}"]
     if others:
         windows_read = ", ".join(f.name for f in full.frames)

@@ -10,19 +10,19 @@ from datetime import date
 from typing import Collection
 
 from cxgov.engine.evaluate import column_types
-from cxgov.engine.plan import plan, select_rules
+from cxgov.engine.plan import plan, select_problems, select_rules
 from cxgov.errors import CxgovError
 from cxgov.spec.model import Spec
 
 
 def rule_sql(spec: Spec, as_of: date, store, only: Collection[str] | None = None) -> dict[str, str]:
-    """rule id -> the SQL statement (parameters written in) that computes it as of `as_of`.
+    """rule (or problems analysis) id -> the SQL statement (parameters written in) that computes it as of `as_of`.
 
     When the statement cannot be built (its source cannot be read), the rule's aggregate expressions instead.
     """
     out: dict[str, str] = {}
     types = column_types(spec, store, only)  # as a check reads them
-    for rule in select_rules(spec, only):
+    for rule in (*select_rules(spec, only), *select_problems(spec, only)):
         scans = plan(spec, as_of, [rule.id], types)
         if not scans:
             continue

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from cxgov import __version__
 from cxgov.engine.results import Result, Run
 from cxgov.metrics.stats import p_text
-from cxgov.report import appendix, attention, approvals as approval_views, display, svg
+from cxgov.report import appendix, attention, approvals as approval_views, display, pareto_view, svg
 from cxgov.report.appendix import Evidence, SqlPart
 from cxgov.report.approvals import ApprovalView
 from cxgov.report.attention import ErrorGroup, Remedy, RuleGroup
@@ -224,6 +224,7 @@ class Scorecard:
     recent_since: str = ""  # approvals dated after this day, up to the as-of date, are highlighted
     trends: Mapping[tuple, object] = field(default_factory=lambda: MappingProxyType({}))  # Row.key -> Trend
     large: bool = False  # more than LARGE results
+    problems: tuple[pareto_view.ParetoView, ...] = ()  # one Pareto per problems analysis (and `by` value)
 
 
 def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None,
@@ -270,12 +271,12 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
         remedies=attention.remedies(ordered, rows),
         errors=attention.errors(by_status["error"], rows),
         kpis=tuple(_kpi_row(r, rows) for r in kpi_results),
-        journeys=_journey_groups(spec, (r for r in ordered if r.kind != "kpi"), rows),
+        journeys=_journey_groups(spec, (r for r in ordered if r.kind == "standard"), rows),
         insufficient=tuple(insufficient),
         evidence=tuple(appendix.evidence(spec, rule, by_rule.get(rule.id, []), names, shared_sql,
                                          approvals_by_rule.get(rule.id, ())) for rule in rules),
         sql_parts=shared_sql.parts,
-        standards_count=sum(r.kind != "kpi" for r in ordered),
+        standards_count=sum(r.kind == "standard" for r in ordered),
         principles=tuple((p.id, p.name, p.description or "") for p in (intent.principles if intent else ())),
         owner=names.owner(spec.program.owner) or DASH,
         sponsor=names.owner(spec.program.sponsor) or DASH,
@@ -284,6 +285,7 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
         recent_since=approval_views.recent_since(spec, run.as_of).isoformat(),
         trends=MappingProxyType(dict(trends or {})),
         large=len(run.results) > LARGE,
+        problems=pareto_view.views(spec, ordered, rows),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cxgov.spec.model import Spec
 
 SCOPE_TITLES = {"program": "Program", "journey": "Journey", "stage": "Stage", "segment": "Segment",
-                "channel": "Channel", "touchpoint": "Touchpoint"}
+                "channel": "Channel", "touchpoint": "Touchpoint", "root_cause": "Root cause", "category": "Category"}
 
 
 class Names:
@@ -43,11 +43,15 @@ class Names:
         return self._principles.get(principle_id, principle_id)
 
     def rule(self, rule_id: str) -> str:
-        rule = self.spec.rule(rule_id)
+        rule = self.spec.rule(rule_id) or self.spec.problem(rule_id)
         return rule.label if rule is not None else rule_id
 
+    def root_cause(self, cause_id: str | None) -> str:
+        return self._name("root_causes", cause_id)
+
     def scope_value(self, key: str, value: str) -> str:
-        lookup = {"journey": self.journey, "segment": self.segment, "touchpoint": self.touchpoint}.get(key)
+        lookup = {"journey": self.journey, "segment": self.segment, "touchpoint": self.touchpoint,
+                  "root_cause": self.root_cause}.get(key)
         if key == "program":
             return self.spec.program.name
         return lookup(value) if lookup else value

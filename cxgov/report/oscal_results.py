@@ -20,7 +20,9 @@ def results(ctx: Context, plan_href: str) -> dict:
     waiver_risks = [_waiver_risk(ctx, w) for w in sorted(spec.waivers, key=lambda w: w.id) if w.active_on(run.as_of)]
     gap_risks = {(r.rule, r.scope): _gap_risk(ctx, r) for r in ctx.results if _has_gap_risk(r)}
     starts = [r.window.start for r in ctx.results]
-    summary = run.summary()
+    summary = dict.fromkeys(run.summary(), 0)  # of the results the documents hold (no problems analyses yet)
+    for result in ctx.results:
+        summary[result.status] += 1
     return {
         "uuid": uid("assessment-results", run.spec_digest, run.as_of),
         "metadata": ctx.metadata(f"{spec.program.name}: CX governance assessment results as of {run.as_of}",

@@ -76,8 +76,10 @@ class OwnerLoad:
     touchpoints: tuple[int, int, int, int]  # A R C I across active touchpoints
     journeys: int
     rules: int  # standards and KPIs it owns
-    accountable: int  # every item it is accountable for: program, journeys, touchpoints, rules, activities
+    accountable: int  # every item it is accountable for (lint.accountable_roles: what CX206 counts)
     overloaded: bool  # a person accountable for more than max_accountable items
+    problems: int = 0  # problems analyses it owns
+    root_causes: int = 0  # root causes it owns: its share of why customers meet problems
 
 
 @dataclass(frozen=True)
@@ -156,14 +158,15 @@ def _loads(spec: Spec, names: Names) -> tuple[OwnerLoad, ...]:
                     tps[letter][owner] += 1
     journeys = Counter(j.owner for j in spec.journeys if j.owner)
     rules = Counter(r.owner for r in (*spec.standards, *spec.kpis) if r.owner)
-    program = Counter([spec.program.owner] if spec.program.owner else [])
+    problems = Counter(p.owner for p in spec.problems if p.owner)
+    causes = Counter(c.owner for c in spec.root_causes if c.owner)
+    accountable = Counter(owner for owner, _ in lint.accountable_roles(spec))  # as the validator counts
     limit = spec.program.defaults.max_accountable
     loads = []
     for o in spec.owners:
-        accountable = program[o.id] + journeys[o.id] + tps["A"][o.id] + rules[o.id] + raci["A"][o.id]
         loads.append(OwnerLoad(o.id, names.owner(o.id), o.kind, tuple(raci[x][o.id] for x in LETTERS),
-                               tuple(tps[x][o.id] for x in LETTERS), journeys[o.id], rules[o.id], accountable,
-                               o.kind == "person" and accountable > limit))
+                               tuple(tps[x][o.id] for x in LETTERS), journeys[o.id], rules[o.id], accountable[o.id],
+                               o.kind == "person" and accountable[o.id] > limit, problems[o.id], causes[o.id]))
     return tuple(sorted(loads, key=lambda load: (-load.accountable, load.id)))
 
 
@@ -218,15 +221,17 @@ def markdown(spec: Spec) -> str:
             lines.append(f"| {md_cell(row.name)} ({row.id}) | " + " | ".join(row.cells) + " |")
         lines.append("")
     lines += ["## Load per owner", "",
-              f"Accountable counts the program, journeys, touchpoints, standards and KPIs, and RACI activities "
-              f"an owner is accountable for; people above {report.max_accountable} are overloaded.", "",
-              "| Owner | Kind | RACI A/R/C/I | Touchpoints A/R/C/I | Journeys | Standards and KPIs | Accountable |",
-              "|---|---|---|---|---|---|---|"]
+              f"Accountable counts the program, journeys, touchpoints, standards and KPIs, problems analyses, root "
+              f"causes and RACI activities an owner is accountable for; people above {report.max_accountable} are "
+              f"overloaded.", "",
+              "| Owner | Kind | RACI A/R/C/I | Touchpoints A/R/C/I | Journeys | Standards and KPIs | "
+              "Problems analyses | Root causes | Accountable |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for load in report.loads:
         flag = " (overloaded)" if load.overloaded else ""
         lines.append(f"| {md_cell(load.name)} ({load.id}) | {load.kind} | {'/'.join(map(str, load.raci))} | "
-                     f"{'/'.join(map(str, load.touchpoints))} | {load.journeys} | {load.rules} | "
-                     f"{load.accountable}{flag} |")
+                     f"{'/'.join(map(str, load.touchpoints))} | {load.journeys} | {load.rules} | {load.problems} | "
+                     f"{load.root_causes} | {load.accountable}{flag} |")
     return "\n".join(lines) + "\n"
 
 

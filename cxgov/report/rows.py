@@ -56,8 +56,11 @@ class Rows:
         key = (result.rule, result.rule_name, t.op, t.fail, t.warn)  # plain values: hashed in C
         found = self._rules.get(key)
         if found is None:
-            found = self._rules[key] = (result.rule_name or self.names.rule(result.rule),
-                                        display.threshold_text(t.op, t.fail, t.warn))
+            target = display.threshold_text(t.op, t.fail, t.warn)
+            if result.problem is not None:  # a Pareto bar: what makes it pass is an open action on a vital cause
+                target = (f"an open action on each vital cause (the first {display.number(result.problem.vital_share)}"
+                          f"%)" + (f", share {target}" if t.fail < 100 else ""))
+            found = self._rules[key] = (result.rule_name or self.names.rule(result.rule), target)
         return found
 
     def window(self, span: Span) -> str:

@@ -236,7 +236,7 @@ def unassigned_owner(ctx: Context) -> Iterator:
                    "assign it (owner, RACI, team member) or remove it")
 
 
-def _accountable(spec: m.Spec) -> Iterator[tuple[str, Callable[[], tuple[str, Location]]]]:
+def accountable_roles(spec: m.Spec) -> Iterator[tuple[str, Callable[[], tuple[str, Location]]]]:
     """(owner id, what it is accountable for and where that is written) for every accountable role; the second
     is computed on demand, as few owners are ever reported."""
     if spec.program.owner:
@@ -256,7 +256,7 @@ def _accountable(spec: m.Spec) -> Iterator[tuple[str, Callable[[], tuple[str, Lo
 @check("CX206")
 def overloaded(ctx: Context) -> Iterator:
     limit = ctx.spec.program.defaults.max_accountable
-    counts = Counter(owner for owner, _ in _accountable(ctx.spec))
+    counts = Counter(owner for owner, _ in accountable_roles(ctx.spec))
     for o in ctx.spec.owners:
         if o.kind == "person" and counts[o.id] > limit:
             yield (f"person '{o.id}' is accountable for {counts[o.id]} items, more than max_accountable "
@@ -323,7 +323,7 @@ def action_overdue(ctx: Context) -> Iterator:
 
 @check("CX211")
 def committee_accountable(ctx: Context) -> Iterator:
-    for owner_id, described in _accountable(ctx.spec):
+    for owner_id, described in accountable_roles(ctx.spec):
         owner = ctx.owners.get(owner_id)
         if owner is not None and owner.kind == "committee":
             what, where = described()

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from cxgov.data import themes
 from cxgov.data.generate import build_world, generate
 from cxgov.data.engines.duckdb import Database
 from cxgov.data.store import Period, ScanRequest, Store
 from cxgov.errors import UsageError
 from cxgov.metrics import kinds
-from cxgov.spec.model import (Duration, Filter, Journey, Metric, Program, Scale, Segment, Source, Spec,
-                              Standard, Threshold, Touchpoint, Waiver, Window)
+from cxgov.spec.model import (Duration, Filter, Journey, Metric, Problem, Program, RootCause, Scale, Segment,
+                              Source, Spec, Standard, Theme, Threshold, Touchpoint, Waiver, Window)
 
 AS_OF = date(2026, 11, 20)
 TOUCHPOINTS = tuple(Touchpoint(id=f"tp-{i:02d}", name=f"Touchpoint {i}", journey="j", stage="service",
@@ -50,11 +51,14 @@ SPEC = Spec(root=Path("specs"), files=(), digest="sha256:x", program=Program(id=
             standards=STANDARDS)
 
 
+def _generated(tmp_path_factory, spec: Spec, name: str):
+    db = tmp_path_factory.mktemp("gen") / name
+    return db, generate(spec, db, rows=40_000, seed=5, as_of=AS_OF)
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    db = tmp_path_factory.mktemp("gen") / "metrics.duckdb"
-    written = generate(SPEC, db, rows=40_000, seed=5, as_of=AS_OF)
-    return db, written
+    return _generated(tmp_path_factory, SPEC, "metrics.duckdb")
 
 
 def query(db: Path, sql: str, params=()):
@@ -191,3 +195,72 @@ def test_touchpoints_under_a_waiver_struggle():
                     expires=date(2027, 1, 31), touchpoints=("tp-13",))
     for seed in range(5):
         assert "tp-13" in build_world(replace(SPEC, waivers=(waiver,)), random.Random(seed)).struggling
+
+
+THEMES = (Theme(id="waiting", root_cause="capacity", patterns=("slow", "wait*", "took ages")),
+          Theme(id="rude", root_cause="training", patterns=("rude", "impolite")),
+          Theme(id="fees", root_cause="fees", patterns=("hidden fee", "charge*")))
+PROBLEMS = (
+    Problem(id="reasons", source="tickets", window=Window("quarter", period="quarter"), category="reason",
+            causes=(("unexpected-fee", "fees"), ("long-hold", "capacity"), ("rude-agent", "training"),
+                    ("fee-not-refunded", "fees"))),
+    Problem(id="comments", source="surveys", window=Window("28d", 28), text="comment",
+            where=Filter((("question", ("satisfaction",)),)), score="csat", themes=THEMES),
+)
+WITH_PROBLEMS = replace(SPEC, root_causes=tuple(RootCause(id=c, name=c) for c in ("capacity", "training", "fees")),
+                        problems=PROBLEMS)
+
+
+@pytest.fixture(scope="module")
+def with_problems(tmp_path_factory):
+    return _generated(tmp_path_factory, WITH_PROBLEMS, "problems.duckdb")
+
+
+def test_problems_add_their_columns_and_leave_the_others_as_they_were(generated, with_problems):
+    db, written = generated
+    db2, written2 = with_problems
+    assert written2 == written
+    with Database.open(db2) as database:
+        surveys, tickets = database.table_columns("survey_responses"), database.table_columns("tickets")
+    assert list(surveys)[-1] == "comment" and list(tickets)[-1] == "reason"
+    for table, column in (("survey_responses", "comment"), ("tickets", "reason")):
+        others = ", ".join(f't."{c}"' for c in (surveys if table == "survey_responses" else tickets) if c != column)
+        sql = f'SELECT count(*), sum(hash({others})::HUGEINT) FROM "{table}" t'
+        assert query(db2, sql) == query(db, sql)
+    again = Path(str(db2) + ".again")
+    generate(WITH_PROBLEMS, again, rows=40_000, seed=5, as_of=AS_OF)
+    assert digest(again) == digest(db2)
+
+
+def test_reasons_are_the_mapped_categories_skewed_with_other_and_a_few_missing(with_problems):
+    db, _ = with_problems
+    counts = dict(query(db, "SELECT reason, count(*) FROM tickets GROUP BY 1"))
+    n = sum(counts.values())
+    assert set(counts) == {"unexpected-fee", "long-hold", "rude-agent", "fee-not-refunded", "other", None}
+    assert counts["unexpected-fee"] > 1.6 * counts["long-hold"] > 1.6 * 0.75 * counts["fee-not-refunded"]
+    assert 0.002 * n < counts[None] < 0.03 * n and 0.01 * n < counts["other"] < 0.06 * n
+
+
+def test_comments_phrase_the_themes_with_noise_that_does_not_match(with_problems):
+    db, _ = with_problems
+    rows = query(db, "SELECT question, comment, score FROM survey_responses")
+    assert all(c is None for q, c, _ in rows if q != "satisfaction")
+    comments = [(c, s) for q, c, s in rows if q == "satisfaction"]
+    blank = sum(1 for c, _ in comments if c is None or not c.strip())
+    assert 0.15 * len(comments) < blank < 0.35 * len(comments)
+    texts = [(c, s) for c, s in comments if c and c.strip()]
+    every = [p for t in THEMES for p in t.patterns]
+    matched = {t.id: {c for c, _ in texts if themes.matches(c, t.patterns)} for t in THEMES}
+    assert len(matched["waiting"]) >= 20 and len(matched["rude"]) >= 10 and len(matched["fees"]) >= 10
+    phrasings = {c.lower() for c in matched["waiting"]}
+    for phrasing in ("waiting", "wait", "took ages", "slow"):
+        assert any(phrasing in c for c in phrasings), phrasing
+    assert any(c.isupper() for c in matched["rude"]) and any(c[0].isupper() for c in matched["rude"])
+    unmatched = {c for c, _ in texts if not themes.matches(c, every)}
+    near = {c.lower() for c in unmatched}
+    for miss in ("await", "slower", "took many ages", "ruder", "rudeness"):
+        assert any(miss in c for c in near), miss  # near misses are there, and match nothing
+    share = lambda rows_: sum(1 for c, _ in rows_ if themes.matches(c, every)) / max(len(rows_), 1)
+    low = [(c, s) for c, s in texts if s is not None and s < 3]
+    high = [(c, s) for c, s in texts if s is not None and s >= 3]
+    assert share(low) > share(high) + 0.2  # low scores mention themes more often: the key-driver gap shows

@@ -6,16 +6,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from cxgov.engine.results import (ActionInfo, MetricHealth, PreviousInfo, Result, Run, SourceHealth, Span,
-                                  ThresholdInfo, TrendInfo, UnmatchedId, WaiverInfo)
+from cxgov.engine.results import (ActionInfo, MetricHealth, PreviousInfo, ProblemInfo, Result, Run, SourceHealth,
+                                  Span, ThresholdInfo, TrendInfo, UnmatchedId, WaiverInfo)
 from cxgov.errors import Location
+from cxgov.metrics import pareto
 from cxgov.spec.model import (Action, Approval, Defaults, Duration, Filter, Intent, Journey, Kpi, Metric, Owner,
-                              Principle, Program, RaciActivity, Review, Scope, Segment, Selector, Source, Spec,
-                              Standard, Threshold, Touchpoint, Trend, Waiver, Window)
+                              Principle, Problem, Program, RaciActivity, Review, RootCause, Scope, Segment, Selector,
+                              Source, Spec, Standard, Threshold, Touchpoint, Trend, Waiver, Window)
 
 AS_OF = date(2026, 11, 20)
 GENERATED_AT = datetime(2026, 11, 21, 8, 30, tzinfo=timezone.utc)
@@ -317,3 +319,51 @@ def crowded_raci(src: Path, dst: Path, owners: int = 30, activities: int = 120) 
                      f"assignments: {{{a}: A, {r}: R, {c}: C}}}}")
     (dst / "regional.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return names
+
+
+ROOT_CAUSES = (("staff-training", "Lack of training of customer service staff", "contact-centre"),
+               ("billing-errors", "Billing system errors", "web-team"),
+               ("website-usability", "Website hard to use", "web-team"),
+               ("late-delivery", "Late card delivery", "contact-centre"))
+# DOMAIN.md's worked example: categories by root cause, and parking mapped to none
+CATEGORY_COUNTS = {"staff-training": {"calls-not-answered": 30, "impolite-agent": 20},
+                   "billing-errors": {"wrong-bill": 25, "double-charge": 20},
+                   "website-usability": {"cannot-find-info": 15}, "late-delivery": {"late-delivery": 10}}
+
+
+def with_problems(spec: Spec, text: Text = _plain) -> Spec:
+    """The sample spec with DOMAIN.md's worked example as a problems analysis, and an action on one cause."""
+    t = text
+    causes = tuple(RootCause(id=i, name=t(name), owner=owner) for i, name, owner in ROOT_CAUSES)
+    problem = Problem(id="complaint-causes", name=t("Why customers complain"), source="tickets",
+                      window=Window("quarter", period="quarter"), category="reason",
+                      causes=tuple((v, c) for c, values in CATEGORY_COUNTS.items() for v in values),
+                      owner="cx-office", severity="high", location=_loc("problems.yaml", 8))
+    action = Action(id="act-31", root_cause="staff-training", standard="", owner="contact-centre",
+                    due=date(2027, 1, 31), status="open", description=t("Coaching on call handling"),
+                    location=_loc("actions.yaml", 30))
+    return replace(spec, root_causes=causes, problems=(problem,), actions=(*spec.actions, action))
+
+
+def problem_results(spec: Spec) -> tuple[Result, ...]:
+    """The worked example's results as the engine makes them: shares, ranks, the vital few, statuses."""
+    counts = {c: sum(v.values()) for c, v in CATEGORY_COUNTS.items()} | {"parking": 5}
+    problem = spec.problems[0]
+    out = []
+    for bar in pareto.pareto(counts, 80.0):
+        cause = spec.root_cause(bar.key)
+        actions = tuple(ActionInfo(a.id, a.owner, a.due, a.status, a.description, False)
+                        for a in spec.actions_by_root_cause.get(bar.key, ()))
+        status = "pass" if cause is None or not bar.vital or actions else "breach"
+        notes = ("a vital cause with no open action: nobody is working on it",) if status == "breach" else ()
+        info = ProblemInfo(root_cause=bar.key if cause else None, name=cause.name if cause else bar.key,
+                           rank=bar.rank, cumulative=bar.cumulative, vital=bar.vital, vital_share=80.0, total=125,
+                           parts=tuple(CATEGORY_COUNTS.get(bar.key, {"parking": 5}).items()), by="category")
+        out.append(Result(rule=problem.id, kind="problem",
+                          scope=(("root_cause", bar.key) if cause else ("category", bar.key),),
+                          metric="", metric_kind="problem", status=status, window=QUARTER,
+                          threshold=ThresholdInfo("<=", 100.0), severity="high",
+                          location=Location("specs/problems.yaml", 8), rule_name=problem.name, value=bar.share,
+                          n=bar.count, ci_low=bar.ci_low, ci_high=bar.ci_high, unit="%",
+                          owner=cause.owner if cause else "cx-office", actions=actions, notes=notes, problem=info))
+    return tuple(out)

@@ -79,7 +79,7 @@ def planted(tmp_path_factory):
 
 KEY_CONTENT = {
     "scorecard": ("CX governance scorecard", "Northwind Bank", "Experience intent", "Relationship NPS by segment",
-                  "Breaches and waivers", "Evidence appendix", "2026-11-20"),
+                  "Breaches and waivers", "Problems and root causes", "Evidence appendix", "2026-11-20"),
     "raci": ("RACI report", "Governance activities × owners", "Touchpoints × owners", "Load per owner"),
     "journeys": ("Journey map and touchpoint inventory", "Open an account", "Systems:", "Processes:"),
     "inventory": ("The touchpoint inventory without statuses", "Resolve a problem", "Systems:"),
@@ -163,6 +163,45 @@ def test_the_scorecard_prints_to_readable_pdf_pages(browser, example, tmp_path):
                               text=True).stdout
         for content in ("Northwind Bank", "Experience intent", "Evidence appendix"):
             assert content in text
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_the_pareto_charts_are_drawn_readable_and_inside_the_page(browser, example, width):
+    with browser.open(example["scorecard"], width=width) as opened:
+        page = opened.page
+        charts = page.locator("svg.pareto")
+        assert charts.count() == 2  # the example's two problems analyses
+        for i in range(2):
+            chart = charts.nth(i)
+            chart.scroll_into_view_if_needed()
+            assert chart.is_visible()
+            box = chart.bounding_box()
+            assert box["width"] >= 500 and box["height"] >= 230  # drawn at a size its labels can be read
+            assert chart.locator("rect.p-vital").count() >= 1 and chart.locator("rect.p-trivial").count() >= 1
+            assert chart.locator("path.cumulative").count() == chart.locator("path.vital-line").count() == 1
+            # the text is at least 9 px on screen, however narrow the page
+            smallest = chart.evaluate("svg => Math.min(...[...svg.querySelectorAll('text')]"
+                                      ".map(t => t.getBoundingClientRect().height))")
+            assert smallest >= 9
+        # a chart wider than a phone scrolls in its own box; the page itself never scrolls sideways
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        assert page.locator("#problems table tbody tr").count() == 14  # 9 + 5 causes, as in the check
+
+
+def test_the_printed_scorecard_shows_the_pareto_charts(browser, example, tmp_path):
+    with browser.open(example["scorecard"]) as opened:
+        opened.page.emulate_media(media="print")
+        boxes = [opened.page.locator("svg.pareto").nth(i).bounding_box() for i in range(2)]
+        pdf = opened.page.pdf(prefer_css_page_size=True, print_background=True)
+    assert all(box and box["width"] > 300 and box["height"] > 150 for box in boxes)
+    path = tmp_path / "scorecard.pdf"
+    path.write_bytes(pdf)
+    tool = pdftotext()
+    if tool:
+        text = subprocess.run([tool, "-layout", str(path), "-"], check=True, capture_output=True,
+                              text=True).stdout
+        assert "Problems and root causes" in text
+        assert text.count("vital share 80.0%") == 2  # each chart's vital-share label, printed as text
 
 
 def test_the_raci_and_journey_map_print_on_landscape_pages(browser, example):

@@ -11,7 +11,7 @@ import pytest
 from cxgov.errors import UsageError
 from cxgov.report import raci
 from cxgov.spec import lint
-from report_samples import GENERATED_AT, PAYLOAD, sample_spec
+from report_samples import GENERATED_AT, PAYLOAD, sample_spec, with_problems
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,24 @@ def test_the_format_comes_from_the_option_or_the_extension(path, explicit, fmt):
 def test_an_unknown_extension_asks_for_format():
     with pytest.raises(UsageError, match="cannot tell the format"):
         raci.format_for("raci.txt", None)
+
+
+def test_root_causes_and_problems_analyses_count_in_the_owners_load(spec):
+    tight = with_problems(replace(spec, program=replace(spec.program, defaults=replace(
+        spec.program.defaults, max_accountable=2))))
+    before = {load.id: load for load in raci.build(replace(tight, root_causes=(), problems=())).loads}
+    loads = {load.id: load for load in raci.build(tight).loads}
+    # web-team owns billing-errors and website-usability; contact-centre staff-training and late-delivery
+    assert (loads["web-team"].root_causes, loads["contact-centre"].root_causes) == (2, 2)
+    assert loads["web-team"].accountable == before["web-team"].accountable + 2
+    assert loads["cx-office"].problems == 1 and loads["cx-office"].accountable == before["cx-office"].accountable + 1
+    assert loads["ana-lopez"].root_causes == 0
+    # the report and the validator count alike (CX206 names the same people with the same counts)
+    messages = [f.message for f in raci.build(tight).findings if f.code == "CX206"]
+    assert messages == [f"person '{o.id}' is accountable for {o.accountable} items, more than max_accountable (2)"
+                        for o in sorted(loads.values(), key=lambda o: o.id) if o.overloaded]
+    md = raci.markdown(tight)
+    assert "| Problems analyses | Root causes | Accountable |" in md
+    (web,) = [line for line in md.splitlines() if "(web-team) |" in line]
+    assert web.endswith(f"| {loads['web-team'].problems} | 2 | {loads['web-team'].accountable} |")
+    assert "<th scope=\"col\" rowspan=\"2\" class=\"num\">Root causes</th>" in raci.html(tight, GENERATED_AT)
