@@ -44,7 +44,7 @@ def _scans(spec, store):
 def _rows(store, scan) -> dict[tuple, dict]:
     rows = store.scan(scan.request)
     keyed = {(r["period"], r["grouping"], *(r.get(d) for d in ("touchpoint", "segment", "journey", "stage",
-                                                                  "channel"))): r for r in rows}
+                                                                  "channel", "category"))): r for r in rows}
     assert len(keyed) == len(rows), "a scan gave one group twice"
     return keyed
 
