@@ -204,9 +204,15 @@ class ExactQuantile(exp.Expression, exp.AggFunc):
     arg_types = {"this": True, "fraction": True}
 
 
-class GroupingMask(exp.Expression, exp.Func):
+class _Variadic(exp.Expression, exp.Func):
+    """A node of cxgov's own over any number of expressions."""
+
     arg_types = {"expressions": True}
     is_var_len_args = True
+
+
+class GroupingMask(_Variadic):
+    pass
 
 
 class IsFinite(exp.Expression, exp.Func):
@@ -223,9 +229,8 @@ class SameText(exp.Expression, exp.Func):
     arg_types = {"this": True, "expression": True}
 
 
-class RowHash(exp.Expression, exp.Func):
-    arg_types = {"expressions": True}
-    is_var_len_args = True
+class RowHash(_Variadic):
+    pass
 
 
 class Folded(exp.Expression, exp.Func):

@@ -44,6 +44,17 @@ class Entity:
         return self.location
 
 
+class Labelled:
+    """An entity shown by its name, else by its id (metrics, standards, KPIs, themes, problems analyses)."""
+
+    id: str
+    name: str | None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
 @dataclass(frozen=True)
 class Principle(Entity):
     """A principle of the experience intent: what the experience should feel like."""
@@ -201,7 +212,7 @@ class Duration:
 
 
 @dataclass(frozen=True)
-class Metric(Entity):
+class Metric(Labelled, Entity):
     """What is measured and how: a kind (DOMAIN.md), a source, and the fields the kind needs."""
 
     id: str
@@ -219,10 +230,6 @@ class Metric(Entity):
     perception: str | None = None  # gap
     unit: str | None = None  # display unit (e.g. "s", "h"); derived when absent
     description: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -293,7 +300,7 @@ class Selector(Entity):
 
 
 @dataclass(frozen=True)
-class Standard(Entity):
+class Standard(Labelled, Entity):
     """A quality standard: a threshold on a metric, evaluated once per touchpoint it applies to."""
 
     id: str
@@ -307,10 +314,6 @@ class Standard(Entity):
     owner: str | None = None  # None: each touchpoint's owner
     principle: str | None = None
     description: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -329,7 +332,7 @@ class Trend:
 
 
 @dataclass(frozen=True)
-class Kpi(Entity):
+class Kpi(Labelled, Entity):
     """A program-level indicator: a threshold on a metric, evaluated per scope (and `by` value)."""
 
     id: str
@@ -345,10 +348,6 @@ class Kpi(Entity):
     owner: str | None = None
     principle: str | None = None
     description: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -405,7 +404,7 @@ class RootCause(Entity):
 
 
 @dataclass(frozen=True)
-class Theme(Entity):
+class Theme(Labelled, Entity):
     """Words or phrases that, found in a free text, mean a root cause is mentioned."""
 
     id: str
@@ -413,13 +412,9 @@ class Theme(Entity):
     patterns: tuple[str, ...]
     name: str | None = None
 
-    @property
-    def label(self) -> str:
-        return self.name or self.id
-
 
 @dataclass(frozen=True)
-class Problem(Entity):
+class Problem(Labelled, Entity):
     """A Pareto analysis of problems: rows counted by category (`category`, `causes`) or by themes found in a
     free text (`text`, `themes`), grouped by root cause (DOMAIN.md "Problems: Pareto of root causes")."""
 
@@ -441,10 +436,6 @@ class Problem(Entity):
     severity: str = "medium"
     owner: str | None = None
     description: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
 
     @property
     def cause_ids(self) -> tuple[str, ...]:
