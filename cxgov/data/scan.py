@@ -119,20 +119,11 @@ class ScanRequest:
 
 
 @dataclass(frozen=True)
-class Statement:
-    sql: str
-    params: Mapping[str, object]  # named parameters ($name)
-
-    @property
-    def text(self) -> str:
-        """The statement with its parameters written in, for reading (never run)."""
-        return sql.Rendered(self.sql, self.params).text
-
-
-@dataclass(frozen=True)
 class Rows:
-    """A small table a statement reads by `name`, given as rows: the engine provides it before the statement
-    runs (Spark: a temporary view over a local DataFrame, under a name of its own) and drops it after."""
+    """A small table a statement reads by `name`, given as rows: the engine provides it before the statement runs
+    (DuckDB: a temporary table of the cursor, made once; Spark: a temporary view over a local DataFrame, under a
+    name of its own, dropped after). As rows of a VALUES list or lists in the statement, the same thousands of
+    touchpoints take DuckDB longer to plan than to scan a million rows, and Spark reads them per row."""
 
     name: str
     columns: tuple[str, ...]
@@ -149,7 +140,6 @@ class Query:
     params: Mapping[str, object]  # named parameters, as the dialect writes them
     dimensions: tuple[str, ...]  # the dimensions any grouping set uses, in DIMENSIONS order
     aggregates: tuple[str, ...]  # the aggregates' names, in the order the statement's rows give them
-    setup: tuple[Statement, ...] = ()  # to run first, on the same connection: the temporary tables it reads
     tree: exp.Expression | None = None  # the statement before rendering
     dialect: str = "duckdb"
     tables: tuple[Rows, ...] = ()  # small tables it reads, which the engine provides
@@ -157,8 +147,7 @@ class Query:
     @property
     def text(self) -> str:
         """Every statement, parameters written in as the dialect writes values, for reading (never run)."""
-        return ("".join(t.text for t in self.tables) + "".join(f"{s.text};\n" for s in self.setup)
-                + sql.Rendered(self.sql, self.params, self.dialect).text)
+        return "".join(t.text for t in self.tables) + sql.Rendered(self.sql, self.params, self.dialect).text
 
 
 @dataclass(frozen=True)
@@ -508,20 +497,11 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     slices = exp.Values(expressions=pairs, alias=exp.TableAlias(
         this=own("slices"), columns=[exp.Identifier(this="slice"), exp.Identifier(this="period")]))
     ctes.append(("slices", _select(exp.Star()).from_(slices, copy=False)))
-    setup: tuple[Statement, ...] = ()
     tables: tuple[Rows, ...] = ()
     if needs_dims:
         items = sorted(request.dimensions.items())
         lists = [[tp for tp, _ in items]] + [[attrs.get(d) for _, attrs in items] for d in TOUCHPOINT_DIMENSIONS]
-        if dialect == "duckdb":
-            # a temporary table, one list per column: the same thousands of touchpoints as rows of a VALUES list,
-            # or as lists in the statement itself, would take DuckDB longer to plan than to scan a million rows
-            columns = ", ".join(f"unnest(CAST(${n} AS VARCHAR[])) AS {n}" for n in DIMS_COLUMNS)
-            setup = (Statement(f"CREATE OR REPLACE TEMPORARY TABLE {INTERNAL}dims AS SELECT {columns}",
-                               dict(zip(DIMS_COLUMNS, lists))),)
-        elif dialect == "spark":
-            # rows Spark is given as a local table: the lists as parameters of the statement would be read through
-            # element_at per row, three times slower on the bench program's scans
+        if dialect in ("duckdb", "spark"):
             name = f"{INTERNAL}dims_rows"
             tables = (Rows(name, DIMS_COLUMNS, tuple(zip(*lists))),)
             ctes.append(("dims", _select(exp.Star()).from_(exp.Table(this=exp.Identifier(this=name, quoted=True)),
@@ -678,8 +658,8 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     for name, body in ctes:
         statement = statement.with_(own(name), as_=body, copy=False)
     rendered = sql.render(statement, dialect)
-    return Query(rendered.sql, rendered.params, used, tuple(a.name for a in decomposable + holistic), setup,
-                 statement, dialect, tables)
+    return Query(rendered.sql, rendered.params, used, tuple(a.name for a in decomposable + holistic), statement,
+                 dialect, tables)
 
 
 def scanned(rows: Sequence[Mapping]) -> tuple[int, int]:

@@ -178,9 +178,9 @@ def test_the_text_for_reading_writes_values_as_each_engine_does():
     request = ScanRequest(SOURCE, "UTC", (JAN,), DIMS, (("journey",),), (Aggregate("n"),))
     columns = Columns(sql.table("events"), {"at": "TIMESTAMP", "tp": "VARCHAR"}, "at", "TIMESTAMP", "tp", None)
     texts = {d: build(request, columns, d).text for d in sql.DIALECTS}
-    assert "['a', 'b', 'c']" in texts["duckdb"]
     assert "ARRAY['a', 'b', 'c']" in texts["postgres"]
-    assert texts["spark"].startswith("-- __cxgov_dims_rows: 3 rows (tp, journey, stage, channel)")  # a view
+    for given in ("duckdb", "spark"):  # a table the engine is given: named, with its size
+        assert texts[given].startswith("-- __cxgov_dims_rows: 3 rows (tp, journey, stage, channel)")
     assert all("$p" not in t and "%(p" not in t and ":p0" not in t for t in texts.values())
 
 

@@ -237,13 +237,15 @@ class DuckDBEngine(Engine):
     def _execute(self, source: Source, query: Query, prefix: str = "") -> list[tuple]:
         cursor = self._cursor
         try:
-            made = self._local.__dict__.setdefault("setup", set())  # temporary tables are the cursor's own
-            for statement in query.setup:
-                key = (statement.sql, tuple((k, tuple(v) if isinstance(v, list) else v)
-                                            for k, v in statement.params.items()))
-                if key not in made:
-                    cursor.execute(statement.sql, dict(statement.params))
-                    made.add(key)
+            made = self._local.__dict__.setdefault("tables", set())  # temporary tables are the cursor's own
+            for table in query.tables:
+                if table not in made:
+                    # one list parameter per column, unnested: rows as a VALUES list plan slowly
+                    columns = ", ".join(f'unnest(CAST(${i} AS VARCHAR[])) AS "{c}"'
+                                        for i, c in enumerate(table.columns, 1))
+                    cursor.execute(f'CREATE OR REPLACE TEMPORARY TABLE "{table.name}" AS SELECT {columns}',
+                                   [list(column) for column in zip(*table.rows)] or [[] for _ in table.columns])
+                    made.add(table)
             return cursor.execute(prefix + query.sql, dict(query.params)).fetchall()
         except duckdb.Error as exc:
             message = cause(exc)
