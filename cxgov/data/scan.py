@@ -308,38 +308,59 @@ _CHEAP = (exp.Column, exp.Literal, sql.Value, exp.Boolean, exp.Null, exp.DataTyp
 
 
 def _shared(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], list[tuple[str, exp.Expression]]]:
-    """Row-level expressions that several aggregates compute (a duration, a metric's filter, a conversion), each
-    to be computed once per row as a column of the scan's rows, and the aggregates reading those columns.
+    """Row-level expressions that several aggregates compute (a duration, a metric's filter, a conversion, a theme's
+    match), each to be computed once per row as a column of the scan's rows, and the aggregates reading those
+    columns.
 
     Engines do not share work between the FILTER clauses of an aggregation (PostgreSQL computes a duration once
-    for each aggregate that tests it). Only subtrees evaluated for every row anyway are taken (`_evaluated`), the
-    largest first; a shared column's expression is self-contained (it reads the source's columns only)."""
-    def trees(aggs: Sequence[Aggregate]) -> list[exp.Expression]:
-        return [t for a in aggs for t in (a.value, a.condition) if t is not None]
+    for each aggregate that tests it)."""
+    trees = [t for a in aggregates for t in (a.value, a.condition) if t is not None]
+    out, columns = _hoist(trees, f"{INTERNAL}x")
+    swapped = iter(out)
+    return [replace(a, value=next(swapped) if a.value is not None else None, condition=next(swapped))
+            for a in aggregates], columns
 
-    def uses(aggs: Sequence[Aggregate]) -> dict[exp.Expression, int]:
+
+def _hoist(trees: Sequence[exp.Expression], prefix: str) -> tuple[list[exp.Expression], list[tuple[str, exp.Expression]]]:
+    """`trees` reading a column (`prefix`0, 1, ...) for each subtree they evaluate more than once for a row, and
+    those columns' expressions.
+
+    Only subtrees evaluated for every row anyway are taken (`_evaluated`): theme matches first (a regular
+    expression is the dearest test a row meets), then the largest first. A column's expression is self-contained
+    (it reads the source's columns only)."""
+    def uses(of: Sequence[exp.Expression]) -> dict[exp.Expression, int]:
         counted: dict[exp.Expression, int] = {}
-        for tree in trees(aggs):
+        for tree in of:
             for node in _evaluated(tree):
                 if not isinstance(node, _CHEAP) and node.find(exp.Column) is not None:
                     counted[node] = counted.get(node, 0) + 1
+                    text = node.this
+                    if isinstance(node, sql.Matches) and not isinstance(text, _CHEAP):
+                        # its lowering tests the text once more per word
+                        counted[text] = counted.get(text, 0) + len(node.args.get("words") or [])
         return counted
 
-    candidates = sorted((n for n, k in uses(aggregates).items() if k > 1),
-                        key=lambda n: -sum(1 for _ in n.walk()))
-    out = list(aggregates)
+    candidates = sorted((n for n, k in uses(trees).items() if k > 1),
+                        key=lambda n: (not isinstance(n, sql.Matches), -sum(1 for _ in n.walk())))
+    out = list(trees)
     columns: list[tuple[str, exp.Expression]] = []
     for candidate in candidates:
         if uses(out).get(candidate, 0) < 2:
             continue
-        name = f"{INTERNAL}x{len(columns)}"
+        name = f"{prefix}{len(columns)}"
         columns.append((name, candidate.copy()))
 
         def swap(node: exp.Expression, _name: str = name, _c: exp.Expression = candidate) -> exp.Expression:
             return own_col(_name) if node == _c else node
-        out = [replace(a, value=a.value.transform(swap) if a.value is not None else None,
-                       condition=a.condition.transform(swap)) for a in out]
+        out = [t.transform(swap) for t in out]
     return out, columns
+
+
+def _fenced(select: exp.Select, dialect: str) -> exp.Select:
+    """`select`, computing its columns once per row. PostgreSQL pulls a subquery up into the query reading it and
+    evaluates a computed column wherever it is read (the folded text in each test of each theme): OFFSET 0 keeps
+    it apart. (It also keeps PostgreSQL from running the scan in parallel: worth it for theme matches only.)"""
+    return select.offset(0, copy=False) if dialect == "postgres" else select
 
 
 def _slices(periods: Sequence[Period]) -> tuple[list[datetime], list[list[str]]]:
@@ -369,34 +390,103 @@ def _sum(e: exp.Expression) -> exp.Sum:
     return exp.Sum(this=e)
 
 
-def _combined(agg: Aggregate) -> exp.Expression:
-    """The aggregate over a group from its partials per slice.
+def _combined(agg: Aggregate, only: exp.Expression | None = None) -> exp.Expression:
+    """The aggregate over a group from its partials per slice (and per row key: only those meeting `only`, a
+    condition on the keys of the partials' rows, see `_keyed`).
 
     A variance combines the within-slice variances with the spread of the slice means around the group mean,
     measured from a shift `k` (the mean over all the scan's rows), which keeps the sums of squares small whatever
     the values' magnitude: sum c(m - M)^2 = sum d^2/c - (sum d)^2/C with d = s - ck per slice."""
     name = agg.name
+
+    def total(e: exp.Expression) -> exp.Expression:
+        return _sum(e) if only is None else _filtered(_sum(e), only)
+
     if agg.func in ("count", "sum"):
-        return _sum(_c(name)).as_(exp.Identifier(this=name, quoted=True))
+        return total(_c(name)).as_(exp.Identifier(this=name, quoted=True))
     c, s = (lambda: _c(name + "__c")), (lambda: _c(name + "__s"))
     if agg.func == "avg":
-        return exp.Div(this=_sum(s()), expression=exp.Nullif(this=_sum(c()), expression=number(0)),
+        return exp.Div(this=total(s()), expression=exp.Nullif(this=total(c()), expression=number(0)),
                        typed=False, safe=False).as_(exp.Identifier(this=name, quoted=True))
     v, k = _c(name + "__v"), _c(name + "__k")
 
     def d() -> exp.Expression:  # the slice's sum of deviations from k
         return exp.Paren(this=exp.Sub(this=s(), expression=exp.Mul(this=c(), expression=k.copy())))
 
-    within = _sum(exp.Mul(this=c(), expression=v))
-    between = _sum(exp.Div(this=exp.Pow(this=d(), expression=number(2)), expression=c(), typed=False, safe=False))
-    spread = exp.Div(this=exp.Pow(this=_sum(d()), expression=number(2)), expression=_sum(c()), typed=False,
+    within = total(exp.Mul(this=c(), expression=v))
+    between = total(exp.Div(this=exp.Pow(this=d(), expression=number(2)), expression=c(), typed=False, safe=False))
+    spread = exp.Div(this=exp.Pow(this=total(d()), expression=number(2)), expression=total(c()), typed=False,
                      safe=False)
     variance = exp.Div(this=exp.Paren(this=exp.Sub(this=exp.Add(this=within, expression=between), expression=spread)),
-                       expression=exp.Paren(this=exp.Sub(this=_sum(c()), expression=number(1))), typed=False,
+                       expression=exp.Paren(this=exp.Sub(this=total(c()), expression=number(1))), typed=False,
                        safe=False)
-    return case((exp.GT(this=_sum(c()), expression=number(1)),
+    return case((exp.GT(this=total(c()), expression=number(1)),
                  exp.Anonymous(this="greatest", expressions=[exp.Literal.number("0.0"), variance]))).as_(
         exp.Identifier(this=name, quoted=True))
+
+
+BITS = f"{INTERNAL}bits"
+_WIDTH = 62  # tests per key column: a BIGINT's bits, short of the sign
+
+
+def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, exp.Expression],
+                                                     list[tuple[str, exp.Expression]]]:
+    """Theme matches (`sql.Matches`) as bits of integer row keys: the aggregates testing the bits, for each
+    decomposable one its condition on the keys alone (taken out of the aggregate), and the keys' expressions.
+
+    The scan groups its partials by these keys too, so an aggregate over the rows matching a theme (or not) is
+    its partial over all the rows, summed over the partials' rows whose key has the theme's bit (set or not):
+    the score's aggregates among the rows mentioning each root cause, and among the rest, are one partial each,
+    and the row-level work is one regular expression per theme."""
+    found: dict[exp.Expression, int] = {}
+    for a in aggregates:
+        for tree in (a.value, a.condition):
+            for node in (tree.find_all(sql.Matches) if tree is not None else ()):
+                found.setdefault(node, len(found))
+    if not found:
+        return list(aggregates), {}, []
+
+    def test(node: exp.Expression) -> exp.Expression:
+        j = found.get(node) if isinstance(node, sql.Matches) else None
+        if j is None:
+            return node
+        bit = exp.BitwiseAnd(this=own_col(f"{BITS}{j // _WIDTH}"), expression=number(1 << (j % _WIDTH)))
+        return exp.Paren(this=exp.NEQ(this=exp.Paren(this=bit), expression=number(0)))
+
+    out, only = [], {}
+    for a in aggregates:
+        condition = a.condition.transform(test)
+        if not a.holistic:
+            rest, keyed = [], []
+            for conjunct in _conjuncts(condition):
+                (keyed if all(c.name.startswith(BITS) for c in conjunct.find_all(exp.Column)) and
+                 conjunct.find(exp.Column) is not None else rest).append(conjunct)
+            if keyed:
+                only[a.name] = and_(*keyed)
+                condition = and_(*rest) if rest else exp.true()
+        out.append(replace(a, value=a.value.transform(test) if a.value is not None else None, condition=condition))
+    keys = []
+    nodes = list(found)
+    for k in range(0, len(nodes), _WIDTH):
+        # 0 or 1 times the bit (not a CASE: what the tests read is then computed once, before, see `_hoist`)
+        terms: list[exp.Expression] = [
+            exp.Mul(this=cast(n.copy(), "INT"), expression=number(1 << (j % _WIDTH))) if j % _WIDTH else cast(n.copy(), "INT")
+            for j, n in enumerate(nodes[k:k + _WIDTH], k)]
+        total = terms[0]
+        for term in terms[1:]:
+            total = exp.Add(this=total, expression=term)
+        keys.append((f"{BITS}{k // _WIDTH}", total))
+    return out, only, keys
+
+
+def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
+    """The terms of a condition's top-level AND (through parentheses)."""
+    node = condition
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [condition]
 
 
 def _mask(dims: Sequence[str], grouping_set: Sequence[str]) -> int:
@@ -552,17 +642,29 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     in_span = exp.Paren(this=and_(exp.GTE(this=ts.copy(), expression=value(bounds[0])),
                                   exp.LT(this=ts.copy(), expression=value(bounds[-1]))))
     rows_where = exp.or_(in_span, exp.Is(this=ts.copy(), expression=exp.Null())) if health else in_span
-    aggregates, shared = _shared(request.aggregates)
+    keyed, only, bits = _keyed(request.aggregates)
+    aggregates, shared = _shared(keyed)
     if health:
         aggregates.append(Aggregate(CHECKSUM, "sum", own_col("hash")))
         if ROWS not in names:
             aggregates.append(Aggregate(ROWS))
-    keys += [exp.alias_(e, own(name)) for name, e in shared]
-    ctes.append(("rows", _select(exp.Star(), *keys).from_(_cte("src"), copy=False).where(rows_where, copy=False)))
+    # with theme matches, what the shared columns and keys compute more than once themselves (the folded text
+    # every theme tests, once per word) is computed once in a step before
+    exprs, inner = (_hoist([e for _, e in shared + bits], f"{INTERNAL}y") if bits
+                    else ([e for _, e in shared], []))
+    keys += [exp.alias_(e, own(name)) for (name, _), e in zip(shared + bits, exprs)]
+    below = "src"
+    if inner:
+        ctes.append(("pre", _fenced(_select(exp.Star(), *[exp.alias_(e, own(n)) for n, e in inner]).from_(
+            _cte("src"), copy=False), dialect)))
+        below = "pre"
+    rows_cte = _select(exp.Star(), *keys).from_(_cte(below), copy=False).where(rows_where, copy=False)
+    ctes.append(("rows", _fenced(rows_cte, dialect) if bits else rows_cte))
 
     # partial results per (slice, touchpoint, segment)
     fine_keys = ["slice"] + [d for d in ("touchpoint", "segment", "category")
                              if (d == "touchpoint" and by_touchpoint) or (d != "touchpoint" and d in used)]
+    fine_keys += [name for name, _ in bits]
     decomposable = [a for a in aggregates if not a.holistic]
     partials: dict[exp.Expression, str] = {}  # a partial several aggregates share (a mean's count and sum, a
     same: dict[str, str] = {}  # variance's, a count of the same rows) is computed once; name -> that name
@@ -607,7 +709,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     grouped = [d for d in used if any(d in s for s in sets)]  # the others only the data health groups by
     grouping = _grouping(grouped, used, sets)
     roll_cols = [_dim(d) if d in grouped else exp.alias_(exp.Null(), own(d)) for d in used]
-    combined = [_combined(a) for a in decomposable]
+    combined = [_combined(a, only.get(a.name)) for a in decomposable]
     roll = _select(own_col("period"), *roll_cols, exp.alias_(grouping, own("grouping")), *combined)
     roll = with_shift(_from(roll, periods_of(_cte("fine"), used, aliases), "r"))
     roll.set("group", _grouping_sets(sets))

@@ -84,11 +84,13 @@ def _problem(spec: Spec, problem: Problem) -> list[str]:
             lines.append(f"    {cause}: {', '.join(values)}")
         return lines
     lines.append(f"  one mention per row and root cause whose themes match column {problem.text} (folded: lower "
-                 "case, no accents), as the bound regular expression:")
+                 "case, no accents); each theme is tested once per row, by the bound regular expression, on the "
+                 "texts containing one of its words:")
     for cause in problem.cause_ids:
-        matched = [t for t in problem.themes if t.root_cause == cause]
-        lines.append(f"    {cause} (themes {', '.join(t.id for t in matched)}): "
-                     f"{_visible(themes.regex([p for t in matched for p in t.patterns]))}")
+        lines.append(f"    {cause}:")
+        for theme in (t for t in problem.themes if t.root_cause == cause):
+            lines.append(f"      {theme.id}: {_visible(themes.regex(theme.patterns))}")
+            lines.append(f"        words: {' '.join(themes.literals(theme.patterns))}")
     return lines
 
 

@@ -3,7 +3,8 @@
 By category: the count of the analysis's rows is grouped by the `category` dimension (one row per category value
 and period), so categories found only in the data are reported too. By themes: one count per root cause (rows
 whose folded text matches any of its themes) and per theme, the rows with no text (missing) and the rows whose
-text matches no theme. With `score`, the score metric's own aggregates once over the rows mentioning each cause
+text matches no theme. Every count reads the same test per theme (one regular expression over the folded text,
+behind a substring test), which the scan computes once per row. With `score`, the score metric's own aggregates once over the rows mentioning each cause
 and once over the rest, named `{prefix}w{i}_` and `{prefix}o{i}_`.
 """
 
@@ -40,12 +41,17 @@ def mentions(problem: Problem, cause: str) -> exp.Expression:
     if problem.category:
         values = [sql.value(v) for v, c in problem.causes if c == cause]
         return or_false(exp.In(this=sql.cast(_text(problem), "VARCHAR"), expressions=values))
-    patterns = [p for t in problem.themes if t.root_cause == cause for p in t.patterns]
-    return matches(problem, patterns)
+    return _any([matches(problem, t.patterns) for t in problem.themes if t.root_cause == cause])
 
 
-def matches(problem: Problem, patterns: list[str] | tuple[str, ...]) -> exp.Expression:
-    return or_false(sql.Matches(this=sql.Folded(this=_text(problem)), pattern=sql.value(themes.regex(patterns))))
+def matches(problem: Problem, patterns: tuple[str, ...] | list[str]) -> exp.Expression:
+    """The row's text matches one of `patterns` (a theme's); never NULL."""
+    return sql.Matches(this=sql.Folded(this=_text(problem)), pattern=sql.value(themes.regex(patterns)),
+                       words=[sql.value(f"%{w}%") for w in themes.literals(patterns)])
+
+
+def _any(tests: list[exp.Expression]) -> exp.Expression:
+    return tests[0] if len(tests) == 1 else exp.Paren(this=exp.or_(*tests))
 
 
 def aggregates(problem: Problem, source: Source, prefix: str, score: Metric | None, as_of_end: datetime,
@@ -61,8 +67,8 @@ def aggregates(problem: Problem, source: Source, prefix: str, score: Metric | No
     items = [count(ROWS), count(MISSING, blank(problem))]
     if problem.text:
         present = exp.Not(this=blank(problem))
-        every = [p for t in problem.themes for p in t.patterns]
-        items.append(count(NONE, present.copy(), exp.Not(this=matches(problem, every))))
+        every = _any([matches(problem, t.patterns) for t in problem.themes])
+        items.append(count(NONE, present.copy(), exp.Not(this=every)))
         items += [count(f"c{i}", present.copy(), mentions(problem, c)) for i, c in enumerate(problem.cause_ids)]
         items += [count(f"t{j}", present.copy(), matches(problem, t.patterns)) for j, t in enumerate(problem.themes)]
     scored = []

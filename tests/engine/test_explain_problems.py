@@ -36,15 +36,18 @@ def test_a_category_analysis_lists_its_mapping_windows_and_the_scan_it_shares():
     assert "--rule complaint-reasons" in out
 
 
-def test_a_theme_analysis_shows_the_regular_expression_each_cause_is_matched_with():
+def test_a_theme_analysis_shows_the_regular_expression_and_words_each_theme_is_matched_with():
     result = explain("what-customers-write")
     assert result.exit_code == 0, result.output
-    (line,) = [line for line in result.output.splitlines() if line.startswith("    contact-centre-capacity")]
-    shown = line.split(": ", 1)[1]
+    lines = result.output.splitlines()
     spec = load_spec(SPECS)
-    patterns = [p for t in spec.problem("what-customers-write").themes if t.root_cause == "contact-centre-capacity"
-                for p in t.patterns]
-    assert shown == themes.regex(patterns).encode("unicode_escape").decode()
+    problem = spec.problem("what-customers-write")
+    at = lines.index("    staff-training:")
+    for offset, theme in enumerate(t for t in problem.themes if t.root_cause == "staff-training"):
+        line, words = lines[at + 1 + 2 * offset], lines[at + 2 + 2 * offset]
+        assert line == f"      {theme.id}: " + themes.regex(theme.patterns).encode("unicode_escape").decode()
+        assert words.split() == ["words:", *themes.literals(theme.patterns)]
+    line = lines[at + 1]
     assert "\t" not in line and "score csat" in result.output
     assert "rows where question in (satisfaction)" in result.output
 
