@@ -270,6 +270,20 @@ def _folded_duckdb(n: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=ascii_only, true=_f("lower", text.copy()))], default=_folded(n, "VARCHAR"))
 
 
+def ascii_split(tree: exp.Expression) -> exp.Expression:
+    """`tree`, reading `Folded(x)` (one text x), as CASE WHEN x is ASCII THEN `tree` with lower(x) ELSE `tree` END,
+    for DuckDB: with the fold's CASE inside each of a theme's tests of the folded text, DuckDB's tests take 2.4
+    times as long as over lower(x) (measured over 1.33M texts, 0.81 s against 0.35 s; a CTE computing the fold
+    once does not help), and with the CASE around them 1.4 times."""
+    texts = {node.this for node in tree.find_all(Folded)}
+    if len(texts) != 1:
+        return tree
+    text = cast(texts.pop(), "VARCHAR")
+    ascii_only = exp.EQ(this=_f("strlen", text.copy()), expression=_f("length", text.copy()))
+    lowered = tree.transform(lambda n: _f("lower", text.copy()) if isinstance(n, Folded) else n)
+    return exp.Paren(this=exp.Case(ifs=[exp.If(this=ascii_only, true=lowered)], default=tree.copy()))
+
+
 def _folded_postgres(n: exp.Expression) -> exp.Expression:
     """PostgreSQL's translate() takes about 0.6 us a character with the fold's 273 characters; lower() under the
     "C" collation folds only A-Z, so it folds an ASCII text exactly as the table does. A text is ASCII when its

@@ -265,7 +265,10 @@ def test_theme_matches_are_bits_of_a_row_key_and_aggregates_over_them_sum_partia
     query = build(request, columns)
     fine = query.sql[query.sql.index('"__cxgov_fine" AS'):query.sql.index('"__cxgov_roll" AS')]
     assert 'GROUP BY "__cxgov_slice", "__cxgov_touchpoint", "__cxgov_bits0"' in fine
-    assert query.sql.count("REGEXP_MATCHES(") == 3  # one per theme, in the rows' key
+    # one per theme in the rows' key, over lower() for ASCII texts and over the fold table for the others
+    assert query.sql.count("REGEXP_MATCHES(") == 2 * 3
+    postgres = build(request, columns, "postgres").sql
+    assert postgres.count(" ~ ") == 3 and postgres.count("OFFSET 0") == 2
     with Store.open(db) as store:
         got = {(r["grouping"], r.get("touchpoint")): r for r in store.scan(request)}
     for (grouping, tp), record in got.items():
