@@ -651,7 +651,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     # with theme matches, what the shared columns and keys compute more than once themselves (the folded text
     # every theme tests, once per word) is computed once in a step before (PostgreSQL and Spark)
     if bits and dialect == "duckdb":  # DuckDB computes each once anyway; see sql.ascii_split
-        bits = [(name, sql.ascii_split(e)) for name, e in bits]
+        bits = [(name, sql.ascii_split(e, dialect)) for name, e in bits]
     exprs, inner = (_hoist([e for _, e in shared + bits], f"{INTERNAL}y") if bits and dialect != "duckdb"
                     else ([e for _, e in shared + bits], []))
     keys += [exp.alias_(e, own(name)) for (name, _), e in zip(shared + bits, exprs)]

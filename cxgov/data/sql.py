@@ -265,35 +265,53 @@ def _folded_duckdb(n: exp.Expression) -> exp.Expression:
     """DuckDB's translate() takes about 0.5 us a character with the fold's 273 characters (300x a plain scan of
     the text), its lower() is locale-free: an ASCII text (as many bytes as characters) folds to lower() exactly,
     since the fold maps only A-Z below 0x80; any other goes through translate()."""
-    text = cast(n.this, "VARCHAR")
-    ascii_only = exp.EQ(this=_f("strlen", text.copy()), expression=_f("length", text.copy()))
-    return exp.Case(ifs=[exp.If(this=ascii_only, true=_f("lower", text.copy()))], default=_folded(n, "VARCHAR"))
+    return exp.Case(ifs=[exp.If(this=_ascii_duckdb(n.this), true=_f("lower", cast(n.this, "VARCHAR")))],
+                    default=_folded(n, "VARCHAR"))
 
 
-def ascii_split(tree: exp.Expression) -> exp.Expression:
-    """`tree`, reading `Folded(x)` (one text x), as CASE WHEN x is ASCII THEN `tree` with lower(x) ELSE `tree` END,
-    for DuckDB: with the fold's CASE inside each of a theme's tests of the folded text, DuckDB's tests take 2.4
-    times as long as over lower(x) (measured over 1.33M texts, 0.81 s against 0.35 s; a CTE computing the fold
-    once does not help), and with the CASE around them 1.4 times."""
+def ascii_split(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """`tree`, reading `Folded(x)` (one text x), as CASE WHEN x is ASCII THEN `tree` with x's lower case ELSE
+    `tree` END (DuckDB and PostgreSQL). DuckDB: with the fold's CASE inside each of a theme's tests of the folded
+    text, the tests take 2.4 times as long as over lower(x) (measured over 1.33M texts, 0.81 s against 0.35 s; a
+    CTE computing the fold once does not help), and with the CASE around them 1.4 times."""
     texts = {node.this for node in tree.find_all(Folded)}
-    if len(texts) != 1:
+    if len(texts) != 1 or dialect not in _ASCII:
         return tree
-    text = cast(texts.pop(), "VARCHAR")
-    ascii_only = exp.EQ(this=_f("strlen", text.copy()), expression=_f("length", text.copy()))
-    lowered = tree.transform(lambda n: _f("lower", text.copy()) if isinstance(n, Folded) else n)
-    return exp.Paren(this=exp.Case(ifs=[exp.If(this=ascii_only, true=lowered)], default=tree.copy()))
+    test, lower_case = _ASCII[dialect]
+    text = texts.pop()
+    lowered = tree.transform(lambda n: lower_case(text) if isinstance(n, Folded) else n)
+    return exp.Paren(this=exp.Case(ifs=[exp.If(this=test(text), true=lowered)], default=tree.copy()))
+
+
+def _ascii_duckdb(x: exp.Expression) -> exp.Expression:
+    """DuckDB: as many bytes as characters (its texts are UTF-8)."""
+    text = cast(x, "VARCHAR")
+    return exp.EQ(this=_f("strlen", text.copy()), expression=_f("length", text.copy()))
+
+
+def _ascii_postgres(x: exp.Expression) -> exp.Expression:
+    """PostgreSQL: its UTF-8 form has as many bytes as it has characters (whatever the database's encoding: in a
+    single-byte one, each character's own length would say nothing)."""
+    text = cast(x, "TEXT")
+    utf8 = _f("octet_length", _f("convert_to", text.copy(), exp.Literal.string("UTF8")))
+    return exp.EQ(this=utf8, expression=_f("char_length", text.copy()))
+
+
+def _c_lower(x: exp.Expression) -> exp.Expression:
+    """PostgreSQL's lower() under the "C" collation: A-Z only, whatever the database's locale."""
+    return _f("lower", exp.Collate(this=cast(x, "TEXT"), expression=exp.Identifier(this="C", quoted=True)))
+
+
+_ASCII: dict[str, tuple[Callable[[exp.Expression], exp.Expression], Callable[[exp.Expression], exp.Expression]]] = {
+    "duckdb": (_ascii_duckdb, lambda x: _f("lower", cast(x, "VARCHAR"))),
+    "postgres": (_ascii_postgres, _c_lower),
+}
 
 
 def _folded_postgres(n: exp.Expression) -> exp.Expression:
     """PostgreSQL's translate() takes about 0.6 us a character with the fold's 273 characters; lower() under the
-    "C" collation folds only A-Z, so it folds an ASCII text exactly as the table does. A text is ASCII when its
-    UTF-8 form has as many bytes as it has characters (whatever the database's encoding: in a single-byte one,
-    each character's own length would say nothing)."""
-    text = cast(n.this, "TEXT")
-    utf8 = _f("octet_length", _f("convert_to", text.copy(), exp.Literal.string("UTF8")))
-    ascii_only = exp.EQ(this=utf8, expression=_f("char_length", text.copy()))
-    c_lower = _f("lower", exp.Collate(this=text.copy(), expression=exp.Identifier(this="C", quoted=True)))
-    return exp.Case(ifs=[exp.If(this=ascii_only, true=c_lower)], default=_folded(n, "TEXT"))
+    "C" collation folds only A-Z, so it folds an ASCII text exactly as the table does."""
+    return exp.Case(ifs=[exp.If(this=_ascii_postgres(n.this), true=_c_lower(n.this))], default=_folded(n, "TEXT"))
 
 
 def _f(name: str, *args: exp.Expression) -> exp.Anonymous:
