@@ -27,11 +27,22 @@ def scope(result: Result) -> str:
 
 
 def interval(result: Result) -> str:
-    if result.ci_low is None or result.ci_high is None:
+    """"95% CI 82.7–91.1"; "" without an interval."""
+    text = bounds(result)
+    return f"95% CI {text}" if text else ""
+
+
+def bounds(result: Result) -> str:
+    """"82.7–91.1", but "-1.4 to -1.0" (a dash before a minus sign reads as a double negative); "" without."""
+    return span_text(result.ci_low, result.ci_high)
+
+
+def span_text(low: float | None, high: float | None) -> str:
+    """An interval as `bounds` writes it; "" when a bound is missing."""
+    if low is None or high is None:
         return ""
-    low, high = number(result.ci_low), number(result.ci_high)
-    # "82.7–91.1", but "-1.4 to -1.0": a dash before a minus sign reads as a double negative
-    return f"95% CI {low}–{high}" if not low.startswith("-") else f"95% CI {low} to {high}"
+    low_text, high_text = number(low), number(high)
+    return f"{low_text}–{high_text}" if not low_text.startswith("-") else f"{low_text} to {high_text}"
 
 
 def days(span: Span) -> str:
