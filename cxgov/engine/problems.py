@@ -201,7 +201,8 @@ def _score(metric, target: ProblemTarget, index: int, row: Mapping) -> ScoreInfo
     with_ = kinds.finalize(metric, row, aggregates.score_prefix(target.prefix, "w", index))
     without = kinds.finalize(metric, row, aggregates.score_prefix(target.prefix, "o", index))
     difference, low, high = pareto.gap((with_.value, with_.ci_low, with_.ci_high),
-                                       (without.value, without.ci_low, without.ci_high))
+                                       (without.value, without.ci_low, without.ci_high),
+                                       feasible=kinds.difference_range(metric))
     return ScoreInfo(metric.id, with_.value, with_.n, (with_.ci_low, with_.ci_high), without.value, without.n,
                      (without.ci_low, without.ci_high), difference, low, high)
 

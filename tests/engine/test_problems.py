@@ -95,6 +95,8 @@ def test_themes_match_whole_words_case_and_accents(tmp_path):
     assert (score.with_n, score.with_value) == (5, 0.0)
     assert score.without_n == 7 and score.without_value == pytest.approx(600 / 7)
     assert score.difference == pytest.approx(-600 / 7) and score.ci_low < score.difference < score.ci_high
+    # the normal interval reaches about -118 points: clipped to the -100 a percentage can fall at most
+    assert score.ci_low == -100.0 and score.ci_high == pytest.approx(-53.1, abs=0.05)
 
 
 def test_a_missing_column_is_an_error_result_at_the_analysis(tmp_path):
