@@ -65,12 +65,24 @@ def measured(result: Result) -> str:
 
 
 def headline(result: Result) -> str:
-    """One line naming the rule, the scope, the value, the threshold and the owner."""
+    """One line naming the rule, the scope, the value, the threshold (a Pareto bar: its place) and the owner."""
     name = result.rule_name or result.rule
     owner = f"; owner {result.owner}" if result.owner else ""
     if result.status == "error":
         return f"{name} at {scope(result)} could not be evaluated{owner}"
+    if result.problem is not None:
+        return f"{name} at {scope(result)}: {measured(result)} of {result.problem.total:,} problems, " \
+               f"{pareto_place(result)}{owner}"
     return f"{name} at {scope(result)}: {measured(result)} against {threshold(result.threshold)}{owner}"
+
+
+def pareto_place(result: Result) -> str:
+    """A Pareto bar's place: "rank 2, cumulative 76.0%, vital (Billing system errors)"."""
+    info = result.problem
+    assert info is not None
+    cumulative = "" if info.cumulative is None else f", cumulative {in_units(info.cumulative, result)}"
+    vital = "vital" if info.vital else "not vital"
+    return f"rank {info.rank}{cumulative}, {vital} ({info.name}{', unmapped' if info.unmapped else ''})"
 
 
 def health(h: SourceHealth) -> str:

@@ -140,15 +140,6 @@ def summary(run: Run) -> str:
 INDENT = " " * (WIDTH + 2)
 
 
-def problem_rank(result: Result) -> str:
-    """A Pareto bar's place: "rank 2, cumulative 76.0%, vital" (and its owner's cause name)."""
-    info = result.problem
-    assert info is not None
-    cumulative = "" if info.cumulative is None else f", cumulative {fmt.in_units(info.cumulative, result)}"
-    vital = "vital" if info.vital else "not vital"
-    return f"rank {info.rank}{cumulative}, {vital} ({info.name}{', unmapped' if info.unmapped else ''})"
-
-
 PARETO_COLUMNS = ("rank", "cause", "count", "share", "95% CI", "cumulative", "vital", "status")
 _RIGHT = frozenset({"rank", "count", "share", "cumulative"})  # numbers: aligned on the right
 
@@ -205,7 +196,7 @@ def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict) 
     indent = INDENT
     lines = [f"{label:<{WIDTH}}  {result.rule} @ {fmt.scope(result)} [{result.severity}]"]
     if result.problem is not None and result.status != "error":
-        lines.append(f"{indent}{fmt.measured(result)} of {result.problem.total:,} problems, {problem_rank(result)}")
+        lines.append(f"{indent}{fmt.measured(result)} of {result.problem.total:,} problems, {fmt.pareto_place(result)}")
     elif result.status != "error":
         target = shared.get(result.threshold) or shared.setdefault(result.threshold, fmt.threshold(result.threshold))
         lines.append(f"{indent}{fmt.measured(result)} against {target}"
