@@ -345,6 +345,9 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
         click.echo(f"cxgov: {level}: {h.location}: source '{h.source}': {h.finding}\n"
                    f"  hint: make the source's touchpoint ids and timestamps match the spec (see the data health in "
                    f"the report); --max-unattributed sets the share tolerated", err=True)
+    for d in run.diagnostics:  # validator warnings that need the data: shown, never a failure
+        click.echo(f"cxgov: {d.severity}: {d.location}: {d.code} {d.message}"
+                   + (f"\n  hint: {d.hint}" if d.hint else ""), err=True)
     if errors or (run.findings and data_findings == "error"):
         sys.exit(int(ExitCode.CANNOT_RUN))
     failing = any(policy.fails(r) for r in run.results) or bool(run.findings) and (

@@ -4,10 +4,19 @@ A text and a pattern are compared after folding: each character of FOLD_FROM bec
 FOLD_TO (upper case to lower case, accented Latin letters to their base letter, no-break spaces to spaces); every
 engine folds with its translate() over these two strings, bound as parameters, so the same texts match everywhere
 (lower() and accent stripping differ between engines and locales; DuckDB's lower() is locale-free, and folds an
-ASCII text exactly as the table does, so DuckDB uses it for those). A word is a run of WORD characters; anything
-else (punctuation, other scripts) separates words. A pattern becomes one regular expression in the syntax
-DuckDB (RE2), PostgreSQL (ARE) and Spark (Java) read alike; `regex` builds it from validated words, so no
-pattern text reaches SQL as SQL.
+ASCII text exactly as the table does, so DuckDB uses it for those).
+
+A word is a run of WORD characters: after folding, the ASCII letters and digits and every character up to U+FFFF
+but those of SEPARATORS, so letters the fold leaves as they are (ß ø ł æ œ þ, Greek, Cyrillic, Arabic, CJK, ...),
+their marks and digits belong to the word they are in, and a pattern never matches part of a word (`sm` does not
+match "smørrebrød"). Punctuation, symbols, spaces and controls separate words: ASCII ones, and beyond ASCII the
+blocks SEPARATORS lists (’ “ ” – — … « » ¿ ¡, CJK punctuation 、。「」・, fullwidth ！？，, emoji and everything
+else beyond U+FFFF). A decomposed accent (e and U+0301) is a character of its word, not folded.
+
+A pattern becomes one regular expression in the syntax DuckDB (RE2), PostgreSQL (ARE, UTF8) and Spark (Java) read
+alike: bracket classes of ASCII letters and digits and of literal characters and ranges beyond ASCII (the regex is a
+bound parameter, never SQL text); `regex` builds it from validated ASCII words, so no pattern text reaches SQL as
+SQL, and `matches` runs the same expression in Python as the reference the engines are tested against.
 """
 
 from __future__ import annotations
@@ -38,9 +47,52 @@ def _fold_table() -> tuple[str, str]:
 
 FOLD_FROM, FOLD_TO = _fold_table()
 _FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
-WORD = "a-z0-9"  # the word characters, after folding
+# Beyond ASCII, what separates words (first, last code point, what they are); sorted, disjoint. Every other
+# character up to U+FFFF is a word character; every character beyond it separates words. Whole blocks, as few
+# ranges as can be: Java's regular expressions test a character against each range of a class in turn, at every
+# place of every text, so each range costs Spark time (Latin-1, below U+0100, is one table: exact and free). The
+# punctuation of scripts between U+0100 and U+1FFF (Greek ; ·, Arabic ، ؟, Devanagari ।) reads as part of a word.
+SEPARATORS: tuple[tuple[int, int, str], ...] = (
+    (0x0080, 0x00A9, "C1 controls; Latin-1 punctuation and symbols: no-break space ¡ ¢ £ ¤ ¥ ¦ § ¨ ©"),
+    (0x00AB, 0x00B4, "« ¬ soft hyphen ® ¯ ° ± ² ³ ´"),  # but ª, µ, º: letters
+    (0x00B6, 0x00B9, "¶ · ¸ ¹"),
+    (0x00BB, 0x00BF, "» ¼ ½ ¾ ¿"),
+    (0x00D7, 0x00D7, "×"),
+    (0x00F7, 0x00F7, "÷"),
+    (0x2000, 0x2BFF, "General Punctuation (spaces, dashes ‐ – —, quotes ‘ ’ “ ”, … • ‹ ›, zero-width characters) "
+                     "to Miscellaneous Symbols and Arrows: super- and subscripts, currency (€), letterlike symbols "
+                     "(™ №), number forms, arrows, mathematical operators, technical symbols, enclosed alphanumerics, "
+                     "box drawing, shapes, symbols and dingbats (★ ✓ ❤), Braille"),
+    (0x2E00, 0x3004, "Supplemental Punctuation, CJK and Kangxi radicals, ideographic description characters; "
+                     "ideographic space, 、 。 〃 〄"),
+    (0x3008, 0x303F, "CJK brackets 〈 〉 《 》 「 」 『 』 【 】 〔 〕, 〒 〓 〜 〝 〞 〟 〠, Hangzhou numerals, 〰 〽"),
+    (0x30FB, 0x30FB, "・ (katakana middle dot)"),
+    (0xD800, 0xF8FF, "surrogates, private use (icon fonts)"),
+    (0xFE00, 0xFE6F, "variation selectors (emoji presentation); vertical, CJK compatibility and small forms"),
+    (0xFEFF, 0xFF0F, "zero-width no-break space (byte-order mark); fullwidth ！ ＂ ＃ ＄ ％ ＆ ＇ （ ） ＊ ＋ ， － ． ／"),
+    (0xFF1A, 0xFF20, "fullwidth ： ； ＜ ＝ ＞ ？ ＠"),
+    (0xFF3B, 0xFF40, "fullwidth ［ ＼ ］ ＾ ＿ ｀"),
+    (0xFF5B, 0xFF65, "fullwidth ｛ ｜ ｝ ～ ｟ ｠; halfwidth ｡ ｢ ｣ ､ ･"),
+    (0xFFE0, 0xFFFF, "fullwidth signs ￠ ￡ ￥, halfwidth symbols, specials (the replacement character �)"),
+)
+
+
+def _word_class() -> str:
+    """The word characters as the inside of a bracket expression: a-z0-9, then the ranges between SEPARATORS up
+    to U+FFFF as literal characters (no character in it is special inside brackets to any of the engines)."""
+    ranges, start = [], 0x80
+    for low, high, _ in SEPARATORS:
+        if start < low:
+            ranges.append((start, low - 1))
+        start = high + 1
+    if start <= 0xFFFF:
+        ranges.append((start, 0xFFFF))
+    return "a-z0-9" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+WORD = _word_class()  # the word characters, after folding
 SPACE = " \t\n\r\x0b\x0c"  # what may stand between the words of a phrase
-_WORD_RE = re.compile(f"[{WORD}]+")
+_WORD_RE = re.compile("[a-z0-9]+")  # a pattern's words, which are ASCII after folding
 _ALLOWED = re.compile(r"^[a-z0-9' -]+\*?$")
 
 

@@ -95,16 +95,18 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
                 on_results([result for _, result in made])
     data_digest = store.digest(tuple(read[k] for k in sorted(read)), shares)
     ordered.sort(key=lambda pair: pair[0])
+    results = tuple(result for _, result in ordered)
     return Run(
         as_of=as_of,
         spec_path=display_name(spec.root),
         spec_digest=spec.digest,
         data_digest=data_digest,
-        results=tuple(result for _, result in ordered),
+        results=results,
         git_commit=git_commit,
         cxgov_version=__version__,
         program=spec.program.id,
         health=tuple(sorted(sources_health, key=lambda h: h.source)),
+        diagnostics=problem_results.unmapped_warnings(spec, results),
     )
 
 

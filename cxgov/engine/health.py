@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import replace
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
 from cxgov.data.scan import ROWS, SPAN, UNTIMED
 from cxgov.engine.results import MetricHealth, SourceHealth, Span, UnmatchedId
@@ -56,7 +56,7 @@ def source_health(spec: Spec, scan, rows: Iterable[Mapping], max_unattributed: f
                 unmatched[str(tp)] = unmatched.get(str(tp), 0) + count
     unattributed = no_touchpoint + sum(unmatched.values())
     # ids come from the data: written printable (a terminal escape in a CSV value stays text)
-    shown = tuple(UnmatchedId(printable(tp), n, _suggestion(tp, known)) for tp, n in
+    shown = tuple(UnmatchedId(printable(tp), n, suggestion(tp, known)) for tp, n in
                   sorted(unmatched.items(), key=lambda item: (-item[1], item[0]))[:SHOWN_IDS])
     start = min(f.previous.start for f in scan.frames)
     end = max(f.current.end for f in scan.frames)
@@ -78,9 +78,9 @@ def _canonical(text: str) -> str:
     return re.sub(r"[\s_.]+", "-", text.strip().lower())
 
 
-def _suggestion(tp: str, known: Mapping[str, object]) -> str | None:
-    """The spec's touchpoint an unmatched id likely means: the same but for case, spaces or separators, else
-    a close spelling."""
+def suggestion(tp: str, known: Collection[str]) -> str | None:
+    """The id of `known` (the spec's touchpoints, a mapping's categories) a value from the data likely means: the
+    same but for case, spaces or separators, else a close spelling."""
     wanted = _canonical(tp)
     for candidate in known:
         if _canonical(candidate) == wanted:

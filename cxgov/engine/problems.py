@@ -5,20 +5,25 @@ of the score, actions and waivers, and a status (DESIGN.md section 7).
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
 from datetime import date
 from typing import Iterable, Mapping
 
 from cxgov.data.themes import is_blank
+from cxgov.engine.health import suggestion
 from cxgov.engine.plan import ProblemTarget, Scan
 from cxgov.engine.results import (ActionInfo, PreviousInfo, ProblemInfo, Result, ScoreInfo, ThresholdInfo,
                                   WaiverInfo)
-from cxgov.errors import DataError
+from cxgov.errors import DataError, Diagnostic, printable
 from cxgov.metrics import kinds, pareto
 from cxgov.metrics import problems as aggregates
 from cxgov.spec.model import Problem, Spec, make
 
 UNMAPPED = " (unmapped)"  # added to an unmapped category's key when it equals a root cause id
+UNMAPPED_CODE = "CX215"  # cxgov.spec.rules: a category in the data that `causes` maps to no root cause
+SHOWN_CAUSES = 6  # root causes a CX215 hint offers when no mapped category resembles the unmapped one
 
 
 def results(spec: Spec, scan: Scan, rows: Iterable[Mapping], as_of: date) -> list[tuple[tuple, Result]]:
@@ -196,7 +201,8 @@ def _score(metric, target: ProblemTarget, index: int, row: Mapping) -> ScoreInfo
     with_ = kinds.finalize(metric, row, aggregates.score_prefix(target.prefix, "w", index))
     without = kinds.finalize(metric, row, aggregates.score_prefix(target.prefix, "o", index))
     difference, low, high = pareto.gap((with_.value, with_.ci_low, with_.ci_high),
-                                       (without.value, without.ci_low, without.ci_high))
+                                       (without.value, without.ci_low, without.ci_high),
+                                       feasible=kinds.difference_range(metric))
     return ScoreInfo(metric.id, with_.value, with_.n, (with_.ci_low, with_.ci_high), without.value, without.n,
                      (without.ci_low, without.ci_high), difference, low, high)
 
@@ -222,3 +228,45 @@ def error_results(spec: Spec, target: ProblemTarget, exc: DataError) -> list[tup
         severity=problem.severity, location=problem.location, rule_name=problem.name, unit="%",
         owner=problem.owner or spec.program.owner, notes=notes))
         for j, cause in enumerate(problem.cause_ids)]
+
+
+def unmapped_warnings(spec: Spec, results: Iterable[Result]) -> tuple[Diagnostic, ...]:
+    """CX215 for every category the data holds that `causes` maps to no root cause: one per analysis and
+    category (its rows in the window summed over the `by` values), at the analysis's `causes`."""
+    found: dict[tuple[str, str], list] = {}
+    for r in results:
+        if r.kind == "problem" and r.problem is not None and r.problem.unmapped:
+            entry = found.setdefault((r.rule, dict(r.scope)["category"]), [0, r.window])
+            entry[0] += r.n
+    out = []
+    for (rule, category), (rows, window) in sorted(found.items()):
+        problem = spec.problem(rule)
+        if problem is None:
+            continue
+        shown = printable(repr(category))
+        out.append(Diagnostic(
+            UNMAPPED_CODE, "warning",
+            f"problems '{rule}': category {shown} ({rows:,} row{'s' * (rows != 1)} in {window.start.isoformat()}.."
+            f"{window.end.isoformat()}) is mapped to no root cause: it is reported as its own bar, unmapped",
+            problem.at("causes"), _mapping_hint(spec, problem, category)))
+    return tuple(out)
+
+
+def _mapping_hint(spec: Spec, problem: Problem, category: str) -> str:
+    """What to write under `causes`: the root cause of a mapped category it resembles (another case or spelling),
+    a root cause of its name, or the root causes to choose from."""
+    key = category if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]*", category) else json.dumps(category)
+    key = printable(key)
+    mapped = dict(problem.causes)
+    like = suggestion(category, mapped)
+    if like is not None:
+        return (f"map it to a root cause under `causes`, e.g. `{key}: {mapped[like]}` (did you mean '{like}', "
+                f"mapped to {mapped[like]}?), or correct the category in the data")
+    causes = [c.id for c in spec.root_causes]
+    same = suggestion(category, causes)
+    if same is not None:
+        return f"map it to a root cause under `causes`, e.g. `{key}: {same}` (did you mean root cause '{same}'?)"
+    offered = ", ".join(causes[:SHOWN_CAUSES]) + (f" and {len(causes) - SHOWN_CAUSES} more"
+                                                  if len(causes) > SHOWN_CAUSES else "")
+    return (f"map it to a root cause under `causes`, e.g. `{key}: ROOT-CAUSE`" +
+            (f" with one of {offered}" if causes else "") + ", or add its root cause under `root_causes`")

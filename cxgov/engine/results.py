@@ -11,7 +11,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Mapping
 
-from cxgov.errors import Location
+from cxgov.errors import Diagnostic, Location
 
 SCHEMA_VERSION = 1
 STATUSES = ("pass", "warn", "breach", "insufficient", "waived", "error")
@@ -299,6 +299,7 @@ class Run:
     cxgov_version: str = ""
     program: str = ""
     health: tuple[SourceHealth, ...] = ()  # per source read, by source id
+    diagnostics: tuple[Diagnostic, ...] = ()  # validator warnings that need the data (CX215), by analysis
 
     @property
     def findings(self) -> tuple[SourceHealth, ...]:
@@ -324,6 +325,7 @@ class Run:
             "spec": {"path": self.spec_path, "digest": self.spec_digest, "git_commit": self.git_commit},
             "data": {"digest": self.data_digest, "sources": [h.to_dict() for h in self.health]},
             "summary": self.summary(),
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
         if results:
             document["results"] = [r.to_dict() for r in self.results]

@@ -92,6 +92,16 @@ def finalize(metric: Metric, row: Mapping, prefix: str, interval: bool = True) -
     return kind_of(metric).finalize(metric, row, prefix, interval)
 
 
+def difference_range(metric: Metric) -> tuple[float, float] | None:
+    """What the difference of two of the metric's values can be: (low - high, high - low) of the values its kind
+    can take (a percentage: -100..100; NPS: -200..200; CES on 1-7: -6..6); None when the kind bounds nothing."""
+    bounds = kind_of(metric).bounds(metric)
+    if bounds is None:
+        return None
+    low, high, _ = bounds
+    return low - high, high - low
+
+
 def trend(metric: Metric, current: Measurement, previous: Measurement) \
         -> tuple[float | None, float | None, float | None]:
     """(change, z, p): current - previous in the value's units, and the two-sided test of that change at the
@@ -106,5 +116,5 @@ def trend(metric: Metric, current: Measurement, previous: Measurement) \
     return change, z, p
 
 
-__all__ = ["KINDS", "Measurement", "aggregates", "check_columns", "finalize", "kind_of", "required_columns",
-           "scale", "trend", "unit"]
+__all__ = ["KINDS", "Measurement", "aggregates", "check_columns", "difference_range", "finalize", "kind_of",
+           "required_columns", "scale", "trend", "unit"]

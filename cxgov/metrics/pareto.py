@@ -70,10 +70,13 @@ def pareto(counts: Mapping[str, int], vital_share: float = 80.0,
 
 
 def gap(with_: tuple[float | None, float | None, float | None], without: tuple[float | None, float | None, float | None],
-        z: float = stats.Z95) -> tuple[float | None, float | None, float | None]:
+        z: float = stats.Z95, feasible: tuple[float, float] | None = None) \
+        -> tuple[float | None, float | None, float | None]:
     """(difference, low, high): a metric among the rows mentioning a cause minus among the rest, each given as
     (value, ci_low, ci_high); the SE of each estimate is its interval's half width over z, the difference's the
-    root of the sum of their squares."""
+    root of the sum of their squares. The interval is clipped to `feasible`, the differences the metric's scale
+    allows (kinds.difference_range: -100..100 for a percentage), which a normal interval overshoots near its
+    ends and with few rows."""
     (v1, lo1, hi1), (v2, lo2, hi2) = with_, without
     if v1 is None or v2 is None:
         return None, None, None
@@ -81,4 +84,7 @@ def gap(with_: tuple[float | None, float | None, float | None], without: tuple[f
     if None in (lo1, hi1, lo2, hi2):
         return difference, None, None
     se = math.hypot((hi1 - lo1) / (2 * z), (hi2 - lo2) / (2 * z))  # type: ignore[operator]
-    return difference, difference - z * se, difference + z * se
+    low, high = difference - z * se, difference + z * se
+    if feasible is not None:
+        low, high = max(low, feasible[0]), min(high, feasible[1])
+    return difference, low, high

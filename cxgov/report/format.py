@@ -27,11 +27,22 @@ def scope(result: Result) -> str:
 
 
 def interval(result: Result) -> str:
-    if result.ci_low is None or result.ci_high is None:
+    """"95% CI 82.7–91.1"; "" without an interval."""
+    text = bounds(result)
+    return f"95% CI {text}" if text else ""
+
+
+def bounds(result: Result) -> str:
+    """"82.7–91.1", but "-1.4 to -1.0" (a dash before a minus sign reads as a double negative); "" without."""
+    return span_text(result.ci_low, result.ci_high)
+
+
+def span_text(low: float | None, high: float | None) -> str:
+    """An interval as `bounds` writes it; "" when a bound is missing."""
+    if low is None or high is None:
         return ""
-    low, high = number(result.ci_low), number(result.ci_high)
-    # "82.7–91.1", but "-1.4 to -1.0": a dash before a minus sign reads as a double negative
-    return f"95% CI {low}–{high}" if not low.startswith("-") else f"95% CI {low} to {high}"
+    low_text, high_text = number(low), number(high)
+    return f"{low_text}–{high_text}" if not low_text.startswith("-") else f"{low_text} to {high_text}"
 
 
 def days(span: Span) -> str:
@@ -54,12 +65,24 @@ def measured(result: Result) -> str:
 
 
 def headline(result: Result) -> str:
-    """One line naming the rule, the scope, the value, the threshold and the owner."""
+    """One line naming the rule, the scope, the value, the threshold (a Pareto bar: its place) and the owner."""
     name = result.rule_name or result.rule
     owner = f"; owner {result.owner}" if result.owner else ""
     if result.status == "error":
         return f"{name} at {scope(result)} could not be evaluated{owner}"
+    if result.problem is not None:
+        return f"{name} at {scope(result)}: {measured(result)} of {result.problem.total:,} problems, " \
+               f"{pareto_place(result)}{owner}"
     return f"{name} at {scope(result)}: {measured(result)} against {threshold(result.threshold)}{owner}"
+
+
+def pareto_place(result: Result) -> str:
+    """A Pareto bar's place: "rank 2, cumulative 76.0%, vital (Billing system errors)"."""
+    info = result.problem
+    assert info is not None
+    cumulative = "" if info.cumulative is None else f", cumulative {in_units(info.cumulative, result)}"
+    vital = "vital" if info.vital else "not vital"
+    return f"rank {info.rank}{cumulative}, {vital} ({info.name}{', unmapped' if info.unmapped else ''})"
 
 
 def health(h: SourceHealth) -> str:

@@ -1,9 +1,9 @@
 """`cxgov report oscal`: the run as an OSCAL 1.1 assessment plan and assessment results (JSON), for GRC tools.
 
-Each standard and KPI is an assessment objective; each result an observation (method TEST, its touchpoint or
-scope as subject, the spec, data and query as evidence); each unwaived breach a finding whose objective is not
-satisfied; each active waiver a risk with status deviation-approved; each action a remediation. docs/audit.md
-has the whole mapping.
+Each standard, KPI and problems analysis is an assessment objective; each result an observation (method TEST,
+its touchpoint, scope or root cause as subject, the spec, data and query as evidence); each unwaived breach a
+finding whose objective is not satisfied; each active waiver a risk with status deviation-approved; each action a
+remediation. docs/audit.md has the whole mapping.
 
 `documents(run, spec, sql, generated_at)` is a pure function of its arguments: identifiers are UUIDs derived from
 stable keys, times come from the as-of date (or the injected time), arrays are sorted, so the same inputs give

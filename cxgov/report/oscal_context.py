@@ -13,7 +13,7 @@ from cxgov.engine.results import Result, Run
 from cxgov.report.names import SCOPE_TITLES, Names
 from cxgov.report.oscal_parts import (OSCAL_VERSION, Clock, compact, md, md_line, moment, prop, props,
                                       scope_key, token, uid)
-from cxgov.spec.model import Kpi, Spec, Standard
+from cxgov.spec.model import Kpi, Problem, Spec, Standard
 
 # (id, title, description): the roles parties play in the documents
 ROLES = (
@@ -26,19 +26,21 @@ ROLES = (
     ("rule-owner", "Standard or KPI owner", "Owns a quality standard or KPI and answers for its results."),
     ("action-owner", "Action owner", "Carries out an action that closes a gap, by its due date."),
     ("waiver-approver", "Waiver approver", "Approved a time-boxed exception to a standard or KPI."),
+    ("problem-owner", "Problems analysis owner", "Owns a Pareto analysis of customers' problems by root cause."),
 )
 COMPONENT_STATE = {"active": "operational", "redesign": "operational", "planned": "under-development",
                    "retired": "disposition"}
 # the OSCAL component type of each kind of subject; customer segments are users of the program instead
 COMPONENT_TYPE = {"program": "this-system", "touchpoint": "service", "journey": "process-procedure",
-                  "stage": "process-procedure", "channel": "service"}
+                  "stage": "process-procedure", "channel": "service", "root_cause": "process-procedure",
+                  "category": "process-procedure"}
 
 
 @dataclass(frozen=True)
 class Subject:
     """A touchpoint or a KPI scope value, as an OSCAL component (or, for a customer segment, a user)."""
 
-    kind: str  # program|touchpoint|journey|stage|segment|channel
+    kind: str  # program|touchpoint|journey|stage|segment|channel|root_cause|category (one mapped to no cause)
     value: str
     uuid: str
     title: str
@@ -55,8 +57,11 @@ class Context:
     """One run seen through OSCAL: everything both documents name, each with its identity."""
 
     def __init__(self, run: Run, spec: Spec, sql: Mapping[str, str], generated_at: datetime | None = None):
-        self.rules: tuple[Standard | Kpi, ...] = tuple(sorted((*spec.standards, *spec.kpis), key=lambda r: r.id))
-        ids = {r.id for r in self.rules}  # problems analyses have no control yet (docs/audit.md): left out
+        # every control: the standards, KPIs and problems analyses (one id space: CX101), by id
+        self.assessed: tuple[Standard | Kpi | Problem, ...] = tuple(sorted(
+            (*spec.standards, *spec.kpis, *spec.problems), key=lambda r: r.id))
+        self.problems: tuple[Problem, ...] = tuple(r for r in self.assessed if isinstance(r, Problem))
+        ids = {r.id for r in self.assessed}
         self.run, self.spec, self.sql = run, spec, {k: v for k, v in sql.items() if k in ids}
         self.names = Names(spec)
         self.clock = Clock(spec.program.timezone)
@@ -123,6 +128,8 @@ class Context:
         keys: dict[tuple[str, str], None] = {("program", self.spec.program.id): None}
         for standard in self.spec.standards:
             keys.update({("touchpoint", tp.id): None for tp in self.spec.covered_touchpoints(standard)})
+        for problem in self.problems:
+            keys.update({("root_cause", cause): None for cause in problem.cause_ids})
         for result in self.results:
             keys.update({pair: None for pair in result.scope})
         return {key: Subject(key[0], key[1], uid("subject", self.spec.program.id, *key), self._title(*key))
@@ -186,15 +193,15 @@ class Context:
         }
 
     def reviewed_controls(self) -> dict:
-        """Every standard and KPI of the spec as a control, and its objective."""
+        """Every standard, KPI and problems analysis of the spec as a control, and its objective."""
         return {
-            "description": md("The standards and KPIs of the cxgov spec, each a control identified by its id, "
-                              "with one assessment objective; the spec is the baseline (there is no OSCAL "
-                              "catalog or profile)."),
+            "description": md("The standards, KPIs and problems analyses of the cxgov spec, each a control "
+                              "identified by its id, with one assessment objective; the spec is the baseline "
+                              "(there is no OSCAL catalog or profile)."),
             "control-selections": [compact({"include-controls": [{"control-id": self.control_id(r.id)}
-                                                                 for r in self.rules]})],
+                                                                 for r in self.assessed]})],
             "control-objective-selections": [
-                compact({"include-objectives": [{"objective-id": self.objective_id(r.id)} for r in self.rules]})],
+                compact({"include-objectives": [{"objective-id": self.objective_id(r.id)} for r in self.assessed]})],
         }
 
     def tool_origin(self, rule_id: str | None = None) -> dict:

@@ -1,6 +1,7 @@
 """The OSCAL assessment results: one result set for the run, each rule's result an observation with its
 evidence, each unwaived breach a finding, each active waiver a risk accepted until its expiry, and each action a
-remediation of the risk it answers."""
+remediation of the risk it answers. A problems analysis's results are observations too, one per root cause (the
+cause the subject, its share, interval, count and total the evidence); a vital cause nobody works on a finding."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def results(ctx: Context, plan_href: str) -> dict:
     waiver_risks = [_waiver_risk(ctx, w) for w in sorted(spec.waivers, key=lambda w: w.id) if w.active_on(run.as_of)]
     gap_risks = {(r.rule, r.scope): _gap_risk(ctx, r) for r in ctx.results if _has_gap_risk(r)}
     starts = [r.window.start for r in ctx.results]
-    summary = dict.fromkeys(run.summary(), 0)  # of the results the documents hold (no problems analyses yet)
+    summary = dict.fromkeys(run.summary(), 0)  # of the results the documents hold
     for result in ctx.results:
         summary[result.status] += 1
     return {
@@ -32,7 +33,7 @@ def results(ctx: Context, plan_href: str) -> dict:
             "uuid": uid("result", run.spec_digest, run.as_of),
             "title": md_line(f"CX governance check of {spec.program.name} as of {run.as_of.isoformat()}"),
             "description": md(
-                f"Every standard and KPI of the spec evaluated as of {run.as_of.isoformat()}: "
+                f"Every standard, KPI and problems analysis of the spec evaluated as of {run.as_of.isoformat()}: "
                 + ", ".join(f"{count} {status}" for status, count in summary.items()) + "."),
             "start": ctx.clock.start_of(min(starts)) if starts else ctx.now,
             "end": ctx.now,
@@ -50,17 +51,44 @@ def results(ctx: Context, plan_href: str) -> dict:
     }
 
 
+def _measurement(result: Result) -> dict:
+    """The evidence of what was measured: the value (a cause's share), n, interval, window and previous window;
+    for a Pareto bar also the total, rank, cumulative share, vital, the change's test and the score's gap."""
+    common = (prop("value", result.value), prop("unit", result.unit), prop("n", result.n),
+              prop("ci-low", result.ci_low), prop("ci-high", result.ci_high),
+              prop("window-start", result.window.start), prop("window-end", result.window.end),
+              prop("missing", result.missing or None), prop("invalid", result.invalid or None),
+              prop("previous-value", result.previous.value if result.previous else None),
+              prop("previous-n", result.previous.n if result.previous else None))
+    info = result.problem
+    if info is None:
+        return {"description": md(f"{fmt.measured(result)} over {fmt.days(result.window)} against "
+                                  f"{fmt.threshold(result.threshold)}: {fmt.status(result)}."),
+                "props": props(*common)}
+    gap = info.score
+    parts = ", ".join(f"{key} {count:,}" for key, count in info.parts)
+    return {
+        "description": md(f"{fmt.measured(result)} of the {info.total:,} problems over {fmt.days(result.window)}, "
+                          f"{fmt.pareto_place(result)}: {fmt.status(result)}."
+                          + (f" {'Categories' if info.by == 'category' else 'Themes'}: {parts}." if parts else "")),
+        "props": props(
+            *common, prop("root-cause", info.root_cause), prop("category", dict(result.scope).get("category")),
+            prop("total", info.total), prop("rank", info.rank), prop("cumulative", info.cumulative),
+            prop("vital", info.vital), prop("vital-share", info.vital_share),
+            prop("change", info.change), prop("change-p-value", info.p_value),
+            prop("change-significant", info.significant if info.p_value is not None else None),
+            prop("unmatched", info.unmatched or None),
+            *((prop("score", gap.metric), prop("score-with", gap.with_value), prop("score-with-n", gap.with_n),
+               prop("score-without", gap.without_value), prop("score-without-n", gap.without_n),
+               prop("score-gap", gap.difference), prop("score-gap-ci-low", gap.ci_low),
+               prop("score-gap-ci-high", gap.ci_high)) if gap is not None else ())),
+    }
+
+
 def _observation(ctx: Context, result: Result) -> dict:
     run = ctx.run
     evidence = [
-        {"description": md(f"{fmt.measured(result)} over {fmt.days(result.window)} against "
-                           f"{fmt.threshold(result.threshold)}: {fmt.status(result)}."),
-         "props": props(prop("value", result.value), prop("unit", result.unit), prop("n", result.n),
-                        prop("ci-low", result.ci_low), prop("ci-high", result.ci_high),
-                        prop("window-start", result.window.start), prop("window-end", result.window.end),
-                        prop("missing", result.missing or None), prop("invalid", result.invalid or None),
-                        prop("previous-value", result.previous.value if result.previous else None),
-                        prop("previous-n", result.previous.n if result.previous else None))},
+        _measurement(result),
         {"href": f"#{ctx.spec_resource}", "description": md(f"The rule as written at {fmt.location(result)}."),
          "props": props(prop("spec-digest", run.spec_digest), prop("git-commit", run.git_commit),
                         prop("spec-location", fmt.location(result)))},
@@ -113,7 +141,9 @@ def _gap_risk(ctx: Context, result: Result) -> dict:
     status = result.effective_status
     key = ("risk", ctx.run.spec_digest, ctx.run.as_of, result.rule, scope_key(result.scope))
     open_actions = [a for a in result.actions if a.status != "done"]
-    if status in ("breach", "warn"):
+    if result.problem is not None and status in ("breach", "warn"):
+        statement = _problem_statement(result, status, bool(open_actions))
+    elif status in ("breach", "warn"):
         statement = f"A {status}: the customers at {where} do not get the experience the standard promises."
     else:
         statement = f"Actions are on record; the result is now {fmt.status(result)}."
@@ -132,11 +162,22 @@ def _gap_risk(ctx: Context, result: Result) -> dict:
     })
 
 
+def _problem_statement(result: Result, status: str, working: bool) -> str:
+    info = result.problem
+    assert info is not None
+    what = f"A {status}: {info.name} causes {fmt.in_units(result.value, result)} of the problems customers meet"
+    if status == "warn":
+        return f"{what}, a vital cause whose every open action is overdue."
+    if info.vital and not working:
+        return f"{what}, a vital cause nobody is working on."
+    return f"{what}, more than the {fmt.number(result.threshold.fail)}% the analysis allows."
+
+
 def _waiver_risk(ctx: Context, waiver: Waiver) -> dict:
-    rule = ctx.spec.rule(waiver.standard)
-    name = rule.label if rule is not None else waiver.standard
+    name = ctx.names.rule(waiver.rule)
     covered = [r for r in ctx.results if r.waiver is not None and r.waiver.id == waiver.id and r.waiver.active]
-    where = ", ".join(waiver.touchpoints) if waiver.touchpoints else "every scope it covers"
+    named = waiver.root_causes if waiver.problem else waiver.touchpoints
+    where = ", ".join(named) if named else "every scope it covers"
     actions = {a.id: a for r in covered for a in r.actions}
     key = ("waiver", ctx.run.spec_digest, ctx.run.as_of, waiver.id)
     approver = ctx.party_uuids(waiver.approved_by)
@@ -152,7 +193,7 @@ def _waiver_risk(ctx: Context, waiver: Waiver) -> dict:
         "description": md(waiver.justification),
         "statement": md(f"Warns and breaches of {name} at {where} are accepted until "
                         f"{waiver.expires.isoformat()}, approved by {ctx.names.owner(waiver.approved_by)}."),
-        "props": props(prop("waiver", waiver.id), prop("rule", waiver.standard),
+        "props": props(prop("waiver", waiver.id), prop("rule", waiver.rule),
                        prop("approved-by", waiver.approved_by), prop("granted", waiver.granted),
                        prop("expires", waiver.expires), prop("spec-location", waiver.location)),
         "status": "deviation-approved",

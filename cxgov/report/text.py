@@ -1,5 +1,6 @@
 """Terminal output of `cxgov check`: per rule, most pressing first, its counts by status and its worst results
-(every result with `verbose`), then the data health and the counts of the whole run.
+(every result with `verbose`), then the data health and the counts of the whole run. A problems analysis lists
+every cause besides, in a table by rank (its Pareto: count, share and interval, cumulative share, vital, status).
 
 A CI log of a large program stays readable: a rule with 700 breaches shows its counts and its SHOWN worst
 results, and says how many more there are.
@@ -8,11 +9,11 @@ results, and says how many more there are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from cxgov.engine.results import SEVERITY_ORDER, STATUS_ORDER, STATUSES, FailPolicy, Result, Run
 from cxgov.report import format as fmt
-from cxgov.report.display import STATUS_DISPLAY_ORDER
+from cxgov.report.display import STATUS_DISPLAY_ORDER, number
 from cxgov.spec.model import Spec
 
 LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",
@@ -93,13 +94,15 @@ def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy:
     for group in rule_groups(run.results):
         listed = group.listed(verbose)
         lines.append(_heading(group, spec))
+        table = pareto_lines(group.results)
+        lines.extend(table)
         for result in listed:
             lines.extend(blocks.of(result))
         rest = {s: n for s, n in _status_counts(group.attention[len(listed):]).items() if n}
         if rest and not verbose:
             lines.append(f"{INDENT}... and {sum(rest.values()):,} more ({_counted(rest)}): --verbose lists every "
                          "result")
-        if listed:
+        if listed or table:
             lines.append("")
     if lines[-1]:
         lines.append("")
@@ -137,21 +140,63 @@ def summary(run: Run) -> str:
 INDENT = " " * (WIDTH + 2)
 
 
-def problem_rank(result: Result) -> str:
-    """A Pareto bar's place: "rank 2, cumulative 76.0%, vital" (and its owner's cause name)."""
+PARETO_COLUMNS = ("rank", "cause", "count", "share", "95% CI", "cumulative", "vital", "status")
+_RIGHT = frozenset({"rank", "count", "share", "cumulative"})  # numbers: aligned on the right
+
+
+def pareto_lines(results: Sequence[Result]) -> list[str]:
+    """Every cause of each problems analysis among `results` (one rule's), by rank: a line on the analysis (its
+    `by` value, total, missing, window) and a table; nothing for results of other kinds, or errors."""
+    analyses: dict[tuple, list[Result]] = {}
+    for r in results:
+        if r.problem is not None:
+            analyses.setdefault(r.scope[:-1], []).append(r)
+    lines = []
+    for key in sorted(analyses, key=lambda k: tuple(map(str, k))):
+        bars = sorted(analyses[key], key=lambda r: r.problem.rank)  # type: ignore[union-attr]
+        first, info = bars[0], bars[0].problem
+        assert info is not None
+        where = f" @ {', '.join(f'{k} {v}' for k, v in key)}" if key else ""
+        extra = f" · {first.missing:,} missing" if first.missing else ""
+        if info.by == "theme" and info.unmatched:
+            extra += f" · {info.unmatched:,} matching no theme"
+        lines.append(f"{INDENT}Pareto{where}: {info.total:,} problems · vital share {info.vital_share:g}% · window "
+                     f"{fmt.days(first.window)}{extra}")
+        score = next((r.problem.score.metric for r in bars if r.problem and r.problem.score), None)
+        columns = PARETO_COLUMNS + ((f"{score} gap (95% CI)",) if score else ())
+        rows = [columns] + [_pareto_row(r, score is not None) for r in bars]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+        for row in rows:
+            cells = [cell.rjust(w) if name in _RIGHT else cell.ljust(w) for cell, w, name in zip(row, widths, columns)]
+            lines.append(f"{INDENT}  {'  '.join(cells).rstrip()}")
+    return lines
+
+
+def _pareto_row(result: Result, scored: bool) -> tuple[str, ...]:
     info = result.problem
     assert info is not None
-    cumulative = "" if info.cumulative is None else f", cumulative {fmt.in_units(info.cumulative, result)}"
-    vital = "vital" if info.vital else "not vital"
-    return f"rank {info.rank}{cumulative}, {vital} ({info.name}{', unmapped' if info.unmapped else ''})"
+    cause = dict(result.scope).get("category", "") + " (unmapped)" if info.unmapped else info.root_cause or ""
+    row = (str(info.rank), cause, f"{result.n:,}", fmt.in_units(result.value, result), fmt.bounds(result) or "—",
+           fmt.in_units(info.cumulative, result), "yes" if info.vital else "no", _label(result))
+    if not scored:
+        return row
+    gap = info.score
+    if gap is None or gap.difference is None:
+        return (*row, "—")
+    within = fmt.span_text(gap.ci_low, gap.ci_high)
+    return (*row, f"{number(gap.difference)}" + (f" ({within})" if within else ""))
+
+
+def _label(result: Result) -> str:
+    return "NO DATA" if result.status == "insufficient" and result.n == 0 else LABELS[result.status]
 
 
 def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict) -> list[str]:
-    label = "NO DATA" if result.status == "insufficient" and result.n == 0 else LABELS[result.status]
+    label = _label(result)
     indent = INDENT
     lines = [f"{label:<{WIDTH}}  {result.rule} @ {fmt.scope(result)} [{result.severity}]"]
     if result.problem is not None and result.status != "error":
-        lines.append(f"{indent}{fmt.measured(result)} of {result.problem.total} problems, {problem_rank(result)}")
+        lines.append(f"{indent}{fmt.measured(result)} of {result.problem.total:,} problems, {fmt.pareto_place(result)}")
     elif result.status != "error":
         target = shared.get(result.threshold) or shared.setdefault(result.threshold, fmt.threshold(result.threshold))
         lines.append(f"{indent}{fmt.measured(result)} against {target}"

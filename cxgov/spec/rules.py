@@ -1,6 +1,7 @@
 """Every validator rule: a stable code, a severity and a one-line summary. docs/rules.md is generated from here.
 
-Codes by stage: CX0xx reading files and the schema, CX1xx errors in the spec's meaning, CX2xx governance warnings.
+Codes by stage: CX0xx reading files and the schema, CX1xx errors in the spec's meaning, CX2xx governance warnings
+(of which the `check` stage ones need the data, so `cxgov check` reports them, not `cxgov validate`).
 Codes are never reused or renumbered; users silence and search for them.
 """
 
@@ -16,7 +17,7 @@ class Rule:
     code: str
     severity: str  # "error" | "warning"
     summary: str
-    stage: str  # "load" | "schema" | "build" | "lint": which step reports it
+    stage: str  # "load" | "schema" | "build" | "lint": which step of validate reports it; "check": `cxgov check`
 
 
 RULES: dict[str, Rule] = {r.code: r for r in (
@@ -75,6 +76,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("CX213", "warning", "a root cause no problems analysis uses (no category or theme counts for it)", "lint"),
     Rule("CX214", "warning", "a category mapped twice: two `causes` values of one analysis that differ only in case "
          "or spaces, or a theme pattern two themes of one analysis share", "lint"),
+    Rule("CX215", "warning", "a category found in the data that `causes` maps to no root cause (reported by `cxgov "
+         "check`, which reads the data: the category is its own unmapped bar, status pass)", "check"),
 )}
 
 
@@ -99,7 +102,8 @@ def markdown() -> str:
         "",
         "Errors make `cxgov validate` exit 1 and `cxgov check` refuse the spec; warnings are governance findings,",
         "shown but not fatal unless `--strict` is given. Codes are stable: CX0xx reading files and the schema,",
-        "CX1xx errors in the spec's meaning, CX2xx governance warnings.",
+        "CX1xx errors in the spec's meaning, CX2xx governance warnings. A warning that needs the data (CX215) is",
+        "reported by `cxgov check`, on stderr and in its JSON's `diagnostics`; it does not change the exit code.",
         "",
         "| code | severity | rule |",
         "|---|---|---|",

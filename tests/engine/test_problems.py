@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from cxgov.cli import main
 from cxgov.data.store import Store
 from cxgov.engine.evaluate import evaluate
 from cxgov.spec.api import load_spec
-from problem_fixtures import AS_OF, write_case
+from cxgov.resources import schema_path
+from problem_fixtures import AS_OF, WORKED, ticket_rows, write_case
 
 
 def _run(tmp_path, **kwargs):
@@ -89,6 +95,8 @@ def test_themes_match_whole_words_case_and_accents(tmp_path):
     assert (score.with_n, score.with_value) == (5, 0.0)
     assert score.without_n == 7 and score.without_value == pytest.approx(600 / 7)
     assert score.difference == pytest.approx(-600 / 7) and score.ci_low < score.difference < score.ci_high
+    # the normal interval reaches about -118 points: clipped to the -100 a percentage can fall at most
+    assert score.ci_low == -100.0 and score.ci_high == pytest.approx(-53.1, abs=0.05)
 
 
 def test_a_missing_column_is_an_error_result_at_the_analysis(tmp_path):
@@ -102,3 +110,56 @@ def test_a_missing_column_is_an_error_result_at_the_analysis(tmp_path):
     assert errors and {r.status for r in errors} == {"error"}
     assert "reasn" in errors[0].notes[0] and "spec.yaml:" in errors[0].notes[0]
     assert {r.status for r in _by_rule(run, "what-customers-write")} != {"error"}
+
+
+def _check_cli(tmp_path, monkeypatch, *args, **kwargs):
+    """`cxgov check` of the case from its folder: (exit code, stdout, stderr, spec text)."""
+    spec_dir, db = write_case(tmp_path, **kwargs)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "specs", "--data", db.name, "--as-of", AS_OF.isoformat(), *args])
+    return result.exit_code, result.stdout, result.stderr, (spec_dir / "spec.yaml").read_text()
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
+def test_an_unmapped_category_is_a_check_warning_at_causes(tmp_path, monkeypatch):
+    code, out, err, text = _check_cli(tmp_path, monkeypatch, "--json", "-")
+    causes = f"specs/spec.yaml:{_line_of(text, 'calls-not-answered: staff-training')}:7"
+    assert code == 1  # billing-errors is a vital cause nobody works on; the warning does not add to it
+    assert (f"cxgov: warning: {causes}: CX215 problems 'complaint-causes': category 'parking' (5 rows in "
+            "2026-07-01..2026-09-30) is mapped to no root cause: it is reported as its own bar, unmapped\n"
+            "  hint: map it to a root cause under `causes`, e.g. `parking: ROOT-CAUSE` with one of staff-training, "
+            "billing-errors, website-usability, late-delivery, staff-capacity, or add its root cause under "
+            "`root_causes`\n") in err
+    assert err.count("CX215") == 1 and "Traceback" not in err
+    document = json.loads(out)
+    jsonschema.Draft202012Validator(json.loads(schema_path("cxgov-results-v1.json").read_text())).validate(document)
+    [diagnostic] = document["diagnostics"]
+    assert (diagnostic["code"], diagnostic["severity"], diagnostic["file"]) == ("CX215", "warning", "specs/spec.yaml")
+    assert f"{diagnostic['file']}:{diagnostic['line']}:{diagnostic['column']}" == causes
+    assert "'parking'" in diagnostic["message"] and "`parking: ROOT-CAUSE`" in diagnostic["hint"]
+
+
+def test_the_unmapped_warning_never_fails_the_check(tmp_path, monkeypatch):
+    more = "".join(f"  - {{id: act-{c}, root_cause: {c}, owner: cx-office, due: 2027-01-31}}\n"
+                   for c in ("billing-errors", "website-usability", "staff-capacity"))
+    code, out, err, _ = _check_cli(tmp_path, monkeypatch, "--fail-on", "warn", more=more)
+    assert code == 0 and "CX215" in err and "category 'parking'" in err
+    assert "8 results: 8 pass, 0 warn, 0 breach" in out
+
+
+def test_the_hint_names_the_mapped_category_or_root_cause_it_resembles(tmp_path, monkeypatch):
+    counts = {**WORKED, "Wrong Bill": (4, 0), "staff-capacity": (3, 0)}
+    code, out, err, _ = _check_cli(tmp_path, monkeypatch, tickets=ticket_rows(counts))
+    assert ("category 'Wrong Bill' (4 rows" in err and "e.g. `Wrong Bill: billing-errors` (did you mean "
+            "'wrong-bill', mapped to billing-errors?), or correct the category in the data") in err
+    assert "e.g. `staff-capacity: staff-capacity` (did you mean root cause 'staff-capacity'?)" in err
+    assert err.count("CX215") == 3  # parking too, each once
+
+
+def test_a_mapped_category_gives_no_warning(tmp_path, monkeypatch):
+    counts = {k: v for k, v in WORKED.items() if k != "parking"}
+    code, out, err, _ = _check_cli(tmp_path, monkeypatch, "--json", "-", tickets=ticket_rows(counts))
+    assert "CX215" not in err and json.loads(out)["diagnostics"] == []

@@ -11,13 +11,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from cxgov.engine.results import (ActionInfo, MetricHealth, PreviousInfo, ProblemInfo, Result, Run, SourceHealth,
-                                  Span, ThresholdInfo, TrendInfo, UnmatchedId, WaiverInfo)
+from cxgov.engine.results import (ActionInfo, MetricHealth, PreviousInfo, ProblemInfo, Result, Run, ScoreInfo,
+                                  SourceHealth, Span, ThresholdInfo, TrendInfo, UnmatchedId, WaiverInfo)
 from cxgov.errors import Location
-from cxgov.metrics import pareto
+from cxgov.metrics import pareto, stats
 from cxgov.spec.model import (Action, Approval, Defaults, Duration, Filter, Intent, Journey, Kpi, Metric, Owner,
                               Principle, Problem, Program, RaciActivity, Review, RootCause, Scope, Segment, Selector,
-                              Source, Spec, Standard, Threshold, Touchpoint, Trend, Waiver, Window)
+                              Source, Spec, Standard, Theme, Threshold, Touchpoint, Trend, Waiver, Window)
 
 AS_OF = date(2026, 11, 20)
 GENERATED_AT = datetime(2026, 11, 21, 8, 30, tzinfo=timezone.utc)
@@ -367,3 +367,80 @@ def problem_results(spec: Spec) -> tuple[Result, ...]:
                           n=bar.count, ci_low=bar.ci_low, ci_high=bar.ci_high, unit="%",
                           owner=cause.owner if cause else "cx-office", actions=actions, notes=notes, problem=info))
     return tuple(out)
+
+
+# A second analysis, by themes found in the survey comments, with csat as its score: cause -> (mentions now, in
+# the previous window, top-two-box answers among the rows mentioning it); 110 comments, 12 without text
+THEMES = (("waiting", "Waiting and slowness", "staff-capacity", ("slow", "wait*", "took ages")),
+          ("rude", "Unfriendly staff", "staff-training", ("rude", "impolite")),
+          ("fees", "Fees and charges", "billing-errors", ("hidden fee", "charge*")))
+THEME_COUNTS = {"staff-capacity": (40, 30, 12), "staff-training": (25, 28, 10), "billing-errors": (15, 14, 9)}
+COMMENTS, COMMENTS_TOP = 110, 64  # rows with a comment, and their top-two-box answers
+UNMATCHED, NO_TEXT = 30, 12
+
+
+def with_theme_problems(spec: Spec, text: Text = _plain) -> Spec:
+    """`with_problems`'s spec with a second analysis: themes in the survey comments, scored by csat (a cause of
+    its own, staff-capacity, that no action works on)."""
+    t = text
+    cause = RootCause(id="staff-capacity", name=t("Too few staff at peak times"), owner="service-operations")
+    themes = tuple(Theme(id=i, name=t(name), root_cause=c, patterns=patterns) for i, name, c, patterns in THEMES)
+    problem = Problem(id="what-customers-write", name=t("What customers write about"), source="surveys",
+                      window=Window("28d", days=28), text="comment", themes=themes,
+                      where=Filter((("question", (t("satisfaction"),)),)), score="csat", owner="cx-office",
+                      severity="medium", location=_loc("problems.yaml", 30))
+    return replace(spec, root_causes=(*spec.root_causes, cause), problems=(*spec.problems, problem))
+
+
+def theme_problem_results(spec: Spec) -> tuple[Result, ...]:
+    """The themes analysis's results as the engine makes them: shares, ranks, the vital few, the csat gap."""
+    problem = spec.problem("what-customers-write")
+    assert problem is not None
+    now = {c: n for c, (n, _, _) in THEME_COUNTS.items()}
+    before = {c: b for c, (_, b, _) in THEME_COUNTS.items()}
+    total = sum(now.values())
+    out = []
+    for bar in pareto.pareto(now, problem.vital_share, before):
+        cause = spec.root_cause(bar.key)
+        assert cause is not None
+        n, _, top = THEME_COUNTS[bar.key]
+        actions = tuple(ActionInfo(a.id, a.owner, a.due, a.status, a.description, False)
+                        for a in spec.actions_by_root_cause.get(bar.key, ()))
+        status = "breach" if bar.vital and not actions else "pass"
+        with_, without = _csat(top, n), _csat(COMMENTS_TOP - top, COMMENTS - n)
+        difference, low, high = pareto.gap(with_, without, feasible=(-100.0, 100.0))
+        score = ScoreInfo("csat", with_[0], n, with_[1:], without[0], COMMENTS - n, without[1:], difference, low,
+                          high)
+        info = ProblemInfo(root_cause=bar.key, name=cause.name, rank=bar.rank, cumulative=bar.cumulative,
+                           vital=bar.vital, vital_share=problem.vital_share, total=total,
+                           parts=tuple((th.id, n) for th in problem.themes if th.root_cause == bar.key), by="theme",
+                           unmatched=UNMATCHED, change=bar.change, z=bar.z, p_value=bar.p_value,
+                           significant=bar.significant, score=score)
+        notes = (("a vital cause with no open action: nobody is working on it",) if status == "breach" else ()) + (
+            f"{NO_TEXT} row(s) without text counted as missing",)
+        out.append(Result(rule=problem.id, kind="problem", scope=(("root_cause", bar.key),), metric="csat",
+                          metric_kind="problem", status=status, window=WINDOW_28D,
+                          threshold=ThresholdInfo("<=", 100.0), severity=problem.severity,
+                          location=Location("specs/problems.yaml", 30), rule_name=problem.name, value=bar.share,
+                          n=bar.count, missing=NO_TEXT, ci_low=bar.ci_low, ci_high=bar.ci_high, unit="%",
+                          owner=cause.owner, previous=PreviousInfo(bar.previous_share, bar.previous_count,
+                                                                   Span(date(2026, 9, 26), date(2026, 10, 23))),
+                          actions=actions, notes=notes, problem=info))
+    return tuple(out)
+
+
+def _csat(top: int, n: int) -> tuple[float, float, float]:
+    """(value, ci_low, ci_high) in percent of a top-two-box share, with its Wilson interval."""
+    low, high = stats.wilson(top, n)  # type: ignore[misc]
+    return 100.0 * top / n, 100.0 * low, 100.0 * high
+
+
+def golden_spec(text: Text = _plain) -> Spec:
+    """The golden files' program: the sample program with both problems analyses (by category, by themes)."""
+    return with_theme_problems(with_problems(sample_spec(text), text), text)
+
+
+def golden_run(spec: Spec, text: Text = _plain) -> Run:
+    """`sample_run` with the results of both problems analyses."""
+    base = sample_run(spec, text)
+    return replace(base, results=(*base.results, *problem_results(spec), *theme_problem_results(spec)))

@@ -1,11 +1,13 @@
 """`cxgov report oscal`: an OSCAL 1.1 assessment plan and results that compliance-trestle's OSCAL models load
-and validate, mapping the example program's standards, KPIs, results, breaches, waivers and actions."""
+and validate, mapping the example program's standards, KPIs, problems analyses, results, breaches, waivers and
+actions."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import re
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,10 +24,13 @@ from cxgov.cli import main
 from cxgov.data.store import Store
 from cxgov.engine import provenance
 from cxgov.engine.evaluate import evaluate
+from cxgov.engine.results import WaiverInfo
 from cxgov.report import oscal
 from cxgov.report.evidence import rule_sql
 from cxgov.spec.api import load_spec
-from report_samples import AS_OF, EXAMPLE_SPEC, PAYLOAD, example_db, sample_run, sample_spec
+from cxgov.spec.model import Waiver
+from report_samples import (AS_OF, EXAMPLE_SPEC, PAYLOAD, example_db, problem_results, sample_run, sample_spec,
+                            with_problems)
 
 NS = "https://cxgov.dev/ns/oscal"
 STAMP = "2026-11-21T08:30:00Z"
@@ -108,9 +113,10 @@ def test_metadata_names_the_program_its_owners_and_roles(ap, ar, evaluated):
     assert ap["metadata"]["last-modified"] == end_of(AS_OF).isoformat()
 
 
-def test_one_objective_per_standard_and_kpi(ap, ar, evaluated):
+def test_one_objective_per_standard_kpi_and_problems_analysis(ap, ar, evaluated):
     spec = evaluated[0]
-    rule_ids = sorted(r.id for r in (*spec.standards, *spec.kpis))
+    rule_ids = sorted(r.id for r in (*spec.standards, *spec.kpis, *spec.problems))
+    assert {"complaint-reasons", "what-customers-write"} <= set(rule_ids)
     objectives = ap["local-definitions"]["objectives-and-methods"]
     assert [o["control-id"] for o in objectives] == rule_ids
     for objective in objectives:
@@ -136,8 +142,8 @@ def test_an_observation_per_result_with_its_evidence(ap, ar, evaluated):
     spec, run, sql = evaluated
     result_set = ar["results"][0]
     observations = result_set["observations"]
-    assessed = [r for r in run.results if r.kind != "problem"]  # problems analyses have no control yet
-    assert len(assessed) < len(run.results)
+    assessed = run.results  # every result, a problems analysis's root causes too
+    assert any(r.kind == "problem" for r in assessed)
     assert len(observations) == len(assessed) and len({o["uuid"] for o in observations}) == len(observations)
     components = {c["uuid"]: c for c in ap["local-definitions"]["components"]}
     users = {u["uuid"]: u for u in ap["local-definitions"]["users"]}
@@ -175,9 +181,9 @@ def test_an_observation_per_result_with_its_evidence(ap, ar, evaluated):
 def test_a_finding_per_unwaived_breach_whose_objective_is_not_satisfied(ar, evaluated):
     run = evaluated[1]
     result_set = ar["results"][0]
-    breaches = [r for r in run.results if r.status == "breach" and r.kind != "problem"]
+    breaches = [r for r in run.results if r.status == "breach"]
     findings = result_set["findings"]
-    assert len(breaches) >= 2 and len(findings) == len(breaches)
+    assert len(breaches) >= 2 and len(findings) == len(breaches) and any(r.kind == "problem" for r in breaches)
     observations = {o["uuid"]: o for o in result_set["observations"]}
     risks = {r["uuid"]: r for r in result_set["risks"]}
     for finding in findings:
@@ -212,10 +218,9 @@ def test_every_action_is_a_remediation_with_its_owner_and_due_date(ar, evaluated
     spec, run, _ = evaluated
     parties = {p["uuid"]: p["short-name"] for p in ar["metadata"]["parties"]}
     remediations = {props(m)["action"]: m for risk in ar["results"][0]["risks"] for m in risk.get("remediations", [])}
-    attached = {a.id for r in run.results if r.kind != "problem" for a in r.actions}
-    on_rules = [a for a in spec.actions if not a.root_cause]  # actions on root causes: no control yet
-    assert attached == {a.id for a in on_rules} and set(remediations) == attached
-    for action in on_rules:
+    attached = {a.id for r in run.results for a in r.actions}
+    assert attached == {a.id for a in spec.actions} and set(remediations) == attached  # on root causes too
+    for action in spec.actions:
         remediation = remediations[action.id]
         assert remediation["lifecycle"] == ("completed" if action.status == "done" else "planned")
         (origin,) = remediation["origins"]
@@ -226,6 +231,69 @@ def test_every_action_is_a_remediation_with_its_owner_and_due_date(ar, evaluated
     statuses = {props(r).get("rule"): r["status"] for r in ar["results"][0]["risks"] if "waiver" not in props(r)}
     assert statuses["first-contact-resolution"] == "closed"  # its one action is done and the result passes
     assert statuses["reopened-cases"] == "remediating"
+
+
+def test_a_problems_analysis_is_a_control_its_root_causes_subjects_with_evidence(ap, ar, evaluated):
+    spec, run, sql = evaluated
+    objectives = {o["control-id"]: o for o in ap["local-definitions"]["objectives-and-methods"]}
+    complaints = objectives["complaint-reasons"]
+    assert props(complaints)["kind"] == "problem" and props(complaints)["category"] == "reason"
+    assert props(complaints)["vital-share"] == "80.0" and props(objectives["what-customers-write"])["score"] == "csat"
+    assert "Every vital cause (those making up the first 80% of problems) has an open or in-progress action" in \
+        complaints["parts"][0]["prose"]
+    components = {(props(c)["subject-kind"], props(c)["id"]): c for c in ap["local-definitions"]["components"]}
+    parties = {p["uuid"]: p["short-name"] for p in ap["metadata"]["parties"]}
+    for cause in spec.root_causes:
+        component = components["root_cause", cause.id]
+        assert component["type"] == "process-procedure" and component["title"] == f"Root cause: {cause.name}"
+        roles = {r["role-id"]: [parties[u] for u in r["party-uuids"]] for r in component.get("responsible-roles", [])}
+        assert roles.get("accountable") == ([cause.owner] if cause.owner else None)
+    assert components["category", "other"]["type"] == "process-procedure"  # found in the data, mapped to none
+    task = next(t for t in ap["tasks"] if t["title"].startswith("Evaluate Why customers complain"))
+    chosen = {s["subject-uuid"] for s in task["associated-activities"][0]["subjects"][0]["include-subjects"]}
+    assert {components["root_cause", c]["uuid"] for c in spec.problem("complaint-reasons").cause_ids} <= chosen
+    assert task["responsible-roles"][0]["role-id"] == "problem-owner"
+
+    result_set = ar["results"][0]
+    observations = {o["uuid"]: o for o in result_set["observations"]}
+    by_cause = {}
+    for o in observations.values():
+        if props(o)["rule"] == "complaint-reasons":
+            (subject,) = o["subjects"]
+            by_cause[next(k for k, c in components.items() if c["uuid"] == subject["subject-uuid"])] = o
+    problems = [r for r in run.results if r.rule == "complaint-reasons"]
+    assert len(by_cause) == len(problems) == 9
+    resources = {r["uuid"]: r for r in ar["back-matter"]["resources"]}
+    for result in problems:
+        observation = by_cause[result.scope[-1]]
+        measurement, _, _, query = observation["relevant-evidence"]
+        measured = props(measurement)
+        assert float(measured["value"]) == pytest.approx(result.value) and int(measured["n"]) == result.n
+        assert float(measured["ci-low"]) == pytest.approx(result.ci_low)
+        assert float(measured["ci-high"]) == pytest.approx(result.ci_high)
+        assert int(measured["total"]) == result.problem.total and int(measured["rank"]) == result.problem.rank
+        assert measured["vital"] == str(result.problem.vital).lower()
+        assert float(measured["cumulative"]) == pytest.approx(result.problem.cumulative)
+        assert sql["complaint-reasons"] in resources[query["href"][1:]]["remarks"]
+    breached = by_cause["root_cause", "app-authentication"]
+    assert props(breached)["status"] == "breach"
+    total = problems[0].problem.total
+    assert f"of {total:,} problems, rank 3" in breached["description"]  # its place, no threshold of 100%
+    (finding,) = [f for f in result_set["findings"]
+                  if f["related-observations"] == [{"observation-uuid": breached["uuid"]}]]
+    assert finding["target"] == {"type": "objective-id", "target-id": "complaint-reasons_obj",
+                                 "title": "Why customers complain", "status": {"state": "not-satisfied",
+                                                                               "reason": "fail"}}
+    risks = {r["uuid"]: r for r in result_set["risks"]}
+    risk = risks[finding["related-risks"][0]["risk-uuid"]]
+    assert risk["status"] == "open" and "a vital cause nobody is working on" in risk["statement"]
+    assert not any(f["related-observations"][0]["observation-uuid"] == by_cause["category", "other"]["uuid"]
+                   for f in result_set["findings"])
+    # with a score, the gap and its interval are evidence too
+    written = next(o for o in observations.values() if props(o)["rule"] == "what-customers-write")
+    gap = props(written["relevant-evidence"][0])
+    assert gap["score"] == "csat" and float(gap["score-gap-ci-low"]) <= float(gap["score-gap"]) <= \
+        float(gap["score-gap-ci-high"])
 
 
 def test_every_reference_resolves_and_every_uuid_is_unique(ap, ar):
@@ -319,3 +387,29 @@ def test_spec_text_reaches_markup_fields_escaped():
     ar = json.loads(documents[oscal.RESULTS_FILE])["assessment-results"]
     (deviation,) = [r for r in ar["results"][0]["risks"] if r["status"] == "deviation-approved"]
     assert deviation["related-observations"] and props(deviation)["waiver"] == "w-chat"
+
+
+def test_a_waiver_on_root_causes_is_a_deviation_of_the_problems_analysis(tmp_path):
+    spec = with_problems(sample_spec())
+    waiver = Waiver(id="w-billing", standard="", problem="complaint-causes", root_causes=("billing-errors",),
+                    justification="New billing system in January.", approved_by="daniel-okafor",
+                    expires=date(2027, 1, 31), granted=date(2026, 11, 1))
+    spec = replace(spec, waivers=(*spec.waivers, waiver))
+    info = WaiverInfo(waiver.id, waiver.justification, waiver.approved_by, waiver.expires, True)
+    results = tuple(replace(r, status="waived", underlying_status="breach", waiver=info)
+                    if dict(r.scope).get("root_cause") == "billing-errors" else r for r in problem_results(spec))
+    base = sample_run(spec)
+    documents = oscal.documents(replace(base, results=(*base.results, *results)), spec, {})
+    for name, text in documents.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    AssessmentPlan.oscal_read(tmp_path / oscal.PLAN_FILE)
+    ar = AssessmentResults.oscal_read(tmp_path / oscal.RESULTS_FILE).dict(by_alias=True, exclude_none=True)
+    result_set = ar["results"][0]
+    (risk,) = [r for r in result_set["risks"] if props(r).get("waiver") == "w-billing"]
+    assert risk["status"] == "deviation-approved" and props(risk)["rule"] == "complaint-causes"
+    assert risk["statement"].startswith("Warns and breaches of Why customers complain at billing-errors are accepted")
+    (related,) = risk["related-observations"]
+    observation = next(o for o in result_set["observations"] if o["uuid"] == related["observation-uuid"])
+    assert props(observation)["waiver"] == "w-billing" and props(observation)["underlying-status"] == "breach"
+    breached = [props(f)["rule"] for f in result_set["findings"]]
+    assert breached.count("complaint-causes") == 1  # website-usability; the waived cause is no finding

@@ -88,3 +88,54 @@ def test_an_interval_below_zero_reads_low_to_high_without_a_double_minus():
     result = sample_run().results[0]
     assert fmt.interval(replace(result, ci_low=-1.44, ci_high=-1.0)) == "95% CI -1.4 to -1.0"
     assert fmt.interval(replace(result, ci_low=82.7, ci_high=91.1)) == "95% CI 82.7–91.1"
+
+
+def _problems_run(results=None):
+    from report_samples import problem_results, sample_spec, with_problems
+
+    spec = with_problems(sample_spec())
+    return sample_run(results if results is not None else problem_results(spec)), spec
+
+
+def test_a_problems_analysis_lists_every_cause_by_rank_in_one_table():
+    run, spec = _problems_run()
+    out = text.render(run, spec)
+    start = out.index("RULE     complaint-causes")
+    assert out[start:].splitlines()[:8] == [
+        "RULE     complaint-causes (Why customers complain) [high]: 2 breach, 3 pass",
+        "         Pareto: 125 problems · vital share 80% · window 2026-07-01..2026-09-30",
+        "           rank  cause               count  share  95% CI     cumulative  vital  status",
+        "              1  staff-training         50  40.0%  31.8–48.8       40.0%  yes    PASS",
+        "              2  billing-errors         45  36.0%  28.1–44.7       76.0%  yes    BREACH",
+        "              3  website-usability      15  12.0%  7.4–18.9        88.0%  yes    BREACH",
+        "              4  late-delivery          10   8.0%  4.4–14.1        96.0%  no     PASS",
+        "              5  parking (unmapped)      5   4.0%  1.7–9.0        100.0%  no     PASS",
+    ]
+    # the causes that need attention keep their block (why, owner, actions); passes are in the table only
+    assert "BREACH   complaint-causes @ root_cause billing-errors [high]" in out
+    assert "note: a vital cause with no open action: nobody is working on it" in out
+    assert "PASS     complaint-causes" not in out and "more (" not in out
+    assert text.render(run, spec, verbose=True).count("PASS     complaint-causes @") == 3
+
+
+def test_each_by_value_is_its_own_table_and_a_score_gets_its_gap_column():
+    from cxgov.engine.results import ScoreInfo
+
+    run, spec = _problems_run()
+    gap = ScoreInfo("csat", 60.0, 50, (46.2, 72.4), 80.0, 75, (69.6, 87.5), -20.0, -36.4, -3.6)
+    by = [replace(r, scope=(("segment", segment), *r.scope), problem=replace(r.problem, score=gap))
+          for segment in ("retail", "premier") for r in run.results]
+    out = text.render(sample_run(by), spec)
+    assert out.index("Pareto @ segment premier: 125 problems") < out.index("Pareto @ segment retail: 125 problems")
+    assert out.count("  rank  cause ") == 2 and out.count("parking (unmapped)") == 2
+    assert "status  csat gap (95% CI)" in out and "BREACH  -20.0 (-36.4 to -3.6)" in out
+
+
+def test_other_kinds_and_errors_get_no_pareto_table():
+    run, spec = _problems_run()
+    errors = [replace(r, status="error", value=None, n=0, ci_low=None, ci_high=None, problem=None,
+                      notes=("specs/data.yaml:9:5: source 'tickets': column 'reason' not found",))
+              for r in run.results]
+    out = text.render(sample_run(errors), spec)
+    assert "Pareto" not in out and "ERROR    complaint-causes @ root_cause staff-training [high]" in out
+    assert "Pareto" not in text.render(sample_run())

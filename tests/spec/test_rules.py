@@ -241,7 +241,9 @@ def test_strict_fails_on_warnings(spec_dir):
 def test_every_rule_has_a_failing_fixture():
     corpus = {c.values[1] for c in CASES}
     covered = corpus | {code for code, cases in FAILING.items() if any(w for _, w, _ in cases)}
-    assert set(RULES) - covered == {"CX006"}  # an empty folder: tests/spec/test_broken_specs.py::test_empty_folder
+    # CX006, an empty folder: tests/spec/test_broken_specs.py::test_empty_folder; the rules `cxgov check` reports
+    # from the data (CX215): tests/engine/test_problems.py
+    assert set(RULES) - covered == {"CX006"} | {code for code, rule in RULES.items() if rule.stage == "check"}
 
 
 def test_every_lint_rule_has_a_check():
