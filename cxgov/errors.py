@@ -59,11 +59,11 @@ class Diagnostic:
         text = f"{self.location}: {self.code} {self.severity}: {self.message}"
         return printable(f"{text} ({self.hint})" if self.hint else text)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
         return (loc.file, loc.line, loc.column, self.code, self.message)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | int | None]:
         return {
             "code": self.code,
             "severity": self.severity,

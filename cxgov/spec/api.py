@@ -44,7 +44,7 @@ class Validation:
                            (("touchpoints", "touchpoint"), ("standards", "standard"), ("kpis", "KPI")))
         return f"{loader.display_name(self.root)}: {what} in {_plural(self.files, 'file')} ({counts})"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"spec": loader.display_name(self.root), "today": self.today.isoformat(), "valid": self.ok,
                 "files": self.files, "errors": len(self.errors), "warnings": len(self.warnings),
                 "counts": dict(self.counts), "diagnostics": [d.to_dict() for d in self.diagnostics]}
@@ -88,7 +88,7 @@ def _validate(root: Path, today: date | None, warnings: bool, allow: tuple[Path,
         found.append(Diagnostic("CX006", "error", "no .yaml or .yml files in the spec folder",
                                 Location(loader.display_name(root)),
                                 "create a spec with `cxgov init DIR`, or give the folder that holds it"))
-    faults: dict[str, set[tuple]] = {}
+    faults: dict[str, set[loader.Path_]] = {}
     found += schema.check(documents, faults)
     spec, build_found = build.build(documents, root, faults, roots)
     found += build_found

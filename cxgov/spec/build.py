@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterator, Mapping, TypedDict, TypeVar
 
 from cxgov.errors import Diagnostic, Location
 from cxgov.spec import confine
 from cxgov.spec import model as m
 from cxgov.spec.bounds import DATE_RANGE, MAX_WINDOW_DAYS, date_problem, window_problem
-from cxgov.spec.loader import Document
+from cxgov.spec.loader import Document, Path_
 from cxgov.data.themes import pattern_problem
 from cxgov.spec.schema import SINGULAR, did_you_mean
 
@@ -36,11 +36,11 @@ class LocationMap(Mapping[str, Location]):
 
     __slots__ = ("_doc", "_base")
 
-    def __init__(self, doc: Document, base: tuple):
+    def __init__(self, doc: Document, base: Path_):
         self._doc = doc
         self._base = base
 
-    def _path(self, key: str) -> tuple:
+    def _path(self, key: str) -> Path_:
         return self._base + tuple(int(p) if p.isdigit() else p for p in key.split("."))
 
     def __getitem__(self, key: str) -> Location:
@@ -62,13 +62,23 @@ class LocationMap(Mapping[str, Location]):
         return sum(1 for _ in self)
 
 
+class Where(TypedDict):
+    """An entity's `location` and `locations`, passed to its model class as keywords."""
+
+    location: Location
+    locations: Mapping[str, Location]
+
+
+E = TypeVar("E")
+
+
 @dataclass(frozen=True)
 class Item:
     """One raw entity: its data and where it is written."""
 
     doc: Document
-    path: tuple
-    data: dict
+    path: Path_
+    data: dict[str, Any]
 
     @property
     def location(self) -> Location:
@@ -85,10 +95,10 @@ class Item:
     def at(self, key: str) -> Location:
         return LocationMap(self.doc, self.path).get(key) or self.location
 
-    def where(self) -> dict:
+    def where(self) -> Where:
         return {"location": self.location, "locations": LocationMap(self.doc, self.path)}
 
-    def sub(self, key: str) -> dict:
+    def sub(self, key: str) -> Where:
         path = self.path + (key,)
         return {"location": self.doc.at(path), "locations": LocationMap(self.doc, path)}
 
@@ -102,7 +112,7 @@ def digest(documents: tuple[Document, ...]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _tuple(value: Any) -> tuple:
+def _tuple(value: Any) -> tuple[Any, ...]:
     if value is None:
         return ()
     return tuple(value) if isinstance(value, list) else (value,)
@@ -134,9 +144,9 @@ def parse_window(text: str) -> m.Window:
     return m.Window(text, days=count * (7 if unit == "w" else 1))
 
 
-def _fault_index(faults: Collection[tuple]) -> dict[tuple, set]:
+def _fault_index(faults: Collection[Path_]) -> dict[Path_, set[str | int]]:
     """Paths at fault -> for every path above one of them, the keys (or indexes) below it that lead to a fault."""
-    index: dict[tuple, set] = {}
+    index: dict[Path_, set[str | int]] = {}
     for path in faults:
         for k in range(len(path)):
             index.setdefault(path[:k], set()).add(path[k])
@@ -144,7 +154,7 @@ def _fault_index(faults: Collection[tuple]) -> dict[tuple, set]:
 
 
 class Builder:
-    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: Mapping[str, Collection[tuple]],
+    def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: Mapping[str, Collection[Path_]],
                  complete: bool = True, roots: confine.Roots | None = None):
         self.documents = documents
         self.complete = complete
@@ -162,7 +172,7 @@ class Builder:
 
     # -- collecting -------------------------------------------------------------------------------------------
 
-    def item(self, doc: Document, path: tuple, data: dict) -> Item:
+    def item(self, doc: Document, path: Path_, data: dict[str, Any]) -> Item:
         """The entity at `path`, without the keys the schema found at fault."""
         faults = self._faults.get(doc.name)
         bad = faults.get(path) if faults else None
@@ -179,10 +189,10 @@ class Builder:
                     found.extend(self.item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
         return found
 
-    def convert(self, items: list[Item], make: Callable[[Item], Any], section: str) -> tuple:
+    def convert(self, items: list[Item], make: Callable[[Item], E | None], section: str) -> tuple[E, ...]:
         """Build each item (first definition of an id wins; later ones are CX101 errors)."""
         first: dict[str, Item] = {}
-        built = []
+        built: list[E] = []
         for item in items:
             ident = item.raw.get("id")
             if isinstance(ident, str):
@@ -201,6 +211,10 @@ class Builder:
             if entity is not None:
                 built.append(entity)
         return tuple(built)
+
+    def section(self, name: str, make: Callable[[Item], E | None]) -> tuple[E, ...]:
+        """The entities of section `name`, each built by `make` (see convert)."""
+        return self.convert(self.items(name), make, name)
 
     def date(self, item: Item, what: str, key: str, value: Any) -> date | None:
         if value is None:
@@ -253,7 +267,7 @@ class Builder:
                 return None
             raise
 
-    def _program(self, item: Item, d: dict) -> m.Program:
+    def _program(self, item: Item, d: dict[str, Any]) -> m.Program:
         intent = None
         if isinstance(d.get("intent"), dict):
             i = d["intent"]
@@ -267,7 +281,8 @@ class Builder:
                               last_reviewed=self.date(item, "program", "review.last_reviewed",
                                                       r.get("last_reviewed")),
                               **item.sub("review"))
-        defaults = m.Defaults(**{k: _whole(v) for k, v in (d.get("defaults") or {}).items()}, **item.sub("defaults"))
+        defaults = m.make(m.Defaults, **{k: _whole(v) for k, v in (d.get("defaults") or {}).items()},
+                          **item.sub("defaults"))
         timezone = d.get("timezone", "UTC")
         self.check_timezone(item, timezone)
         return m.Program(id=d["id"], name=d["name"], timezone=timezone, owner=d.get("owner"),
@@ -329,17 +344,17 @@ class Builder:
         extra = {"key": d["key"]} if "key" in d else {}
         base_dir = item.doc.path.parent.resolve()
         if self.roots is not None and isinstance(d.get("path"), str):
-            self.confined(item, d["path"], base_dir)
+            self.confined(item, d["path"], base_dir, self.roots)
         return m.Source(id=d["id"], timestamp=d["timestamp"], touchpoint=d.get("touchpoint"),
                         segment=d.get("segment"), table=d.get("table"), path=d.get("path"), base_dir=base_dir,
                         roots=self.roots, description=d.get("description"), **extra, **item.where())
 
-    def confined(self, item: Item, path: str, base_dir: Path) -> None:
+    def confined(self, item: Item, path: str, base_dir: Path, roots: confine.Roots) -> None:
         """CX007 at the `path:` of a source that would read outside the spec's repository and the allowed roots.
 
         A URI with a scheme other than file:// is the business of the engine that reads it."""
         if confine.scheme(path) in (None, "file"):
-            refusal = confine.resolve(path, base_dir, self.roots).refusal
+            refusal = confine.resolve(path, base_dir, roots).refusal
             if refusal is not None:
                 self.error("CX007", f"source '{item.data.get('id')}': {refusal.message}", item.at("path"), refusal.hint)
 
@@ -374,8 +389,8 @@ class Builder:
             fields = {k: _tuple(a[k]) for k in ("touchpoints", "journey", "stage", "channel", "segment", "status")
                       if k in a}
             labels = {str(k): tuple(_label(x) for x in _tuple(v)) for k, v in (a.get("labels") or {}).items()}
-            selector = m.Selector(**fields, moment_of_truth=a.get("moment_of_truth"), labels=labels,
-                                  **item.sub("applies_to"))
+            selector = m.make(m.Selector, **fields, moment_of_truth=a.get("moment_of_truth"), labels=labels,
+                              **item.sub("applies_to"))
         return m.Standard(id=d["id"], metric=d["metric"], threshold=self.threshold(item),
                           window=self.window(item, f"standard '{d['id']}'"), applies_to=selector,
                           name=d.get("name"), min_sample=d.get("min_sample"), severity=d.get("severity", "medium"),
@@ -486,19 +501,22 @@ class Builder:
 
     def build(self) -> m.Spec | None:
         program = self.program()
-        sections = {
-            "owners": self.owner, "segments": self.segment, "journeys": self.journey,
-            "touchpoints": self.touchpoint, "sources": self.source, "metrics": self.metric,
-            "standards": self.standard, "kpis": self.kpi, "waivers": self.waiver, "actions": self.action,
-            "raci": self.raci, "approvals": self.approval, "root_causes": self.root_cause, "problems": self.problem,
-        }
-        built = {name: self.convert(self.items(name), make, name) for name, make in sections.items()}
-        self.shared_rule_ids(built["standards"], built["kpis"], built["problems"])
+        s = self.section
+        owners, segments, journeys = s("owners", self.owner), s("segments", self.segment), s("journeys", self.journey)
+        touchpoints, sources = s("touchpoints", self.touchpoint), s("sources", self.source)
+        metrics, standards, kpis = s("metrics", self.metric), s("standards", self.standard), s("kpis", self.kpi)
+        waivers, actions, raci = s("waivers", self.waiver), s("actions", self.action), s("raci", self.raci)
+        approvals, root_causes = s("approvals", self.approval), s("root_causes", self.root_cause)
+        problems = s("problems", self.problem)
+        self.shared_rule_ids(standards, kpis, problems)
         channels = self.channels()
         if program is None:
             return None
         spec = m.Spec(root=self.root, files=tuple(d.path for d in self.documents), digest=digest(self.documents),
-                      program=program, channels=channels, **built)
+                      program=program, channels=channels, owners=owners, segments=segments, journeys=journeys,
+                      touchpoints=touchpoints, sources=sources, metrics=metrics, standards=standards, kpis=kpis,
+                      waivers=waivers, actions=actions, raci=raci, approvals=approvals, root_causes=root_causes,
+                      problems=problems)
         if self.complete:  # with a file unreadable, its ids are unknown: references would only mislead
             self.diagnostics.extend(References(spec, self.known_ids()).check())
         return spec
@@ -547,7 +565,7 @@ class References:
                                                                    "not defined")
         self.diagnostics.append(Diagnostic("CX104", "error", message, entity.at(key), did_you_mean(value, pool)))
 
-    def refs(self, entity: m.Entity, what: str, key: str, values: tuple, pool: set[str], kind: str,
+    def refs(self, entity: m.Entity, what: str, key: str, values: tuple[str, ...], pool: set[str], kind: str,
              defined_in: str | None = None) -> None:
         if pool.issuperset(values):
             return
@@ -622,8 +640,8 @@ class References:
         for r in spec.raci:
             for owner, _ in r.assignments:
                 self.ref(r, f"RACI activity '{r.id}'", f"assignments.{owner}", owner, owners, "owner")
-        for a in spec.approvals:  # `change` may name what the change removed, so it need not resolve
-            self.ref(a, f"approval '{a.id}'", "approved_by", a.approved_by, owners, "owner")
+        for approval in spec.approvals:  # `change` may name what the change removed, so it need not resolve
+            self.ref(approval, f"approval '{approval.id}'", "approved_by", approval.approved_by, owners, "owner")
         return self.diagnostics
 
     def problem(self, p: m.Problem, causes: set[str]) -> None:
@@ -660,7 +678,7 @@ class References:
 
 
 def build(documents: tuple[Document, ...], root: Path | None = None,
-          tolerant: Mapping[str, Collection[tuple]] | Collection[str] = frozenset(),
+          tolerant: Mapping[str, Collection[Path_]] | Collection[str] = frozenset(),
           roots: confine.Roots | None = None) -> tuple[m.Spec | None, list[Diagnostic]]:
     """The merged, typed Spec (None when it has no program) and the diagnostics found while building it.
 

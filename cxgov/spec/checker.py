@@ -45,10 +45,10 @@ def json_equal(a: Any, b: Any) -> bool:
     """Equality as JSON Schema means it: true and 1 differ, 1 and 1.0 do not."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
-    return a == b
+    return bool(a == b)
 
 
-def unique(items: list) -> bool:
+def unique(items: list[Any]) -> bool:
     """No two items equal in the JSON sense (uniqueItems)."""
     if len(items) < 2:
         return True
@@ -61,19 +61,20 @@ def _operand(expr: str) -> str:
     return f"({expr})" if any(op in expr for op in (" or ", " if ", " == ")) else expr
 
 
-def compile_schema(root: dict) -> Callable[[Any], bool]:
+def compile_schema(root: dict[str, Any]) -> Callable[[Any], bool]:
     """Compile `root` (a schema using local $refs only) into a function value -> valid?"""
     compiler = _Compiler(root)
     compiler.function("check", root)
     namespace = dict(compiler.constants)
     exec(compile("\n".join(compiler.source), "<cxgov spec schema>", "exec"), namespace)  # noqa: S102 - our schema
-    return namespace["check"]
+    check: Callable[[Any], bool] = namespace["check"]
+    return check
 
 
 class _Compiler:
     """Writes one function per `$ref` target and per loop; everything else becomes an inline expression."""
 
-    def __init__(self, root: dict):
+    def __init__(self, root: dict[str, Any]):
         self.root = root
         self.source: list[str] = []
         self.constants: dict[str, Any] = {"json_equal": json_equal, "unique": unique, "MISSING": _MISSING}
@@ -160,7 +161,7 @@ class _Compiler:
                          f"else ({self.expr(schema.get('else', True), v)})")
         return " and ".join(map(_operand, parts)) if parts else "True"
 
-    def group(self, schema: dict, group: str, keywords: tuple[str, ...], v: str) -> list[str]:
+    def group(self, schema: dict[str, Any], group: str, keywords: tuple[str, ...], v: str) -> list[str]:
         """The checks of the keywords that apply to values of type `group`, assuming `v` is of that type."""
         checks = [_COMPARE[k].format(v=v, b=schema[k]) for k in keywords if k in _COMPARE and k in schema]
         if "pattern" in schema and group == "string":
@@ -178,7 +179,7 @@ class _Compiler:
                 checks.append(f"unique({v})")
         return checks
 
-    def properties(self, schema: dict) -> str:
+    def properties(self, schema: dict[str, Any]) -> str:
         """A function checking each property of a mapping, and that no other key is there (or that others fit)."""
         props = schema.get("properties", {})
         body = [f"if (x := v.get({key!r}, MISSING)) is not MISSING and not ({self.expr(sub, 'x')}): return False"

@@ -8,8 +8,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from typing import Callable, Iterable, Iterator, Mapping
+from functools import cached_property, partial
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from cxgov.errors import Diagnostic, Location
 from cxgov.metrics.registry import kind_of
@@ -48,7 +48,8 @@ class Context:
         return {x.id: x for x in self.spec.metrics}
 
 
-Check = Callable[[Context], Iterable[tuple[str, Location, str | None]]]
+Finding = tuple[str, Location, str | None]  # (message, where, hint)
+Check = Callable[[Context], Iterable[Finding]]
 CHECKS: dict[str, Check] = {}
 
 
@@ -79,7 +80,7 @@ def lint(spec: m.Spec, today: date, codes: Iterable[str] | None = None) -> list[
 
 
 @check("CX106")
-def one_accountable(ctx: Context) -> Iterator:
+def one_accountable(ctx: Context) -> Iterator[Finding]:
     for r in ctx.spec.raci:
         holders = r.holders("A")
         if not holders:
@@ -91,7 +92,7 @@ def one_accountable(ctx: Context) -> Iterator:
 
 
 @check("CX107")
-def responsible(ctx: Context) -> Iterator:
+def responsible(ctx: Context) -> Iterator[Finding]:
     for r in ctx.spec.raci:
         if not r.holders("R"):
             yield (f"RACI activity '{r.id}' has no R (responsible)", r.at("assignments"),
@@ -104,7 +105,7 @@ def _bounds(metric: m.Metric | None) -> tuple[float, float, str] | None:
 
 
 @check("CX108")
-def thresholds(ctx: Context) -> Iterator:
+def thresholds(ctx: Context) -> Iterator[Finding]:
     rules: list[m.Standard | m.Kpi] = [*ctx.spec.standards, *ctx.spec.kpis]
     for rule in rules:
         t = rule.threshold
@@ -127,7 +128,7 @@ def thresholds(ctx: Context) -> Iterator:
 
 
 @check("CX109")
-def waiver_horizon(ctx: Context) -> Iterator:
+def waiver_horizon(ctx: Context) -> Iterator[Finding]:
     limit = ctx.spec.program.defaults.max_waiver_days
     for w in ctx.spec.waivers:
         start = w.granted or ctx.today
@@ -142,7 +143,7 @@ def waiver_horizon(ctx: Context) -> Iterator:
 
 
 @check("CX110")
-def metric_fields(ctx: Context) -> Iterator:
+def metric_fields(ctx: Context) -> Iterator[Finding]:
     for metric in ctx.spec.metrics:
         needs, may = kind_of(metric).needs, kind_of(metric).may
         what = f"metric '{metric.id}' of kind {metric.kind}"
@@ -175,7 +176,7 @@ def _kind_hint(kind: str) -> str:
 
 
 @check("CX201")
-def ungoverned(ctx: Context) -> Iterator:
+def ungoverned(ctx: Context) -> Iterator[Finding]:
     for tp in ctx.spec.touchpoints:
         if tp.evaluated and not tp.moment_of_truth and tp.id not in ctx.governed:
             yield (f"touchpoint '{tp.id}' has no standard (ungoverned)", tp.location,
@@ -183,7 +184,7 @@ def ungoverned(ctx: Context) -> Iterator:
 
 
 @check("CX202")
-def moment_of_truth(ctx: Context) -> Iterator:
+def moment_of_truth(ctx: Context) -> Iterator[Finding]:
     for tp in ctx.spec.touchpoints:
         if tp.evaluated and tp.moment_of_truth and tp.id not in ctx.governed:
             yield (f"touchpoint '{tp.id}' is a moment of truth with no standard", tp.at("moment_of_truth"),
@@ -191,7 +192,7 @@ def moment_of_truth(ctx: Context) -> Iterator:
 
 
 @check("CX203")
-def empty_stage(ctx: Context) -> Iterator:
+def empty_stage(ctx: Context) -> Iterator[Finding]:
     used = {(tp.journey, tp.stage) for tp in ctx.spec.touchpoints if tp.evaluated}
     for j in ctx.spec.journeys:
         for i, stage in enumerate(j.stages):
@@ -201,7 +202,7 @@ def empty_stage(ctx: Context) -> Iterator:
 
 
 @check("CX204")
-def cycle_step(ctx: Context) -> Iterator:
+def cycle_step(ctx: Context) -> Iterator[Finding]:
     covered = {r.cycle_step for r in ctx.spec.raci if r.holders("A")}
     for step in m.CYCLE_STEPS:
         if step not in covered:
@@ -209,15 +210,17 @@ def cycle_step(ctx: Context) -> Iterator:
                    ctx.spec.program.location, f"add a `raci` activity with cycle_step: {step} and an A")
 
 
-def _named_owners(spec: m.Spec) -> set[str]:
-    named = {spec.program.owner, spec.program.sponsor}
+def _named_owners(spec: m.Spec) -> set[str | None]:
+    named: set[str | None] = {spec.program.owner, spec.program.sponsor}
     for o in spec.owners:
         named.update(o.members)
     for j in spec.journeys:
         named.add(j.owner)
     for tp in spec.touchpoints:
         named.update((tp.owner, *tp.responsible, *tp.consulted, *tp.informed))
-    for rule in (*spec.standards, *spec.kpis, *spec.problems, *spec.root_causes):
+    rules: tuple[m.Standard | m.Kpi | m.Problem | m.RootCause, ...] = (*spec.standards, *spec.kpis, *spec.problems,
+                                                                        *spec.root_causes)
+    for rule in rules:
         named.add(rule.owner)
     named.update(w.approved_by for w in spec.waivers)
     named.update(a.approved_by for a in spec.approvals)
@@ -228,7 +231,7 @@ def _named_owners(spec: m.Spec) -> set[str]:
 
 
 @check("CX205")
-def unassigned_owner(ctx: Context) -> Iterator:
+def unassigned_owner(ctx: Context) -> Iterator[Finding]:
     named = _named_owners(ctx.spec)
     for o in ctx.spec.owners:
         if o.id not in named:
@@ -236,25 +239,33 @@ def unassigned_owner(ctx: Context) -> Iterator:
                    "assign it (owner, RACI, team member) or remove it")
 
 
+_Owned = m.Journey | m.Touchpoint | m.Standard | m.Kpi | m.Problem | m.RootCause  # what has an accountable owner
+
+
 def accountable_roles(spec: m.Spec) -> Iterator[tuple[str, Callable[[], tuple[str, Location]]]]:
     """(owner id, what it is accountable for and where that is written) for every accountable role; the second
     is computed on demand, as few owners are ever reported."""
     if spec.program.owner:
         yield spec.program.owner, lambda: ("the program", spec.program.at("owner"))
-    owned = (("journey", spec.journeys), ("touchpoint", [tp for tp in spec.touchpoints if tp.evaluated]),
-             ("standard", spec.standards), ("KPI", spec.kpis), ("problems analysis", spec.problems),
-             ("root cause", spec.root_causes))
+    owned: tuple[tuple[str, Sequence[_Owned]], ...] = (
+        ("journey", spec.journeys), ("touchpoint", [tp for tp in spec.touchpoints if tp.evaluated]),
+        ("standard", spec.standards), ("KPI", spec.kpis), ("problems analysis", spec.problems),
+        ("root cause", spec.root_causes))
     for noun, items in owned:
         for item in items:
             if item.owner:
-                yield item.owner, lambda noun=noun, item=item: (f"{noun} '{item.id}'", item.at("owner"))
+                yield item.owner, partial(_role, noun, item, "owner")
     for r in spec.raci:
         for owner in r.holders("A"):
-            yield owner, lambda r=r, owner=owner: (f"RACI activity '{r.id}'", r.at(f"assignments.{owner}"))
+            yield owner, partial(_role, "RACI activity", r, f"assignments.{owner}")
+
+
+def _role(noun: str, entity: _Owned | m.RaciActivity, key: str) -> tuple[str, Location]:
+    return f"{noun} '{entity.id}'", entity.at(key)
 
 
 @check("CX206")
-def overloaded(ctx: Context) -> Iterator:
+def overloaded(ctx: Context) -> Iterator[Finding]:
     limit = ctx.spec.program.defaults.max_accountable
     counts = Counter(owner for owner, _ in accountable_roles(ctx.spec))
     for o in ctx.spec.owners:
@@ -272,7 +283,7 @@ def add_months(day: date, months: int) -> date:
 
 
 @check("CX207")
-def review_overdue(ctx: Context) -> Iterator:
+def review_overdue(ctx: Context) -> Iterator[Finding]:
     review = ctx.spec.program.review
     if review is None or review.last_reviewed is None:
         return
@@ -283,7 +294,7 @@ def review_overdue(ctx: Context) -> Iterator:
 
 
 @check("CX208")
-def waiver_matches_nothing(ctx: Context) -> Iterator:
+def waiver_matches_nothing(ctx: Context) -> Iterator[Finding]:
     standards = {s.id for s in ctx.spec.standards}
     kpis = {k.id for k in ctx.spec.kpis}
     for w in ctx.spec.waivers:
@@ -306,7 +317,7 @@ def waiver_matches_nothing(ctx: Context) -> Iterator:
 
 
 @check("CX209")
-def waiver_expired(ctx: Context) -> Iterator:
+def waiver_expired(ctx: Context) -> Iterator[Finding]:
     for w in ctx.spec.waivers:
         if w.expires < ctx.today:
             yield (f"waiver '{w.id}' expired on {w.expires}", w.at("expires"),
@@ -314,7 +325,7 @@ def waiver_expired(ctx: Context) -> Iterator:
 
 
 @check("CX210")
-def action_overdue(ctx: Context) -> Iterator:
+def action_overdue(ctx: Context) -> Iterator[Finding]:
     for a in ctx.spec.actions:
         if a.status != "done" and a.due < ctx.today:
             yield (f"action '{a.id}' is overdue: due {a.due}, status {a.status}", a.at("due"),
@@ -322,7 +333,7 @@ def action_overdue(ctx: Context) -> Iterator:
 
 
 @check("CX211")
-def committee_accountable(ctx: Context) -> Iterator:
+def committee_accountable(ctx: Context) -> Iterator[Finding]:
     for owner_id, described in accountable_roles(ctx.spec):
         owner = ctx.owners.get(owner_id)
         if owner is not None and owner.kind == "committee":
@@ -332,7 +343,7 @@ def committee_accountable(ctx: Context) -> Iterator:
 
 
 @check("CX212")
-def standard_covers_nothing(ctx: Context) -> Iterator:
+def standard_covers_nothing(ctx: Context) -> Iterator[Finding]:
     for s in ctx.spec.standards:
         if not ctx.coverage[s.id]:
             yield (f"standard '{s.id}' applies to no touchpoint", s.at("applies_to"),
@@ -343,7 +354,7 @@ def standard_covers_nothing(ctx: Context) -> Iterator:
 
 
 @check("CX112")
-def problem_reads_two_sources(ctx: Context) -> Iterator:
+def problem_reads_two_sources(ctx: Context) -> Iterator[Finding]:
     category_of: dict[str, m.Problem] = {}
     for p in ctx.spec.problems:
         score = ctx.metrics.get(p.score or "")
@@ -360,7 +371,7 @@ def problem_reads_two_sources(ctx: Context) -> Iterator:
 
 
 @check("CX213")
-def root_cause_unused(ctx: Context) -> Iterator:
+def root_cause_unused(ctx: Context) -> Iterator[Finding]:
     used = {c for p in ctx.spec.problems for c in p.cause_ids}
     for c in ctx.spec.root_causes:
         if c.id not in used:
@@ -369,7 +380,7 @@ def root_cause_unused(ctx: Context) -> Iterator:
 
 
 @check("CX214")
-def category_mapped_twice(ctx: Context) -> Iterator:
+def category_mapped_twice(ctx: Context) -> Iterator[Finding]:
     from cxgov.data.themes import fold
 
     for p in ctx.spec.problems:
@@ -392,7 +403,7 @@ def category_mapped_twice(ctx: Context) -> Iterator:
 
 
 @check("CX208")
-def waiver_matches_nothing_problem(ctx: Context) -> Iterator:
+def waiver_matches_nothing_problem(ctx: Context) -> Iterator[Finding]:
     yield from waiver_matches_nothing(ctx)
     for w in ctx.spec.waivers:
         problem = ctx.spec.problem(w.problem) if w.problem else None

@@ -39,6 +39,8 @@ STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (_Y + t for t in ("str", "int", "float"
 SEQ, MAP, MERGE, VALUE = _Y + "seq", _Y + "map", _Y + "merge", _Y + "value"
 _KEY_TAGS = frozenset((STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, VALUE))
 
+_NO_PATHS: dict[object, object] = {}  # what _Composing.descend_resolver looks up: nothing
+
 
 class _Composing:
     """What the composer calls for every node, as C callables instead of Python methods.
@@ -49,20 +51,23 @@ class _Composing:
     """
 
     resolve = staticmethod(lru_cache(maxsize=1 << 16)(Resolver().resolve))
-    descend_resolver = staticmethod({}.get)  # (parent, index) -> ignored
+    descend_resolver = staticmethod(_NO_PATHS.get)  # (parent, index) -> ignored
     ascend_resolver = staticmethod(tuple)  # () -> ignored
 
 
-class PyLoader(_Composing, yaml.SafeLoader):
+# Both ignore [misc]: the stubs declare ascend_resolver a method returning None, and _Composing's C callable
+# returns a tuple (which the composer ignores).
+class PyLoader(_Composing, yaml.SafeLoader):  # type: ignore[misc]
     """The pure-Python safe composer, for where libyaml is missing."""
 
 
-CLoader: type | None = None
+CLoader: type[yaml.CSafeLoader] | None = None
 if getattr(yaml, "__with_libyaml__", False):
-    class CLoader(_Composing, yaml.CSafeLoader):  # type: ignore[no-redef]
+    class _CLoader(_Composing, yaml.CSafeLoader):  # type: ignore[misc]
         """libyaml's safe composer: the same nodes and positions, several times faster."""
+    CLoader = _CLoader
 
-Path_ = tuple  # a path into a document: keys and list indexes
+Path_ = tuple[str | int, ...]  # a path into a document: keys and list indexes
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,8 @@ def walk(root: Path, roots: confine.Roots | None = None) -> tuple[list[Path], li
     found: dict[str, Path] = {}  # real path -> the path it is read under
     problems: list[tuple[Path, Unusable]] = []
     visited = {os.path.realpath(root): root}
-    folders, links = [root], []  # the folders themselves first: a link to one of them is a repeat, not the folder
+    folders: list[Path] = [root]
+    links: list[Path] = []  # the folders themselves first: a link to one of them is a repeat, not the folder
     while folders or links:
         if not folders:
             link = links.pop(0)
@@ -157,7 +163,7 @@ def walk(root: Path, roots: confine.Roots | None = None) -> tuple[list[Path], li
     return files, sorted(problems, key=lambda pair: pair[0].relative_to(root).as_posix())
 
 
-def _is_dir(entry: os.DirEntry) -> bool:
+def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
     except OSError:
@@ -414,7 +420,7 @@ def _bad_escape(text: str, at: int) -> Unusable:
     match = _ESCAPE.match(text, at)
     code = int(match.group(2) or match.group(3), 16) if match and (match.group(2) or match.group(3)) else None
     written = match.group(0) if match else "the escape"
-    if code is not None and 0xD800 <= code < 0xDC00:
+    if match is not None and code is not None and 0xD800 <= code < 0xDC00:
         low = _ESCAPE.match(text, match.end())
         if low and low.group(2) and 0xDC00 <= int(low.group(2), 16) < 0xE000:
             char = 0x10000 + ((code - 0xD800) << 10) + int(low.group(2), 16) - 0xDC00
@@ -448,7 +454,7 @@ def _snippet(value: str) -> str:
     return repr(value[:40] + ("..." if len(value) > 40 else ""))
 
 
-def _unescape(match: re.Match) -> str:
+def _unescape(match: re.Match[str]) -> str:
     """The character a YAML double-quoted escape (an _ESCAPE match) writes."""
     code = match.group(1) or match.group(2) or match.group(3)
     if code is not None:
@@ -522,19 +528,19 @@ class _Converter:
         mark = node.start_mark
         self.positions[path] = ((mark.line + 1, mark.column + 1) if key_mark is None else
                                 (mark.line + 1, mark.column + 1, key_mark.line + 1, key_mark.column + 1))
-        cls, tag = node.__class__, node.tag
-        if cls is ScalarNode:
+        tag = node.tag
+        if type(node) is ScalarNode:
             return self.scalar(node, tag)
         key = id(node)
         if key in self.active:
             raise self.refuse("CX005", "recursive alias: a value contains itself", node, _ALIAS_HINT)
         self.active.add(key)
         try:
-            if cls is SequenceNode:
+            if type(node) is SequenceNode:
                 if tag != SEQ:
                     raise self.bad_tag(node)
                 return self.sequence(node, path)
-            if tag != MAP:
+            if tag != MAP or type(node) is not MappingNode:
                 raise self.bad_tag(node)
             return self.mapping(node, path)
         finally:
@@ -605,7 +611,7 @@ class _Converter:
             raise self.refuse("CX004", f"'{node.value}' is not a valid {tag.rsplit(':', 1)[-1]}", node) from None
         raise self.bad_tag(node)
 
-    def sequence(self, node: yaml.SequenceNode, path: Path_) -> list:
+    def sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
         items = []
         positions = self.positions
         for i, item in enumerate(node.value):
@@ -621,15 +627,16 @@ class _Converter:
         return items
 
     def key(self, node: yaml.Node) -> str:
-        if node.__class__ is not ScalarNode:
+        if type(node) is not ScalarNode:
             raise self.refuse("CX002", "a mapping key must be a plain name, not a list or mapping", node)
         if node.tag not in _KEY_TAGS:
             raise self.bad_tag(node)
-        return node.value  # keys are names: `yes:` or `2024:` stay as written
+        name: str = node.value
+        return name  # keys are names: `yes:` or `2024:` stay as written
 
-    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        explicit: dict = result  # the keys written in this mapping; merged keys may be overridden, these not
+        explicit: dict[str, Any] = result  # the keys written in this mapping; merged keys may be overridden, these not
         if self.merges and any(k.tag == MERGE for k, _ in node.value):
             self.merge(node, path, result)
             explicit = {}
@@ -658,7 +665,7 @@ class _Converter:
                 explicit[key] = None
         return result
 
-    def merge(self, node: yaml.MappingNode, path: Path_, result: dict) -> None:
+    def merge(self, node: yaml.MappingNode, path: Path_, result: dict[str, Any]) -> None:
         """`<<: *defaults`: merged first so that explicit keys (and their locations) win; earlier merges win."""
         merges = [value for key, value in node.value if key.tag == MERGE]
         for merge in reversed(merges):

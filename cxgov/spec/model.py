@@ -11,12 +11,13 @@ from datetime import date
 from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from cxgov.errors import Location
 from cxgov.spec.confine import Roots
 
-EMPTY: Mapping = MappingProxyType({})
+EMPTY: Mapping[str, Any] = MappingProxyType({})  # the empty default of every mapping field
+E = TypeVar("E")
 
 STATUSES = ("active", "planned", "redesign", "retired")
 SEVERITIES = ("critical", "high", "medium", "low")  # most severe first
@@ -544,42 +545,71 @@ class Spec:
     @cached_property
     def waivers_by_rule(self) -> Mapping[str, tuple[Waiver, ...]]:
         """rule id -> the waivers that name it, in spec order."""
-        return _group(self.waivers, lambda w: w.rule)
+        return _group((w.rule, w) for w in self.waivers)
 
     @cached_property
     def actions_by_rule(self) -> Mapping[str, tuple[Action, ...]]:
         """rule id -> the actions that name it, in spec order."""
-        return _group((a for a in self.actions if a.standard), lambda a: a.standard)
+        return _group((a.standard, a) for a in self.actions if a.standard)
 
     @cached_property
     def actions_by_root_cause(self) -> Mapping[str, tuple[Action, ...]]:
         """root cause id -> the actions that name it, in spec order."""
-        return _group((a for a in self.actions if a.root_cause), lambda a: a.root_cause)
+        return _group((a.root_cause, a) for a in self.actions if a.root_cause)
+
+    @cached_property
+    def _owners(self) -> dict[str, Owner]:
+        return {e.id: e for e in self.owners}
+
+    @cached_property
+    def _metrics(self) -> dict[str, Metric]:
+        return {e.id: e for e in self.metrics}
+
+    @cached_property
+    def _sources(self) -> dict[str, Source]:
+        return {e.id: e for e in self.sources}
+
+    @cached_property
+    def _touchpoints(self) -> dict[str, Touchpoint]:
+        return {e.id: e for e in self.touchpoints}
+
+    @cached_property
+    def _problems(self) -> dict[str, Problem]:
+        return {e.id: e for e in self.problems}
+
+    @cached_property
+    def _root_causes(self) -> dict[str, RootCause]:
+        return {e.id: e for e in self.root_causes}
+
+    @cached_property
+    def _rules(self) -> dict[str, Standard | Kpi]:
+        """standard or KPI id -> the rule; the standard where both use an id (CX101 reports it)."""
+        return {**{e.id: e for e in self.kpis}, **{e.id: e for e in self.standards}}
 
     def owner(self, owner_id: str) -> Owner | None:
-        return self._index["owners"].get(owner_id)  # type: ignore[return-value]
+        return self._owners.get(owner_id)
 
     def metric(self, metric_id: str) -> Metric:
-        return self._index["metrics"][metric_id]  # type: ignore[return-value]
+        return self._metrics[metric_id]
 
     def source(self, source_id: str) -> Source:
-        return self._index["sources"][source_id]  # type: ignore[return-value]
+        return self._sources[source_id]
 
     def touchpoint(self, touchpoint_id: str) -> Touchpoint:
-        return self._index["touchpoints"][touchpoint_id]  # type: ignore[return-value]
+        return self._touchpoints[touchpoint_id]
 
     def min_sample(self, rule: Standard | Kpi | Problem) -> int:
         """The rows a rule's result needs in its window: the rule's own minimum, else the program default."""
         return rule.min_sample if rule.min_sample is not None else self.program.defaults.min_sample
 
     def problem(self, problem_id: str) -> Problem | None:
-        return self._index["problems"].get(problem_id)  # type: ignore[return-value]
+        return self._problems.get(problem_id)
 
     def root_cause(self, cause_id: str) -> RootCause | None:
-        return self._index["root_causes"].get(cause_id)  # type: ignore[return-value]
+        return self._root_causes.get(cause_id)
 
     def rule(self, rule_id: str) -> Standard | Kpi | None:
-        return self._index["standards"].get(rule_id) or self._index["kpis"].get(rule_id)  # type: ignore
+        return self._rules.get(rule_id)
 
     def covered_touchpoints(self, standard: Standard) -> tuple[Touchpoint, ...]:
         """Non-retired touchpoints a standard applies to, in spec order (computed once per spec)."""
@@ -591,15 +621,16 @@ class Spec:
 _INDEXED = ("id", "journey", "stage", "channel", "status", "moment_of_truth")  # what Spec.coverage indexes
 
 
-def _group(items, key) -> Mapping:
-    grouped: dict = {}
-    for item in items:
-        grouped.setdefault(key(item), []).append(item)
+def _group(pairs: Iterable[tuple[str, E]]) -> Mapping[str, tuple[E, ...]]:
+    grouped: dict[str, list[E]] = {}
+    for key, item in pairs:
+        grouped.setdefault(key, []).append(item)
     return MappingProxyType({k: tuple(v) for k, v in grouped.items()})
 
 
 @cache
-def _layout(cls: type) -> tuple[dict, tuple, frozenset, frozenset]:
+def _layout(cls: type) -> tuple[dict[str, object], tuple[tuple[str, Callable[[], object]], ...], frozenset[str],
+                               frozenset[str]]:
     """`cls`'s plain defaults, (name, factory) pairs, required field names and all field names."""
     every = fields(cls)
     defaults = {f.name: f.default for f in every if f.default is not MISSING}
@@ -608,14 +639,14 @@ def _layout(cls: type) -> tuple[dict, tuple, frozenset, frozenset]:
     return defaults, factories, required, frozenset(f.name for f in every)
 
 
-def make(cls: type, **values):
+def make(cls: type[E], **values: object) -> E:
     """`cls(**values)` for a frozen model dataclass, several times faster for wide ones such as Touchpoint: the
     generated __init__ of a frozen dataclass sets each field through object.__setattr__."""
-    defaults, factories, required, names = _layout(cls)
+    defaults, factories, required, names = _layout(cls)  # type: ignore[arg-type]  # mypy: type[E] not Hashable
     if not required <= values.keys() or not values.keys() <= names:
         raise TypeError(f"{cls.__name__}: missing {sorted(required - values.keys())}, "
                         f"unknown {sorted(values.keys() - names)}")
-    entity = object.__new__(cls)
+    entity: E = object.__new__(cls)
     state = entity.__dict__
     state.update(defaults)
     for name, factory in factories:
@@ -625,9 +656,9 @@ def make(cls: type, **values):
     return entity
 
 
-def assemble(cls: type, state: dict):
+def assemble(cls: type[E], state: dict[str, object]) -> E:
     """A frozen dataclass made from a dict holding every one of its fields, taken as it is (unchecked): for loops
     that make tens of thousands (measurements, results), where even `make` costs more than the work."""
-    entity = object.__new__(cls)
+    entity: E = object.__new__(cls)
     object.__setattr__(entity, "__dict__", state)
     return entity

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from cxgov.errors import Diagnostic
+from cxgov.errors import Diagnostic, Location
 from cxgov.resources import schema_path
 from cxgov.spec.bounds import number_problem
 from cxgov.spec.checker import compile_schema
-from cxgov.spec.loader import Document
+from cxgov.spec.loader import Document, Path_
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "cxgov-spec-v1.json"
 
@@ -29,13 +33,14 @@ _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a numbe
 
 
 @lru_cache(maxsize=1)
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     """The spec JSON Schema, as a dict."""
-    return json.loads(schema_path(SCHEMA_FILE).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(schema_path(SCHEMA_FILE).read_text(encoding="utf-8"))
+    return loaded
 
 
 @lru_cache(maxsize=1)
-def _validator():
+def _validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema())
@@ -95,7 +100,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def describe(data: Any, path: tuple) -> str:
+def describe(data: Any, path: Path_) -> str:
     """A readable name for the place `path` points at: "touchpoint 'web-chat', key 'owner'"."""
     if not path:
         return "the top level of the file"
@@ -104,7 +109,7 @@ def describe(data: Any, path: tuple) -> str:
         rest = path[1:]
         head = "program"
     elif section in SINGULAR and len(path) >= 2 and isinstance(path[1], int):
-        item = data.get(section)[path[1]] if isinstance(data, dict) else None
+        item = data[section][path[1]] if isinstance(data, dict) else None
         ident = item.get("id") if isinstance(item, dict) else None
         if isinstance(ident, str):
             head = f"{SINGULAR[section]} '{ident}'"
@@ -120,20 +125,20 @@ def describe(data: Any, path: tuple) -> str:
     return f"{head}, key '{'.'.join(str(p) if not isinstance(p, int) else f'[{p}]' for p in rest)}'".replace(".[", "[")
 
 
-def check(documents: Iterable[Document], faults: dict[str, set[tuple]] | None = None) -> list[Diagnostic]:
+def check(documents: Iterable[Document], faults: dict[str, set[Path_]] | None = None) -> list[Diagnostic]:
     """Schema diagnostics for every readable document. With `faults`: the path of every value found at fault, by
     document name, for the documents that have any (what building the model must not rely on)."""
     found: list[Diagnostic] = []
     for doc in documents:
         if doc.data is not None:
-            paths: set[tuple] = set()
+            paths: set[Path_] = set()
             found.extend(check_document(doc, paths))
             if paths and faults is not None:
                 faults[doc.name] = paths
     return found
 
 
-def check_document(doc: Document, faults: set[tuple] | None = None) -> list[Diagnostic]:
+def check_document(doc: Document, faults: set[Path_] | None = None) -> list[Diagnostic]:
     """The schema diagnostics of one document; the paths of the values at fault are added to `faults`."""
     numbers = _unusable_numbers(doc)
     found = [diag for _, diag in numbers]
@@ -142,7 +147,7 @@ def check_document(doc: Document, faults: set[tuple] | None = None) -> list[Diag
     if is_valid()(doc.data):
         return found
     validator = _validator()
-    seen: set[tuple] = set()
+    seen: set[tuple[str, Location, str]] = set()
     for error in validator.iter_errors(doc.data):
         if faults is not None:
             faults.add(tuple(error.absolute_path))
@@ -156,11 +161,11 @@ def check_document(doc: Document, faults: set[tuple] | None = None) -> list[Diag
     return found
 
 
-def _unusable_numbers(doc: Document) -> list[tuple[tuple, Diagnostic]]:
+def _unusable_numbers(doc: Document) -> list[tuple[Path_, Diagnostic]]:
     """(path, CX013) for every NaN, infinity or out-of-range number, wherever it is written: JSON Schema's numbers
     admit them, and no computation, report or database survives them."""
-    found: list[tuple[tuple, Diagnostic]] = []
-    stack: list[tuple[tuple, Any]] = [((), doc.data)]
+    found: list[tuple[Path_, Diagnostic]] = []
+    stack: list[tuple[Path_, Any]] = [((), doc.data)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, dict):
@@ -175,9 +180,13 @@ def _unusable_numbers(doc: Document) -> list[tuple[tuple, Diagnostic]]:
     return sorted(found, key=lambda pair: pair[1].sort_key())
 
 
-def _diagnostics(doc: Document, error) -> list[Diagnostic]:
+def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
-    keyword = error.validator
+    # a validator sets these on every error it yields (the stubs allow each to be unset); the instance and the
+    # keyword's value are document and schema data, as untyped as Document.data
+    keyword = str(error.validator)
+    instance: Any = error.instance
+    expected: Any = error.validator_value
     sub = error.schema if isinstance(error.schema, dict) else {}
     custom = schema_message(sub, keyword)
     where = describe(doc.data, path)
@@ -188,13 +197,13 @@ def _diagnostics(doc: Document, error) -> list[Diagnostic]:
             return _diagnostics(doc, best)
 
     if "propertyNames" in error.schema_path:  # the error is about a key of the mapping at `path`
-        name = error.instance
+        name = instance
         return [Diagnostic("CX013", "error", f"{where}: key '{name}' is not valid: {custom or error.message}",
                            doc.key_at(path + (name,)))]
 
     if keyword == "additionalProperties":
         allowed = list(sub.get("properties", {}))
-        extras = [k for k in error.instance if k not in sub.get("properties", {})]
+        extras = [k for k in instance if k not in sub.get("properties", {})]
         diags = []
         for key in extras:
             hint = did_you_mean(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
@@ -203,32 +212,32 @@ def _diagnostics(doc: Document, error) -> list[Diagnostic]:
         return diags
 
     if keyword == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in expected if k not in instance]
         return [Diagnostic("CX012", "error", f"{where} is missing the required key '{key}'", doc.at(path))
                 for key in missing]
 
     location = doc.at(path)
     if keyword == "type":
-        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
-        message = custom or f"expected {wanted}, got {_type_name(error.instance)}"
+        message = custom or f"expected {wanted}, got {_type_name(instance)}"
         if custom:
-            message = f"{custom}, got {_type_name(error.instance)}"
-        hint = _number_hint(error.instance) if {"number", "integer"} & set(expected) else None
+            message = f"{custom}, got {_type_name(instance)}"
+        hint = _number_hint(instance) if {"number", "integer"} & set(expected) else None
         return [Diagnostic("CX011", "error", f"{where}: {message}", location, hint)]
 
     if keyword == "enum":
-        choices = [str(c) for c in error.validator_value]
+        choices = [str(c) for c in expected]
         problem = custom or f"expected one of {', '.join(choices)}"
-        return [Diagnostic("CX013", "error", f"{where}: {_show(error.instance)} is not valid: {problem}", location,
-                           did_you_mean(error.instance, choices))]
+        return [Diagnostic("CX013", "error", f"{where}: {_show(instance)} is not valid: {problem}", location,
+                           did_you_mean(instance, choices))]
 
     if keyword == "pattern":
-        return [Diagnostic("CX013", "error", f"{where}: {_show(error.instance)} is not valid: "
-                           f"{custom or 'it must match ' + error.validator_value}", location)]
+        return [Diagnostic("CX013", "error", f"{where}: {_show(instance)} is not valid: "
+                           f"{custom or 'it must match ' + expected}", location)]
 
     if keyword == "uniqueItems":
-        dupes = sorted({json.dumps(x) for i, x in enumerate(error.instance) if x in error.instance[:i]})
+        dupes = sorted({json.dumps(x) for i, x in enumerate(instance) if x in instance[:i]})
         return [Diagnostic("CX013", "error", f"{where}: listed more than once: {', '.join(dupes)}", location,
                            "list each item once")]
 
@@ -236,24 +245,24 @@ def _diagnostics(doc: Document, error) -> list[Diagnostic]:
         "minItems": "must not be empty",
         "minProperties": "must not be empty",
         "minLength": "must not be empty",
-        "maxLength": f"is longer than {error.validator_value} characters",
-        "minimum": f"must be at least {error.validator_value}",
-        "exclusiveMinimum": f"must be greater than {error.validator_value}",
-        "exclusiveMaximum": f"must be less than {error.validator_value}",
-        "maximum": f"must be at most {error.validator_value}",
-        "const": f"must be {_show(error.validator_value)}",
+        "maxLength": f"is longer than {expected} characters",
+        "minimum": f"must be at least {expected}",
+        "exclusiveMinimum": f"must be greater than {expected}",
+        "exclusiveMaximum": f"must be less than {expected}",
+        "maximum": f"must be at most {expected}",
+        "const": f"must be {_show(expected)}",
     }
     problem = custom or messages.get(keyword) or error.message
     if keyword in ("minimum", "exclusiveMinimum", "exclusiveMaximum", "maximum", "const") and not custom:
-        problem = f"{_show(error.instance)} {problem}"
+        problem = f"{_show(instance)} {problem}"
     return [Diagnostic("CX013", "error", f"{where}: {problem}", location)]
 
 
-def schema_message(sub: dict, keyword: str) -> str | None:
+def schema_message(sub: dict[str, Any], keyword: str) -> str | None:
     """The schema's own words for a failed `keyword`, as a clause ("an id is ..."): the messages the YAML language
     server shows too (`patternErrorMessage` for a pattern, `errorMessage` for a type, enum, const or pattern),
     else cxgov's `x-messages`. Written once, in the schema, for both."""
-    text = None
+    text: str | None = None
     if keyword == "pattern":
         text = sub.get("patternErrorMessage") or sub.get("errorMessage")
     elif keyword in ("type", "enum", "const"):
@@ -267,7 +276,7 @@ def schema_message(sub: dict, keyword: str) -> str | None:
     return text.removesuffix(".")
 
 
-def _best_context(error):
+def _best_context(error: ValidationError) -> ValidationError | None:
     from jsonschema.exceptions import best_match
 
     return best_match(error.context) if error.context else None
