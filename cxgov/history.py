@@ -12,12 +12,15 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from cxgov.data.engines.duckdb_history import HISTORY_SCHEMA_VERSION, HistoryDB
 from cxgov.engine.results import STATUSES, Result, Run, ThresholdInfo
 from cxgov.errors import UsageError
 from cxgov.metrics.stats import round_half_away
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds to wait for another process that holds the history file
 DEFAULT_TREND_RUNS = 12
@@ -81,7 +84,7 @@ class RunRecord:
     result_count: int
     counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "recorded_at": self.recorded_at.isoformat().replace("+00:00", "Z"),
                 "as_of": self.as_of.isoformat(), "program": self.program,
                 "spec": {"path": self.spec_path, "digest": self.spec_digest, "git_commit": self.spec_commit},
@@ -116,7 +119,7 @@ class Point:
         """The status a waiver covers, or the status itself: a waived breach is still a breach."""
         return self.underlying_status or self.status
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"run_id": self.run_id, "as_of": self.as_of.isoformat(),
                 "recorded_at": self.recorded_at.isoformat().replace("+00:00", "Z"), "rule": self.rule,
                 "scope": dict(self.scope), "value": self.value, "n": self.n, "ci_low": self.ci_low,
@@ -125,8 +128,8 @@ class Point:
                 "owner": self.owner, "waiver": self.waiver}
 
 
-def _result_columns(results: Sequence[Result]) -> dict[str, list]:
-    rows = {
+def _result_columns(results: Sequence[Result]) -> dict[str, list[object]]:
+    rows: dict[str, list[object]] = {
         "seq": list(range(1, len(results) + 1)),
         "rule": [r.rule for r in results],
         "kind": [r.kind for r in results],
@@ -187,7 +190,7 @@ def runs(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[RunRecor
                  for r in rows)
 
 
-def _point(row: Mapping) -> Point:
+def _point(row: Mapping[str, Any]) -> Point:
     threshold = (ThresholdInfo(row["threshold_op"], row["threshold_fail"], row["threshold_warn"])
                  if row["threshold_op"] else None)
     return Point(run_id=row["run_id"], as_of=row["as_of"], recorded_at=_utc(row["recorded_at"]), rule=row["rule"],
@@ -212,9 +215,10 @@ class TrendPoint:
         return self.underlying_status or self.status
 
 
-def _points(path: Path, rules: Sequence[str] | None, scope: str | None, timeout: float, **only) -> list[Point]:
+def _points(path: Path, rules: Sequence[str] | None, scope: str | None, timeout: float, *,
+            until: date | None = None, latest: int | None = None) -> list[Point]:
     with HistoryDB.open(Path(path), write=False, timeout=timeout) as db:
-        return [_point(r) for r in db.results(rules, scope, **only)]
+        return [_point(r) for r in db.results(rules, scope, until=until, latest=latest)]
 
 
 def rule_history(path: Path, rule: str, scope: str | None = None, *,
@@ -261,7 +265,7 @@ class Trend:
     points: tuple[TrendPoint, ...]
     breached_since: date | None
 
-    def svg(self, *, width: int = 120, height: int = 28):
+    def svg(self, *, width: int = 120, height: int = 28) -> Markup:
         """An inline SVG sparkline (markupsafe.Markup: safe to insert into autoescaped HTML)."""
         from cxgov.report.sparkline import sparkline
 

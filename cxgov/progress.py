@@ -12,7 +12,10 @@ import shutil
 import sys
 import threading
 import time
-from typing import Callable, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence, TextIO
+
+if TYPE_CHECKING:
+    from cxgov.engine.results import Result
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 INTERVAL = 0.2  # seconds between redraws while a step runs
@@ -116,14 +119,14 @@ def close_all() -> None:
         progress.close()
 
 
-def counting(progress: Progress, rules: int, then: Callable[[Sequence], None] | None = None) \
-        -> Callable[[Sequence], None]:
+def counting(progress: Progress, rules: int, then: Callable[[Sequence[Result]], None] | None = None) \
+        -> Callable[[Sequence[Result]], None]:
     """An `evaluate(on_results=...)` callback: hands each scan's results to `then` and shows how many of the
     `rules` rules are evaluated so far."""
     done: set[str] = set()
     count = 0
 
-    def on_results(results: Sequence) -> None:
+    def on_results(results: Sequence[Result]) -> None:
         nonlocal count
         if then is not None:
             then(results)

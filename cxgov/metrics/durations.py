@@ -5,20 +5,24 @@ as such), so they are elapsed time, also across a daylight-saving change."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 
 from cxgov import lazy
-from cxgov.metrics.measurement import Measurement, basics, count, measured, proportion, proportion_trend, real
+from cxgov.metrics.measurement import Measurement, Row, basics, count, measured, proportion, proportion_trend, real
 from cxgov.metrics.registry import Kind, own_unit, percent, percent_bounds, register
 from cxgov.spec.model import Metric
 
-if TYPE_CHECKING:
-    from cxgov.metrics.query import Builder, Tree
+if TYPE_CHECKING:  # mypy reads the modules themselves; at run time they load when first used
+    from sqlglot import exp
 
-sql = lazy.module("cxgov.data.sql")
-exp = lazy.Attribute(sql, "exp")
-query = lazy.module("cxgov.metrics.query")
+    from cxgov.data import sql
+    from cxgov.metrics import query
+    from cxgov.metrics.query import Builder, Tree
+else:
+    sql = lazy.module("cxgov.data.sql")
+    exp = lazy.Attribute(sql, "exp")
+    query = lazy.module("cxgov.metrics.query")
 
 
 def _seconds(metric: Metric) -> float:
@@ -61,7 +65,7 @@ def _sla_aggregates(b: Builder, metric: Metric, as_of_end: datetime) -> None:
     b.count("open_not_due", sql.and_(still_open(), exp.LTE(this=age(), expression=sql.value(within))))
 
 
-def _sla(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:
+def _sla(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     _, missing, invalid = basics(row, p)
     met = count(row, p + "met")
     breached = count(row, p + "breached_closed") + count(row, p + "breached_open")
@@ -86,7 +90,7 @@ def _percentile_aggregates(b: Builder, metric: Metric, as_of_end: datetime) -> N
     b.add("value", "quantile_cont", value(), valid(), fraction=q)
 
 
-def _percentile(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:
+def _percentile(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     return measured(real(row, p + "value") if n else None, n, missing, invalid, None, None, unit=own_unit(metric))
 

@@ -14,7 +14,7 @@ from typing import Mapping
 from cxgov.data.scan import Aggregate
 from cxgov.data.engines.types import is_numeric_type, is_timestamp_type
 from cxgov.errors import DataError
-from cxgov.metrics.measurement import Measurement  # noqa: F401 (the type evaluation works with)
+from cxgov.metrics.measurement import Measurement, Row  # noqa: F401 (the type evaluation works with)
 from cxgov.metrics.query import Builder
 from cxgov.metrics.ratings import answer_scale
 from cxgov.metrics.registry import KINDS, kind_of
@@ -86,7 +86,7 @@ def aggregates(metric: Metric, source: Source, as_of_end: datetime, prefix: str,
     return tuple(b.items)
 
 
-def finalize(metric: Metric, row: Mapping, prefix: str, interval: bool = True) -> Measurement:
+def finalize(metric: Metric, row: Row, prefix: str, interval: bool = True) -> Measurement:
     """The Measurement of `metric` from one scan row (a missing row, e.g. no data at all, is n = 0); without
     `interval`, no confidence interval (a previous window's, which only trends read, and they need none)."""
     return kind_of(metric).finalize(metric, row, prefix, interval)

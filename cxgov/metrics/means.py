@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 
 from cxgov import lazy
-from cxgov.metrics.measurement import Measurement, basics, mean, mean_trend
+from cxgov.metrics.measurement import Measurement, Row, basics, mean, mean_trend
 from cxgov.metrics.registry import Kind, column_read, own_unit, register
 from cxgov.spec.model import Metric
 
-if TYPE_CHECKING:
-    from cxgov.metrics.query import Builder, Tree
+if TYPE_CHECKING:  # mypy reads the modules themselves; at run time they load when first used
+    from sqlglot import exp
 
-sql = lazy.module("cxgov.data.sql")
-exp = lazy.Attribute(sql, "exp")
-query = lazy.module("cxgov.metrics.query")
+    from cxgov.data import sql
+    from cxgov.metrics import query
+    from cxgov.metrics.query import Builder, Tree
+else:
+    sql = lazy.module("cxgov.data.sql")
+    exp = lazy.Attribute(sql, "exp")
+    query = lazy.module("cxgov.metrics.query")
 
 
 def mean_aggregates(b: Builder, value: Tree, missing: Tree) -> None:
@@ -41,7 +45,7 @@ def _gap_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
                     lambda: query.any_of(query.is_null(sql.col(e)), query.is_null(sql.col(p))))
 
 
-def _mean(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:
+def _mean(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     return mean(row, p, n, missing, invalid, {}, interval, own_unit(metric))
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from cxgov.metrics import stats
 from cxgov.spec.model import assemble
 
-_EMPTY: Mapping = MappingProxyType({})
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+Row = Mapping[str, Any]  # a scan's result row: aggregate name -> its value as the engine's driver returns it
 
 
 @dataclass(frozen=True)
@@ -26,28 +27,29 @@ class Measurement:
 
 
 def measured(value: float | None, n: int, missing: int, invalid: int, ci_low: float | None = None,
-             ci_high: float | None = None, extra: Mapping = _EMPTY, stats: Mapping = _EMPTY,
-             unit: str | None = None) -> Measurement:
+             ci_high: float | None = None, extra: Mapping[str, float | None] = _EMPTY,
+             stats: Mapping[str, float] = _EMPTY, unit: str | None = None) -> Measurement:
     """A Measurement, made without the frozen dataclass's per-field __init__ (tens of thousands per check)."""
     return assemble(Measurement, {"value": value, "n": n, "missing": missing, "invalid": invalid, "ci_low": ci_low,
                                   "ci_high": ci_high, "extra": extra, "stats": stats, "unit": unit})
 
 
-def count(row: Mapping, key: str) -> int:
-    return row.get(key) or 0  # counts come back as ints; no row (no data) is 0
+def count(row: Row, key: str) -> int:
+    found: int = row.get(key) or 0  # counts come back as ints; no row (no data) is 0
+    return found
 
 
-def real(row: Mapping, key: str) -> float | None:
+def real(row: Row, key: str) -> float | None:
     value = row.get(key)
     return float(value) if value is not None else None
 
 
-def basics(row: Mapping, p: str) -> tuple[int, int, int]:
+def basics(row: Row, p: str) -> tuple[int, int, int]:
     """(n, missing, invalid) of the aggregates named `p` + ..."""
     return count(row, p + "n"), count(row, p + "missing"), count(row, p + "invalid")
 
 
-def proportion(k: int, n: int, missing: int, invalid: int, extra: dict, interval: bool,
+def proportion(k: int, n: int, missing: int, invalid: int, extra: Mapping[str, float | None], interval: bool,
                unit: str | None) -> Measurement:
     """100 k / n with its Wilson interval."""
     low = high = None
@@ -59,7 +61,7 @@ def proportion(k: int, n: int, missing: int, invalid: int, extra: dict, interval
                     MappingProxyType({"k": k, "n": n, "p": k / n if n else 0.0}), unit)
 
 
-def mean(row: Mapping, p: str, n: int, missing: int, invalid: int, extra: dict, interval: bool,
+def mean(row: Row, p: str, n: int, missing: int, invalid: int, extra: Mapping[str, float | None], interval: bool,
          unit: str | None) -> Measurement:
     """The mean of the aggregates `p`mean and `p`var, with its normal interval."""
     value, var = real(row, p + "mean"), real(row, p + "var")

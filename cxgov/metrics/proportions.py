@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 
 from cxgov import lazy
-from cxgov.metrics.measurement import Measurement, basics, count, proportion, proportion_trend
+from cxgov.metrics.measurement import Measurement, Row, basics, count, proportion, proportion_trend
 from cxgov.metrics.registry import Kind, percent, percent_bounds, register
 from cxgov.spec.model import Metric
 
-if TYPE_CHECKING:
-    from cxgov.metrics.query import Builder, Tree
+if TYPE_CHECKING:  # mypy reads the modules themselves; at run time they load when first used
+    from sqlglot import exp
 
-sql = lazy.module("cxgov.data.sql")
-exp = lazy.Attribute(sql, "exp")
-query = lazy.module("cxgov.metrics.query")
+    from cxgov.data import sql
+    from cxgov.metrics import query
+    from cxgov.metrics.query import Builder, Tree
+else:
+    sql = lazy.module("cxgov.data.sql")
+    exp = lazy.Attribute(sql, "exp")
+    query = lazy.module("cxgov.metrics.query")
 
 
 def _ratio_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
@@ -28,7 +32,7 @@ def _ratio_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     b.count("k", sql.and_(query.negate(missing()), query.where_filter(metric.condition, b.types)))
 
 
-def _ratio(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:
+def _ratio(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     return proportion(count(row, p + "k"), n, missing, invalid, {}, interval, "%")
 

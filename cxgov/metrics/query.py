@@ -33,7 +33,7 @@ def where_filter(flt: Filter, types: Mapping[str, str] | None = None) -> exp.Exp
             if not present:
                 continue
             lhs = _read_as(column, sql_type, (types or {}).get(column))
-            bound = [sql.value(float(v) if kind is float else v) for v in present]
+            bound = [sql.value(float(v) if kind is float and isinstance(v, (int, float)) else v) for v in present]
             ors.append(exp.EQ(this=lhs, expression=bound[0]) if len(bound) == 1
                        else exp.In(this=lhs, expressions=bound))
         if None in values:

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Callable
 
 
 from cxgov import lazy
 from cxgov.metrics import stats
-from cxgov.metrics.measurement import (Measurement, Trend, basics, count, mean, mean_trend, measured, proportion,
+from cxgov.metrics.measurement import (Measurement, Row, Trend, basics, count, mean, mean_trend, measured, proportion,
                                        proportion_trend, real)
 from cxgov.metrics.registry import Kind, column_read, own_unit, percent, percent_bounds, register
 from cxgov.spec.model import Metric, Scale
 
-if TYPE_CHECKING:
-    from cxgov.metrics.query import Builder, Tree
+if TYPE_CHECKING:  # mypy reads the modules themselves; at run time they load when first used
+    from sqlglot import exp
 
-sql = lazy.module("cxgov.data.sql")
-exp = lazy.Attribute(sql, "exp")
-query = lazy.module("cxgov.metrics.query")
+    from cxgov.data import sql
+    from cxgov.metrics import query
+    from cxgov.metrics.query import Builder, Tree
+else:
+    sql = lazy.module("cxgov.data.sql")
+    exp = lazy.Attribute(sql, "exp")
+    query = lazy.module("cxgov.metrics.query")
 
 
 def answer_scale(metric: Metric) -> Scale:
@@ -30,12 +34,14 @@ def answer_scale(metric: Metric) -> Scale:
     return (metric.scale if kind.own_scale and metric.scale else kind.scale) or Scale(0, 10)
 
 
-def _answers(b: Builder, metric: Metric) -> tuple[Tree, Tree, type]:
+def _answers(b: Builder, metric: Metric) -> tuple[Tree, Tree, Callable[[float], float]]:
     """(valid, the answer, its number type) after declaring n, missing and invalid: integer answers on the
     scale. An integer column is compared as it is; any other must hold a whole number."""
     sc = answer_scale(metric)
     column = metric.column or ""
-    col, x = (lambda: sql.col(column)), b.number(column)
+    col: Tree = lambda: sql.col(column)  # noqa: E731
+    x = b.number(column)
+    num: Callable[[float], float]
     if b.integral(column) and float(sc.min).is_integer() and float(sc.max).is_integer():
         lo, hi = int(sc.min), int(sc.max)
         valid: Tree = lambda: query.between(col(), lo, hi)  # noqa: E731
@@ -63,13 +69,13 @@ def _nps_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     b.count("detractors", sql.and_(valid(), exp.LTE(this=v(), expression=sql.value(num(6)))))
 
 
-def _nps(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:
+def _nps(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     promoters, detractors = count(row, p + "promoters"), count(row, p + "detractors")
     if not n:
         return measured(None, 0, missing, invalid, None, None, unit="points")
     pp, pd = promoters / n, detractors / n
-    low, high = stats.nps_interval(pp, pd, n) if interval else (None, None)
+    low, high = (stats.nps_interval(pp, pd, n) if interval else None) or (None, None)
     # from the counts: 100 * (pp - pd) can miss an exact value (19.999999999999996 for 6 - 4 of 10)
     return measured(100 * (promoters - detractors) / n, n, missing, invalid, low, high,
                     MappingProxyType({"promoters": 100 * promoters / n, "detractors": 100 * detractors / n}),
@@ -88,7 +94,7 @@ def _csat_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     b.add("mean", "avg", b.number(metric.column or "")(), valid())
 
 
-def _csat(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:
+def _csat(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     return proportion(count(row, p + "top"), n, missing, invalid, {"mean": real(row, p + "mean") if n else None},
                       interval, "%")
@@ -102,7 +108,7 @@ def _ces_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     b.add("var", "var_samp", x(), valid())
 
 
-def _ces(metric: Metric, row: Mapping, p: str, interval: bool) -> Measurement:
+def _ces(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     easy = count(row, p + "easy")
     return mean(row, p, n, missing, invalid, {"easy": 100 * easy / n if n else None}, interval, metric.unit)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 from cxgov.spec.model import Metric, Scale
 
 if TYPE_CHECKING:
-    from cxgov.metrics.measurement import Measurement, Trend
+    from cxgov.metrics.measurement import Measurement, Row, Trend
     from cxgov.metrics.query import Builder
 
 Columns = Callable[[Metric], list[tuple[str, str]]]
@@ -26,7 +26,7 @@ class Kind:
     name: str
     definition: str  # how the value is computed, in words (the scorecard's evidence)
     aggregates: Callable[[Builder, Metric, datetime], None]  # declares the aggregates on the builder
-    finalize: Callable[[Metric, Mapping, str, bool], Measurement]  # (metric, scan row, prefix, interval)
+    finalize: Callable[[Metric, Row, str, bool], Measurement]  # (metric, scan row, prefix, interval)
     unit: Callable[[Metric], str | None]
     reads: Columns = lambda metric: []  # (column, spec key) it reads besides `where`
     needs: tuple[str, ...] = ()  # spec fields the kind needs

@@ -23,9 +23,12 @@ def _number(value: float | None) -> str:
 
 
 class SparkPoint(Protocol):
-    as_of: date
-    value: float | None
-    status: str
+    @property
+    def as_of(self) -> date: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def status(self) -> str: ...
 
 
 def describe(points: Sequence[SparkPoint], label: str = "", breached_since: date | None = None) -> str:
@@ -48,7 +51,7 @@ def sparkline(points: Sequence[SparkPoint], *, width: int = 120, height: int = 2
     margin = 4.0
     values = [p.value for p in points if p.value is not None]
     threshold = getattr(points[-1], "threshold", None) if points else None
-    fail = threshold.fail if threshold is not None else None
+    fail: float | None = threshold.fail if threshold is not None else None  # an optional attribute of a point
     scale = values + ([fail] if fail is not None and values else [])
     if scale:
         lo, hi = min(scale), max(scale)
