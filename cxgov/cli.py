@@ -615,11 +615,12 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
 
     loaded = load_spec(spec, allow=_allowed(allow_roots))
     with Progress() as progress:
-        options = {"delimiter": delimiter, "encoding": encoding, "progress": progress}
         if dry_run:
-            report = ingest.dry_run(loaded, source, list(files), db, **options)
+            report = ingest.dry_run(loaded, source, list(files), db, delimiter=delimiter, encoding=encoding,
+                                    progress=progress)
         else:
-            report = ingest.load(loaded, source, list(files), db, **options)
+            report = ingest.load(loaded, source, list(files), db, delimiter=delimiter, encoding=encoding,
+                                 progress=progress)
     for line in ingest.summary(report):
         click.echo(line)
 

@@ -47,8 +47,8 @@ class Census:
     header_lines: int = 1
     # records spanning more than one line (quoted line breaks): their numbers, and the lines each spans beyond one,
     # in total up to and including it
-    _spans: array = field(default_factory=lambda: array("q"), repr=False, compare=False)
-    _extra: array = field(default_factory=lambda: array("q"), repr=False, compare=False)
+    _spans: array[int] = field(default_factory=lambda: array("q"), repr=False, compare=False)
+    _extra: array[int] = field(default_factory=lambda: array("q"), repr=False, compare=False)
 
     def line(self, record: int) -> int:
         """The line `record` starts on (1 is the header's first)."""
@@ -65,7 +65,7 @@ def encoding_of(head: bytes, given: str | None) -> str:
     return given or "utf-8"
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
 
 

@@ -25,7 +25,7 @@ from cxgov.data.sql import quote_ident, quote_table
 from cxgov.errors import UsageError
 from cxgov.metrics.ratings import answer_scale
 from cxgov.metrics.registry import kind_of
-from cxgov.spec.model import Metric, Source, Spec
+from cxgov.spec.model import Kpi, Metric, Source, Spec, Standard
 
 DEFAULT_ROWS = 300_000
 HISTORY_DAYS = 365
@@ -72,7 +72,7 @@ class SourcePlan:
     index: int
     source: Source
     metrics: tuple[Metric, ...]
-    families: tuple[dict, ...]  # where column -> value, one dict per family of rows
+    families: tuple[dict[str, object], ...]  # where column -> value, one dict per family of rows
     columns: tuple[Column, ...]
     rows: int
 
@@ -87,7 +87,7 @@ def _sql_type(value: object) -> str:
     return "VARCHAR"
 
 
-def _rules(spec: Spec, metric: Metric) -> list:
+def _rules(spec: Spec, metric: Metric) -> list[Standard | Kpi]:
     return [s for s in spec.standards if s.metric == metric.id] + [k for k in spec.kpis if k.metric == metric.id]
 
 
@@ -145,8 +145,8 @@ def _generator(spec: Spec, metric: Metric, index: int, role: str, column: str) -
     return Generator(END if role == "end" else PCT_COL, index, a, b, floor_, cap, p, 2, unit)
 
 
-def _families(metrics: Sequence[Metric]) -> tuple[dict, ...]:
-    families: list[dict] = []
+def _families(metrics: Sequence[Metric]) -> tuple[dict[str, object], ...]:
+    families: list[dict[str, object]] = []
     for metric in metrics:
         if metric.where:
             family = {column: values[0] for column, values in metric.where.terms}
@@ -161,7 +161,7 @@ def _families(metrics: Sequence[Metric]) -> tuple[dict, ...]:
     return tuple(families) or ({},)
 
 
-def _matches(metric: Metric, family: dict) -> bool:
+def _matches(metric: Metric, family: dict[str, object]) -> bool:
     return all(family.get(column) in values for column, values in metric.where.terms)
 
 
@@ -324,7 +324,8 @@ def _covered(spec: Spec, source: Source) -> set[str]:
 def _value_sql(k: int, column: Column, p: str) -> str:
     """The expression filling value column k; `p` prefixes the family-table columns of its generator."""
     codes = {g.code for g in column.generators.values()}
-    t, u = f"t{k}", lambda salt: f"cx_u(i, $salt + {100 + 10 * k + salt})"
+    t = f"t{k}"
+    u: Callable[[int], str] = lambda salt: f"cx_u(i, $salt + {100 + 10 * k + salt})"  # noqa: E731
     z = f"cx_z(i, $salt + {100 + 10 * k + 5})"
     share = f"greatest(0.005, least(0.995, {t} / 100))"
     branches = []
@@ -374,7 +375,7 @@ def _duration_sql(k: int, p: str) -> str:
     return f"least({p}hi, {alpha} * pow({u} / (1 - {u}), 1 / {BETA})) AS d{k}"
 
 
-def _family_table(plan: SourcePlan) -> tuple[str, list[str], list[tuple]]:
+def _family_table(plan: SourcePlan) -> tuple[str, list[str], list[tuple[object, ...]]]:
     """DDL, column names and rows of the family table: where values and each value column's generator."""
     names, types = ["f"], ["INTEGER"]
     wheres = [c for c in plan.columns if c.role == "where"]
@@ -391,7 +392,7 @@ def _family_table(plan: SourcePlan) -> tuple[str, list[str], list[tuple]]:
         types += [column.type if column.type != "TIMESTAMP" else "VARCHAR"] * 2
     rows = []
     for f, family in enumerate(plan.families):
-        row: list = [f] + [family.get(c.name) for c in wheres]
+        row: list[object] = [f] + [family.get(c.name) for c in wheres]
         for column in values:
             g = column.generators.get(f)
             if g is None:
@@ -446,7 +447,7 @@ def _source_sql(plan: SourcePlan) -> str:
             assert column.problem is not None
             score = column.problem.score_column
             outer.append(generate_problems.column_sql(
-                column.problem, f"problem{n}", lambda k, n=n: f"cx_u(cx_i, $salt + {20 + 5 * n + k})",
+                column.problem, f"problem{n}", lambda k: f"cx_u(cx_i, $salt + {20 + 5 * n + k})",
                 quote_ident(score) if score and score in {c.name for c in plan.columns} else None) + f" AS {name}")
         query = f"SELECT {', '.join(outer)} FROM ({query}) g"
     return f"""CREATE OR REPLACE TABLE {quote_table(plan.source.table or "")} AS
@@ -483,7 +484,7 @@ def _allocate(spec: Spec, plans: list[tuple[Source, tuple[Metric, ...]]], total:
                 threshold, window = rules[0].threshold, rules[0].window
                 level = threshold.warn if threshold.warn is not None else threshold.fail
                 level *= 0.85 if not threshold.higher_is_better else 1.15
-                days = window.days or {"month": 30.44, "quarter": 91.31, "year": 365.25}.get(window.period, 30.44)
+                days = window.days or {"month": 30.44, "quarter": 91.31, "year": 365.25}.get(window.period or "", 30.44)
                 fixed[i] = min(int(level / days * HISTORY_DAYS), int(total * 0.4))
                 break
     rest = max(total - sum(fixed.values()), 0)
@@ -587,8 +588,8 @@ def _load_world(database: Database, spec: Spec, world: World, plans: list[Source
     database.execute("CREATE OR REPLACE TEMP TABLE cx_seg (tp_idx INTEGER, seg_idx INTEGER, seg_id VARCHAR, "
                      "sq DOUBLE, lo DOUBLE, hi DOUBLE)")
     seg_rows = []
-    for t, (segments, weights) in enumerate(zip(world.tp_segments, world.tp_segment_weights)):
-        for s, (lo, hi) in zip(segments, _cumulative(weights)):
+    for t, (segments, shares) in enumerate(zip(world.tp_segments, world.tp_segment_weights)):
+        for s, (lo, hi) in zip(segments, _cumulative(shares)):
             idx = world.seg_ids.index(s) if s is not None else -1
             seg_rows.append((t, idx, s, world.seg_quality[idx] if idx >= 0 else 0.0, lo, hi))
     database.executemany("INSERT INTO cx_seg VALUES (?, ?, ?, ?, ?, ?)", seg_rows)

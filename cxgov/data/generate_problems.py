@@ -13,7 +13,7 @@ matches and every phrasing does); the row query picks from them by hash, like ev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cxgov.data import themes
 from cxgov.metrics.ratings import answer_scale
@@ -94,7 +94,7 @@ def _noise(problem: Problem) -> tuple[str, ...]:
     return _buckets([(text, 1.0) for text in texts])
 
 
-def plan(spec: Spec, problem: Problem, families: Sequence[dict]) -> ProblemColumn:
+def plan(spec: Spec, problem: Problem, families: Sequence[dict[str, object]]) -> ProblemColumn:
     counted = tuple(f for f, family in enumerate(families)
                     if all(family.get(column) in values for column, values in problem.where.terms))
     if problem.category:
@@ -117,7 +117,7 @@ def pick(values_param: str, u: str) -> str:
     return f"list_extract({values_param}, 1 + CAST(floor({u} * {BUCKETS}) AS INTEGER))"
 
 
-def column_sql(column: ProblemColumn, param: str, u, score: str | None) -> str:
+def column_sql(column: ProblemColumn, param: str, u: Callable[[int], str], score: str | None) -> str:
     """SQL filling the column; `param` names its value list parameters (`{param}` and `{param}_noise`), `u(k)`
     gives the k-th uniform of the row, `score` the quoted score column of the same row (text only)."""
     counted = ", ".join(str(f) for f in column.families) or "-1"

@@ -116,9 +116,9 @@ def spec_columns(spec: Spec, source: Source) -> dict[str, _Column]:
             if key.startswith("duration."):
                 add(name, "TIMESTAMP")
             elif kind.scale is not None:  # a rating: a whole answer on the metric's scale
-                column = add(name, "INTEGER")
-                if column is not None:
-                    column.ratings.append(metric)
+                answers = add(name, "INTEGER")
+                if answers is not None:
+                    answers.ratings.append(metric)
             else:
                 add(name, "DOUBLE")
     return cols
@@ -127,7 +127,7 @@ def spec_columns(spec: Spec, source: Source) -> dict[str, _Column]:
 class _Params:
     """Named parameters ($p0, $p1, ...) so SQL can be composed in any order."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.values: dict[str, object] = {}
 
     def __call__(self, value: object) -> str:
@@ -380,6 +380,7 @@ class Loader:
                      p: _Params) -> tuple[str, str]:
         """A rejection reason for an answer off the scale of `metric`, for rows its `where` selects."""
         sc = scale(metric)
+        assert sc is not None  # a column's `ratings` are metrics of a rating kind
         conditions = []
         for column, values in metric.where.terms:
             ctype = self.columns[column].type
@@ -483,7 +484,7 @@ class Loader:
                          report.rejected, report.duplicates])
         return report
 
-    def _count(self, sql: str, params: Sequence = ()) -> int:
+    def _count(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run an INSERT; the rows it inserted."""
         result = self.db.execute(sql, params)
         return int(result[0][0]) if result else 0
@@ -504,7 +505,7 @@ def load(spec: Spec, source_id: str, files: Sequence[Path], db: Path, *, delimit
     `confirm` sees the counts before the commit; returning False rolls the load back. With `dry`, the load runs
     in an in-memory database that sees the rows of `db` (read-only): `db` is neither created nor written.
     """
-    source = spec.by_id["sources"].get(source_id)
+    source = spec.source(source_id) if source_id in spec.by_id["sources"] else None
     if source is None:
         raise UsageError(f"no source '{source_id}' in the spec",
                          hint=f"sources: {', '.join(s.id for s in spec.sources) or 'none'}")
@@ -566,10 +567,12 @@ class _RolledBack(Exception):
         self.report = report
 
 
-def dry_run(spec: Spec, source_id: str, files: Sequence[Path], db: Path, **options) -> LoadReport:
+def dry_run(spec: Spec, source_id: str, files: Sequence[Path], db: Path, *, delimiter: str | None = None,
+            encoding: str | None = None, progress: Progress | None = None) -> LoadReport:
     """Check and count as `load` would, in an in-memory database: `db` is neither created nor written."""
     try:
-        load(spec, source_id, files, db, confirm=lambda report: False, dry=True, **options)
+        load(spec, source_id, files, db, delimiter=delimiter, encoding=encoding, progress=progress,
+             confirm=lambda report: False, dry=True)
     except _RolledBack as rolled_back:
         report = rolled_back.report
         return LoadReport(report.source, report.table, report.files, committed=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
@@ -22,6 +22,9 @@ from sqlglot import exp
 from cxgov.data import sql, timestamps
 from cxgov.data.engines.types import TIMESTAMP_TYPES, TIMESTAMPTZ
 from cxgov.data.sql import INTERNAL, and_, case, cast, number, own, own_col, value
+
+if TYPE_CHECKING:
+    from cxgov.spec.model import Source
 
 DIMENSIONS = ("touchpoint", "segment", "journey", "stage", "channel", "category")
 # `category`: a problems analysis's category column (ScanRequest.category), read as text
@@ -61,8 +64,8 @@ class Aggregate:
 
     name: str
     func: str = "count"
-    value: exp.Expression | None = None
-    condition: exp.Expression = field(default_factory=exp.true)
+    value: exp.Expr | None = None
+    condition: exp.Expr = field(default_factory=exp.true)
     fraction: float | None = None
     sets: tuple[int, ...] | None = None
 
@@ -78,10 +81,10 @@ class Aggregate:
     def holistic(self) -> bool:
         return self.func not in DECOMPOSABLE
 
-    def tree(self) -> exp.Expression:
+    def tree(self) -> exp.Expr:
         """The aggregate over the rows, as one expression."""
         if self.func == "quantile_cont":
-            call: exp.Expression = sql.ExactQuantile(this=self.value.copy(), fraction=value(self.fraction))  # type: ignore[union-attr]
+            call: exp.Expr = sql.ExactQuantile(this=self.value.copy(), fraction=value(self.fraction))  # type: ignore[union-attr]
         else:
             call = _call(self.func, self.value)
         return _filtered(call, self.condition)
@@ -91,19 +94,19 @@ class Aggregate:
         return sql.render(self.tree(), dialect).text
 
 
-def _call(func: str, arg: exp.Expression | None) -> exp.Expression:
+def _call(func: str, arg: exp.Expr | None) -> exp.Expr:
     this = arg.copy() if arg is not None else exp.Star()
     return {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "var_samp": exp.Variance,
             "var_pop": exp.VariancePop}[func](this=this)
 
 
-def _filtered(call: exp.Expression, condition: exp.Expression) -> exp.Expression:
+def _filtered(call: exp.Expr, condition: exp.Expr) -> exp.Expr:
     return exp.Filter(this=call, expression=exp.Where(this=condition.copy()))
 
 
 @dataclass(frozen=True)
 class ScanRequest:
-    source: object  # cxgov.spec.model.Source
+    source: Source
     timezone: str  # program timezone; naive timestamps are local already
     periods: tuple[Period, ...]
     dimensions: Mapping[str, Mapping[str, str]]  # touchpoint id -> {"journey": .., "stage": .., "channel": ..}
@@ -127,7 +130,7 @@ class Rows:
 
     name: str
     columns: tuple[str, ...]
-    rows: tuple[tuple, ...]
+    rows: tuple[tuple[object, ...], ...]
 
     @property
     def text(self) -> str:
@@ -140,7 +143,7 @@ class Query:
     params: Mapping[str, object]  # named parameters, as the dialect writes them
     dimensions: tuple[str, ...]  # the dimensions any grouping set uses, in DIMENSIONS order
     aggregates: tuple[str, ...]  # the aggregates' names, in the order the statement's rows give them
-    tree: exp.Expression | None = None  # the statement before rendering
+    tree: exp.Expr | None = None  # the statement before rendering
     dialect: str = "duckdb"
     tables: tuple[Rows, ...] = ()  # small tables it reads, which the engine provides
 
@@ -154,7 +157,7 @@ class Query:
 class Columns:
     """What `build` needs to know of the source, checked by the caller: its relation and column types."""
 
-    relation: exp.Expression  # what the FROM clause reads: a table, or a table function over files
+    relation: exp.Expr  # what the FROM clause reads: a table, or a table function over files
     types: Mapping[str, str]  # column -> DuckDB type
     timestamp: str  # the event timestamp column
     timestamp_type: str
@@ -230,7 +233,7 @@ class TextTimestamp(exp.Expression, exp.Func):
 
     arg_types = {"this": True, "zone": True, "utc": False}
 
-    def lowered(self, dialect: str) -> exp.Expression:
+    def lowered(self, dialect: str) -> exp.Expr:
         if dialect != "duckdb":
             from cxgov.data import text_time
 
@@ -242,7 +245,7 @@ class TextTimestamp(exp.Expression, exp.Func):
         return exp.Paren(this=exp.Var(this=text))
 
 
-def local_time(column: exp.Expression, type_: str, zone: exp.Expression) -> exp.Expression:
+def local_time(column: exp.Expr, type_: str, zone: exp.Expr) -> exp.Expr:
     """A column of `type_` as local wall-clock time in the program's zone: TIMESTAMP is already, other
     timestamp types are cast, TIMESTAMPTZ is converted, text is parsed."""
     if type_ == "TIMESTAMP":
@@ -254,8 +257,8 @@ def local_time(column: exp.Expression, type_: str, zone: exp.Expression) -> exp.
     return TextTimestamp(this=column, zone=zone)
 
 
-def utc_time(column: exp.Expression, type_: str, zone: exp.Expression,
-             offsets: Callable[[exp.Expression], exp.Expression] | None = None) -> exp.Expression:
+def utc_time(column: exp.Expr, type_: str, zone: exp.Expr,
+             offsets: Callable[[exp.Expr], exp.Expr] | None = None) -> exp.Expr:
     """A column as UTC wall-clock time, so that differences are elapsed time even across a daylight-saving
     change: a zone (TIMESTAMPTZ, a zone in text) is honoured, naive values are read in the program's zone
     (`offsets`, from `utc_offsets`, replaces the zone lookup where it can)."""
@@ -268,26 +271,26 @@ def utc_time(column: exp.Expression, type_: str, zone: exp.Expression,
 
 
 def utc_offsets(tz: str, lo: datetime, hi: datetime,
-                fallback: Callable[[exp.Expression], exp.Expression]) -> Callable[[exp.Expression], exp.Expression]:
+                fallback: Callable[[exp.Expr], exp.Expr]) -> Callable[[exp.Expr], exp.Expr]:
     """A function of a naive local timestamp giving it as UTC wall-clock time by a CASE over the zone's
     transitions in [lo, hi), and by `fallback` outside: the same instants as the zone lookup, without its cost
     per row."""
     first, found = transitions(tz, lo, hi)
     befores = [first] + [offset for _, offset in found]
 
-    def shift(x: exp.Expression) -> exp.Expression:
+    def shift(x: exp.Expr) -> exp.Expr:
         if not found:
             return value(first)
         return case(*((exp.LT(this=x.copy(), expression=value(boundary)), value(before))
                       for (boundary, _), before in zip(found, befores)), default=value(befores[-1]))
 
-    def to_utc(x: exp.Expression) -> exp.Expression:
+    def to_utc(x: exp.Expr) -> exp.Expr:
         inside = and_(exp.GTE(this=x.copy(), expression=value(lo)), exp.LT(this=x.copy(), expression=value(hi)))
         return exp.Paren(this=case((inside, exp.Sub(this=x.copy(), expression=shift(x))), default=fallback(x.copy())))
     return to_utc
 
 
-def _evaluated(tree: exp.Expression) -> Iterator[exp.Expression]:
+def _evaluated(tree: exp.Expr) -> Iterator[exp.Expr]:
     """The subtrees of `tree` an engine evaluates for every row it evaluates `tree` for: none inside the branches
     of a CASE or behind COALESCE's first argument (a conversion there may be guarded by the condition)."""
     stack = [tree]
@@ -307,7 +310,7 @@ _CHEAP = (exp.Column, exp.Literal, sql.Value, exp.Boolean, exp.Null, exp.DataTyp
           exp.Var, exp.Interval)
 
 
-def _shared(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], list[tuple[str, exp.Expression]]]:
+def _shared(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], list[tuple[str, exp.Expr]]]:
     """Row-level expressions that several aggregates compute (a duration, a metric's filter, a conversion, a theme's
     match), each to be computed once per row as a column of the scan's rows, and the aggregates reading those
     columns.
@@ -321,15 +324,15 @@ def _shared(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], list[tupl
             for a in aggregates], columns
 
 
-def _hoist(trees: Sequence[exp.Expression], prefix: str) -> tuple[list[exp.Expression], list[tuple[str, exp.Expression]]]:
+def _hoist(trees: Sequence[exp.Expr], prefix: str) -> tuple[list[exp.Expr], list[tuple[str, exp.Expr]]]:
     """`trees` reading a column (`prefix`0, 1, ...) for each subtree they evaluate more than once for a row, and
     those columns' expressions.
 
     Only subtrees evaluated for every row anyway are taken (`_evaluated`): theme matches first (a regular
     expression is the dearest test a row meets), then the largest first. A column's expression is self-contained
     (it reads the source's columns only)."""
-    def uses(of: Sequence[exp.Expression]) -> dict[exp.Expression, int]:
-        counted: dict[exp.Expression, int] = {}
+    def uses(of: Sequence[exp.Expr]) -> dict[exp.Expr, int]:
+        counted: dict[exp.Expr, int] = {}
         for tree in of:
             for node in _evaluated(tree):
                 if not isinstance(node, _CHEAP) and node.find(exp.Column) is not None:
@@ -343,14 +346,14 @@ def _hoist(trees: Sequence[exp.Expression], prefix: str) -> tuple[list[exp.Expre
     candidates = sorted((n for n, k in uses(trees).items() if k > 1),
                         key=lambda n: (not isinstance(n, sql.Matches), -sum(1 for _ in n.walk())))
     out = list(trees)
-    columns: list[tuple[str, exp.Expression]] = []
+    columns: list[tuple[str, exp.Expr]] = []
     for candidate in candidates:
         if uses(out).get(candidate, 0) < 2:
             continue
         name = f"{prefix}{len(columns)}"
         columns.append((name, candidate.copy()))
 
-        def swap(node: exp.Expression, _name: str = name, _c: exp.Expression = candidate) -> exp.Expression:
+        def swap(node: exp.Expr, _name: str = name, _c: exp.Expr = candidate) -> exp.Expr:
             return own_col(_name) if node == _c else node
         out = [t.transform(swap) for t in out]
     return out, columns
@@ -370,7 +373,7 @@ def _slices(periods: Sequence[Period]) -> tuple[list[datetime], list[list[str]]]
     return bounds, covering
 
 
-def _partials(agg: Aggregate) -> list[tuple[str, exp.Expression]]:
+def _partials(agg: Aggregate) -> list[tuple[str, exp.Expr]]:
     """(name, expression) of the per-slice partial results of a decomposable aggregate, named after it."""
     if agg.func in ("count", "sum"):
         return [(agg.name, _filtered(_call(agg.func, agg.value), agg.condition))]
@@ -386,11 +389,11 @@ def _c(name: str) -> exp.Column:
     return exp.Column(this=exp.Identifier(this=name, quoted=True))
 
 
-def _sum(e: exp.Expression) -> exp.Sum:
+def _sum(e: exp.Expr) -> exp.Sum:
     return exp.Sum(this=e)
 
 
-def _combined(agg: Aggregate, only: exp.Expression | None = None) -> exp.Expression:
+def _combined(agg: Aggregate, only: exp.Expr | None = None) -> exp.Expr:
     """The aggregate over a group from its partials per slice (and per row key: only those meeting `only`, a
     condition on the keys of the partials' rows, see `_keyed`).
 
@@ -399,18 +402,19 @@ def _combined(agg: Aggregate, only: exp.Expression | None = None) -> exp.Express
     the values' magnitude: sum c(m - M)^2 = sum d^2/c - (sum d)^2/C with d = s - ck per slice."""
     name = agg.name
 
-    def total(e: exp.Expression) -> exp.Expression:
+    def total(e: exp.Expr) -> exp.Expr:
         return _sum(e) if only is None else _filtered(_sum(e), only)
 
     if agg.func in ("count", "sum"):
         return total(_c(name)).as_(exp.Identifier(this=name, quoted=True))
-    c, s = (lambda: _c(name + "__c")), (lambda: _c(name + "__s"))
+    c: Callable[[], exp.Expr] = lambda: _c(name + "__c")  # noqa: E731
+    s: Callable[[], exp.Expr] = lambda: _c(name + "__s")  # noqa: E731
     if agg.func == "avg":
         return exp.Div(this=total(s()), expression=exp.Nullif(this=total(c()), expression=number(0)),
                        typed=False, safe=False).as_(exp.Identifier(this=name, quoted=True))
     v, k = _c(name + "__v"), _c(name + "__k")
 
-    def d() -> exp.Expression:  # the slice's sum of deviations from k
+    def d() -> exp.Expr:  # the slice's sum of deviations from k
         return exp.Paren(this=exp.Sub(this=s(), expression=exp.Mul(this=c(), expression=k.copy())))
 
     within = total(exp.Mul(this=c(), expression=v))
@@ -429,8 +433,8 @@ BITS = f"{INTERNAL}bits"
 _WIDTH = 62  # tests per key column: a BIGINT's bits, short of the sign
 
 
-def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, exp.Expression],
-                                                     list[tuple[str, exp.Expression]]]:
+def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, exp.Expr],
+                                                     list[tuple[str, exp.Expr]]]:
     """Theme matches (`sql.Matches`) as bits of integer row keys: the aggregates testing the bits, for each
     decomposable one its condition on the keys alone (taken out of the aggregate), and the keys' expressions.
 
@@ -438,7 +442,7 @@ def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, 
     its partial over all the rows, summed over the partials' rows whose key has the theme's bit (set or not):
     the score's aggregates among the rows mentioning each root cause, and among the rest, are one partial each,
     and the row-level work is one regular expression per theme."""
-    found: dict[exp.Expression, int] = {}
+    found: dict[exp.Expr, int] = {}
     for a in aggregates:
         for tree in (a.value, a.condition):
             for node in (tree.find_all(sql.Matches) if tree is not None else ()):
@@ -446,7 +450,7 @@ def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, 
     if not found:
         return list(aggregates), {}, []
 
-    def test(node: exp.Expression) -> exp.Expression:
+    def test(node: exp.Expr) -> exp.Expr:
         j = found.get(node) if isinstance(node, sql.Matches) else None
         if j is None:
             return node
@@ -457,7 +461,8 @@ def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, 
     for a in aggregates:
         condition = a.condition.transform(test)
         if not a.holistic:
-            rest, keyed = [], []
+            rest: list[exp.Expr] = []
+            keyed: list[exp.Expr] = []
             for conjunct in _conjuncts(condition):
                 (keyed if all(c.name.startswith(BITS) for c in conjunct.find_all(exp.Column)) and
                  conjunct.find(exp.Column) is not None else rest).append(conjunct)
@@ -469,7 +474,7 @@ def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, 
     nodes = list(found)
     for k in range(0, len(nodes), _WIDTH):
         # 0 or 1 times the bit (not a CASE: what the tests read is then computed once, before, see `_hoist`)
-        terms: list[exp.Expression] = [
+        terms: list[exp.Expr] = [
             exp.Mul(this=cast(n.copy(), "INT"), expression=number(1 << (j % _WIDTH))) if j % _WIDTH else cast(n.copy(), "INT")
             for j, n in enumerate(nodes[k:k + _WIDTH], k)]
         total = terms[0]
@@ -479,7 +484,7 @@ def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, 
     return out, only, keys
 
 
-def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
+def _conjuncts(condition: exp.Expr) -> list[exp.Expr]:
     """The terms of a condition's top-level AND (through parentheses)."""
     node = condition
     while isinstance(node, exp.Paren):
@@ -498,7 +503,7 @@ def _dim(d: str, table: str | None = None) -> exp.Column:
     return own_col(d, table)
 
 
-def _grouping(grouped: Sequence[str], used: Sequence[str], sets: Sequence[Sequence[str]]) -> exp.Expression:
+def _grouping(grouped: Sequence[str], used: Sequence[str], sets: Sequence[Sequence[str]]) -> exp.Expr:
     """A row's mask over `used` (as `_mask`) in a GROUP BY GROUPING SETS `sets` over `grouped`."""
     if not grouped:
         return number(_mask(used, ()))
@@ -514,11 +519,13 @@ def _grouping_sets(sets: Sequence[Sequence[str]]) -> exp.Group:
         exp.Tuple(expressions=[own_col("period")] + [_dim(d) for d in s]) for s in sets])])
 
 
-def _prefilter(col: Columns, lo: datetime, hi: datetime, untimed: bool) -> exp.Expression | None:
+def _prefilter(col: Columns, lo: datetime, hi: datetime, untimed: bool) -> exp.Expr | None:
     """A condition on the raw timestamp column that an engine can check against its storage's min/max
     statistics, so that row groups outside every period are skipped; the exact test is on the local timestamp.
     With `untimed`, rows without a timestamp pass too (they are counted)."""
     ts = sql.col(col.timestamp)
+    low: exp.Expr
+    high: exp.Expr
     if col.timestamp_type == "TIMESTAMP":
         low, high = value(lo), value(hi)
     elif col.timestamp_type == TIMESTAMPTZ:  # a day either side covers every UTC offset
@@ -530,15 +537,15 @@ def _prefilter(col: Columns, lo: datetime, hi: datetime, untimed: bool) -> exp.E
     return exp.or_(window, exp.Is(this=ts.copy(), expression=exp.Null())) if untimed else window
 
 
-def _select(*columns: exp.Expression) -> exp.Select:
+def _select(*columns: exp.Expr) -> exp.Select:
     return exp.Select(expressions=list(columns))
 
 
-def _star(table: str | None = None) -> exp.Expression:
+def _star(table: str | None = None) -> exp.Expr:
     return exp.Column(this=exp.Star(), table=exp.Identifier(this=table, quoted=False)) if table else exp.Star()
 
 
-def _from(select: exp.Select, source: exp.Expression, alias: str | None = None) -> exp.Select:
+def _from(select: exp.Select, source: exp.Expr, alias: str | None = None) -> exp.Select:
     if isinstance(source, exp.Query):
         source = exp.Subquery(this=source, alias=exp.TableAlias(this=exp.Identifier(this=alias or "r")))
     elif alias:
@@ -553,7 +560,7 @@ def _cte(name: str) -> exp.Table:
 DIMS_COLUMNS = ("tp",) + TOUCHPOINT_DIMENSIONS
 
 
-def _dims_relation(lists: list[list]) -> exp.Select:
+def _dims_relation(lists: Sequence[Sequence[str | None]]) -> exp.Select:
     """The touchpoint-dimension table (tp, journey, stage, channel) on PostgreSQL, from one list parameter per
     column: unnest of several arrays, one row per index."""
     names = [exp.Identifier(this=n) for n in DIMS_COLUMNS]
@@ -578,7 +585,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     by_touchpoint = any(d in used for d in ("touchpoint",) + TOUCHPOINT_DIMENSIONS)
     needs_dims = any(d in used for d in TOUCHPOINT_DIMENSIONS)
     tz = value(request.timezone)
-    ctes: list[tuple[str, exp.Expression]] = []
+    ctes: list[tuple[str, exp.Expr]] = []
 
     # the slices, and the periods each belongs to (rows without a readable timestamp, kept for the data health,
     # are slice -1, in none)
@@ -607,7 +614,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         lo, hi = min(p.start for p in request.periods), max(p.end for p in request.periods)
         offsets = utc_offsets(request.timezone, lo - timedelta(days=31), hi + timedelta(days=400),
                               lambda x: sql.UtcFromLocal(this=x, zone=tz.copy()))
-    projected: list[exp.Expression] = []
+    projected: list[exp.Expr] = []
     for name, type_ in col.types.items():
         if name not in read and name not in (col.touchpoint, col.segment, col.category):
             continue
@@ -632,7 +639,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     whens = ([(exp.Is(this=ts.copy(), expression=exp.Null()), number(-1))] if health else []) + [
         (exp.LT(this=ts.copy(), expression=value(hi)), number(i) if covering[i] else exp.Null())
         for i, hi in enumerate(bounds[1:])]
-    keys: list[exp.Expression] = [exp.alias_(case(*whens), own("slice"))]
+    keys: list[exp.Expr] = [exp.alias_(case(*whens), own("slice"))]
     if by_touchpoint:
         keys.append(exp.alias_(cast(sql.col(col.touchpoint or ""), "VARCHAR"), own("touchpoint")))
     if "segment" in used:
@@ -668,7 +675,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
                              if (d == "touchpoint" and by_touchpoint) or (d != "touchpoint" and d in used)]
     fine_keys += [name for name, _ in bits]
     decomposable = [a for a in aggregates if not a.holistic]
-    partials: dict[exp.Expression, str] = {}  # a partial several aggregates share (a mean's count and sum, a
+    partials: dict[exp.Expr, str] = {}  # a partial several aggregates share (a mean's count and sum, a
     same: dict[str, str] = {}  # variance's, a count of the same rows) is computed once; name -> that name
     for a in decomposable:
         for name, expr in _partials(a):
@@ -688,7 +695,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
             expressions=[number(0)]), exp.Identifier(this=a.name + "__k", quoted=True)) for a in variances])
             .from_(_cte("fine"), copy=False)))
 
-    def periods_of(rows: exp.Expression, dims: Sequence[str], extra: Sequence[exp.Expression] = ()) -> exp.Select:
+    def periods_of(rows: exp.Expr, dims: Sequence[str], extra: Sequence[exp.Expr] = ()) -> exp.Select:
         """`rows` once per period its slice belongs to, with the touchpoint `dims` (journey, ...) among `dims`."""
         wanted = [d for d in TOUCHPOINT_DIMENSIONS if d in dims]
         select = _select(exp.alias_(exp.Column(this=exp.Identifier(this="period"), table=exp.Identifier(this="m")),
@@ -718,14 +725,14 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     ctes.append(("roll", roll))
     if health:
         # the health grouping set over the whole span (slices in no period too) and over the untimed rows
-        keyed = [_dim(d) if d in hset else exp.alias_(exp.Null(), own(d)) for d in used]
+        hdims = [_dim(d) if d in hset else exp.alias_(exp.Null(), own(d)) for d in used]
         period = case((exp.EQ(this=own_col("slice"), expression=number(-1)), value(UNTIMED)), default=value(SPAN))
-        inner = _from(_select(_star("r"), *[e.copy() for e in aliases]), _cte("fine"), "r")
-        hsel = _select(exp.alias_(period, own("period")), *keyed, exp.alias_(number(_mask(used, hset)), own("grouping")),
+        hrows = _from(_select(_star("r"), *[e.copy() for e in aliases]), _cte("fine"), "r")
+        hsel = _select(exp.alias_(period, own("period")), *hdims, exp.alias_(number(_mask(used, hset)), own("grouping")),
                        *[c.copy() for c in combined])
-        hsel = with_shift(_from(hsel, inner, "r"))
+        hsel = with_shift(_from(hsel, hrows, "r"))
         ctes.append(("health", hsel.group_by(period.copy(), *[_dim(d) for d in hset], copy=False)))
-    rolled: exp.Expression = _cte("roll")
+    rolled: exp.Expr = _cte("roll")
     if health:
         rolled = exp.union(_select(exp.Star()).from_(_cte("roll")), _select(exp.Star()).from_(_cte("health")),
                            distinct=False)
@@ -733,7 +740,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     everywhere = range(len(request.grouping_sets))
     wanted = sorted({i for a in holistic for i in (everywhere if a.sets is None else a.sets)})
     hsets = tuple(dict.fromkeys(request.grouping_sets[i] for i in wanted))
-    named = lambda a: exp.Identifier(this=a.name, quoted=True)  # noqa: E731
+    named: Callable[[Aggregate], exp.Identifier] = lambda a: exp.Identifier(this=a.name, quoted=True)  # noqa: E731
     if holistic and not hsets:  # no grouping set needs them any more
         select = _from(_select(_star("r"), *[exp.alias_(exp.Null(), named(a)) for a in holistic]), rolled, "r")
     elif holistic:
@@ -766,7 +773,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
                  dialect, tables)
 
 
-def scanned(rows: Sequence[Mapping]) -> tuple[int, int]:
+def scanned(rows: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
     """(rows read, checksum of the columns read) of a scan, from its data-health records."""
     count = checksum = 0
     for row in rows:

@@ -125,7 +125,7 @@ class _Boxed:
 
     v: object
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[type, object]:
         v = self.v
         return (type(v), tuple(v) if isinstance(v, list) else v)
 
@@ -139,38 +139,38 @@ class _Boxed:
             return id(self)
 
 
-def number(v: float | int) -> exp.Literal:
+def number(v: float | int) -> exp.Literal | exp.Neg:
     """A number cxgov writes itself (0, 1, a bit mask): a literal, not a parameter."""
     return exp.Literal.number(v)
 
 
-def cast(e: exp.Expression, to: str) -> exp.Cast:
+def cast(e: exp.Expr, to: str) -> exp.Cast:
     return exp.Cast(this=e, to=exp.DataType.build(to))
 
 
-def and_(*conditions: exp.Expression | None) -> exp.Expression:
+def and_(*conditions: exp.Expr | None) -> exp.Expr:
     present = [c for c in conditions if c is not None and not _is_true(c)]
     if not present:
         return exp.true()
     return exp.and_(*present) if len(present) > 1 else present[0]
 
 
-def or_(*conditions: exp.Expression) -> exp.Expression:
+def or_(*conditions: exp.Expr) -> exp.Expr:
     return exp.or_(*conditions) if len(conditions) > 1 else conditions[0]
 
 
-def _is_true(e: exp.Expression) -> bool:
+def _is_true(e: exp.Expr) -> bool:
     return isinstance(e, exp.Boolean) and e.this is True
 
 
-def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+def case(*whens: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
     node = exp.Case()
     for condition, result in whens:
         node = node.when(condition, result)
     return node.else_(default) if default is not None else node
 
 
-def columns_of(*trees: exp.Expression | None) -> set[str]:
+def columns_of(*trees: exp.Expr | None) -> set[str]:
     """The names of the spec columns the trees read (cxgov's own columns left out)."""
     found = set()
     for tree in trees:
@@ -242,10 +242,10 @@ class Matches(exp.Expression, exp.Func):
     arg_types = {"this": True, "pattern": True, "words": False}
 
 
-def _matches(regex: Callable[[exp.Expression, exp.Expression], exp.Expression]) -> Lowering:
+def _matches(regex: Callable[[exp.Expr, exp.Expr], exp.Expr]) -> Lowering:
     """Matches as CASE WHEN x LIKE w1 OR ... THEN coalesce(regex(x), FALSE) ELSE FALSE END: a substring test is
     many times cheaper than a regular expression (PostgreSQL's ARE most of all), and most texts meet none."""
-    def lowered(n: exp.Expression) -> exp.Expression:
+    def lowered(n: exp.Expr) -> exp.Expr:
         test = exp.Coalesce(this=regex(n.this, n.args["pattern"]), expressions=[exp.false()])
         words = n.args.get("words") or []
         if not words:
@@ -255,13 +255,13 @@ def _matches(regex: Callable[[exp.Expression, exp.Expression], exp.Expression]) 
     return lowered
 
 
-def _folded(n: exp.Expression, text_type: str) -> exp.Expression:
+def _folded(n: exp.Expr, text_type: str) -> exp.Expr:
     from cxgov.data.themes import FOLD_FROM, FOLD_TO
 
     return _f("translate", cast(n.this, text_type), value(FOLD_FROM), value(FOLD_TO))
 
 
-def _folded_duckdb(n: exp.Expression) -> exp.Expression:
+def _folded_duckdb(n: exp.Expr) -> exp.Expr:
     """DuckDB's translate() takes about 0.5 us a character with the fold's 273 characters (300x a plain scan of
     the text), its lower() is locale-free: an ASCII text (as many bytes as characters) folds to lower() exactly,
     since the fold maps only A-Z below 0x80; any other goes through translate()."""
@@ -308,17 +308,17 @@ _ASCII: dict[str, tuple[Callable[[exp.Expression], exp.Expression], Callable[[ex
 }
 
 
-def _folded_postgres(n: exp.Expression) -> exp.Expression:
+def _folded_postgres(n: exp.Expr) -> exp.Expr:
     """PostgreSQL's translate() takes about 0.6 us a character with the fold's 273 characters; lower() under the
     "C" collation folds only A-Z, so it folds an ASCII text exactly as the table does."""
     return exp.Case(ifs=[exp.If(this=_ascii_postgres(n.this), true=_c_lower(n.this))], default=_folded(n, "TEXT"))
 
 
-def _f(name: str, *args: exp.Expression) -> exp.Anonymous:
+def _f(name: str, *args: exp.Expr) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _at_zone(e: exp.Expression, zone: exp.Expression) -> exp.AtTimeZone:
+def _at_zone(e: exp.Expr, zone: exp.Expr) -> exp.AtTimeZone:
     return exp.AtTimeZone(this=e, zone=zone)
 
 
@@ -326,7 +326,7 @@ def _utc() -> exp.Literal:
     return exp.Literal.string("UTC")
 
 
-Lowering = Callable[[exp.Expression], exp.Expression]
+Lowering = Callable[[exp.Expr], exp.Expr]
 
 _LOWER: dict[str, dict[type, Lowering]] = {
     "duckdb": {
@@ -387,7 +387,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
     },
 }
 
-def _spark_utc_from_local(x: exp.Expression, zone: exp.Expression) -> exp.Expression:
+def _spark_utc_from_local(x: exp.Expr, zone: exp.Expr) -> exp.Expr:
     """Wall-clock time in `zone` as UTC, read as DuckDB (ICU) and PostgreSQL read it: a repeated time (clocks going
     back) takes the offset after the change. Spark's to_utc_timestamp takes the one before; the same time read
     three hours later and taken back is the reading with the offset after, kept when it gives `x` again."""
@@ -399,7 +399,7 @@ def _spark_utc_from_local(x: exp.Expression, zone: exp.Expression) -> exp.Expres
     return exp.Paren(this=case((again, after), default=before))
 
 
-def _bits(flags: list[exp.Expression]) -> exp.Expression:
+def _bits(flags: list[exp.Expr]) -> exp.Expr:
     """flag_0 * 2^(k-1) + ... + flag_(k-1), as GROUPING(a, b, ...) sets its bits."""
     k = len(flags)
     terms = [exp.Mul(this=f, expression=exp.Literal.number(1 << (k - 1 - i))) if k - 1 - i else f
@@ -415,7 +415,7 @@ _INTEGER = r"^\s*[-+]?[0-9]+\s*$"
 _BOOLEAN = r"^\s*(t|true|f|false|y|yes|n|no|on|off|1|0)\s*$"  # matched case-insensitively
 
 
-def _pg_try_cast(e: exp.Expression, to: exp.DataType) -> exp.Expression:
+def _pg_try_cast(e: exp.Expr, to: exp.DataType) -> exp.Expr:
     """PostgreSQL has no TRY_CAST: text is cast only when it has the type's shape (numbers, booleans)."""
     name = to.this
     pattern = {exp.DataType.Type.DOUBLE: _NUMBER, exp.DataType.Type.DECIMAL: _NUMBER,
@@ -428,11 +428,11 @@ def _pg_try_cast(e: exp.Expression, to: exp.DataType) -> exp.Expression:
     return case((match(this=text, expression=exp.Literal.string(pattern)), exp.Cast(this=e, to=to)))
 
 
-def lower(tree: exp.Expression, dialect: str) -> exp.Expression:
+def lower(tree: exp.Expr, dialect: str) -> exp.Expr:
     """`tree` with cxgov's nodes replaced by `dialect`'s constructs."""
     rules = _LOWER[dialect]
 
-    def replacement(node: exp.Expression) -> exp.Expression | None:
+    def replacement(node: exp.Expr) -> exp.Expr | None:
         rule = rules.get(type(node))
         if rule is not None:
             return rule(node)
@@ -464,12 +464,12 @@ class Rendered:
         return _inline(self.sql, self.params, self.dialect)
 
 
-def render(tree: exp.Expression, dialect: str) -> Rendered:
+def render(tree: exp.Expr, dialect: str) -> Rendered:
     """`tree` as `dialect` SQL, each distinct Value bound once as a named parameter (p0, p1, ...)."""
     params: dict[str, object] = {}
-    names: dict[tuple, str] = {}
+    names: dict[tuple[type, object], str] = {}
 
-    def bind(node: exp.Expression) -> exp.Expression:
+    def bind(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, Value):
             return node
         v = node.this.v
@@ -520,12 +520,12 @@ _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|(?:\$|:)([A-Za-z_]
 def _inline(sql: str, params: Mapping[str, Any], dialect: str = "duckdb") -> str:
     written = {name: literal(v, dialect) for name, v in params.items()}
 
-    def put(m: re.Match) -> str:
+    def put(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(2)
         return written[name] if name in written else m.group(0)
 
     return _PLACEHOLDER.sub(put, sql)
 
 
-def select_all(*exprs: Iterable[exp.Expression]) -> list[exp.Expression]:
+def select_all(*exprs: Iterable[exp.Expr]) -> list[exp.Expr]:
     return [e for group in exprs for e in group]

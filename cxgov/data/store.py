@@ -16,15 +16,15 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from cxgov.data import sql
 from cxgov.data.engines import Engine, connect
 from cxgov.data.engines.types import (INTEGER_TYPES, NUMERIC_TYPES, TEXT_TYPES, TIMESTAMP_TYPES,  # noqa: F401
                                       TIMESTAMPTZ, is_numeric_type, is_timestamp_type)
-from cxgov.data.scan import (DIMENSIONS, INTERNAL, SPAN, TOUCHPOINT_DIMENSIONS, UNTIMED, Aggregate,  # noqa: F401
+from cxgov.data.scan import (DIMENSIONS, SPAN, TOUCHPOINT_DIMENSIONS, UNTIMED, Aggregate,  # noqa: F401
                              Columns, Period, Query, ScanRequest, build, local_timestamp_sql, utc_timestamp_sql)
-from cxgov.data.sql import quote_ident, quote_table  # noqa: F401
+from cxgov.data.sql import INTERNAL, quote_ident, quote_table  # noqa: F401
 from cxgov.errors import DataError, Location
 from cxgov.spec.model import Source
 
@@ -36,7 +36,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._columns: dict[tuple, dict[str, str]] = {}
+        self._columns: dict[tuple[str, str | None, str | None, Path | None], dict[str, str]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -127,7 +127,7 @@ class Store:
     def _query(self, request: ScanRequest) -> Query:
         return build(request, self._columns_for(request), self.engine.dialect)
 
-    def scan(self, request: ScanRequest) -> list[dict]:
+    def scan(self, request: ScanRequest) -> list[dict[str, Any]]:
         """Run one scan: one dict per (grouping set, period, dimension values) with data."""
         if not request.periods or not request.grouping_sets:
             return []
@@ -189,8 +189,8 @@ class Store:
         return "sha256:" + h.hexdigest()
 
 
-def _row_order(dimensions: int):
+def _row_order(dimensions: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """The sort key of a scan's rows (period, dimension values..., grouping mask, aggregates...)."""
-    def key(row: tuple) -> tuple:
+    def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
         return (row[1 + dimensions], *((v is not None, v) for v in row[:1 + dimensions]))
     return key

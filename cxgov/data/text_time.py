@@ -35,15 +35,15 @@ def zone_names() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
 
 
-def _int(text: exp.Expression, start: int, length: int) -> exp.Expression:
+def _int(text: exp.Expr, start: int, length: int) -> exp.Expr:
     return sql.cast(exp.Substring(this=text.copy(), start=sql.number(start), length=sql.number(length)), "INT")
 
 
-def _between(e: exp.Expression, lo: int, hi: int) -> exp.Expression:
+def _between(e: exp.Expr, lo: int, hi: int) -> exp.Expr:
     return exp.Between(this=e, low=sql.number(lo), high=sql.number(hi))
 
 
-def _in_range(text: exp.Expression) -> exp.Expression:
+def _in_range(text: exp.Expr) -> exp.Expr:
     """The fields of a text of the shape are in range: a month of 12, a day of its month, an hour of 24..."""
     year, month, day = _int(text, 1, 4), _int(text, 6, 2), _int(text, 9, 2)
     leap = exp.or_(exp.and_(exp.EQ(this=exp.Mod(this=year.copy(), expression=sql.number(4)), expression=sql.number(0)),
@@ -69,11 +69,11 @@ def _in_range(text: exp.Expression) -> exp.Expression:
                     (exp.GT(this=day.copy(), expression=days), exp.false()), default=clock)
 
 
-def _matches(text: exp.Expression, pattern: str) -> exp.Expression:
+def _matches(text: exp.Expr, pattern: str) -> exp.Expr:
     return exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(pattern))
 
 
-def _instant(text: exp.Expression, dialect: str) -> exp.Expression:
+def _instant(text: exp.Expr, dialect: str) -> exp.Expr:
     """A text of the ZONED shape as the engine's instant type (TIMESTAMPTZ; Spark: TIMESTAMP_LTZ in UTC)."""
     plain = exp.RegexpReplace(this=text.copy(), expression=exp.Literal.string(r"\[[^\]]*\]$"),
                               replacement=exp.Literal.string(""))  # RFC 9557: the offset fixes the instant
@@ -86,7 +86,7 @@ def _instant(text: exp.Expression, dialect: str) -> exp.Expression:
     return sql.cast(plain, "TIMESTAMPTZ")
 
 
-def parse(column: exp.Expression, zone: exp.Expression, dialect: str, utc: bool) -> exp.Expression:
+def parse(column: exp.Expr, zone: exp.Expr, dialect: str, utc: bool) -> exp.Expr:
     """`column` (text) as wall-clock time in `zone`, or with `utc` as UTC wall-clock time; NULL where it is no
     timestamp of the documented forms."""
     text = exp.Trim(this=sql.cast(column, "TEXT"))
@@ -94,7 +94,7 @@ def parse(column: exp.Expression, zone: exp.Expression, dialect: str, utc: bool)
     instant = _instant(text, dialect)
     as_naive = sql.UtcFromLocal(this=naive, zone=zone.copy()) if utc else naive
     as_instant = sql.UtcFromInstant(this=instant) if utc else sql.LocalFromInstant(this=instant, zone=zone.copy())
-    known_zone: exp.Expression = exp.true()
+    known_zone: exp.Expr = exp.true()
     if dialect == "postgres":  # PostgreSQL raises on a zone name it does not know
         named = exp.func("substring", text.copy(), exp.Literal.string(NAMED))
         known_zone = sql.case((exp.Is(this=named, expression=exp.Null()), exp.true()),

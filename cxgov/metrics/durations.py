@@ -29,7 +29,7 @@ def _seconds(metric: Metric) -> float:
     return float(query.UNIT_SECONDS.get(metric.duration.unit, 3600)) if metric.duration else 3600.0
 
 
-def _per_unit(seconds: Tree, metric: Metric) -> exp.Expression:
+def _per_unit(seconds: Tree, metric: Metric) -> exp.Expr:
     return exp.Paren(this=exp.Div(this=exp.Paren(this=seconds()), expression=sql.value(_seconds(metric)),
                                   typed=False, safe=False))
 

@@ -25,18 +25,18 @@ from cxgov.spec.model import Metric, Problem, Source
 ROWS, MISSING, NONE = "rows", "missing", "none"
 
 
-def _text(problem: Problem) -> exp.Expression:
+def _text(problem: Problem) -> exp.Expr:
     return sql.col(problem.text or problem.category or "")
 
 
-def blank(problem: Problem) -> exp.Expression:
+def blank(problem: Problem) -> exp.Expr:
     """The row's text or category is NULL or empty (spaces only): counted as missing."""
     column = _text(problem)
     trimmed = exp.Trim(this=sql.cast(column.copy(), "VARCHAR"))
     return exp.Paren(this=exp.or_(is_null(column), exp.EQ(this=trimmed, expression=exp.Literal.string(""))))
 
 
-def mentions(problem: Problem, cause: str) -> exp.Expression:
+def mentions(problem: Problem, cause: str) -> exp.Expr:
     """The row counts for root cause `cause`: one of its categories, or a text matching one of its themes."""
     if problem.category:
         values = [sql.value(v) for v, c in problem.causes if c == cause]
@@ -44,13 +44,13 @@ def mentions(problem: Problem, cause: str) -> exp.Expression:
     return _any([matches(problem, t.patterns) for t in problem.themes if t.root_cause == cause])
 
 
-def matches(problem: Problem, patterns: tuple[str, ...] | list[str]) -> exp.Expression:
+def matches(problem: Problem, patterns: tuple[str, ...] | list[str]) -> exp.Expr:
     """The row's text matches one of `patterns` (a theme's); never NULL."""
     return sql.Matches(this=sql.Folded(this=_text(problem)), pattern=sql.value(themes.regex(patterns)),
                        words=[sql.value(f"%{w}%") for w in themes.literals(patterns)])
 
 
-def _any(tests: list[exp.Expression]) -> exp.Expression:
+def _any(tests: list[exp.Expr]) -> exp.Expr:
     return tests[0] if len(tests) == 1 else exp.Paren(this=exp.or_(*tests))
 
 
@@ -60,7 +60,7 @@ def aggregates(problem: Problem, source: Source, prefix: str, score: Metric | No
     all the analysis's rows (a grouping set without `category`)."""
     where = where_filter(problem.where, types)
 
-    def count(name: str, *conditions: exp.Expression) -> Aggregate:
+    def count(name: str, *conditions: exp.Expr) -> Aggregate:
         return Aggregate(prefix + name, "count", None,
                          sql.and_(exp.Paren(this=where.copy()), *(exp.Paren(this=c) for c in conditions)))
 

@@ -18,7 +18,7 @@ from cxgov.spec.model import Filter, Metric
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
 
 
-def where_filter(flt: Filter, types: Mapping[str, str] | None = None) -> exp.Expression:
+def where_filter(flt: Filter, types: Mapping[str, str] | None = None) -> exp.Expr:
     """`where`/`condition` as an expression: columns AND, values IN; None matches NULL.
 
     Booleans and numbers compare with the column read as one (a try-cast), so `{wave: 2}` also picks "2" from a
@@ -27,7 +27,7 @@ def where_filter(flt: Filter, types: Mapping[str, str] | None = None) -> exp.Exp
     costs PostgreSQL a pattern match per row)."""
     parts = []
     for column, values in flt.terms:
-        ors: list[exp.Expression] = []
+        ors: list[exp.Expr] = []
         for kind, sql_type in ((str, None), (bool, "BOOLEAN"), (float, "DOUBLE")):
             present = [v for v in values if _value_kind(v) is kind]
             if not present:
@@ -42,7 +42,7 @@ def where_filter(flt: Filter, types: Mapping[str, str] | None = None) -> exp.Exp
     return and_(*parts)
 
 
-def _read_as(column: str, sql_type: str | None, type_: str | None) -> exp.Expression:
+def _read_as(column: str, sql_type: str | None, type_: str | None) -> exp.Expr:
     """The column as `sql_type` (None: as it is) for comparing with a value of that type."""
     if sql_type is None or type_ == sql_type:
         return sql.col(column)
@@ -59,31 +59,31 @@ def _value_kind(value: object) -> type | None:
     return float if isinstance(value, (int, float)) else str
 
 
-def is_null(e: exp.Expression) -> exp.Expression:
+def is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=e, expression=exp.Null())
 
 
-def not_null(e: exp.Expression) -> exp.Expression:
+def not_null(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=is_null(e))
 
 
-def negate(e: exp.Expression) -> exp.Expression:
+def negate(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Paren(this=e))
 
 
-def any_of(*conditions: exp.Expression) -> exp.Expression:
+def any_of(*conditions: exp.Expr) -> exp.Expr:
     return exp.Paren(this=exp.or_(*conditions)) if len(conditions) > 1 else conditions[0]
 
 
-def between(e: exp.Expression, low: float, high: float) -> exp.Expression:
+def between(e: exp.Expr, low: float, high: float) -> exp.Expr:
     return exp.Between(this=e, low=sql.value(low), high=sql.value(high))
 
 
-def or_false(e: exp.Expression) -> exp.Expression:
+def or_false(e: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=exp.Paren(this=e), expressions=[exp.false()])
 
 
-Tree = Callable[[], exp.Expression]  # makes a fresh tree each call: a node has one parent
+Tree = Callable[[], exp.Expr]  # makes a fresh tree each call: a node has one parent
 
 
 class Builder:
@@ -114,10 +114,10 @@ class Builder:
             return lambda: sql.col(column)
         return lambda: sql.TryCast(this=sql.col(column), to=exp.DataType.build("TIMESTAMP"))
 
-    def add(self, name: str, func: str, value: exp.Expression | None, condition: exp.Expression,
+    def add(self, name: str, func: str, value: exp.Expr | None, condition: exp.Expr,
             fraction: float | None = None) -> None:
         self.items.append(Aggregate(self.prefix + name, func, value,
                                     and_(exp.Paren(this=self.where.copy()), exp.Paren(this=condition)), fraction))
 
-    def count(self, name: str, condition: exp.Expression) -> None:
+    def count(self, name: str, condition: exp.Expr) -> None:
         self.add(name, "count", None, condition)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from cxgov.errors import DataError
 from cxgov.spec import confine
@@ -32,7 +32,7 @@ class Engine(ABC):
     shown: str  # where the data is, as messages name it (a file, or a URL without its password)
 
     @abstractmethod
-    def relation(self, source: Source) -> exp.Expression:
+    def relation(self, source: Source) -> exp.Expr:
         """What a FROM clause reads for `source`: its table, or a reader over its files. DataError naming the spec
         line when the source cannot be read on this engine."""
 
@@ -41,7 +41,7 @@ class Engine(ABC):
         """Column name -> type (cxgov.data.engines.types vocabulary); DataError when the source cannot be read."""
 
     @abstractmethod
-    def run(self, source: Source, query: Query) -> list[tuple]:
+    def run(self, source: Source, query: Query) -> list[tuple[Any, ...]]:
         """Run `query` (its setup first) and return its rows; DataError naming the source on failure."""
 
     @abstractmethod
@@ -79,6 +79,7 @@ def local_files(source: Source, engine: str) -> list[str]:
     """The local files a source's `path:` matches, each inside the spec's repository or an allowed root (checked
     again here: files may have changed since the spec was validated); DataError at the `path` line otherwise."""
     where = source.at("path")
+    assert source.path is not None  # the engines call this for a source that reads no table
     kind = confine.scheme(source.path)
     if kind not in (None, "file"):
         reader = "the Spark engine (--data spark:...)" if kind in confine.SPARK_SCHEMES else "no engine of cxgov"

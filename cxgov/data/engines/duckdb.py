@@ -12,7 +12,7 @@ import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import duckdb
 from sqlglot import exp
@@ -40,11 +40,18 @@ def _error_text(exc: Exception) -> str:
 _CONVERTED = re.compile(r"(convert string ([\"']))(.*?)(\2 to )")  # the value a conversion failed on
 
 
+def scalar(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[object] = ()) -> Any:
+    """The first value of the one row `statement` returns (an aggregate, a sequence's next value)."""
+    row = con.execute(statement, list(params)).fetchone()
+    assert row is not None  # such a statement always returns its row
+    return row[0]
+
+
 def cause(exc: duckdb.Error) -> str:
     """DuckDB's message as one line that keeps its cause and any line number it gives ("Conversion Error: CSV Error
     on Line: 12; Error when converting column "score". Could not convert string "abc" to 'BIGINT'"), without the SQL
     excerpt, a CSV file's original line, the list of possible solutions or the reader's options."""
-    kept = []
+    kept: list[str] = []
     for line in _error_text(exc).splitlines():
         line = line.strip()
         if not line:
@@ -155,7 +162,7 @@ class DuckDBEngine(Engine):
 
     # -- sources -------------------------------------------------------------------------------------------
 
-    def _relation(self, source: Source) -> tuple[str, tuple]:
+    def _relation(self, source: Source) -> tuple[str, tuple[list[str], ...]]:
         """The FROM-clause text reading a source, and its parameters."""
         if source.table:
             if self.db is None:
@@ -174,7 +181,7 @@ class DuckDBEngine(Engine):
                             location=source.at("path"), hint="use a pattern such as data/*.parquet")
         return f"{readers.pop()}(?)", (list(files),)
 
-    def relation(self, source: Source) -> exp.Expression:
+    def relation(self, source: Source) -> exp.Expr:
         text, params = self._relation(source)
         if source.table:
             parts = [sql.ident(part, "table") for part in source.table.split(".")]
@@ -198,9 +205,8 @@ class DuckDBEngine(Engine):
             return False
         schema, _, name = source.table.rpartition(".")
         try:
-            return bool(self._cursor.execute(
-                "SELECT count(*) FROM duckdb_views() WHERE database_name = 'metrics' AND schema_name = ? AND "
-                "view_name = ?", [schema or "main", name]).fetchone()[0])
+            return bool(scalar(self._cursor, "SELECT count(*) FROM duckdb_views() WHERE database_name = 'metrics' "
+                               "AND schema_name = ? AND view_name = ?", [schema or "main", name]))
         except duckdb.Error:
             return False
 
@@ -234,7 +240,7 @@ class DuckDBEngine(Engine):
 
     # -- statements ----------------------------------------------------------------------------------------
 
-    def _execute(self, source: Source, query: Query, prefix: str = "") -> list[tuple]:
+    def _execute(self, source: Source, query: Query, prefix: str = "") -> list[tuple[Any, ...]]:
         cursor = self._cursor
         try:
             made = self._local.__dict__.setdefault("tables", set())  # temporary tables are the cursor's own
@@ -261,7 +267,7 @@ class DuckDBEngine(Engine):
             raise DataError(f"query failed: {message}", source=source.id, location=source.location,
                             hint="check the column types the metrics read (numbers, timestamps)") from None
 
-    def run(self, source: Source, query: Query) -> list[tuple]:
+    def run(self, source: Source, query: Query) -> list[tuple[Any, ...]]:
         return self._execute(source, query)
 
     def plan(self, source: Source, query: Query) -> str:
@@ -398,13 +404,13 @@ class Database:
     def __enter__(self) -> Database:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
         self._con.close()
 
-    def execute(self, sql: str, params: Sequence | Mapping = ()) -> list[tuple]:
+    def execute(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (`?` or `$name` parameters); DuckDB errors become DataError."""
         try:
             result = self._con.execute(sql, dict(params) if isinstance(params, Mapping) else list(params))
@@ -412,7 +418,7 @@ class Database:
         except duckdb.Error as exc:
             raise DataError(_error_text(exc)) from None
 
-    def executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         """Run one statement for each row of parameters; DuckDB errors become DataError."""
         try:
             self._con.executemany(sql, [list(r) for r in rows])

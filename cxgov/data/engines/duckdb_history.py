@@ -12,11 +12,11 @@ import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import duckdb
 
-from cxgov.data.engines.duckdb import _error_text, damage, not_duckdb
+from cxgov.data.engines.duckdb import _error_text, damage, not_duckdb, scalar
 from cxgov.errors import HistoryError
 
 HISTORY_SCHEMA_VERSION = 1
@@ -201,8 +201,8 @@ class HistoryDB:
                    f"column{'s' * (len(absent) > 1)} {', '.join(absent)} of table {table}"
                    for table, wanted in HISTORY_TABLES.items()
                    for absent in [[c for c in wanted if c not in columns.get(table, ())]] if absent]
-        if write and not self._con.execute("SELECT count(*) FROM duckdb_sequences() WHERE schema_name = 'main' "
-                                           "AND sequence_name = 'cxgov_run_id'").fetchone()[0]:
+        if write and not scalar(self._con, "SELECT count(*) FROM duckdb_sequences() WHERE schema_name = 'main' "
+                                           "AND sequence_name = 'cxgov_run_id'"):
             missing.append("sequence cxgov_run_id")
         if missing:
             raise HistoryError(f"run history {self.path} is incomplete: it lacks {'; '.join(missing)}",
@@ -221,7 +221,7 @@ class HistoryDB:
         con = self._con
         con.begin()
         try:
-            run_id = con.execute("SELECT nextval('cxgov_run_id')").fetchone()[0]
+            run_id = scalar(con, "SELECT nextval('cxgov_run_id')")
             placeholders = ", ".join("?" for _ in HISTORY_RUN_COLUMNS)
             con.execute(f"INSERT INTO runs (id, {', '.join(HISTORY_RUN_COLUMNS)}) VALUES (?, {placeholders})",
                         [run_id, *(run[c] for c in HISTORY_RUN_COLUMNS)])
@@ -230,7 +230,7 @@ class HistoryDB:
             names = ", ".join(name for name, _ in HISTORY_RESULT_COLUMNS)
             con.execute(f"INSERT INTO results (run_id, {names}) SELECT ?, {selects}",
                         [run_id, *(list(results[name]) for name, _ in HISTORY_RESULT_COLUMNS)])
-            stored = con.execute("SELECT count(*) FROM results WHERE run_id = ?", [run_id]).fetchone()[0]
+            stored = scalar(con, "SELECT count(*) FROM results WHERE run_id = ?", [run_id])
             if stored != count:
                 raise HistoryError(f"run history {self.path}: stored {stored} of {count} results; nothing recorded")
             if before_commit is not None:
@@ -244,12 +244,12 @@ class HistoryDB:
             raise
         return int(run_id)
 
-    def runs(self) -> list[dict]:
+    def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first, with its result counts by status (key `counts`)."""
         with self._reading("cannot read"):
             return self._runs()
 
-    def _runs(self) -> list[dict]:
+    def _runs(self) -> list[dict[str, Any]]:
         cur = self._con.execute(
             f"SELECT id, {', '.join(HISTORY_RUN_COLUMNS)} FROM runs ORDER BY recorded_at, id")
         names = [d[0] for d in cur.description]
@@ -264,7 +264,7 @@ class HistoryDB:
 
     def results(self, rules: Sequence[str] | None = None, scope: str | None = None, *, until: date | None = None,
                 program: str | None = None, latest: int | None = None,
-                columns: Sequence[str] | None = None) -> list[dict]:
+                columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Result rows (every column, plus the run's `as_of`, `recorded_at` and `program`; or only `columns`), in
         as-of order.
 
@@ -275,7 +275,8 @@ class HistoryDB:
         wanted = tuple(columns) if columns else known
         if not set(wanted) <= set(known):
             raise ValueError(f"unknown history columns: {sorted(set(wanted) - set(known))}")
-        conditions, params = [], []
+        conditions: list[str] = []
+        params: list[object] = []
         if rules is not None:
             conditions.append("list_contains(?, r.rule)")
             params.append(list(rules))

@@ -80,14 +80,14 @@ class PostgresEngine(Engine):
         for con in self._connections:
             con.close()
 
-    def _fetch(self, statement: str, params: dict[str, object]) -> list[tuple]:
+    def _fetch(self, statement: str, params: dict[str, object]) -> list[tuple[Any, ...]]:
         with self._con.cursor() as cursor:
             cursor.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
     # -- sources -------------------------------------------------------------------------------------------
 
-    def relation(self, source: Source) -> exp.Expression:
+    def relation(self, source: Source) -> exp.Expr:
         if not source.table:
             raise table_required(source, "PostgreSQL")
         try:
@@ -111,7 +111,7 @@ class PostgresEngine(Engine):
     def _statement(self, query: Query) -> str:
         return _PERCENT.sub("%%", query.sql)
 
-    def run(self, source: Source, query: Query) -> list[tuple]:
+    def run(self, source: Source, query: Query) -> list[tuple[Any, ...]]:
         try:
             return self._fetch(self._statement(query), dict(query.params))
         except psycopg.Error as exc:

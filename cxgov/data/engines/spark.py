@@ -31,6 +31,8 @@ from cxgov.errors import DataError, UsageError
 from cxgov.spec import confine
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cxgov.data.scan import Query
     from cxgov.spec.model import Source
 
@@ -59,7 +61,7 @@ class SparkEngine(Engine):
         self.shown = target.shown if target.where.startswith(("sc://", "spark://")) else f"spark:{target.where}"
         self.session = session
         self._owned = owned
-        self._views: dict[tuple, str] = {}
+        self._views: dict[tuple[str, str | None, Path | None], str] = {}
         self._staging = 0
         self._lock = threading.Lock()
 
@@ -87,7 +89,7 @@ class SparkEngine(Engine):
 
     # -- sources -------------------------------------------------------------------------------------------
 
-    def relation(self, source: Source) -> exp.Expression:
+    def relation(self, source: Source) -> exp.Expr:
         if source.table:
             try:
                 return sql.table(source.table)
@@ -102,6 +104,7 @@ class SparkEngine(Engine):
         with self._lock:
             if key in self._views:
                 return self._views[key]
+        assert source.path is not None  # relation() reads a source without a table from its `path`
         files = [source.path] if confine.scheme(source.path) not in (None, "file") else local_files(source, "Spark")
         lowered = [f.lower() for f in files]
         reader = self.session.read
@@ -137,7 +140,7 @@ class SparkEngine(Engine):
 
     # -- statements ----------------------------------------------------------------------------------------
 
-    def run(self, source: Source, query: Query) -> list[tuple]:
+    def run(self, source: Source, query: Query) -> list[tuple[Any, ...]]:
         try:
             with self._provided(query) as query:
                 return self._run(query)
@@ -169,7 +172,7 @@ class SparkEngine(Engine):
             for view in names.values():
                 self.session.catalog.dropTempView(view)
 
-    def _run(self, query: Query) -> list[tuple]:
+    def _run(self, query: Query) -> list[tuple[Any, ...]]:
         staged = self._staged(query)
         if staged is None:
             return [tuple(row) for row in self.session.sql(query.sql, args=dict(query.params)).collect()]
@@ -185,7 +188,9 @@ class SparkEngine(Engine):
         statement reading them: Spark computes a CTE again for each reference, and the rollups, the data health
         and the variance shift each read the partials (so the source would be scanned several times)."""
         tree = query.tree
-        with_ = tree.args.get("with_", tree.args.get("with")) if tree is not None else None
+        if tree is None:
+            return None
+        with_ = tree.args.get("with_", tree.args.get("with"))
         if with_ is None:
             return None
         names = [cte.alias for cte in with_.expressions]
@@ -259,6 +264,7 @@ def _session(target: Target) -> tuple[Any, bool, dict[str, str | None]]:
         raise UsageError(f"--data {target.shown}: Spark needs Java, and no `java` was found",
                          hint="install a Java runtime (17 or later), e.g. `apt-get install default-jre-headless`, "
                               "or set JAVA_HOME; Spark Connect (sc://) needs no Java here")
+    builder: Any  # pyspark's classic or Spark Connect builder: the same methods on two unrelated classes
     if remote:
         from pyspark.sql.connect.session import SparkSession as ConnectSession  # a client only: no JVM here
 
@@ -294,4 +300,6 @@ def _configure(session: Any) -> dict[str, str | None]:
 
 def _java_home() -> bool:
     home = os.environ.get("JAVA_HOME")
-    return bool(home) and os.path.exists(os.path.join(home, "bin", "java"))
+    if not home:
+        return False
+    return os.path.exists(os.path.join(home, "bin", "java"))
