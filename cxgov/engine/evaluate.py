@@ -12,25 +12,29 @@ from dataclasses import MISSING, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date
 from types import MappingProxyType
-from typing import Callable, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Mapping, Sequence
 
 from cxgov import __version__, collector
 from cxgov.data.scan import scanned
 from cxgov.engine import health
 from cxgov.engine import problems as problem_results
-from cxgov.engine.plan import Scan, Target, plan, select_problems, select_rules
+from cxgov.engine.plan import Order, Scan, Target, plan, select_problems, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError
 from cxgov.metrics import kinds, stats
 from cxgov.metrics.kinds import Measurement
 from cxgov.spec.loader import display_name
-from cxgov.spec.model import Kpi, Spec, Threshold, Waiver, assemble
+from cxgov.metrics.measurement import Row
+from cxgov.spec.model import Kpi, Source, Spec, Threshold, Waiver, assemble
+
+if TYPE_CHECKING:
+    from cxgov.data.store import Store
 
 SIGNIFICANCE = 0.05  # two-sided, for the trend test
 
 
-def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = None,
+def evaluate(spec: Spec, store: Store, as_of: date, *, only: Collection[str] | None = None,
              git_commit: str | None = None,
              on_results: Callable[[Sequence[Result]], None] | None = None,
              max_unattributed: float = health.MAX_UNATTRIBUTED) -> Run:
@@ -43,11 +47,11 @@ def evaluate(spec: Spec, store, as_of: date, *, only: Collection[str] | None = N
         return _evaluate(spec, store, as_of, only, git_commit, on_results, max_unattributed)
 
 
-def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_commit: str | None,
+def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | None, git_commit: str | None,
               on_results: Callable[[Sequence[Result]], None] | None, max_unattributed: float) -> Run:
-    ordered: list[tuple[tuple, Result]] = []
+    ordered: list[tuple[Order, Result]] = []
     sources_health = []
-    read: dict[str, object] = {}
+    read: dict[str, Source] = {}
     fields = _Fields(spec, as_of)
     ready: list[Scan] = []
     for scan in plan(spec, as_of, only, column_types(spec, store, only)):
@@ -75,7 +79,7 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
             shares[scan.request.source.id] = scanned(rows)
             index = _index(scan, rows)
             sources_health.append(health.source_health(spec, scan, rows, max_unattributed))
-            measured: dict[tuple, Measurement] = {}  # rules on the same metric and scope share their numbers
+            measured: dict[tuple[str, int, str, tuple[str | None, ...]], Measurement] = {}  # rules on the same metric and scope share their numbers
 
             def measure(target: Target, period: str, interval: bool) -> Measurement:
                 key = (target.prefix, target.grouping, period, target.key)
@@ -110,7 +114,7 @@ def _evaluate(spec: Spec, store, as_of: date, only: Collection[str] | None, git_
     )
 
 
-def column_types(spec: Spec, store, only: Collection[str] | None = None) -> dict[str, Mapping[str, str]]:
+def column_types(spec: Spec, store: Store, only: Collection[str] | None = None) -> dict[str, Mapping[str, str]]:
     """Source id -> its column types, for the sources the selected rules read and the store can describe (the
     others fail with a located error when their scan is checked)."""
     types: dict[str, Mapping[str, str]] = {}
@@ -135,7 +139,7 @@ def status_of(threshold: Threshold, measurement: Measurement, min_sample: int) -
     return "pass"
 
 
-def _check_columns(spec: Spec, store, scan: Scan) -> tuple[Scan, list[tuple[DataError, tuple[Target, ...]]]]:
+def _check_columns(spec: Spec, store: Store, scan: Scan) -> tuple[Scan, list[tuple[DataError, tuple[Target, ...]]]]:
     """The scan without the metrics whose columns are missing or unreadable, and the targets they leave behind.
 
     Checking first names the metric's own spec line and keeps the other rules of the scan running.
@@ -175,7 +179,7 @@ def _check_columns(spec: Spec, store, scan: Scan) -> tuple[Scan, list[tuple[Data
     return scan, errors
 
 
-def _check_problem_columns(spec: Spec, store, scan: Scan, ordered: list) -> Scan:
+def _check_problem_columns(spec: Spec, store: Store, scan: Scan, ordered: list[tuple[Order, Result]]) -> Scan:
     """The scan without the problems analyses whose columns are missing: their causes become `error` results."""
     if not scan.problems:
         return scan
@@ -190,7 +194,7 @@ def _check_problem_columns(spec: Spec, store, scan: Scan, ordered: list) -> Scan
     return scan.without_problems(failed) if failed else scan
 
 
-def _index(scan: Scan, rows: Iterable[Mapping]) -> dict[tuple, Mapping]:
+def _index(scan: Scan, rows: Iterable[Row]) -> dict[tuple[int, str, tuple[object, ...]], Row]:
     sets = scan.request.grouping_sets
     return {(row["grouping"], row["period"], tuple(row.get(d) for d in sets[row["grouping"]])): row
             for row in rows if row["grouping"] is not None}
@@ -202,9 +206,9 @@ class _Fields:
 
     def __init__(self, spec: Spec, as_of: date):
         self.spec, self.as_of = spec, as_of
-        self._rules: dict[tuple[str, str], dict] = {}
+        self._rules: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def common(self, target: Target) -> dict:
+    def common(self, target: Target) -> dict[str, Any]:
         """A new dict of every Result field: the rule's, the target's, and the defaults for the rest."""
         rule = target.rule
         key = (rule.id, target.frame.name)
@@ -227,8 +231,8 @@ class _Fields:
 
 # Result's defaults, and a Result made from a whole dict of its fields: tens of thousands are made per check,
 # and the frozen dataclass's generated __init__ sets each of its 28 fields through object.__setattr__
-RESULT_DEFAULTS = {f.name: f.default for f in dataclass_fields(Result) if f.default is not MISSING}
-RESULT_DEFAULTS.update({f.name: f.default_factory() for f in dataclass_fields(Result)  # type: ignore[misc]
+RESULT_DEFAULTS: dict[str, object] = {f.name: f.default for f in dataclass_fields(Result) if f.default is not MISSING}
+RESULT_DEFAULTS.update({f.name: f.default_factory() for f in dataclass_fields(Result)
                         if f.default_factory is not MISSING})
 
 
@@ -246,7 +250,7 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
         notes.append(f"{current.invalid} value(s) outside the metric's scale left out")
     trend = None
     if isinstance(rule, Kpi) and rule.trend is not None:
-        trend, note = _trend(spec, rule, current, previous, min_sample, state["unit"])
+        trend, note = _trend(spec, rule, rule.trend.max_drop, current, previous, min_sample, state["unit"])
         notes.append(note)
         if trend.breached and status in ("pass", "warn"):
             status = "breach"
@@ -263,15 +267,15 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
     return assemble(Result, state)
 
 
-def _trend(spec: Spec, kpi: Kpi, current: Measurement, previous: Measurement, min_sample: int,
+def _trend(spec: Spec, kpi: Kpi, max_drop: float, current: Measurement, previous: Measurement, min_sample: int,
            unit: str | None) -> tuple[TrendInfo, str]:
-    max_drop = kpi.trend.max_drop  # type: ignore[union-attr]
     if current.n < min_sample or previous.n < min_sample or current.value is None or previous.value is None:
         change = None if current.value is None or previous.value is None else current.value - previous.value
         return (TrendInfo(max_drop, change, None, None, False, False),
                 f"trend not tested: the current (n {current.n}) or previous window (n {previous.n}) "
                 f"is below the minimum sample of {min_sample}")
     change, z, p = kinds.trend(spec.metric(kpi.metric), current, previous)
+    assert change is not None  # both windows have a value
     drop = -change if kpi.threshold.higher_is_better else change
     significant = p is not None and p < SIGNIFICANCE
     breached = significant and drop > max_drop
@@ -331,9 +335,9 @@ def _owner(spec: Spec, target: Target) -> str | None:
     if target.touchpoint is not None:
         return target.touchpoint.owner
     scope = dict(target.scope)
-    journey = spec.by_id["journeys"].get(scope.get("journey", ""))
-    if journey is not None and journey.owner:  # type: ignore[attr-defined]
-        return journey.owner  # type: ignore[attr-defined]
+    journey = spec.journey(scope.get("journey", ""))
+    if journey is not None and journey.owner:
+        return journey.owner
     return spec.program.owner
 
 

@@ -4,6 +4,7 @@ behind its numbers."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from cxgov.data import themes
 from cxgov.engine import windows
@@ -11,8 +12,11 @@ from cxgov.engine.evaluate import column_types
 from cxgov.engine.plan import Scan, declared_values, plan
 from cxgov.spec.model import Kpi, Problem, Spec, Standard
 
+if TYPE_CHECKING:
+    from cxgov.data.store import Store
 
-def explain(spec: Spec, rule_id: str, as_of: date, store=None) -> str:
+
+def explain(spec: Spec, rule_id: str, as_of: date, store: Store | None = None) -> str:
     """The explanation as text. With a store, the full SQL statement and DuckDB's plan; without one, the
     aggregate expressions (the statement itself depends on the data's column types)."""
     (scan,) = plan(spec, as_of, [rule_id], column_types(spec, store, [rule_id]) if store is not None else None)
@@ -22,8 +26,10 @@ def explain(spec: Spec, rule_id: str, as_of: date, store=None) -> str:
         rule = problem
         lines = _problem(spec, problem)
     else:
-        rule = scan.targets[0].rule if scan.targets else spec.rule(rule_id)  # type: ignore[assignment]
-        lines = _rule(spec, rule)  # type: ignore[arg-type]
+        found = scan.targets[0].rule if scan.targets else spec.rule(rule_id)
+        assert found is not None  # plan() refuses an id that names no rule
+        rule = found
+        lines = _rule(spec, found)
     lines += [""] + _windows(spec, scan, as_of) + [""] + _sharing(spec, scan, rule, as_of)
     lines.append("")
     if store is None:

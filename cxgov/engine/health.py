@@ -13,18 +13,22 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import replace
-from typing import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Collection, Iterable, Mapping
 
 from cxgov.data.scan import ROWS, SPAN, UNTIMED
 from cxgov.engine.results import MetricHealth, SourceHealth, Span, UnmatchedId
 from cxgov.errors import printable
+from cxgov.metrics.measurement import Row
+
+if TYPE_CHECKING:
+    from cxgov.engine.plan import Scan
 from cxgov.spec.model import Spec
 
 MAX_UNATTRIBUTED = 5.0  # percent of a source's rows in the span that may belong to no touchpoint
 SHOWN_IDS = 5  # the most frequent unmatched ids a health record names
 
 
-def source_health(spec: Spec, scan, rows: Iterable[Mapping], max_unattributed: float = MAX_UNATTRIBUTED) \
+def source_health(spec: Spec, scan: Scan, rows: Iterable[Row], max_unattributed: float = MAX_UNATTRIBUTED) \
         -> SourceHealth:
     """The health of `scan`'s source from the health rows among `rows` (grouping None)."""
     request = scan.request

@@ -20,9 +20,11 @@ from cxgov.engine.results import Span
 from cxgov.errors import UsageError
 from cxgov.metrics import kinds
 from cxgov.metrics import problems as problem_aggregates
+from cxgov.metrics.measurement import Row
 from cxgov.spec.model import Kpi, Problem, Source, Spec, Standard, Touchpoint, Window, assemble
 
 CURRENT, PREVIOUS = "current", "previous"
+Order = tuple[int, int, str]  # where a result is listed: by rule (spec order), scope, then a found value
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class Target:
     grouping: int  # index into the request's grouping_sets
     key: tuple[str | None, ...]  # the row's value for each dimension of that grouping set
     prefix: str  # names of the metric's aggregates start with it
-    order: tuple[int, int, str]  # (rule position in the spec, scope position, data-found value)
+    order: Order  # (rule position in the spec, scope position, data-found value)
     frame: Frame
     touchpoint: Touchpoint | None = None
 
@@ -137,11 +139,12 @@ class Scan:
                             aggregates=tuple(aggregates)),
             targets=tuple(replace(t, grouping=new[t.grouping]) for t in self.targets if t.grouping in new),
             by_rules=tuple(replace(b, grouping=new[b.grouping]) for b in self.by_rules if b.grouping in new),
-            problems=tuple(replace(p, grouping=new[p.grouping], score_grouping=new.get(p.score_grouping))  # type: ignore[arg-type]
+            problems=tuple(replace(p, grouping=new[p.grouping], score_grouping=new.get(p.score_grouping)
+                                   if p.score_grouping is not None else None)
                            for p in self.problems if p.grouping in new),
         )
 
-    def expand(self, rows: Iterable[Mapping]) -> tuple[Target, ...]:
+    def expand(self, rows: Iterable[Row]) -> tuple[Target, ...]:
         """The planned targets plus one per `by` value present in the rows but not declared in the spec."""
         found: list[Target] = []
         for by in self.by_rules:
@@ -215,7 +218,7 @@ def _with_problems(spec: Spec, as_of: date, scan: Scan, members: list[tuple[int,
         fixed = () if problem.scope.kind == "program" else ((problem.scope.kind, problem.scope.value or ""),)
         wanted = (*(k for k, _ in fixed), *((problem.by,) if problem.by else ()),
                   *(("category",) if problem.category else ()))
-        score = spec.metric(problem.score) if problem.score in spec.by_id["metrics"] else None
+        score = spec.metric(problem.score) if problem.score and problem.score in spec.by_id["metrics"] else None
         unsplit = wanted[:-1] if problem.category else wanted
         for needed in (wanted, unsplit) if score is not None else (wanted,):
             if needed not in sets:
@@ -305,9 +308,9 @@ def declared_values(spec: Spec, kpi: Kpi) -> tuple[str, ...]:
     """The `by` values a KPI reports even without data: what the spec declares within the KPI's scope."""
     if kpi.by == "segment":
         if kpi.scope.kind == "journey":
-            journey = spec.by_id["journeys"].get(kpi.scope.value or "")
-            if journey is not None and journey.segments:  # type: ignore[attr-defined]
-                return tuple(journey.segments)  # type: ignore[attr-defined]
+            journey = spec.journey(kpi.scope.value or "")
+            if journey is not None and journey.segments:
+                return tuple(journey.segments)
         return tuple(s.id for s in spec.segments)
     values: list[str] = []
     for tp in spec.touchpoints:
@@ -321,8 +324,9 @@ def _in_scope(spec: Spec, tp: Touchpoint, kpi: Kpi) -> bool:
     if kind == "program":
         return True
     if kind in TOUCHPOINT_DIMENSIONS:
-        return getattr(tp, kind) == value
-    journey = spec.by_id["journeys"].get(tp.journey)
-    segments = tp.segments or (journey.segments if journey is not None else ())  # type: ignore[attr-defined]
+        dimension: str = getattr(tp, kind)  # the touchpoint's journey, stage or channel
+        return dimension == value
+    journey = spec.journey(tp.journey)
+    segments = tp.segments or (journey.segments if journey is not None else ())
     return not segments or value in segments
 

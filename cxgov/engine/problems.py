@@ -13,32 +13,34 @@ from typing import Iterable, Mapping
 
 from cxgov.data.themes import is_blank
 from cxgov.engine.health import suggestion
-from cxgov.engine.plan import ProblemTarget, Scan
+from cxgov.engine.plan import Order, ProblemTarget, Scan
 from cxgov.engine.results import (ActionInfo, PreviousInfo, ProblemInfo, Result, ScoreInfo, ThresholdInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError, Diagnostic, printable
 from cxgov.metrics import kinds, pareto
 from cxgov.metrics import problems as aggregates
-from cxgov.spec.model import Problem, Spec, make
+from cxgov.metrics.measurement import Row
+from cxgov.spec.model import Metric, Problem, Spec, make
 
+ResultScope = tuple[tuple[str, str], ...]  # a Result's scope
 UNMAPPED = " (unmapped)"  # added to an unmapped category's key when it equals a root cause id
 UNMAPPED_CODE = "CX215"  # cxgov.spec.rules: a category in the data that `causes` maps to no root cause
 SHOWN_CAUSES = 6  # root causes a CX215 hint offers when no mapped category resembles the unmapped one
 
 
-def results(spec: Spec, scan: Scan, rows: Iterable[Mapping], as_of: date) -> list[tuple[tuple, Result]]:
+def results(spec: Spec, scan: Scan, rows: Iterable[Row], as_of: date) -> list[tuple[Order, Result]]:
     """(order, result) for every problems analysis the scan feeds."""
     rows = list(rows)
-    out: list[tuple[tuple, Result]] = []
+    out: list[tuple[Order, Result]] = []
     for target in scan.problems:
         problem = target.problem
         dims = scan.request.grouping_sets[target.grouping]
         fixed = tuple(v for _, v in target.fixed)
         labels = target.frame.labels
-        groups: dict[str | None, dict[str, list[Mapping]]] = defaultdict(lambda: {label: [] for label in labels})
+        groups: dict[str | None, dict[str, list[Row]]] = defaultdict(lambda: {label: [] for label in labels})
         if problem.by is None:
             groups[None]  # an analysis without data still reports every cause (insufficient)
-        scores: dict[tuple, Mapping] = {}
+        scores: dict[tuple[object, str], Row] = {}
         for row in rows:
             if row["period"] not in labels or tuple(row.get(d) for d in dims[:len(fixed)]) != fixed:
                 continue
@@ -58,7 +60,7 @@ def results(spec: Spec, scan: Scan, rows: Iterable[Mapping], as_of: date) -> lis
     return out
 
 
-def counts(problem: Problem, prefix: str, rows: list[Mapping]) -> tuple[dict[str, int], dict[str, dict[str, int]],
+def counts(problem: Problem, prefix: str, rows: list[Row]) -> tuple[dict[str, int], dict[str, dict[str, int]],
                                                                           set[str], int, int]:
     """(count per cause key, parts per cause key, the unmapped keys, missing, unmatched) from a period's rows."""
     by_cause: dict[str, int] = {c: 0 for c in problem.cause_ids}
@@ -99,8 +101,8 @@ def counts(problem: Problem, prefix: str, rows: list[Mapping]) -> tuple[dict[str
     return by_cause, parts, unmapped, missing, unmatched
 
 
-def analysis(spec: Spec, target: ProblemTarget, scope: tuple, current: list[Mapping], previous: list[Mapping],
-             score_row: Mapping, as_of: date) -> list[Result]:
+def analysis(spec: Spec, target: ProblemTarget, scope: ResultScope, current: list[Row], previous: list[Row],
+             score_row: Row, as_of: date) -> list[Result]:
     problem = target.problem
     now, parts, unmapped, missing, unmatched = counts(problem, target.prefix, current)
     before, _, _, _, _ = counts(problem, target.prefix, previous)
@@ -197,7 +199,7 @@ def _waiver(spec: Spec, problem: Problem, cause_id: str | None, status: str, as_
     return None, None, ""
 
 
-def _score(metric, target: ProblemTarget, index: int, row: Mapping) -> ScoreInfo:
+def _score(metric: Metric, target: ProblemTarget, index: int, row: Row) -> ScoreInfo:
     with_ = kinds.finalize(metric, row, aggregates.score_prefix(target.prefix, "w", index))
     without = kinds.finalize(metric, row, aggregates.score_prefix(target.prefix, "o", index))
     difference, low, high = pareto.gap((with_.value, with_.ci_low, with_.ci_high),
@@ -216,7 +218,7 @@ def check_columns(problem: Problem, source_id: str, types: Mapping[str, str]) ->
                             location=problem.at(key), hint=f"correct `{key}` or add the column to the data")
 
 
-def error_results(spec: Spec, target: ProblemTarget, exc: DataError) -> list[tuple[tuple, Result]]:
+def error_results(spec: Spec, target: ProblemTarget, exc: DataError) -> list[tuple[Order, Result]]:
     """One `error` result per root cause of an analysis that cannot be evaluated."""
     problem = target.problem
     located = DataError(exc.message, exc.source, exc.column, location=exc.location or problem.location)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from cxgov.errors import Diagnostic, Location
 
@@ -27,7 +27,7 @@ class Span:
     start: date
     end: date
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
@@ -37,7 +37,7 @@ class ThresholdInfo:
     fail: float
     warn: float | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"op": self.op, "fail": self.fail, "warn": self.warn}
 
 
@@ -49,7 +49,7 @@ class WaiverInfo:
     expires: date
     active: bool  # False: expired, evaluated normally with a note
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "justification": self.justification, "approved_by": self.approved_by,
                 "expires": self.expires.isoformat(), "active": self.active}
 
@@ -63,7 +63,7 @@ class ActionInfo:
     description: str | None = None
     overdue: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "owner": self.owner, "due": self.due.isoformat(), "status": self.status,
                 "description": self.description, "overdue": self.overdue}
 
@@ -76,7 +76,7 @@ class PreviousInfo:
     n: int
     window: Span | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "n": self.n, "window": self.window.to_dict() if self.window else None}
 
 
@@ -91,7 +91,7 @@ class TrendInfo:
     significant: bool
     breached: bool  # a significant drop of more than max_drop
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"max_drop": self.max_drop, "change": self.change, "z": self.z, "p_value": self.p_value,
                 "significant": self.significant, "breached": self.breached}
 
@@ -111,7 +111,7 @@ class ScoreInfo:
     ci_low: float | None
     ci_high: float | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"metric": self.metric, "with": {"value": self.with_value, "n": self.with_n,
                                                 "ci_low": self.with_ci[0], "ci_high": self.with_ci[1]},
                 "without": {"value": self.without_value, "n": self.without_n, "ci_low": self.without_ci[0],
@@ -143,7 +143,7 @@ class ProblemInfo:
     def unmapped(self) -> bool:
         return self.root_cause is None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"root_cause": self.root_cause, "name": self.name, "unmapped": self.unmapped, "rank": self.rank,
                 "cumulative": self.cumulative, "vital": self.vital, "vital_share": self.vital_share,
                 "total": self.total, "by": self.by,
@@ -194,10 +194,10 @@ class Result:
         """The status a waiver covers, or the status itself."""
         return self.underlying_status or self.status
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[int, int, str, tuple[tuple[str, str], ...]]:
         return (STATUS_ORDER[self.status], SEVERITY_ORDER.get(self.severity, 9), self.rule, self.scope)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
             "rule_name": self.rule_name,
@@ -239,7 +239,7 @@ class UnmatchedId:
     rows: int
     suggestion: str | None = None  # the spec's touchpoint it likely means (another case or separator)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "rows": self.rows, "suggestion": self.suggestion}
 
 
@@ -251,7 +251,7 @@ class MetricHealth:
     missing: int
     invalid: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"metric": self.metric, "missing": self.missing, "invalid": self.invalid}
 
 
@@ -277,7 +277,7 @@ class SourceHealth:
         """Percent of the span's rows that belong to no touchpoint (None without rows or a touchpoint column)."""
         return 100.0 * self.unattributed / self.rows if self.rows and self.attributable else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "window": self.span.to_dict(), "rows": self.rows, "untimed": self.untimed,
                 "attributable": self.attributable, "unattributed": self.unattributed,
                 "no_touchpoint": self.no_touchpoint, "unmatched": [u.to_dict() for u in self.unmatched],
@@ -315,9 +315,9 @@ class Run:
     def sorted_results(self) -> tuple[Result, ...]:
         return tuple(sorted(self.results, key=Result.sort_key))
 
-    def to_dict(self, results: bool = True) -> dict:
+    def to_dict(self, results: bool = True) -> dict[str, Any]:
         """The JSON document (`results=False`: all of it but the results)."""
-        document = {
+        document: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "cxgov_version": self.cxgov_version,
             "program": self.program,

@@ -562,6 +562,14 @@ class Spec:
         return {e.id: e for e in self.owners}
 
     @cached_property
+    def _segments(self) -> dict[str, Segment]:
+        return {e.id: e for e in self.segments}
+
+    @cached_property
+    def _journeys(self) -> dict[str, Journey]:
+        return {e.id: e for e in self.journeys}
+
+    @cached_property
     def _metrics(self) -> dict[str, Metric]:
         return {e.id: e for e in self.metrics}
 
@@ -588,6 +596,12 @@ class Spec:
 
     def owner(self, owner_id: str) -> Owner | None:
         return self._owners.get(owner_id)
+
+    def segment(self, segment_id: str) -> Segment | None:
+        return self._segments.get(segment_id)
+
+    def journey(self, journey_id: str) -> Journey | None:
+        return self._journeys.get(journey_id)
 
     def metric(self, metric_id: str) -> Metric:
         return self._metrics[metric_id]
