@@ -84,7 +84,8 @@ class Aggregate:
     def tree(self) -> exp.Expr:
         """The aggregate over the rows, as one expression."""
         if self.func == "quantile_cont":
-            call: exp.Expr = sql.ExactQuantile(this=self.value.copy(), fraction=value(self.fraction))  # type: ignore[union-attr]
+            assert self.value is not None  # a quantile is of a value
+            call: exp.Expr = sql.ExactQuantile(this=self.value.copy(), fraction=value(self.fraction))
         else:
             call = _call(self.func, self.value)
         return _filtered(call, self.condition)

@@ -79,7 +79,8 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
             shares[scan.request.source.id] = scanned(rows)
             index = _index(scan, rows)
             sources_health.append(health.source_health(spec, scan, rows, max_unattributed))
-            measured: dict[tuple[str, int, str, tuple[str | None, ...]], Measurement] = {}  # rules on the same metric and scope share their numbers
+            # rules on the same metric and scope share their numbers
+            measured: dict[tuple[str, int, str, tuple[str | None, ...]], Measurement] = {}
 
             def measure(target: Target, period: str, interval: bool) -> Measurement:
                 key = (target.prefix, target.grouping, period, target.key)
