@@ -14,7 +14,7 @@ from typing import Iterable, Mapping
 from cxgov.data.themes import is_blank
 from cxgov.engine.health import suggestion
 from cxgov.engine.plan import Order, ProblemTarget, Scan
-from cxgov.engine.results import (ActionInfo, PreviousInfo, ProblemInfo, Result, ScoreInfo, ThresholdInfo,
+from cxgov.engine.results import (ActionInfo, PreviousInfo, ProblemInfo, Result, Scope, ScoreInfo, ThresholdInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError, Diagnostic, printable
 from cxgov.metrics import kinds, pareto
@@ -22,7 +22,6 @@ from cxgov.metrics import problems as aggregates
 from cxgov.metrics.measurement import Row
 from cxgov.spec.model import Metric, Problem, Spec, make
 
-ResultScope = tuple[tuple[str, str], ...]  # a Result's scope
 UNMAPPED = " (unmapped)"  # added to an unmapped category's key when it equals a root cause id
 UNMAPPED_CODE = "CX215"  # cxgov.spec.rules: a category in the data that `causes` maps to no root cause
 SHOWN_CAUSES = 6  # root causes a CX215 hint offers when no mapped category resembles the unmapped one
@@ -101,7 +100,7 @@ def counts(problem: Problem, prefix: str, rows: list[Row]) -> tuple[dict[str, in
     return by_cause, parts, unmapped, missing, unmatched
 
 
-def analysis(spec: Spec, target: ProblemTarget, scope: ResultScope, current: list[Row], previous: list[Row],
+def analysis(spec: Spec, target: ProblemTarget, scope: Scope, current: list[Row], previous: list[Row],
              score_row: Row, as_of: date) -> list[Result]:
     problem = target.problem
     now, parts, unmapped, missing, unmatched = counts(problem, target.prefix, current)

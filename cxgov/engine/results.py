@@ -18,6 +18,7 @@ STATUSES = ("pass", "warn", "breach", "insufficient", "waived", "error")
 # Most pressing first: the order results are listed in (breaches first).
 STATUS_ORDER = {"breach": 0, "error": 1, "warn": 2, "waived": 3, "insufficient": 4, "pass": 5}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+Scope = tuple[tuple[str, str], ...]  # a result's scope: (dimension, value) pairs
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class Result:
 
     rule: str
     kind: str  # "standard" | "kpi" | "problem"
-    scope: tuple[tuple[str, str], ...]  # e.g. (("touchpoint", "web-chat"),) or (("segment", "retail"),)
+    scope: Scope  # e.g. (("touchpoint", "web-chat"),) or (("segment", "retail"),)
     metric: str
     metric_kind: str
     status: str  # one of STATUSES
@@ -194,7 +195,7 @@ class Result:
         """The status a waiver covers, or the status itself."""
         return self.underlying_status or self.status
 
-    def sort_key(self) -> tuple[int, int, str, tuple[tuple[str, str], ...]]:
+    def sort_key(self) -> tuple[int, int, str, Scope]:
         return (STATUS_ORDER[self.status], SEVERITY_ORDER.get(self.severity, 9), self.rule, self.scope)
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
 Z95 = 1.959964  # the 0.975 quantile of the standard normal distribution
 
@@ -93,6 +94,14 @@ def welch_trend(mean1: float, var1: float | None, n1: int, mean2: float, var2: f
 
 _POWERS = tuple(float(10 ** d) for d in range(16))  # exact in binary floating point
 _TIE_MARGIN = 1e-9  # relative: far wider than float error (~1e-16), far narrower than one display step
+
+
+@overload
+def round_half_away(value: float, digits: int = 1) -> float: ...
+
+
+@overload
+def round_half_away(value: None, digits: int = 1) -> None: ...
 
 
 def round_half_away(value: float | None, digits: int = 1) -> float | None:

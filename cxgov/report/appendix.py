@@ -103,7 +103,7 @@ def share(sql: Mapping[str, str], order: Sequence[str], labels: Mapping[str, str
 
 
 def _filter_text(f: Filter) -> str:
-    def term(column: str, values: tuple) -> str:
+    def term(column: str, values: tuple[object, ...]) -> str:
         shown = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
         return f"{column} = {shown[0]}" if len(shown) == 1 else f"{column} in ({', '.join(shown)})"
     return " and ".join(term(c, v) for c, v in f.terms)
@@ -123,9 +123,9 @@ def _selector_text(selector: Selector) -> str:
 def _metric_facts(spec: Spec, metric: Metric) -> list[tuple[str, str]]:
     facts = [("Metric", f"{metric.label} ({metric.id}), kind {metric.kind}"),
              ("Definition", kind_of(metric).definition)]
-    source = spec.by_id["sources"].get(metric.source)
-    where = getattr(source, "table", None) and f"table {source.table}" or (
-        getattr(source, "path", None) and f"files {source.path}") or ""
+    source = spec.source(metric.source) if metric.source in spec.by_id["sources"] else None
+    where = "" if source is None else f"table {source.table}" if source.table else (
+        f"files {source.path}" if source.path else "")
     facts.append(("Source", f"{metric.source}" + (f" ({where})" if where else "")))
     measured = []
     if metric.column:
@@ -157,9 +157,9 @@ def evidence(spec: Spec, rule: Standard | Kpi, results: list[Result], names: Nam
     facts: list[tuple[str, str]] = [("Rule", f"{'Standard' if is_standard else 'KPI'} {rule.id}")]
     if rule.description:
         facts.append(("Description", rule.description))
-    metric = spec.by_id["metrics"].get(rule.metric)
+    metric = spec.metric(rule.metric) if rule.metric in spec.by_id["metrics"] else None
     facts.extend(_metric_facts(spec, metric) if metric else [("Metric", rule.metric)])
-    if is_standard:
+    if isinstance(rule, Standard):
         facts.append(("Applies to", _selector_text(rule.applies_to)))
     else:
         scope = names.scope(((rule.scope.kind, rule.scope.value or ""),))
@@ -172,7 +172,7 @@ def evidence(spec: Spec, rule: Standard | Kpi, results: list[Result], names: Nam
                       key=lambda s: (s.start, s.end))
     if previous:
         facts.append(("Previous window", ", ".join(span_text(s) for s in previous)))
-    if not is_standard and rule.trend:
+    if isinstance(rule, Kpi) and rule.trend:
         facts.append(("Trend", f"breach on a significant drop of more than {display.exact(rule.trend.max_drop)}"))
     facts.append(("Minimum sample", str(min_sample(spec, rule))))
     facts.append(("Severity", rule.severity))

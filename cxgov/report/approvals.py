@@ -64,6 +64,7 @@ def _subject(spec: Spec, names: Names, approval: Approval, rule: str | None) -> 
         return "Standard or KPI not in the spec (removed by the change)"
     noun = NOUNS.get(section, section)
     noun = noun[0].upper() + noun[1:]
+    found: object
     if section == "channels":
         found = entity if entity in spec.channels else None
     else:

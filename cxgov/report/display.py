@@ -7,7 +7,7 @@ half away from zero (DOMAIN.md). Plain strings: the HTML templates escape them.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from cxgov.engine.results import STATUS_ORDER, Result
 from cxgov.metrics.stats import round_half_away
@@ -109,12 +109,12 @@ def status_icon(status: str) -> str:
     return STATUS_ICONS.get(status, "?")
 
 
-def worst_status(statuses) -> str | None:
+def worst_status(statuses: Iterable[str]) -> str | None:
     """The most pressing of `statuses` (breach first, pass last), None for none."""
     return min(statuses, key=STATUS_ORDER.__getitem__, default=None)
 
 
-def status_counts(results) -> dict[str, int]:
+def status_counts(results: Iterable[Result]) -> dict[str, int]:
     """Counts per status in STATUS_DISPLAY_ORDER, zeros left out."""
     counts = dict.fromkeys(STATUS_DISPLAY_ORDER, 0)
     for result in results:

@@ -7,15 +7,18 @@ and nothing else; a full check batches the same aggregates into fewer scans.
 from __future__ import annotations
 
 from datetime import date
-from typing import Collection
+from typing import TYPE_CHECKING, Collection
 
 from cxgov.engine.evaluate import column_types
 from cxgov.engine.plan import plan, select_problems, select_rules
 from cxgov.errors import CxgovError
 from cxgov.spec.model import Spec
 
+if TYPE_CHECKING:
+    from cxgov.data.store import Store
 
-def rule_sql(spec: Spec, as_of: date, store, only: Collection[str] | None = None) -> dict[str, str]:
+
+def rule_sql(spec: Spec, as_of: date, store: Store, only: Collection[str] | None = None) -> dict[str, str]:
     """rule (or problems analysis) id -> the SQL statement (parameters written in) that computes it as of `as_of`.
 
     When the statement cannot be built (its source cannot be read), the rule's aggregate expressions instead.

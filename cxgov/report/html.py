@@ -31,9 +31,9 @@ from cxgov.report.approvals import ApprovalView
 from cxgov.report.attention import ErrorGroup, Remedy, RuleGroup
 from cxgov.report.display import DASH
 from cxgov.report.names import Names
-from cxgov.report.rows import Row, Rows
+from cxgov.report.rows import Row, Rows, TrendKey
 from cxgov.resources import templates_dir
-from cxgov.spec.model import Spec
+from cxgov.spec.model import Kpi, Spec, Standard
 
 # Groups holding any of these are open on screen; the others show their summary line with counts.
 ATTENTION = frozenset({"breach", "error", "warn"})
@@ -52,7 +52,7 @@ def environment() -> Environment:
     return env
 
 
-def render(template: str, **context) -> str:
+def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
@@ -174,10 +174,10 @@ def _journey_groups(spec: Spec, results: Iterable[Result], rows: Rows) -> tuple[
     stray = sorted((r for rs in by_touchpoint.values() for r in rs), key=Result.sort_key)  # merge the lists
     if stray:  # results for touchpoints the spec does not place in a journey stage
         counts = display.status_counts(stray)
-        tp = TouchpointGroup("", "Touchpoints not in any journey stage", DASH, DASH, False, "",
-                             tuple(rows(r) for r in stray), counts)
-        stage = StageGroup(DASH, DASH, (tp,), counts, _open(counts))
-        groups.append(JourneyGroup("", "Other touchpoints", DASH, (stage,), counts, _open(counts), ()))
+        stray_group = TouchpointGroup("", "Touchpoints not in any journey stage", DASH, DASH, False, "",
+                                      tuple(rows(r) for r in stray), counts)
+        stray_stage = StageGroup(DASH, DASH, (stray_group,), counts, _open(counts))
+        groups.append(JourneyGroup("", "Other touchpoints", DASH, (stray_stage,), counts, _open(counts), ()))
     return tuple(groups)
 
 
@@ -222,13 +222,13 @@ class Scorecard:
     approvals: tuple[ApprovalView, ...] = ()  # every approval in the spec, newest first
     approved: Mapping[str, ApprovalView] = field(default_factory=lambda: MappingProxyType({}))  # rule -> newest
     recent_since: str = ""  # approvals dated after this day, up to the as-of date, are highlighted
-    trends: Mapping[tuple, object] = field(default_factory=lambda: MappingProxyType({}))  # Row.key -> Trend
+    trends: Mapping[TrendKey, object] = field(default_factory=lambda: MappingProxyType({}))  # Row.key -> Trend
     large: bool = False  # more than LARGE results
     problems: tuple[pareto_view.ParetoView, ...] = ()  # one Pareto per problems analysis (and `by` value)
 
 
 def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None,
-          trends: Mapping[tuple, object] | None = None) -> Scorecard:
+          trends: Mapping[TrendKey, object] | None = None) -> Scorecard:
     """The scorecard's content, computed from the run and the spec alone (and, for trends, the run history:
     `cxgov.history.trends(path, run)`)."""
     names = Names(spec)
@@ -249,7 +249,7 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
             insufficient.append(InsufficientGroup(rule_id, names.rule(rule_id),
                                                   appendix.min_sample(spec, spec.rule(rule_id)),
                                                   rows.window(low[0].window), tuple(rows(r) for r in low)))
-    rules = [*spec.standards, *spec.kpis]
+    rules: list[Standard | Kpi] = [*spec.standards, *spec.kpis]
     shared_sql = appendix.share(sql or {}, [r.id for r in rules], {r.id: r.label for r in rules})
     breaches = attention.by_rule(by_status["breach"], rows)
     waived = attention.by_rule(by_status["waived"], rows)
@@ -290,7 +290,7 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
 
 
 def scorecard(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None,
-              trends: Mapping[tuple, object] | None = None) -> str:
+              trends: Mapping[TrendKey, object] | None = None) -> str:
     """The governance scorecard as one self-contained HTML document.
 
     `sql` maps rule ids to the SQL behind them (evidence.rule_sql), shown in the evidence appendix.

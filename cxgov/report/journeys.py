@@ -64,19 +64,19 @@ class JourneyMap:
 
 
 def _cell(tp: Touchpoint, results: list[Result] | None, covered: set[str], names: Names) -> TouchpointCell:
-    common = dict(id=tp.id, name=tp.name, owner=names.owner(tp.owner), systems=tp.systems, processes=tp.processes,
-                  lifecycle=tp.status, moment_of_truth=tp.moment_of_truth)
+    def cell(status: str, label: str, detail: str = "") -> TouchpointCell:
+        return TouchpointCell(id=tp.id, name=tp.name, owner=names.owner(tp.owner), systems=tp.systems,
+                              processes=tp.processes, lifecycle=tp.status, moment_of_truth=tp.moment_of_truth,
+                              status=status, label=label, detail=detail)
+
     if results is None:
-        return TouchpointCell(status="inventory", label="", detail="", **common)
+        return cell("inventory", "")
     if not tp.evaluated:
-        return TouchpointCell(status="none", label="Retired: not evaluated", detail="", **common)
+        return cell("none", "Retired: not evaluated")
     worst = display.worst_status(r.status for r in results)
     if worst is None:
-        label = "Not evaluated in this run" if tp.id in covered else "No standard applies"
-        return TouchpointCell(status="none", label=label, detail="", **common)
-    counts = display.status_counts(results)
-    return TouchpointCell(status=worst, label=display.status_label(worst), detail=display.counts_text(counts),
-                          **common)
+        return cell("none", "Not evaluated in this run" if tp.id in covered else "No standard applies")
+    return cell(worst, display.status_label(worst), display.counts_text(display.status_counts(results)))
 
 
 def build(spec: Spec, run: Run | None = None) -> JourneyMap:

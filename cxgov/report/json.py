@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
+from typing import Any, Iterable
 
-from cxgov.engine.results import Result, Run
+from cxgov.engine.results import Result, Run, Span
 
 FLOAT_PLACES = 9  # enough for any measure; hides the last-bit noise of parallel floating-point sums
 
@@ -23,12 +25,13 @@ _PLAIN = frozenset({str, int, bool, type(None)})  # written as they are
 
 def render(run: Run) -> str:
     """The JSON document, floats rounded to FLOAT_PLACES, with a trailing newline."""
-    document = stable(run.to_dict(results=False))
-    document["results"] = _Lines([result_line(r) for r in run.results])  # type: ignore[index]
+    document = run.to_dict(results=False)
+    stable(document)  # in place
+    document["results"] = _Lines([result_line(r) for r in run.results])
     return dumps(document, expand=2)
 
 
-class _Lines(list):
+class _Lines(list[str]):
     """Items already written as JSON: `dumps` puts each on a line of its own."""
 
 
@@ -54,24 +57,25 @@ def dumps(value: object, expand: int, sort_keys: bool = True) -> str:
     return write(value, 0) + "\n"
 
 
-def stable(value: object) -> object:
+def stable(value: Any) -> Any:
     """A JSON-ready value with its floats made stable: rounded, no -0.0, no NaN or infinity.
 
     Dicts and lists are changed in place and returned (tuples become lists): pass a fresh document, such as
     `Run.to_dict()`, which is what this is for; rebuilding every container would cost more than the encoding.
+    (Any JSON value: the branches test `type(value)`, taken once, which mypy does not narrow on.)
     """
     kind = type(value)
     if kind is dict or kind is list:
-        for key, item in value.items() if kind is dict else enumerate(value):  # type: ignore[union-attr,arg-type]
+        for key, item in value.items() if kind is dict else enumerate(value):
             if type(item) is float:
-                value[key] = _float(item)  # type: ignore[index]
+                value[key] = _float(item)
             elif type(item) not in _PLAIN:
-                value[key] = stable(item)  # type: ignore[index]
+                value[key] = stable(item)
         return value
     if kind is float:
-        return _float(value)  # type: ignore[arg-type]
+        return _float(value)
     if kind is tuple:
-        return stable(list(value))  # type: ignore[arg-type]
+        return stable(list(value))
     if kind in _PLAIN or isinstance(value, (bool, int, str)):  # subclasses too: an IntEnum, a str enum
         return value
     if isinstance(value, float):
@@ -94,35 +98,36 @@ def _float(value: float) -> float | None:
 _text = json.encoder.encode_basestring  # the C encoder's string writer (ensure_ascii=False)
 
 
-def _j(value: object) -> str:
-    """A scalar as the encoder writes it, floats made stable; anything else by the encoder itself."""
+def _j(value: Any) -> str:
+    """A scalar as the encoder writes it, floats made stable; anything else by the encoder itself (Any, as in
+    `stable`: the branches test `type(value)`, taken once)."""
     kind = type(value)
     if kind is str:
-        return _text(value)  # type: ignore[arg-type]
+        return _text(value)
     if value is None:
         return "null"
     if kind is float:
-        f = _float(value)  # type: ignore[arg-type]
+        f = _float(value)
         return "null" if f is None else float.__repr__(f)
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
-        return int.__repr__(value)  # type: ignore[arg-type]
+        return int.__repr__(value)
     return _ENCODER.encode(stable(value))
 
 
-def _date(day: object) -> str:
-    return '"' + day.isoformat() + '"'  # type: ignore[attr-defined]
+def _date(day: date) -> str:
+    return '"' + day.isoformat() + '"'
 
 
-def _span(span: object) -> str:
+def _span(span: Span | None) -> str:
     if span is None:
         return "null"
-    return '{"end": ' + _date(span.end) + ', "start": ' + _date(span.start) + "}"  # type: ignore[attr-defined]
+    return '{"end": ' + _date(span.end) + ', "start": ' + _date(span.start) + "}"
 
 
-def _members(pairs: object) -> str:
-    return "{" + ", ".join(_text(str(k)) + ": " + _j(v) for k, v in sorted(pairs)) + "}"  # type: ignore[call-overload]
+def _members(pairs: Iterable[tuple[str, object]]) -> str:
+    return "{" + ", ".join(_text(str(k)) + ": " + _j(v) for k, v in sorted(pairs)) + "}"
 
 
 def result_line(r: Result) -> str:

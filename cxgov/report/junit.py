@@ -18,7 +18,7 @@ from cxgov.report import format as fmt
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _visible(match: re.Match) -> str:
+def _visible(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
@@ -65,8 +65,8 @@ def _suite(rule: str, results: list[Result], run: Run, policy: FailPolicy) -> ET
         else:
             ET.SubElement(case, "system-out").text = _details(result)
     suite.set("tests", str(len(results)))
-    for key, value in counts.items():
-        suite.set(key, str(value))
+    for key, count in counts.items():
+        suite.set(key, str(count))
     return suite
 
 

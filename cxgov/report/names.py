@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from cxgov.spec.model import Spec
 
 SCOPE_TITLES = {"program": "Program", "journey": "Journey", "stage": "Stage", "segment": "Segment",
@@ -56,7 +58,7 @@ class Names:
             return self.spec.program.name
         return lookup(value) if lookup else value
 
-    def scope(self, pairs) -> str:
+    def scope(self, pairs: Iterable[tuple[str, str]]) -> str:
         """"Segment: Retail customers · Channel: phone"; "Program" for the whole program."""
         parts = [SCOPE_TITLES.get(k, k.title()) if k == "program"
                  else f"{SCOPE_TITLES.get(k, k.title())}: {self.scope_value(k, v)}" for k, v in pairs]

@@ -13,7 +13,7 @@ byte-identical files. Members are written in the order of the OSCAL model (uuid 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Mapping
+from typing import Any, Mapping
 
 from cxgov.engine.results import Run
 from cxgov.report.json import dumps
@@ -38,6 +38,6 @@ def documents(run: Run, spec: Spec, sql: Mapping[str, str], generated_at: dateti
             RESULTS_FILE: _json({"assessment-results": results(ctx, PLAN_FILE)})}
 
 
-def _json(document: dict) -> str:
+def _json(document: dict[str, Any]) -> str:
     # members in the OSCAL model's order; every number is a property's text already, so no float to make stable
     return dumps(document, expand=EXPAND, sort_keys=False)

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Mapping
+from typing import Any, Mapping
 
-from cxgov.engine.results import Result, Run
+from cxgov.engine.results import Result, Run, Scope
 from cxgov.report.names import SCOPE_TITLES, Names
 from cxgov.report.oscal_parts import (OSCAL_VERSION, Clock, compact, md, md_line, moment, prop, props,
                                       scope_key, token, uid)
-from cxgov.spec.model import Kpi, Problem, Spec, Standard
+from cxgov.spec.model import Kpi, Owner, Problem, Spec, Standard
 
 # (id, title, description): the roles parties play in the documents
 ROLES = (
@@ -49,7 +49,7 @@ class Subject:
     def type(self) -> str:
         return "user" if self.kind == "segment" else "component"
 
-    def reference(self) -> dict:
+    def reference(self) -> dict[str, Any]:
         return {"subject-uuid": self.uuid, "type": self.type, "title": md_line(self.title)}
 
 
@@ -94,7 +94,7 @@ class Context:
         return self._observations[result.rule, result.scope]
 
     @cached_property
-    def _observations(self) -> Mapping[tuple, str]:
+    def _observations(self) -> Mapping[tuple[str, Scope], str]:
         run = self.run
         return {(r.rule, r.scope): uid("observation", run.spec_digest, run.as_of, r.rule, scope_key(r.scope))
                 for r in self.results}
@@ -117,7 +117,7 @@ class Context:
         found = [self.parties[o] for o in owner_ids if o and o in self.parties]
         return list(dict.fromkeys(found))
 
-    def responsible(self, role: str, *owner_ids: str | None) -> dict | None:
+    def responsible(self, role: str, *owner_ids: str | None) -> dict[str, Any] | None:
         """A responsible-role (or -party) entry, or None when none of the owners is a known party."""
         uuids = self.party_uuids(*owner_ids)
         return {"role-id": role, "party-uuids": uuids} if uuids else None
@@ -148,7 +148,7 @@ class Context:
 
     # --- the pieces both documents carry --------------------------------------------------------------------
 
-    def metadata(self, title: str, version: str) -> dict:
+    def metadata(self, title: str, version: str) -> dict[str, Any]:
         program = self.spec.program
         return compact({
             "title": md_line(title),
@@ -164,7 +164,7 @@ class Context:
                                     if entry],
         })
 
-    def _party(self, owner) -> dict:
+    def _party(self, owner: Owner) -> dict[str, Any]:
         teams = sorted(o.id for o in self.spec.owners if owner.id in o.members)
         return compact({
             "uuid": self.parties[owner.id],
@@ -176,7 +176,7 @@ class Context:
             "member-of-organizations": self.party_uuids(*teams),
         })
 
-    def spec_resource_entry(self) -> dict:
+    def spec_resource_entry(self) -> dict[str, Any]:
         """The back-matter resource that stands for the spec: the plan's import-ssp points at it."""
         run = self.run
         commit = f", git commit {run.git_commit}" if run.git_commit else ""
@@ -192,7 +192,7 @@ class Context:
                            prop("git-commit", run.git_commit), prop("program", self.spec.program.id)),
         }
 
-    def reviewed_controls(self) -> dict:
+    def reviewed_controls(self) -> dict[str, Any]:
         """Every standard, KPI and problems analysis of the spec as a control, and its objective."""
         return {
             "description": md("The standards, KPIs and problems analyses of the cxgov spec, each a control "
@@ -204,9 +204,9 @@ class Context:
                 compact({"include-objectives": [{"objective-id": self.objective_id(r.id)} for r in self.assessed]})],
         }
 
-    def tool_origin(self, rule_id: str | None = None) -> dict:
+    def tool_origin(self, rule_id: str | None = None) -> dict[str, Any]:
         """The origin of everything cxgov observed: the tool, and the task that evaluated the rule."""
-        origin: dict = {"actors": [{"type": "tool", "actor-uuid": self.tool}]}
+        origin: dict[str, Any] = {"actors": [{"type": "tool", "actor-uuid": self.tool}]}
         if rule_id is not None:
             origin["related-tasks"] = [{"task-uuid": self.task(rule_id)}]
         return origin

@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from datetime import date, datetime, time
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 OSCAL_VERSION = "1.1.3"
@@ -29,7 +30,7 @@ def uid(*key: object) -> str:
     return str(uuid.uuid5(_ROOT, "\x1f".join(map(str, key))))  # parts apart: no key part holds a \x1f
 
 
-def scope_key(scope) -> str:
+def scope_key(scope: Iterable[tuple[str, str]]) -> str:
     """A result's scope as one stable text, for keys."""
     return json.dumps([list(pair) for pair in scope], ensure_ascii=False)
 
@@ -50,7 +51,7 @@ def md(text: str) -> str:
     return _LINE_START.sub(_escape_mark, _MARKDOWN.sub(r"\\\1", text))
 
 
-def _escape_mark(match: re.Match) -> str:
+def _escape_mark(match: re.Match[str]) -> str:
     lead, mark = match.group(1), match.group(2)
     if mark[0].isdigit():
         return f"{lead}{mark[:-1]}\\{mark[-1]}"  # "1\." (a backslash before a digit would show)
@@ -69,7 +70,7 @@ def code_block(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text}\n{fence}"
 
 
-def prop(name: str, value: object, ns: str | None = NS) -> dict | None:
+def prop(name: str, value: object, ns: str | None = NS) -> dict[str, Any] | None:
     """An OSCAL property, or None when there is no value (OSCAL values are one line, never empty)."""
     if value is None:
         return None
@@ -79,12 +80,12 @@ def prop(name: str, value: object, ns: str | None = NS) -> dict | None:
     return {"name": name, "ns": ns, "value": text} if ns else {"name": name, "value": text}
 
 
-def compact(members: dict) -> dict:
+def compact(members: dict[str, Any]) -> dict[str, Any]:
     """An OSCAL object without its absent members: OSCAL has no nulls, and its arrays are never empty."""
     return {k: v for k, v in members.items() if v is not None and v != []}
 
 
-def props(*items: dict | None) -> list[dict]:
+def props(*items: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The properties that have a value."""
     return [item for item in items if item is not None]
 

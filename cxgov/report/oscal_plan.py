@@ -5,6 +5,7 @@ all comes from."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from cxgov.engine.results import ThresholdInfo
 from cxgov.report import format as fmt
@@ -24,7 +25,7 @@ METHODOLOGY = (
     "or in-progress action is a breach (as is a share above `max_share`, where one is set).")
 
 
-def plan(ctx: Context) -> dict:
+def plan(ctx: Context) -> dict[str, Any]:
     run, spec = ctx.run, ctx.spec
     subjects = list(ctx.subjects.values())
     return compact({
@@ -58,11 +59,11 @@ def plan(ctx: Context) -> dict:
     })
 
 
-def _component(ctx: Context, subject: Subject) -> dict:
+def _component(ctx: Context, subject: Subject) -> dict[str, Any]:
     spec = ctx.spec
-    roles: list[dict | None] = []
+    roles: list[dict[str, Any] | None] = []
     description, state = subject.title, "operational"
-    extra: list[dict | None] = []
+    extra: list[dict[str, Any] | None] = []
     if subject.kind == "touchpoint" and subject.value in spec.by_id["touchpoints"]:
         tp = spec.touchpoint(subject.value)
         description = tp.description or (f"{tp.name}: the {tp.stage} stage of the {ctx.names.journey(tp.journey)} "
@@ -92,7 +93,7 @@ def _component(ctx: Context, subject: Subject) -> dict:
                     "status": {"state": state}, "responsible-roles": [r for r in roles if r]})
 
 
-def _user(ctx: Context, subject: Subject) -> dict:
+def _user(ctx: Context, subject: Subject) -> dict[str, Any]:
     segment = ctx.spec.by_id["segments"].get(subject.value)
     description = getattr(segment, "description", None) or f"The customers of segment {subject.value}."
     return {"uuid": subject.uuid, "title": md_line(subject.title), "short-name": subject.value,
@@ -101,7 +102,7 @@ def _user(ctx: Context, subject: Subject) -> dict:
                            prop("basis", getattr(segment, "basis", None)))}
 
 
-def _objective(ctx: Context, rule: Standard | Kpi | Problem) -> dict:
+def _objective(ctx: Context, rule: Standard | Kpi | Problem) -> dict[str, Any]:
     if isinstance(rule, Problem):
         return _objective_parts(ctx, rule, props(
             prop("kind", "problem"), prop("source", rule.source), prop("category", rule.category),
@@ -117,7 +118,7 @@ def _objective(ctx: Context, rule: Standard | Kpi | Problem) -> dict:
         prop("principle", rule.principle), prop("spec-location", rule.location)))
 
 
-def _objective_parts(ctx: Context, rule: Standard | Kpi | Problem, properties: list[dict]) -> dict:
+def _objective_parts(ctx: Context, rule: Standard | Kpi | Problem, properties: list[dict[str, Any]]) -> dict[str, Any]:
     method = ctx.method_id(rule.id)
     return {
         "control-id": ctx.control_id(rule.id),
@@ -183,7 +184,7 @@ def _filter(terms: Filter) -> str:
                         else f"{column} in ({', '.join(map(str, values))})" for column, values in terms.terms)
 
 
-def _activity(ctx: Context, rule: Standard | Kpi | Problem) -> dict:
+def _activity(ctx: Context, rule: Standard | Kpi | Problem) -> dict[str, Any]:
     key = (ctx.run.spec_digest, rule.id)
     problem = isinstance(rule, Problem)
     computed = ("each cause's count, share and interval, and its rank" if problem
@@ -215,7 +216,7 @@ def _owner_role(rule: Standard | Kpi | Problem) -> tuple[str, str | None]:
     return ("problem-owner" if isinstance(rule, Problem) else "rule-owner"), rule.owner
 
 
-def _task(ctx: Context, rule: Standard | Kpi | Problem) -> dict:
+def _task(ctx: Context, rule: Standard | Kpi | Problem) -> dict[str, Any]:
     subjects = {s.uuid: s for r in ctx.results if r.rule == rule.id for s in ctx.result_subjects(r)}
     if isinstance(rule, Standard):
         subjects.update({s.uuid: s for s in (ctx.subjects[("touchpoint", tp.id)]
@@ -234,7 +235,7 @@ def _task(ctx: Context, rule: Standard | Kpi | Problem) -> dict:
     })
 
 
-def _selection(subjects: list[Subject]) -> list[dict]:
+def _selection(subjects: list[Subject]) -> list[dict[str, Any]]:
     """Subjects as OSCAL assessment subjects: one entry per type, each naming its subjects."""
     by_type: dict[str, list[Subject]] = defaultdict(list)
     for subject in subjects:

@@ -5,7 +5,7 @@ cause the subject, its share, interval, count and total the evidence); a vital c
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from cxgov.engine.results import ActionInfo, Result
 from cxgov.report import format as fmt
@@ -14,7 +14,7 @@ from cxgov.report.oscal_parts import code_block, compact, md, md_line, prop, pro
 from cxgov.spec.model import Waiver
 
 
-def results(ctx: Context, plan_href: str) -> dict:
+def results(ctx: Context, plan_href: str) -> dict[str, Any]:
     run, spec = ctx.run, ctx.spec
     short = run.spec_digest.partition(":")[2][:12]
     data = run.data_digest.partition(":")[2][:12]
@@ -51,7 +51,7 @@ def results(ctx: Context, plan_href: str) -> dict:
     }
 
 
-def _measurement(result: Result) -> dict:
+def _measurement(result: Result) -> dict[str, Any]:
     """The evidence of what was measured: the value (a cause's share), n, interval, window and previous window;
     for a Pareto bar also the total, rank, cumulative share, vital, the change's test and the score's gap."""
     common = (prop("value", result.value), prop("unit", result.unit), prop("n", result.n),
@@ -85,7 +85,7 @@ def _measurement(result: Result) -> dict:
     }
 
 
-def _observation(ctx: Context, result: Result) -> dict:
+def _observation(ctx: Context, result: Result) -> dict[str, Any]:
     run = ctx.run
     evidence = [
         _measurement(result),
@@ -114,7 +114,7 @@ def _observation(ctx: Context, result: Result) -> dict:
     })
 
 
-def _finding(ctx: Context, result: Result, risk_uuid: str) -> dict:
+def _finding(ctx: Context, result: Result, risk_uuid: str) -> dict[str, Any]:
     name = result.rule_name or result.rule
     return {
         "uuid": uid("finding", ctx.run.spec_digest, ctx.run.as_of, result.rule, scope_key(result.scope)),
@@ -136,7 +136,7 @@ def _has_gap_risk(result: Result) -> bool:
     return result.status == "breach" or bool(result.actions)
 
 
-def _gap_risk(ctx: Context, result: Result) -> dict:
+def _gap_risk(ctx: Context, result: Result) -> dict[str, Any]:
     name, where = result.rule_name or result.rule, ctx.scope_title(result)
     status = result.effective_status
     key = ("risk", ctx.run.spec_digest, ctx.run.as_of, result.rule, scope_key(result.scope))
@@ -173,7 +173,7 @@ def _problem_statement(result: Result, status: str, working: bool) -> str:
     return f"{what}, more than the {fmt.number(result.threshold.fail)}% the analysis allows."
 
 
-def _waiver_risk(ctx: Context, waiver: Waiver) -> dict:
+def _waiver_risk(ctx: Context, waiver: Waiver) -> dict[str, Any]:
     name = ctx.names.rule(waiver.rule)
     covered = [r for r in ctx.results if r.waiver is not None and r.waiver.id == waiver.id and r.waiver.active]
     named = waiver.root_causes if waiver.problem else waiver.touchpoints
@@ -205,7 +205,7 @@ def _waiver_risk(ctx: Context, waiver: Waiver) -> dict:
     })
 
 
-def _remediations(ctx: Context, risk_key: tuple, actions: Iterable[ActionInfo]) -> list[dict]:
+def _remediations(ctx: Context, risk_key: tuple[object, ...], actions: Iterable[ActionInfo]) -> list[dict[str, Any]]:
     out = []
     for action in actions:
         key = (*risk_key, "remediation", action.id)
@@ -228,7 +228,7 @@ def _remediations(ctx: Context, risk_key: tuple, actions: Iterable[ActionInfo]) 
     return out
 
 
-def _data_resource(ctx: Context) -> dict:
+def _data_resource(ctx: Context) -> dict[str, Any]:
     sources = [f"- {md(h.source)}: {md(fmt.health(h))}" for h in ctx.run.health]
     return {"uuid": ctx.data_resource(), "title": "Metric data",
             "description": md(f"The metric data the results were computed from, digest {ctx.run.data_digest}.")
@@ -236,7 +236,7 @@ def _data_resource(ctx: Context) -> dict:
             "props": props(prop("data-digest", ctx.run.data_digest))}
 
 
-def _query_resource(ctx: Context, rule_id: str) -> dict:
+def _query_resource(ctx: Context, rule_id: str) -> dict[str, Any]:
     return {"uuid": ctx.query_resource(rule_id), "title": md_line(f"Query behind {ctx.names.rule(rule_id)}"),
             "description": md(f"The SQL statement, its parameters written in, that computes {rule_id} as of "
                               f"{ctx.run.as_of.isoformat()}. It is planned for this rule alone, as "

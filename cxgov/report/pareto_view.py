@@ -11,7 +11,7 @@ from typing import Iterable
 
 from markupsafe import Markup
 
-from cxgov.engine.results import Result
+from cxgov.engine.results import Result, Scope
 from cxgov.report import display, pareto_chart
 from cxgov.report.rows import Rows
 from cxgov.spec.model import Spec
@@ -87,7 +87,7 @@ def _row(result: Result, rows: Rows) -> CauseRow:
 
 def views(spec: Spec, results: Iterable[Result], rows: Rows) -> tuple[ParetoView, ...]:
     """One view per analysis and scope (without the cause), in spec order, causes by rank."""
-    groups: dict[tuple, list[Result]] = defaultdict(list)
+    groups: dict[tuple[str, Scope], list[Result]] = defaultdict(list)
     for result in results:
         if result.kind == "problem" and result.problem is not None:
             scope = tuple(kv for kv in result.scope if kv[0] not in ("root_cause", "category"))

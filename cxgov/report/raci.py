@@ -13,13 +13,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Mapping
 
 from cxgov.errors import UsageError
 from cxgov.report.display import stage_label
 from cxgov.report.markdown import _cell as md_cell
 from cxgov.report.names import Names
 from cxgov.spec import lint
-from cxgov.spec.model import CYCLE_STEPS, Spec
+from cxgov.spec.model import CYCLE_STEPS, Kpi, Spec, Standard, Touchpoint
 
 FORMATS = ("html", "csv", "md")
 EXTENSIONS = {".html": "html", ".htm": "html", ".csv": "csv", ".md": "md", ".markdown": "md"}
@@ -114,7 +115,7 @@ def _ordered(letters: str) -> str:
     return "".join(letter for letter in LETTERS if letter in letters)
 
 
-def _touchpoint_letters(tp) -> dict[str, str]:
+def _touchpoint_letters(tp: Touchpoint) -> dict[str, str]:
     roles: dict[str, str] = {tp.owner: "A"}
     for letter, holders in (("R", tp.responsible), ("C", tp.consulted), ("I", tp.informed)):
         for owner in holders:
@@ -126,7 +127,7 @@ def _touchpoints(spec: Spec, names: Names) -> Matrix:
     journeys = {j.id: j for j in spec.journeys}
     journey_order = {j.id: i for i, j in enumerate(spec.journeys)}
 
-    def key(pair):
+    def key(pair: tuple[int, Touchpoint]) -> tuple[int, int, int]:
         position, tp = pair
         journey = journeys.get(tp.journey)
         stages = journey.stages if journey else ()
@@ -144,30 +145,36 @@ def _touchpoints(spec: Spec, names: Names) -> Matrix:
 
 
 def _loads(spec: Spec, names: Names) -> tuple[OwnerLoad, ...]:
-    raci = {letter: Counter() for letter in LETTERS}
+    raci: dict[str, Counter[str]] = {letter: Counter() for letter in LETTERS}
     for a in spec.raci:
         for owner, held in a.assignments:
             for letter in LETTERS:
                 if letter in held:
                     raci[letter][owner] += 1
-    tps = {letter: Counter() for letter in LETTERS}
+    tps: dict[str, Counter[str]] = {letter: Counter() for letter in LETTERS}
     for tp in spec.touchpoints:
         if tp.evaluated:
             for owner, held in _touchpoint_letters(tp).items():
                 for letter in held:
                     tps[letter][owner] += 1
     journeys = Counter(j.owner for j in spec.journeys if j.owner)
-    rules = Counter(r.owner for r in (*spec.standards, *spec.kpis) if r.owner)
+    ruled: tuple[Standard | Kpi, ...] = (*spec.standards, *spec.kpis)
+    rules = Counter(r.owner for r in ruled if r.owner)
     problems = Counter(p.owner for p in spec.problems if p.owner)
     causes = Counter(c.owner for c in spec.root_causes if c.owner)
     accountable = Counter(owner for owner, _ in lint.accountable_roles(spec))  # as the validator counts
     limit = spec.program.defaults.max_accountable
     loads = []
     for o in spec.owners:
-        loads.append(OwnerLoad(o.id, names.owner(o.id), o.kind, tuple(raci[x][o.id] for x in LETTERS),
-                               tuple(tps[x][o.id] for x in LETTERS), journeys[o.id], rules[o.id], accountable[o.id],
+        loads.append(OwnerLoad(o.id, names.owner(o.id), o.kind, _per_letter(raci, o.id),
+                               _per_letter(tps, o.id), journeys[o.id], rules[o.id], accountable[o.id],
                                o.kind == "person" and accountable[o.id] > limit, problems[o.id], causes[o.id]))
     return tuple(sorted(loads, key=lambda load: (-load.accountable, load.id)))
+
+
+def _per_letter(counts: Mapping[str, Counter[str]], owner: str) -> tuple[int, int, int, int]:
+    """`owner`'s count under each of LETTERS, in their order."""
+    return counts["A"][owner], counts["R"][owner], counts["C"][owner], counts["I"][owner]
 
 
 def build(spec: Spec) -> RaciReport:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from cxgov.engine.results import Result, Span
+from cxgov.engine.results import Result, Scope, Span
 from cxgov.report import display
 from cxgov.report.display import DASH
 from cxgov.report.names import Names
+
+TrendKey = tuple[str, Scope]  # (rule, sorted scope pairs): how the run history's trends are found
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Row:
     owner: str
     severity: str
     window: str
-    key: tuple = ()  # (rule, sorted scope pairs): how trends from the run history are looked up
+    key: TrendKey | tuple[()] = ()
 
 
 def span_text(span: Span | None) -> str:
@@ -43,11 +46,11 @@ class Rows:
 
     def __init__(self, names: Names):
         self.names = names
-        self._rules: dict[tuple, tuple[str, str]] = {}
-        self._windows: dict[tuple, str] = {}
+        self._rules: dict[tuple[str, str | None, str, float, float | None], tuple[str, str]] = {}
+        self._windows: dict[tuple[date, date], str] = {}
         self._owners: dict[str | None, str] = {}
-        self._status: dict[tuple, str] = {}
-        self._scopes: dict[tuple, tuple[str, tuple]] = {}
+        self._status: dict[tuple[str, str | None], str] = {}
+        self._scopes: dict[tuple[Scope, str | None], tuple[str, Scope]] = {}
         self._made: dict[int, Row] = {}  # by id(result): a breach is shown in its group and in the standards
 
     def rule_text(self, result: Result) -> tuple[str, str]:
@@ -82,7 +85,7 @@ class Rows:
             made = self._made[id(result)] = self._row(result)
         return made
 
-    def scope(self, result: Result) -> tuple[str, tuple]:
+    def scope(self, result: Result) -> tuple[str, Scope]:
         """(scope text, scope pairs in sorted order) of a result."""
         key = (result.scope, result.touchpoint)
         found = self._scopes.get(key)

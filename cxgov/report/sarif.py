@@ -17,6 +17,7 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path, PurePath
+from typing import Any
 from urllib.parse import quote
 
 from cxgov import resources
@@ -63,7 +64,7 @@ def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy()
     information = resources.project_uri()
     if information:
         driver["informationUri"] = information
-    document_run: dict = {
+    document_run: dict[str, Any] = {
         "tool": {"driver": driver},
         "automationDetails": {"id": f"cxgov/{run.program}/{run.as_of.isoformat()}"},
         "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
@@ -104,7 +105,7 @@ def _kind(result: Result) -> str:
     return "open" if status == "insufficient" else "pass"  # open: too little data to decide
 
 
-def _descriptor(result: Result, spec: Spec | None) -> dict:
+def _descriptor(result: Result, spec: Spec | None) -> dict[str, Any]:
     rule = spec.rule(result.rule) if spec is not None else None
     name = result.rule_name or result.rule
     summary = (f"{result.metric} {fmt.threshold(result.threshold)} over each "
@@ -149,8 +150,8 @@ def _link(word: str, anchor: str) -> str:
     return f"[{word}]({uri})" if uri else word
 
 
-def _result(result: Result, rule_index: int, checkout: Checkout | None, everything: bool) -> dict:
-    entry: dict = {
+def _result(result: Result, rule_index: int, checkout: Checkout | None, everything: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "ruleId": result.rule,
         "ruleIndex": rule_index,
         "kind": _kind(result),
@@ -176,7 +177,7 @@ def _result(result: Result, rule_index: int, checkout: Checkout | None, everythi
     return entry
 
 
-def _notification(result: Result, rule_index: int, checkout: Checkout | None) -> dict:
+def _notification(result: Result, rule_index: int, checkout: Checkout | None) -> dict[str, Any]:
     return {
         "level": "error",
         "message": {"text": _message(result)},
@@ -196,11 +197,11 @@ def _message(result: Result) -> str:
     return text
 
 
-def _location(location: Location, checkout: Checkout | None) -> dict:
+def _location(location: Location, checkout: Checkout | None) -> dict[str, Any]:
     """A spec file and line as a SARIF location: the file relative to the repository root with a Checkout."""
     relative = checkout.relative(location.file) if checkout is not None else None
     artifact = {"uri": _uri(relative), "uriBaseId": SRCROOT} if relative is not None else {"uri": _uri(location.file)}
-    physical: dict = {"artifactLocation": artifact}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
     if location.line > 0:
         physical["region"] = {"startLine": location.line, **({"startColumn": location.column}
                                                             if location.column > 0 else {})}
@@ -214,13 +215,13 @@ def _uri(file: str) -> str:
     return path.as_uri() if path.is_absolute() else quote(path.as_posix())
 
 
-def _provenance(run: Run, checkout: Checkout) -> dict | None:
+def _provenance(run: Run, checkout: Checkout) -> dict[str, Any] | None:
     """versionControlProvenance for a git work tree: the remote (else the repository's own folder), the commit
     and the branch; None outside git or before the first commit."""
     if not checkout.git or not run.git_commit:
         return None
     commit = run.git_commit.removesuffix("-dirty")
-    details: dict = {"repositoryUri": checkout.repository_uri or Path(checkout.root).as_uri() + "/",
+    details: dict[str, Any] = {"repositoryUri": checkout.repository_uri or Path(checkout.root).as_uri() + "/",
                      "revisionId": commit, "mappedTo": {"uriBaseId": SRCROOT}}
     if checkout.branch:
         details["branch"] = checkout.branch

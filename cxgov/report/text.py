@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from cxgov.engine.results import SEVERITY_ORDER, STATUS_ORDER, STATUSES, FailPolicy, Result, Run
+from cxgov.engine.results import SEVERITY_ORDER, STATUS_ORDER, STATUSES, FailPolicy, Result, Run, Scope
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER, number
 from cxgov.spec.model import Spec
@@ -28,7 +28,7 @@ class Blocks:
 
     def __init__(self, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()):
         self.spec, self.verbose, self.policy = spec, verbose, policy
-        self._shared: dict = {}  # the text that every result of a rule (or owner) shares, written once
+        self._shared: dict[object, str] = {}  # the text that every result of a rule (or owner) shares, written once
         self._made: dict[int, list[str]] = {}  # id of a result (alive as long as its Run) -> its lines
 
     def add(self, results: Iterable[Result]) -> None:
@@ -73,7 +73,7 @@ def rule_groups(results: Iterable[Result]) -> list[RuleGroup]:
                                          SEVERITY_ORDER.get(g.results[0].severity, 9), g.results[0].rule))
 
 
-def _worst_first(result: Result) -> tuple:
+def _worst_first(result: Result) -> tuple[int, float, Scope]:
     """Status first; within a status, furthest past the failing bound first (fewest cases for no data)."""
     if result.status == "insufficient":
         beyond = -float(result.n)
@@ -191,7 +191,7 @@ def _label(result: Result) -> str:
     return "NO DATA" if result.status == "insufficient" and result.n == 0 else LABELS[result.status]
 
 
-def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict) -> list[str]:
+def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict[object, str]) -> list[str]:
     label = _label(result)
     indent = INDENT
     lines = [f"{label:<{WIDTH}}  {result.rule} @ {fmt.scope(result)} [{result.severity}]"]
@@ -206,8 +206,9 @@ def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict) 
     where = shared.get(key)
     if where is None:
         owner = result.owner or "no owner"
-        if spec is not None and result.owner and spec.owner(result.owner) is not None:
-            owner = f"{result.owner} ({spec.owner(result.owner).name})"  # type: ignore[union-attr]
+        named = spec.owner(result.owner) if spec is not None and result.owner else None
+        if named is not None:
+            owner = f"{result.owner} ({named.name})"
         where = shared[key] = f"{indent}owner {owner} · window {fmt.days(result.window)} · {fmt.location(result)}"
     lines.append(where)
     if result.waiver is not None and result.waiver.active:
