@@ -19,14 +19,12 @@ def run(base: str, head: str | None, spec_dir: Path) -> SpecDiff:
     with side(base, spec_dir) as b, side(head, spec_dir) as h:
         result = diff_specs(load(b), load(h), b.label, h.label)
 
-        def shown(loc):
-            return h.show(b.show(loc))
-
-        changes = tuple(dataclasses.replace(c, location=shown(c.location),
+        # where each is written, as the user names the files (each side's temporary folder left out)
+        changes = tuple(dataclasses.replace(c, location=h.show(b.show(c.location)),
                                             approval=c.approval and dataclasses.replace(
-                                                c.approval, location=shown(c.approval.location)))
+                                                c.approval, location=h.show(b.show(c.approval.location))))
                         for c in result.changes)
-        approvals = tuple(dataclasses.replace(a, location=shown(a.location)) for a in result.approvals)
+        approvals = tuple(dataclasses.replace(a, location=h.show(b.show(a.location))) for a in result.approvals)
         unused = {a.id for a in result.unused_approvals}
         return dataclasses.replace(result, changes=changes, approvals=approvals,
                                    unused_approvals=tuple(a for a in approvals if a.id in unused))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Iterable, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Protocol, Sequence
 
 from cxgov.errors import Location
 from cxgov.spec import model as m
@@ -28,6 +28,15 @@ PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 RACI_LISTS = (("responsible", "R"), ("consulted", "C"), ("informed", "I"))
 _SKIP = {"location", "locations", "id", "base_dir", "roots"}
+
+
+class _Identified(Protocol):
+    """An entity with an id, whose fields' locations it knows (what `_Differ.changed` reports on)."""
+
+    @property
+    def id(self) -> str: ...
+
+    def at(self, key: str) -> Location: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class Change:
     def needs_approval(self) -> bool:
         return self.effect == LOOSENS and self.approval is None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"section": self.section, "id": self.id, "ref": self.ref, "field": self.field, "what": self.what,
                 "effect": self.effect, "subject": self.subject, "message": self.message,
                 "before": _jsonable(self.before), "after": _jsonable(self.after),
@@ -88,19 +97,19 @@ class SpecDiff:
         return {LOOSENS: len(self.of(LOOSENS)), "unapproved": len(self.unapproved),
                 TIGHTENS: len(self.of(TIGHTENS)), NEUTRAL: len(self.of(NEUTRAL))}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"schema_version": 1, "base": self.base, "head": self.head, "summary": self.summary(),
                 "changes": [c.to_dict() for c in self.changes],
                 "approvals": [approval_dict(a) for a in self.approvals],
                 "unused_approvals": [a.id for a in self.unused_approvals]}
 
 
-def approval_dict(a: m.Approval) -> dict:
+def approval_dict(a: m.Approval) -> dict[str, Any]:
     return {"id": a.id, "change": a.change, "field": a.field, "approved_by": a.approved_by, "reason": a.reason,
             "date": a.date.isoformat(), "location": _location_dict(a.location)}
 
 
-def _location_dict(loc: Location | None) -> dict | None:
+def _location_dict(loc: Location | None) -> dict[str, str | int] | None:
     return {"file": loc.file, "line": loc.line} if loc else None
 
 
@@ -189,7 +198,7 @@ class _Coverage:
 
     def groups(self) -> list[list[m.Touchpoint]]:
         if self._groups is None:
-            groups: dict[tuple, list[m.Touchpoint]] = {}
+            groups: dict[tuple[object, ...], list[m.Touchpoint]] = {}
             for tp in self.spec.touchpoints:
                 if tp.evaluated:  # the key holds every attribute Selector.matches reads, except the id
                     key = (tp.journey, tp.stage, tp.channel, tp.status, tp.segments, tp.moment_of_truth,
@@ -229,7 +238,7 @@ class _Differ:
             location: Location | None, before: Any = None, after: Any = None) -> None:
         self.changes.append(Change(section, entity_id, field, what, effect, message, location, before, after))
 
-    def changed(self, section: str, old: m.Entity, new: m.Entity, field: str, effect: str, message: str,
+    def changed(self, section: str, old: _Identified, new: _Identified, field: str, effect: str, message: str,
                 before: Any = None, after: Any = None) -> None:
         self.add(section, new.id, field, "changed", effect, message, new.at(field), before, after)
 
@@ -348,7 +357,7 @@ class _Differ:
             self.add("program", pid, "id", "changed", NEUTRAL, f"program id changed from {old.id} to {new.id}",
                      new.at("id"), old.id, new.id)
         d_old, d_new = old.defaults, new.defaults
-        own = [r for r in (*self.head.standards, *self.head.kpis) if r.min_sample is None]
+        own = [r for r in self.head.rules if r.min_sample is None]
         if d_old.min_sample != d_new.min_sample:
             effect = LOOSENS if d_new.min_sample > d_old.min_sample else TIGHTENS
             why = ("more results become 'insufficient' instead of being judged" if effect == LOOSENS else
@@ -477,11 +486,12 @@ class _Differ:
                          f"max_share {'removed' if b is None else 'set' if a is None else _raised(a, b)}"
                          f"{'' if a is None else f' (was {num(a)}%)'}{'' if b is None else f' to {num(b)}%'}", a, b)
         if old.causes != new.causes:
-            a, b = dict(old.causes), dict(new.causes)
-            words = [f"{value} {a.get(value) or 'unmapped'} -> {b.get(value) or 'unmapped'}"
-                     for value in sorted(a.keys() | b.keys()) if a.get(value) != b.get(value)]
+            mapped, remapped = dict(old.causes), dict(new.causes)
+            words = [f"{value} {mapped.get(value) or 'unmapped'} -> {remapped.get(value) or 'unmapped'}"
+                     for value in sorted(mapped.keys() | remapped.keys()) if mapped.get(value) != remapped.get(value)]
             self.changed("problems", old, new, "causes", NEUTRAL,
-                         f"categories mapped to other root causes: {'; '.join(words) or 'reordered'}", a, b)
+                         f"categories mapped to other root causes: {'; '.join(words) or 'reordered'}", mapped,
+                         remapped)
         if old.themes != new.themes:
             before = {t.id: t for t in old.themes}
             words = []
@@ -543,22 +553,22 @@ class _Differ:
 
     def kpi(self, old: m.Kpi, new: m.Kpi) -> None:
         handled = self.rule("kpis", old, new)
-        if old.trend != new.trend:
-            if new.trend is None:
-                self.changed("kpis", old, new, "trend", LOOSENS,
-                             f"trend check removed (max_drop {num(old.trend.max_drop)}): a significant drop no longer "
-                             "breaches", show(old.trend), None)
-            elif old.trend is None:
-                self.changed("kpis", old, new, "trend", TIGHTENS,
-                             f"trend check added: a significant drop of more than {num(new.trend.max_drop)} breaches",
-                             None, show(new.trend))
-            else:
-                effect = LOOSENS if new.trend.max_drop > old.trend.max_drop else TIGHTENS
-                self.changed("kpis", old, new, "trend.max_drop", effect,
-                             f"trend max_drop {_raised(old.trend.max_drop, new.trend.max_drop)} from "
-                             f"{num(old.trend.max_drop)} to {num(new.trend.max_drop)}"
-                             + (": a larger drop is tolerated" if effect == LOOSENS else ""),
-                             old.trend.max_drop, new.trend.max_drop)
+        was, now = old.trend, new.trend
+        if was is not None and now is None:
+            self.changed("kpis", old, new, "trend", LOOSENS,
+                         f"trend check removed (max_drop {num(was.max_drop)}): a significant drop no longer "
+                         "breaches", show(was), None)
+        elif was is None and now is not None:
+            self.changed("kpis", old, new, "trend", TIGHTENS,
+                         f"trend check added: a significant drop of more than {num(now.max_drop)} breaches",
+                         None, show(now))
+        elif was is not None and now is not None and was != now:
+            effect = LOOSENS if now.max_drop > was.max_drop else TIGHTENS
+            self.changed("kpis", old, new, "trend.max_drop", effect,
+                         f"trend max_drop {_raised(was.max_drop, now.max_drop)} from "
+                         f"{num(was.max_drop)} to {num(now.max_drop)}"
+                         + (": a larger drop is tolerated" if effect == LOOSENS else ""),
+                         was.max_drop, now.max_drop)
         if old.scope != new.scope or old.by != new.by:
             self.changed("kpis", old, new, "scope", NEUTRAL,
                          f"scope changed from {_kpi_scope(old)} to {_kpi_scope(new)}", _kpi_scope(old),
@@ -579,6 +589,8 @@ class _Differ:
         for sid in sorted(base.standards.keys() & head.standards.keys()):
             new = head.standards[sid]
             rewritten = self.selectors.get(sid)
+            entering: AbstractSet[str]
+            leaving: AbstractSet[str]
             if rewritten:
                 entering, leaving = head.of(sid) - base.of(sid), base.of(sid) - head.of(sid)
             else:
@@ -654,7 +666,7 @@ class _Differ:
         self.rest("touchpoints", old, new, ("status", "owner", *(k for k, _ in RACI_LISTS)))
 
     def metric(self, old: m.Metric, new: m.Metric) -> None:
-        users = sorted(r.id for r in (*self.head.standards, *self.head.kpis) if r.metric == new.id)
+        users = sorted(r.id for r in self.head.rules if r.metric == new.id)
         used = f" (used by {', '.join(users)})" if users else ""
         if old.within != new.within and old.within is not None and new.within is not None:
             effect = LOOSENS if new.within > old.within else TIGHTENS

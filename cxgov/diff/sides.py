@@ -13,7 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Iterator, overload
 
 from cxgov.errors import Diagnostic, Location, SpecError, UsageError
 from cxgov.spec import api, build, loader, schema
@@ -29,6 +29,12 @@ class Side:
     label: str
     root: Path
     hide: str | None = None  # a temporary folder: "<hide>/specs/a.yaml" is shown as "specs/a.yaml"
+
+    @overload
+    def show(self, loc: Location) -> Location: ...
+
+    @overload
+    def show(self, loc: None) -> None: ...
 
     def show(self, loc: Location | None) -> Location | None:
         if loc is None or not self.hide:
@@ -83,15 +89,15 @@ def extract(top: Path, commit: str, inside: PurePosixPath, dest: Path) -> int:
     """Write the spec files (.yaml/.yml) under `inside` at `commit` below `dest`, laid out as in the repository;
     returns how many were written."""
     listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", commit, "--", str(inside))
-    blobs = []
+    blobs: list[tuple[str, PurePosixPath]] = []
     for entry in listing.split(b"\0"):
         if not entry:
             continue
         meta, _, path = entry.partition(b"\t")
         mode, kind, sha = meta.decode().split()
-        name = path.decode("utf-8", "surrogateescape")
-        if kind == "blob" and mode != "120000" and name.endswith(loader.SUFFIXES):
-            blobs.append((sha, PurePosixPath(name)))
+        text = path.decode("utf-8", "surrogateescape")
+        if kind == "blob" and mode != "120000" and text.endswith(loader.SUFFIXES):
+            blobs.append((sha, PurePosixPath(text)))
     if not blobs:
         return 0
     data = _git(top, "cat-file", "--batch", input="".join(f"{sha}\n" for sha, _ in blobs).encode())
@@ -147,7 +153,7 @@ def load(s: Side) -> m.Spec:
     files say, so warnings and lint errors (an expired waiver, a RACI gap) do not stop it."""
     with api.gc_paused():
         documents = loader.load_documents(s.root)
-        faults: dict[str, set[tuple]] = {}
+        faults: dict[str, set[loader.Path_]] = {}
         found = [d for doc in documents for d in doc.diagnostics] + schema.check(documents, faults)
         spec, built = build.build(documents, s.root, {d.location.file: () for d in found} | faults)
     errors = [d for d in (*found, *built) if d.severity == "error"]

@@ -20,7 +20,7 @@ from cxgov.report.display import stage_label
 from cxgov.report.markdown import _cell as md_cell
 from cxgov.report.names import Names
 from cxgov.spec import lint
-from cxgov.spec.model import CYCLE_STEPS, Kpi, Spec, Standard, Touchpoint
+from cxgov.spec.model import CYCLE_STEPS, Spec, Touchpoint
 
 FORMATS = ("html", "csv", "md")
 EXTENSIONS = {".html": "html", ".htm": "html", ".csv": "csv", ".md": "md", ".markdown": "md"}
@@ -158,8 +158,7 @@ def _loads(spec: Spec, names: Names) -> tuple[OwnerLoad, ...]:
                 for letter in held:
                     tps[letter][owner] += 1
     journeys = Counter(j.owner for j in spec.journeys if j.owner)
-    ruled: tuple[Standard | Kpi, ...] = (*spec.standards, *spec.kpis)
-    rules = Counter(r.owner for r in ruled if r.owner)
+    rules = Counter(r.owner for r in spec.rules if r.owner)
     problems = Counter(p.owner for p in spec.problems if p.owner)
     causes = Counter(c.owner for c in spec.root_causes if c.owner)
     accountable = Counter(owner for owner, _ in lint.accountable_roles(spec))  # as the validator counts

@@ -594,6 +594,11 @@ class Spec:
         """standard or KPI id -> the rule; the standard where both use an id (CX101 reports it)."""
         return {**{e.id: e for e in self.kpis}, **{e.id: e for e in self.standards}}
 
+    @property
+    def rules(self) -> tuple[Standard | Kpi, ...]:
+        """The standards, then the KPIs, in spec order."""
+        return (*self.standards, *self.kpis)
+
     def owner(self, owner_id: str) -> Owner | None:
         return self._owners.get(owner_id)
 
