@@ -12,12 +12,24 @@ import sys
 import traceback
 from datetime import datetime, time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from cxgov import __version__
 from cxgov.errors import CxgovError, ExitCode
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from datetime import date
+
+    from cxgov.data.store import Store
+    from cxgov.engine.results import Run
+    from cxgov.spec.model import Spec
+
+P = ParamSpec("P")
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_SPEC = "specs"
 
@@ -25,7 +37,7 @@ DEFAULT_SPEC = "specs"
 BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader has gone
 
 
-def _fail(message: str, code: ExitCode) -> None:
+def _fail(message: str, code: ExitCode) -> NoReturn:
     from cxgov import progress
 
     progress.close_all()  # a progress line would run into the message
@@ -33,11 +45,11 @@ def _fail(message: str, code: ExitCode) -> None:
     sys.exit(int(code))
 
 
-def command_errors(func: Callable) -> Callable:
+def command_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn CxgovError into a clear message and its exit code; anything else into exit 3 (traceback with --debug)."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         debug = bool(click.get_current_context().find_root().params.get("debug"))
         try:
             return func(*args, **kwargs)
@@ -90,7 +102,7 @@ def _data_target(ctx: click.Context, param: click.Parameter, value: str | None) 
     return target.path if target.engine == "duckdb" else value.strip()
 
 
-def data_option(help_text: str) -> Callable:
+def data_option(help_text: str) -> Callable[[F], F]:
     """--data DATA (default: the CXGOV_DATA variable), read-only, on any engine."""
     return click.option("--data", metavar="DATA", envvar="CXGOV_DATA", callback=_data_target,
                         help=help_text + " DATA is a DuckDB file, postgresql://[USER@]HOST[:PORT]/DB, "
@@ -112,12 +124,18 @@ def _allowed(values: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(folder for _, folder in found)
 
 
-class DateParam(click.ParamType):
+if TYPE_CHECKING:
+    _DayType = click.ParamType[datetime]  # generic from click 8.4 on; the run time subclasses the plain class
+else:
+    _DayType = click.ParamType
+
+
+class DateParam(_DayType):
     """A calendar day written YYYY-MM-DD, as a datetime at midnight; the message says how to write one."""
 
     name = "date"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         from cxgov.spec.bounds import date_problem
 
         if isinstance(value, datetime):
@@ -126,8 +144,8 @@ class DateParam(click.ParamType):
             day = datetime.strptime(value, "%Y-%m-%d")
         except ValueError:
             shaped = len(value) == 10 and value[4] == value[7] == "-"
-            problem = "is not a real date" if shaped else "is not a date"
-            self.fail(f"{value!r} {problem}: write it YYYY-MM-DD, e.g. 2026-11-20", param, ctx)
+            what = "is not a real date" if shaped else "is not a date"
+            self.fail(f"{value!r} {what}: write it YYYY-MM-DD, e.g. 2026-11-20", param, ctx)
         problem = date_problem(day.date())
         if problem:
             self.fail(f"{value!r} {problem}", param, ctx)
@@ -157,7 +175,7 @@ def main(debug: bool) -> None:
               help="Validation date for expiry and overdue checks (default: today in the program time zone).")
 @allow_root_option
 @command_errors
-def validate_command(spec: Path, fmt: str, strict: bool, today, allow_roots: tuple[Path, ...] = ()) -> None:
+def validate_command(spec: Path, fmt: str, strict: bool, today: datetime | None, allow_roots: tuple[Path, ...] = ()) -> None:
     """Check a spec folder; report every problem as file:line:column, sorted by file and line."""
     import json as _json
 
@@ -174,7 +192,7 @@ def validate_command(spec: Path, fmt: str, strict: bool, today, allow_roots: tup
     sys.exit(int(ExitCode.FOUND if failed else ExitCode.OK))
 
 
-def _rendering():
+def _rendering() -> AbstractContextManager[None]:
     """While reports are rendered, the garbage collector leaves the objects that exist already (the spec, the
     Run) alone: otherwise each full collection the renderers' many small objects trigger walks the whole Run
     again, about a third of a 20,000-result scorecard's time."""
@@ -207,7 +225,7 @@ def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-def _require_data(loaded, data: Path | str | None, rule_ids: tuple[str, ...]) -> None:
+def _require_data(loaded: Spec, data: Path | str | None, rule_ids: tuple[str, ...]) -> None:
     """A UsageError when a rule to evaluate reads a table and no --data was given."""
     from cxgov.engine.plan import select_rules
     from cxgov.errors import UsageError
@@ -263,7 +281,7 @@ def _require_data(loaded, data: Path | str | None, rule_ids: tuple[str, ...]) ->
               help="With --record: how long to wait while another process writes the history.")
 @allow_root_option
 @command_errors
-def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | None, junit_path: str | None,
+def check_command(spec: Path, data: Path | str | None, as_of: datetime | None, json_path: str | None, junit_path: str | None,
                   sarif_path: str | None, markdown_path: str | None, fail_on: str, min_severity: str,
                   rules: tuple[str, ...], verbose: bool, record_path: Path | None = None,
                   lock_timeout: float = 30.0, html_path: str | None = None, max_unattributed: float = 5.0,
@@ -309,12 +327,12 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
     # the scorecard shows trends from the history this run is recorded into, once it has runs
     trends_from = record_path if record_path is not None and record_path.is_file() else None
     # (path, renderer): every report is a function of the same Run.
-    outputs = [(json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
-               (sarif_path, lambda: sarif.render(run, loaded, policy, sarif_all,
-                                                 checkout.result() if checkout else None)),
-               (markdown_path, lambda: markdown.render(run, loaded, policy, full_reports=markdown.where_from(
-                   (json_path, html_path, junit_path, sarif_path), os.environ))),
-               (html_path, lambda: _scorecard(run, loaded, sql, history_path=trends_from))]
+    outputs: list[tuple[str | None, Callable[[], str]]] = [
+        (json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
+        (sarif_path, lambda: sarif.render(run, loaded, policy, sarif_all, checkout.result() if checkout else None)),
+        (markdown_path, lambda: markdown.render(run, loaded, policy, full_reports=markdown.where_from(
+            (json_path, html_path, junit_path, sarif_path), os.environ))),
+        (html_path, lambda: _scorecard(run, loaded, sql, history_path=trends_from))]
     to_stdout = [path for path, _ in outputs if path == "-"]
     if len(to_stdout) > 1:
         raise UsageError("only one report can be written to stdout ('-')", hint="give the others file paths")
@@ -332,7 +350,7 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
         click.echo(f"cxgov: recorded as run {run_id} in {record_path}", err=True)
     if summary is not None:
         click.echo(summary, nl=False)
-    errors: dict[tuple, int] = {}
+    errors: dict[tuple[str, str, str], int] = {}
     for result in run.results:
         if result.status == "error":
             key = (f"{result.location.file}:{result.location.line}", result.rule, result.notes[0])
@@ -363,7 +381,7 @@ def check_command(spec: Path, data: Path | str | None, as_of, json_path: str | N
               help="Explain as of this date (default: today in the program time zone).")
 @allow_root_option
 @command_errors
-def explain_command(rule_id: str, spec: Path, data: Path | str | None, as_of, allow_roots: tuple[Path, ...] = ()) -> None:
+def explain_command(rule_id: str, spec: Path, data: Path | str | None, as_of: datetime | None, allow_roots: tuple[Path, ...] = ()) -> None:
     """Show how RULE (a standard, KPI or problems analysis id) is evaluated: its windows and the SQL behind its
     numbers."""
     from cxgov.data.store import Store
@@ -382,7 +400,7 @@ def explain_command(rule_id: str, spec: Path, data: Path | str | None, as_of, al
         click.echo(explain(loaded, rule_id, day, store), nl=False)
 
 
-def _generated_at(text: str | None):
+def _generated_at(text: str | None) -> datetime:
     """--generated-at: the time written into a report (ISO 8601; UTC when it has no zone); default now."""
     from datetime import datetime, timezone
 
@@ -398,8 +416,8 @@ def _generated_at(text: str | None):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _evaluate_for_report(spec: Path, data: Path | str | None, as_of, with_sql: bool = True,
-                         allow_roots: tuple[Path, ...] = ()):
+def _evaluate_for_report(spec: Path, data: Path | str | None, as_of: datetime | None, with_sql: bool = True,
+                         allow_roots: tuple[Path, ...] = ()) -> tuple[Spec, Run, dict[str, str]]:
     """Load SPEC, evaluate every rule as of the date, and collect the SQL behind each one (for the evidence)."""
     from cxgov.data.store import Store
     from cxgov.engine import provenance, windows
@@ -419,13 +437,13 @@ def _evaluate_for_report(spec: Path, data: Path | str | None, as_of, with_sql: b
     return loaded, run, sql
 
 
-def _rule_sql(loaded, day, store, rule_ids=()):
+def _rule_sql(loaded: Spec, day: date, store: Store, rule_ids: tuple[str, ...] = ()) -> dict[str, str]:
     from cxgov.report.evidence import rule_sql
 
     return rule_sql(loaded, day, store, rule_ids)
 
 
-def _scorecard(run, loaded, sql, generated_at: str | None = None, history_path: Path | None = None) -> str:
+def _scorecard(run: Run, loaded: Spec, sql: dict[str, str], generated_at: str | None = None, history_path: Path | None = None) -> str:
     from cxgov.report import html
 
     trends = None
@@ -474,7 +492,7 @@ def report_group() -> None:
               help="A run history (check --record): show each result's last runs and since when it is breached.")
 @report_options["allow_root"]
 @command_errors
-def report_scorecard_command(spec: Path, data: Path | str | None, as_of, out: str, generated_at: str | None,
+def report_scorecard_command(spec: Path, data: Path | str | None, as_of: datetime | None, out: str, generated_at: str | None,
                              history_path: Path | None = None, allow_roots: tuple[Path, ...] = ()) -> None:
     """The governance scorecard: intent, KPIs, standards, breaches with their actions and waivers, evidence."""
     _generated_at(generated_at)  # bad usage fails before the evaluation
@@ -510,7 +528,7 @@ def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str
 @report_options["generated_at"]
 @report_options["allow_root"]
 @command_errors
-def report_journeys_command(spec: Path, data: Path | str | None, as_of, out: str, generated_at: str | None,
+def report_journeys_command(spec: Path, data: Path | str | None, as_of: datetime | None, out: str, generated_at: str | None,
                             allow_roots: tuple[Path, ...] = ()) -> None:
     """The touchpoint inventory as a stages × channels grid per journey.
 
@@ -540,7 +558,7 @@ def report_journeys_command(spec: Path, data: Path | str | None, as_of, out: str
                    "program time zone, so the same inputs give byte-identical files).")
 @report_options["allow_root"]
 @command_errors
-def report_oscal_command(spec: Path, data: Path | str | None, as_of, out: Path, generated_at: str | None,
+def report_oscal_command(spec: Path, data: Path | str | None, as_of: datetime | None, out: Path, generated_at: str | None,
                          allow_roots: tuple[Path, ...] = ()) -> None:
     """The run as an OSCAL 1.1 assessment plan and assessment results (JSON) in the folder DIR.
 
@@ -638,7 +656,7 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
 @click.option("--exclude", multiple=True, metavar="SOURCE", help="A source to leave out (repeatable).")
 @allow_root_option
 @command_errors
-def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of, exclude: tuple[str, ...],
+def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of: datetime | None, exclude: tuple[str, ...],
                           allow_roots: tuple[Path, ...] = ()) -> None:
     """Write synthetic metric data for every source of the --spec folder with a `table:`, deterministic for a
     seed."""
@@ -720,7 +738,7 @@ def diff_command(base: str, head: str | None, spec_dir: Path, fmt: str, fail_on_
 
 
 def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple[int, ...] = (0,), note: str = "",
-          **params) -> int:
+          **params: Any) -> int:
     """Run one cxgov command as a demo step; stop the demo when it exits with a code not in `allowed`."""
     click.secho(f"\n== {title}", bold=True)
     if note:
@@ -752,7 +770,7 @@ def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple
                    "CI job would, instead of 0 when every step ran.")
 @click.pass_context
 @command_errors
-def demo_command(ctx: click.Context, spec: Path, out: Path, as_of, rows: int, seed: int,
+def demo_command(ctx: click.Context, spec: Path, out: Path, as_of: datetime | None, rows: int, seed: int,
                  exit_code: bool = False) -> None:
     """The whole job on SPEC: generate data, validate, check, and write every report to the --out folder.
 
