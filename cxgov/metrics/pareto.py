@@ -62,8 +62,8 @@ def pareto(counts: Mapping[str, int], vital_share: float = 80.0,
         k0 = before.get(key, 0)
         previous_share = 100.0 * k0 / before_total if before_total else None
         change = z = p = None
-        if total and before_total:
-            change = share - previous_share  # type: ignore[operator]
+        if share is not None and previous_share is not None:  # both windows have problems
+            change = share - previous_share
             z, p = stats.two_proportion_trend(k0, before_total, count, total)
         bars.append(Bar(key, count, share, ci_low, ci_high, rank, cumulative, vital, k0, previous_share, change, z, p))
     return tuple(bars)
@@ -81,9 +81,9 @@ def gap(with_: tuple[float | None, float | None, float | None], without: tuple[f
     if v1 is None or v2 is None:
         return None, None, None
     difference = v1 - v2
-    if None in (lo1, hi1, lo2, hi2):
+    if lo1 is None or hi1 is None or lo2 is None or hi2 is None:
         return difference, None, None
-    se = math.hypot((hi1 - lo1) / (2 * z), (hi2 - lo2) / (2 * z))  # type: ignore[operator]
+    se = math.hypot((hi1 - lo1) / (2 * z), (hi2 - lo2) / (2 * z))
     low, high = difference - z * se, difference + z * se
     if feasible is not None:
         low, high = max(low, feasible[0]), min(high, feasible[1])

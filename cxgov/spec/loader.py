@@ -52,18 +52,16 @@ class _Composing:
 
     resolve = staticmethod(lru_cache(maxsize=1 << 16)(Resolver().resolve))
     descend_resolver = staticmethod(_NO_PATHS.get)  # (parent, index) -> ignored
-    ascend_resolver = staticmethod(tuple)  # () -> ignored
+    ascend_resolver = staticmethod(tuple)  # () -> ignored (a tuple; the stubs' method returns None)
 
 
-# Both ignore [misc]: the stubs declare ascend_resolver a method returning None, and _Composing's C callable
-# returns a tuple (which the composer ignores).
-class PyLoader(_Composing, yaml.SafeLoader):  # type: ignore[misc]
+class PyLoader(_Composing, yaml.SafeLoader):  # type: ignore[misc]  # ascend_resolver: a tuple, the stubs say None
     """The pure-Python safe composer, for where libyaml is missing."""
 
 
 CLoader: type[yaml.CSafeLoader] | None = None
 if getattr(yaml, "__with_libyaml__", False):
-    class _CLoader(_Composing, yaml.CSafeLoader):  # type: ignore[misc]
+    class _CLoader(_Composing, yaml.CSafeLoader):  # type: ignore[misc]  # as PyLoader
         """libyaml's safe composer: the same nodes and positions, several times faster."""
     CLoader = _CLoader
 

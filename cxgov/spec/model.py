@@ -661,7 +661,7 @@ def _layout(cls: type) -> tuple[dict[str, object], tuple[tuple[str, Callable[[],
 def make(cls: type[E], **values: object) -> E:
     """`cls(**values)` for a frozen model dataclass, several times faster for wide ones such as Touchpoint: the
     generated __init__ of a frozen dataclass sets each field through object.__setattr__."""
-    defaults, factories, required, names = _layout(cls)  # type: ignore[arg-type]  # mypy: type[E] not Hashable
+    defaults, factories, required, names = _layout(cls)  # type: ignore[arg-type]  # mypy: a type[E] is not Hashable
     if not required <= values.keys() or not values.keys() <= names:
         raise TypeError(f"{cls.__name__}: missing {sorted(required - values.keys())}, "
                         f"unknown {sorted(values.keys() - names)}")
