@@ -9,7 +9,7 @@ import json
 import re
 from collections import defaultdict
 from datetime import date
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from cxgov.data.themes import is_blank
 from cxgov.engine.health import suggestion
@@ -234,7 +234,7 @@ def error_results(spec: Spec, target: ProblemTarget, exc: DataError) -> list[tup
 def unmapped_warnings(spec: Spec, results: Iterable[Result]) -> tuple[Diagnostic, ...]:
     """CX215 for every category the data holds that `causes` maps to no root cause: one per analysis and
     category (its rows in the window summed over the `by` values), at the analysis's `causes`."""
-    found: dict[tuple[str, str], list] = {}
+    found: dict[tuple[str, str], list[Any]] = {}  # (rule, category) -> [rows, window]
     for r in results:
         if r.kind == "problem" and r.problem is not None and r.problem.unmapped:
             entry = found.setdefault((r.rule, dict(r.scope)["category"]), [0, r.window])

@@ -77,8 +77,7 @@ def _component(ctx: Context, subject: Subject) -> dict[str, Any]:
         journey = spec.by_id["journeys"][subject.value]
         description = getattr(journey, "description", None) or description
         roles = [ctx.responsible("accountable", getattr(journey, "owner", None))]
-    elif subject.kind == "root_cause" and subject.value in spec.by_id["root_causes"]:
-        cause = spec.root_cause(subject.value)
+    elif subject.kind == "root_cause" and (cause := spec.root_cause(subject.value)) is not None:
         description = cause.description or f"A root cause of customers' problems: {cause.name}."
         roles = [ctx.responsible("accountable", cause.owner)]
     elif subject.kind == "category":
@@ -190,7 +189,8 @@ def _activity(ctx: Context, rule: Standard | Kpi | Problem) -> dict[str, Any]:
     computed = ("each cause's count, share and interval, and its rank" if problem
                 else "the value, its sample size and interval")
     judged = ("Mark the vital few, judge each vital cause by its open actions"
-              + (" and each share against max_share" if rule.max_share is not None else "") if problem
+              + (" and each share against max_share" if isinstance(rule, Problem) and rule.max_share is not None
+                 else "") if problem
               else "Compare each value with the threshold") + \
         ", apply the minimum sample and any active waiver, and record the result with its evidence."
     return compact({

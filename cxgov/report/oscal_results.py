@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from cxgov.engine.results import ActionInfo, Result
+from cxgov.report import display
 from cxgov.report import format as fmt
 from cxgov.report.oscal_context import Context
 from cxgov.report.oscal_parts import code_block, compact, md, md_line, prop, props, scope_key, uid
@@ -170,7 +171,7 @@ def _problem_statement(result: Result, status: str, working: bool) -> str:
         return f"{what}, a vital cause whose every open action is overdue."
     if info.vital and not working:
         return f"{what}, a vital cause nobody is working on."
-    return f"{what}, more than the {fmt.number(result.threshold.fail)}% the analysis allows."
+    return f"{what}, more than the {display.number(result.threshold.fail)}% the analysis allows."
 
 
 def _waiver_risk(ctx: Context, waiver: Waiver) -> dict[str, Any]:

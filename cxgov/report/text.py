@@ -147,13 +147,13 @@ _RIGHT = frozenset({"rank", "count", "share", "cumulative"})  # numbers: aligned
 def pareto_lines(results: Sequence[Result]) -> list[str]:
     """Every cause of each problems analysis among `results` (one rule's), by rank: a line on the analysis (its
     `by` value, total, missing, window) and a table; nothing for results of other kinds, or errors."""
-    analyses: dict[tuple, list[Result]] = {}
+    analyses: dict[Scope, list[Result]] = {}
     for r in results:
         if r.problem is not None:
             analyses.setdefault(r.scope[:-1], []).append(r)
     lines = []
     for key in sorted(analyses, key=lambda k: tuple(map(str, k))):
-        bars = sorted(analyses[key], key=lambda r: r.problem.rank)  # type: ignore[union-attr]
+        bars = sorted(analyses[key], key=lambda r: r.problem.rank if r.problem else 0)  # each has a problem
         first, info = bars[0], bars[0].problem
         assert info is not None
         where = f" @ {', '.join(f'{k} {v}' for k, v in key)}" if key else ""
