@@ -471,17 +471,11 @@ def _keyed(aggregates: Sequence[Aggregate]) -> tuple[list[Aggregate], dict[str, 
                 only[a.name] = and_(*keyed)
                 condition = and_(*rest) if rest else exp.true()
         out.append(replace(a, value=a.value.transform(test) if a.value is not None else None, condition=condition))
-    keys = []
+    # each test cast to 0 or 1 (not a CASE: what the tests read is then computed once, before, see `_hoist`)
     nodes = list(found)
-    for k in range(0, len(nodes), _WIDTH):
-        # 0 or 1 times the bit (not a CASE: what the tests read is then computed once, before, see `_hoist`)
-        terms: list[exp.Expr] = [
-            exp.Mul(this=cast(n.copy(), "INT"), expression=number(1 << (j % _WIDTH))) if j % _WIDTH else cast(n.copy(), "INT")
-            for j, n in enumerate(nodes[k:k + _WIDTH], k)]
-        total = terms[0]
-        for term in terms[1:]:
-            total = exp.Add(this=total, expression=term)
-        keys.append((f"{BITS}{k // _WIDTH}", total))
+    keys = [(f"{BITS}{k // _WIDTH}", sql.bit_sum([cast(n.copy(), "INT") for n in nodes[k:k + _WIDTH]],
+                                                 [1 << j for j in range(len(nodes[k:k + _WIDTH]))]))
+            for k in range(0, len(nodes), _WIDTH)]
     return out, only, keys
 
 
@@ -656,13 +650,17 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
         aggregates.append(Aggregate(CHECKSUM, "sum", own_col("hash")))
         if ROWS not in names:
             aggregates.append(Aggregate(ROWS))
-    # with theme matches, what the shared columns and keys compute more than once themselves (the folded text
-    # every theme tests, once per word) is computed once in a step before (PostgreSQL and Spark)
-    if bits and dialect == "duckdb":  # DuckDB computes each once anyway; see sql.ascii_split
-        bits = [(name, sql.ascii_split(e, dialect)) for name, e in bits]
-    exprs, inner = (_hoist([e for _, e in shared + bits], f"{INTERNAL}y") if bits and dialect != "duckdb"
-                    else ([e for _, e in shared + bits], []))
-    keys += [exp.alias_(e, own(name)) for (name, _), e in zip(shared + bits, exprs)]
+    # with theme matches: DuckDB computes a repeated expression once, and tests ASCII texts over lower()
+    # (sql.ascii_split); elsewhere what the shared columns and keys compute more than once themselves (the folded
+    # text every theme tests, once per word) is computed once in a step before
+    computed = shared + bits
+    inner: list[tuple[str, exp.Expr]] = []
+    if bits and dialect == "duckdb":
+        computed = shared + [(name, sql.ascii_split(e, dialect)) for name, e in bits]
+    elif bits:
+        exprs, inner = _hoist([e for _, e in computed], f"{INTERNAL}y")
+        computed = [(name, e) for (name, _), e in zip(computed, exprs)]
+    keys += [exp.alias_(e, own(name)) for name, e in computed]
     below = "src"
     if inner:
         ctes.append(("pre", _fenced(_select(exp.Star(), *[exp.alias_(e, own(n)) for n, e in inner]).from_(

@@ -4,8 +4,8 @@ By category: the count of the analysis's rows is grouped by the `category` dimen
 and period), so categories found only in the data are reported too. By themes: one count per root cause (rows
 whose folded text matches any of its themes) and per theme, the rows with no text (missing) and the rows whose
 text matches no theme. Every count reads the same test per theme (one regular expression over the folded text,
-behind a substring test), which the scan computes once per row. With `score`, the score metric's own aggregates once over the rows mentioning each cause
-and once over the rest, named `{prefix}w{i}_` and `{prefix}o{i}_`.
+behind a substring test), which the scan computes once per row. With `score`, the score metric's own aggregates
+once over the rows mentioning each cause and once over the rest, named `{prefix}w{i}_` and `{prefix}o{i}_`.
 """
 
 from __future__ import annotations
@@ -36,18 +36,24 @@ def blank(problem: Problem) -> exp.Expr:
     return exp.Paren(this=exp.or_(is_null(column), exp.EQ(this=trimmed, expression=exp.Literal.string(""))))
 
 
-def mentions(problem: Problem, cause: str) -> exp.Expr:
-    """The row counts for root cause `cause`: one of its categories, or a text matching one of its themes."""
+def mentions(problem: Problem, cause: str, tests: list[exp.Expr] | None = None) -> exp.Expr:
+    """The row counts for root cause `cause`: one of its categories, or a text matching one of its themes
+    (`tests`, each theme's `matches` in the order of the themes, when made already)."""
     if problem.category:
         values = [sql.value(v) for v, c in problem.causes if c == cause]
         return or_false(exp.In(this=sql.cast(_text(problem), "VARCHAR"), expressions=values))
-    return _any([matches(problem, t.patterns) for t in problem.themes if t.root_cause == cause])
+    tests = tests if tests is not None else _tests(problem)
+    return _any([test.copy() for t, test in zip(problem.themes, tests) if t.root_cause == cause])
 
 
 def matches(problem: Problem, patterns: tuple[str, ...] | list[str]) -> exp.Expr:
     """The row's text matches one of `patterns` (a theme's); never NULL."""
     return sql.Matches(this=sql.Folded(this=_text(problem)), pattern=sql.value(themes.regex(patterns)),
                        words=[sql.value(f"%{w}%") for w in themes.literals(patterns)])
+
+
+def _tests(problem: Problem) -> list[exp.Expr]:
+    return [matches(problem, t.patterns) for t in problem.themes]
 
 
 def _any(tests: list[exp.Expr]) -> exp.Expr:
@@ -65,19 +71,21 @@ def aggregates(problem: Problem, source: Source, prefix: str, score: Metric | No
                          sql.and_(exp.Paren(this=where.copy()), *(exp.Paren(this=c) for c in conditions)))
 
     items = [count(ROWS), count(MISSING, blank(problem))]
+    tests = _tests(problem) if problem.text else []  # each theme's regular expression and words, made once
     if problem.text:
         present = exp.Not(this=blank(problem))
-        every = _any([matches(problem, t.patterns) for t in problem.themes])
-        items.append(count(NONE, present.copy(), exp.Not(this=every)))
-        items += [count(f"c{i}", present.copy(), mentions(problem, c)) for i, c in enumerate(problem.cause_ids)]
-        items += [count(f"t{j}", present.copy(), matches(problem, t.patterns)) for j, t in enumerate(problem.themes)]
+        items.append(count(NONE, present.copy(), exp.Not(this=_any([t.copy() for t in tests]))))
+        items += [count(f"c{i}", present.copy(), mentions(problem, c, tests))
+                  for i, c in enumerate(problem.cause_ids)]
+        items += [count(f"t{j}", present.copy(), test.copy()) for j, test in enumerate(tests)]
     scored = []
     if score is not None:
         for i, cause in enumerate(problem.cause_ids):
-            for side, condition in (("w", mentions(problem, cause)), ("o", exp.Not(this=mentions(problem, cause)))):
+            mentioned = mentions(problem, cause, tests)
+            for side, condition in (("w", mentioned), ("o", exp.Not(this=mentioned.copy()))):
                 for a in kinds.aggregates(score, source, as_of_end, score_prefix(prefix, side, i), types):
                     scored.append(replace(a, condition=sql.and_(exp.Paren(this=a.condition),
-                                                                exp.Paren(this=where.copy()), exp.Paren(this=condition))))
+                                                                exp.Paren(this=where.copy()), exp.Paren(this=condition.copy()))))
     return tuple(items), tuple(scored)
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from cxgov.errors import Location
 from cxgov.spec.confine import Roots
@@ -502,6 +502,8 @@ class Spec:
 
     @cached_property
     def _index(self) -> dict[str, dict[str, object]]:
+        """section name -> id -> entity; the typed lookups below read it (`cast`: a section's entities are all of
+        its one type)."""
         sections = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis",
                     "waivers", "actions", "raci", "approvals", "root_causes", "problems")
         return {s: {e.id: e for e in getattr(self, s)} for s in sections}
@@ -558,41 +560,9 @@ class Spec:
         return _group((a.root_cause, a) for a in self.actions if a.root_cause)
 
     @cached_property
-    def _owners(self) -> dict[str, Owner]:
-        return {e.id: e for e in self.owners}
-
-    @cached_property
-    def _segments(self) -> dict[str, Segment]:
-        return {e.id: e for e in self.segments}
-
-    @cached_property
-    def _journeys(self) -> dict[str, Journey]:
-        return {e.id: e for e in self.journeys}
-
-    @cached_property
-    def _metrics(self) -> dict[str, Metric]:
-        return {e.id: e for e in self.metrics}
-
-    @cached_property
-    def _sources(self) -> dict[str, Source]:
-        return {e.id: e for e in self.sources}
-
-    @cached_property
-    def _touchpoints(self) -> dict[str, Touchpoint]:
-        return {e.id: e for e in self.touchpoints}
-
-    @cached_property
-    def _problems(self) -> dict[str, Problem]:
-        return {e.id: e for e in self.problems}
-
-    @cached_property
-    def _root_causes(self) -> dict[str, RootCause]:
-        return {e.id: e for e in self.root_causes}
-
-    @cached_property
     def _rules(self) -> dict[str, Standard | Kpi]:
         """standard or KPI id -> the rule; the standard where both use an id (CX101 reports it)."""
-        return {**{e.id: e for e in self.kpis}, **{e.id: e for e in self.standards}}
+        return cast("dict[str, Standard | Kpi]", {**self._index["kpis"], **self._index["standards"]})
 
     @property
     def rules(self) -> tuple[Standard | Kpi, ...]:
@@ -600,32 +570,32 @@ class Spec:
         return (*self.standards, *self.kpis)
 
     def owner(self, owner_id: str) -> Owner | None:
-        return self._owners.get(owner_id)
+        return cast("Owner | None", self._index["owners"].get(owner_id))
 
     def segment(self, segment_id: str) -> Segment | None:
-        return self._segments.get(segment_id)
+        return cast("Segment | None", self._index["segments"].get(segment_id))
 
     def journey(self, journey_id: str) -> Journey | None:
-        return self._journeys.get(journey_id)
+        return cast("Journey | None", self._index["journeys"].get(journey_id))
 
     def metric(self, metric_id: str) -> Metric:
-        return self._metrics[metric_id]
+        return cast(Metric, self._index["metrics"][metric_id])
 
     def source(self, source_id: str) -> Source:
-        return self._sources[source_id]
+        return cast(Source, self._index["sources"][source_id])
 
     def touchpoint(self, touchpoint_id: str) -> Touchpoint:
-        return self._touchpoints[touchpoint_id]
+        return cast(Touchpoint, self._index["touchpoints"][touchpoint_id])
 
     def min_sample(self, rule: Standard | Kpi | Problem) -> int:
         """The rows a rule's result needs in its window: the rule's own minimum, else the program default."""
         return rule.min_sample if rule.min_sample is not None else self.program.defaults.min_sample
 
     def problem(self, problem_id: str) -> Problem | None:
-        return self._problems.get(problem_id)
+        return cast("Problem | None", self._index["problems"].get(problem_id))
 
     def root_cause(self, cause_id: str) -> RootCause | None:
-        return self._root_causes.get(cause_id)
+        return cast("RootCause | None", self._index["root_causes"].get(cause_id))
 
     def rule(self, rule_id: str) -> Standard | Kpi | None:
         return self._rules.get(rule_id)
