@@ -15,6 +15,8 @@ Run: .venv/bin/python bench/bench_scorecard.py [--real [--quick]] [--results N] 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import argparse
 import dataclasses
 import gc
@@ -172,7 +174,7 @@ def real_inputs(workdir: Path, quick: bool, repeat: int):
     import bench_scale  # beside this file; generates and caches the program and its data
     from cxgov.data.store import Store
     from cxgov.engine.evaluate import evaluate
-    from cxgov.report.evidence import rule_sql
+    from cxgov.engine.evidence import rule_sql
     from cxgov.spec.api import load_spec
 
     params = bench_scale.Params()
@@ -215,10 +217,10 @@ def main(argv: list[str]) -> int:
     print(f"{len(run.results):,} results ({', '.join(f'{n:,} {s}' for s, n in counts.items() if n)}), "
           f"{len(spec.touchpoints):,} touchpoints, {len(sql)} rules with SQL")
     gc.freeze()  # as the command line does while it renders reports: the collector leaves the Run alone
-    build_seconds, card = best(args.repeat, lambda: html.build(run, spec, generated_at, sql))
+    build_seconds, card = best(args.repeat, lambda: html.build(replace(run, evidence=sql), spec, generated_at))
     render_seconds, page = best(args.repeat, lambda: html.render("scorecard.html.j2", card=card, spec=spec,
                                                                   run=run))
-    assert page == html.scorecard(run, spec, generated_at, sql)
+    assert page == html.scorecard(replace(run, evidence=sql), spec, generated_at)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.out or Path(tmp) / "scorecard.html"
         write_seconds, _ = best(args.repeat, lambda: path.write_text(page, encoding="utf-8", newline="\n"))

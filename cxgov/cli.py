@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, ParamSpec, TypeVar
@@ -17,13 +18,12 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, ParamSpec, TypeVar
 import click
 
 from cxgov import __version__
+from cxgov.engine.results import FailPolicy
 from cxgov.errors import CxgovError, ExitCode
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-    from datetime import date
 
-    from cxgov.data.store import Store
     from cxgov.engine.results import Run
     from cxgov.spec.model import Spec
 
@@ -177,6 +177,12 @@ def main(debug: bool) -> None:
 @command_errors
 def validate_command(spec: Path, fmt: str, strict: bool, today: datetime | None, allow_roots: tuple[Path, ...] = ()) -> None:
     """Check a spec folder; report every problem as file:line:column, sorted by file and line."""
+    sys.exit(_validate(spec, fmt, strict, today, allow_roots))
+
+
+def _validate(spec: Path, fmt: str = "text", strict: bool = False, today: datetime | None = None,
+              allow_roots: tuple[Path, ...] = ()) -> int:
+    """`cxgov validate`: print the diagnostics and return the exit code."""
     import json as _json
 
     from cxgov.spec.api import validate
@@ -189,7 +195,7 @@ def validate_command(spec: Path, fmt: str, strict: bool, today: datetime | None,
             click.echo(diagnostic.format())
         click.echo(result.summary())
     failed = bool(result.errors) or (strict and bool(result.warnings))
-    sys.exit(int(ExitCode.FOUND if failed else ExitCode.OK))
+    return int(ExitCode.FOUND if failed else ExitCode.OK)
 
 
 def _rendering() -> AbstractContextManager[None]:
@@ -223,22 +229,6 @@ def _write_output(path: str, text: str) -> None:
 def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
     """--rule a --rule b,c -> (a, b, c)."""
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-def _require_data(loaded: Spec, data: Path | str | None, rule_ids: tuple[str, ...]) -> None:
-    """A UsageError when a rule to evaluate reads a table and no --data was given."""
-    from cxgov.engine.plan import select_rules
-    from cxgov.errors import UsageError
-
-    if data is not None:
-        return
-    tables = sorted({loaded.source(loaded.metric(r.metric).source) for r in select_rules(loaded, rule_ids)
-                     if loaded.source(loaded.metric(r.metric).source).table}, key=lambda s: s.id)
-    if tables:
-        names = ", ".join(f"'{s.id}' (table {s.table}, {s.location})" for s in tables)
-        raise UsageError(f"--data is required: source(s) {names} read a table from the metrics database",
-                         hint="pass where the data lives with --data (a DuckDB file, postgresql://..., "
-                              "spark:...), or set CXGOV_DATA")
 
 
 @main.command("check")
@@ -292,56 +282,58 @@ def check_command(spec: Path, data: Path | str | None, as_of: datetime | None, j
     Exit 0 when nothing fails, 1 on an unwaived breach (see --fail-on, --min-severity), 2 when the spec is
     invalid, the data cannot be read, or a rule could not be evaluated.
     """
-    from concurrent.futures import ThreadPoolExecutor
-    from dataclasses import replace
+    reports = Reports(json_path, junit_path, sarif_path, markdown_path, html_path)
+    code, _ = _check(spec, data, as_of, reports, FailPolicy(fail_on, min_severity, data_findings), _rule_ids(rules),
+                     verbose=verbose, record_path=record_path, lock_timeout=lock_timeout,
+                     max_unattributed=max_unattributed, allow_roots=allow_roots, sarif_all=sarif_all)
+    sys.exit(code)
 
-    from cxgov.data.store import Store
-    from cxgov.engine import provenance, windows
-    from cxgov.engine.evaluate import evaluate
-    from cxgov.engine.plan import select_rules
-    from cxgov.engine.results import FailPolicy
+
+@dataclass(frozen=True)
+class Reports:
+    """Where `check` writes each report (None: not written, "-": stdout)."""
+
+    json: str | None = None
+    junit: str | None = None
+    sarif: str | None = None
+    markdown: str | None = None
+    html: str | None = None
+
+
+def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports: Reports, policy: FailPolicy,
+           rule_ids: tuple[str, ...] = (), *, verbose: bool = False, record_path: Path | None = None,
+           lock_timeout: float = 30.0, max_unattributed: float = 5.0, allow_roots: tuple[Path, ...] = (),
+           sarif_all: bool = False) -> tuple[int, Run]:
+    """`cxgov check`: evaluate, write the reports and the summary; the exit code and the Run."""
+    from cxgov.engine.check import check
     from cxgov.errors import UsageError
-    from cxgov.progress import Progress, counting
+    from cxgov.progress import Progress
     from cxgov.report import json as json_report
     from cxgov.report import junit, markdown, sarif, text
-    from cxgov.spec.api import load_spec
 
+    paths = (reports.json, reports.junit, reports.sarif, reports.markdown, reports.html)
+    if sum(path == "-" for path in paths) > 1:
+        raise UsageError("only one report can be written to stdout ('-')", hint="give the others file paths")
     progress = Progress()  # on a terminal only; closed before anything else is written
-    progress("reading the spec")
-    loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
-    day = as_of.date() if as_of else windows.today(loaded.program.timezone)
-    rule_ids = _rule_ids(rules)
-    _require_data(loaded, data, rule_ids)
-    policy = FailPolicy(fail_on, min_severity)
-    # the text report's lines are made scan by scan, while DuckDB still runs the others
-    blocks = text.Blocks(loaded, verbose=verbose, policy=policy)
-    with Store.open(data) as store, ThreadPoolExecutor(max_workers=1) as aside:
-        commit = aside.submit(provenance.git_commit, spec)  # git runs beside the evaluation
-        checkout = aside.submit(provenance.checkout, spec) if sarif_path else None
-        rules_count = len(select_rules(loaded, rule_ids))
-        progress(f"evaluating {rules_count:,} rules")
-        run = evaluate(loaded, store, day, only=rule_ids, max_unattributed=max_unattributed,
-                       on_results=counting(progress, rules_count, blocks.add))
-        run = replace(run, git_commit=commit.result())
-        sql = _rule_sql(loaded, day, store, rule_ids) if html_path else {}
+    checked = check(spec, data, as_of.date() if as_of else None, rules=rule_ids, allow=_allowed(allow_roots),
+                    max_unattributed=max_unattributed, evidence=reports.html is not None,
+                    checkout=reports.sarif is not None, progress=progress)
+    loaded, run = checked.spec, checked.run
     # the scorecard shows trends from the history this run is recorded into, once it has runs
     trends_from = record_path if record_path is not None and record_path.is_file() else None
     # (path, renderer): every report is a function of the same Run.
     outputs: list[tuple[str | None, Callable[[], str]]] = [
-        (json_path, lambda: json_report.render(run)), (junit_path, lambda: junit.render(run, policy)),
-        (sarif_path, lambda: sarif.render(run, loaded, policy, sarif_all, checkout.result() if checkout else None)),
-        (markdown_path, lambda: markdown.render(run, loaded, policy, full_reports=markdown.where_from(
-            (json_path, html_path, junit_path, sarif_path), os.environ))),
-        (html_path, lambda: _scorecard(run, loaded, sql, history_path=trends_from))]
-    to_stdout = [path for path, _ in outputs if path == "-"]
-    if len(to_stdout) > 1:
-        raise UsageError("only one report can be written to stdout ('-')", hint="give the others file paths")
+        (reports.json, lambda: json_report.render(run)), (reports.junit, lambda: junit.render(run, policy)),
+        (reports.sarif, lambda: sarif.render(run, loaded, policy, sarif_all)),
+        (reports.markdown, lambda: markdown.render(run, loaded, policy, full_reports=markdown.where_from(
+            (reports.json, reports.html, reports.junit, reports.sarif), os.environ))),
+        (reports.html, lambda: _scorecard(run, loaded, history_path=trends_from))]
     with _rendering():
         for path, render in outputs:
             if path:
                 progress(f"writing {path}")
                 _write_output(path, render())
-        summary = None if to_stdout else text.render(run, loaded, verbose=verbose, policy=policy, blocks=blocks)
+        summary = None if "-" in paths else text.render(run, loaded, verbose=verbose, policy=policy)
     progress.close()
     if record_path is not None:
         from cxgov import history
@@ -350,27 +342,11 @@ def check_command(spec: Path, data: Path | str | None, as_of: datetime | None, j
         click.echo(f"cxgov: recorded as run {run_id} in {record_path}", err=True)
     if summary is not None:
         click.echo(summary, nl=False)
-    errors: dict[tuple[str, str, str], int] = {}
-    for result in run.results:
-        if result.status == "error":
-            key = (f"{result.location.file}:{result.location.line}", result.rule, result.notes[0])
-            errors[key] = errors.get(key, 0) + 1
-    for (where, rule, note), count in errors.items():
-        click.echo(f"cxgov: error: {where}: {rule} could not be evaluated "
-                   f"({count} result{'s' * (count != 1)}): {note}", err=True)
-    level = "error" if data_findings == "error" else "warning"
-    for h in run.findings:
-        click.echo(f"cxgov: {level}: {h.location}: source '{h.source}': {h.finding}\n"
-                   f"  hint: make the source's touchpoint ids and timestamps match the spec (see the data health in "
-                   f"the report); --max-unattributed sets the share tolerated", err=True)
-    for d in run.diagnostics:  # validator warnings that need the data: shown, never a failure
-        click.echo(f"cxgov: {d.severity}: {d.location}: {d.code} {d.message}"
-                   + (f"\n  hint: {d.hint}" if d.hint else ""), err=True)
-    if errors or (run.findings and data_findings == "error"):
-        sys.exit(int(ExitCode.CANNOT_RUN))
-    failing = any(policy.fails(r) for r in run.results) or bool(run.findings) and (
-        policy.fail_on == "warn" or (data_findings == "breach" and policy.fail_on != "never"))
-    sys.exit(int(ExitCode.FOUND if failing else ExitCode.OK))
+    for line in text.problems(run, policy):
+        click.echo(line, err=True)
+    outcome = policy.outcome(run)
+    return int(ExitCode.CANNOT_RUN if outcome == "cannot-run" else ExitCode.FOUND if outcome == "fails"
+               else ExitCode.OK), run
 
 
 @main.command("explain", short_help="Show the windows and SQL behind a rule's numbers.")
@@ -384,20 +360,13 @@ def check_command(spec: Path, data: Path | str | None, as_of: datetime | None, j
 def explain_command(rule_id: str, spec: Path, data: Path | str | None, as_of: datetime | None, allow_roots: tuple[Path, ...] = ()) -> None:
     """Show how RULE (a standard, KPI or problems analysis id) is evaluated: its windows and the SQL behind its
     numbers."""
-    from cxgov.data.store import Store
     from cxgov.engine import windows
     from cxgov.engine.explain import explain
     from cxgov.spec.api import load_spec
 
     loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
     day = as_of.date() if as_of else windows.today(loaded.program.timezone)
-    rule = loaded.rule(rule_id)
-    reads_files = rule is not None and loaded.source(loaded.metric(rule.metric).source).path is not None
-    if data is None and not reads_files:
-        click.echo(explain(loaded, rule_id, day), nl=False)
-        return
-    with Store.open(data) as store:
-        click.echo(explain(loaded, rule_id, day, store), nl=False)
+    click.echo(explain(loaded, rule_id, day, data), nl=False)
 
 
 def _generated_at(text: str | None) -> datetime:
@@ -416,34 +385,19 @@ def _generated_at(text: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _evaluate_for_report(spec: Path, data: Path | str | None, as_of: datetime | None, with_sql: bool = True,
-                         allow_roots: tuple[Path, ...] = ()) -> tuple[Spec, Run, dict[str, str]]:
-    """Load SPEC, evaluate every rule as of the date, and collect the SQL behind each one (for the evidence)."""
-    from cxgov.data.store import Store
-    from cxgov.engine import provenance, windows
-    from cxgov.engine.evaluate import evaluate
-    from cxgov.progress import Progress, counting
-    from cxgov.spec.api import load_spec
+def _evaluate_for_report(spec: Path, data: Path | str | None, as_of: datetime | None, evidence: bool = True,
+                         allow_roots: tuple[Path, ...] = ()) -> tuple[Spec, Run]:
+    """Load SPEC and evaluate every rule as of the date, with the SQL behind each one (for the evidence)."""
+    from cxgov.engine.check import check
+    from cxgov.progress import Progress
 
-    loaded = load_spec(spec, as_of.date() if as_of else None, allow=_allowed(allow_roots))
-    day = as_of.date() if as_of else windows.today(loaded.program.timezone)
-    _require_data(loaded, data, ())
-    rules_count = len(loaded.standards) + len(loaded.kpis)
-    with Store.open(data) as store, Progress() as progress:
-        progress(f"evaluating {rules_count:,} rules")
-        run = evaluate(loaded, store, day, git_commit=provenance.git_commit(spec),
-                       on_results=counting(progress, rules_count))
-        sql = _rule_sql(loaded, day, store) if with_sql else {}
-    return loaded, run, sql
+    with Progress() as progress:
+        checked = check(spec, data, as_of.date() if as_of else None, allow=_allowed(allow_roots),
+                        evidence=evidence, progress=progress)
+    return checked.spec, checked.run
 
 
-def _rule_sql(loaded: Spec, day: date, store: Store, rule_ids: tuple[str, ...] = ()) -> dict[str, str]:
-    from cxgov.report.evidence import rule_sql
-
-    return rule_sql(loaded, day, store, rule_ids)
-
-
-def _scorecard(run: Run, loaded: Spec, sql: dict[str, str], generated_at: str | None = None, history_path: Path | None = None) -> str:
+def _scorecard(run: Run, loaded: Spec, generated_at: str | None = None, history_path: Path | None = None) -> str:
     from cxgov.report import html
 
     trends = None
@@ -451,7 +405,7 @@ def _scorecard(run: Run, loaded: Spec, sql: dict[str, str], generated_at: str | 
         from cxgov import history
 
         trends = history.trends(history_path, run)
-    return html.scorecard(run, loaded, _generated_at(generated_at), sql, trends)
+    return html.scorecard(run, loaded, _generated_at(generated_at), trends)
 
 
 def _write_report(out: str, text: str) -> None:
@@ -496,9 +450,9 @@ def report_scorecard_command(spec: Path, data: Path | str | None, as_of: datetim
                              history_path: Path | None = None, allow_roots: tuple[Path, ...] = ()) -> None:
     """The governance scorecard: intent, KPIs, standards, breaches with their actions and waivers, evidence."""
     _generated_at(generated_at)  # bad usage fails before the evaluation
-    loaded, run, sql = _evaluate_for_report(spec, data, as_of, allow_roots=allow_roots)
+    loaded, run = _evaluate_for_report(spec, data, as_of, allow_roots=allow_roots)
     with _rendering():
-        _write_report(out, _scorecard(run, loaded, sql, generated_at, history_path))
+        _write_report(out, _scorecard(run, loaded, generated_at, history_path))
 
 
 @report_group.command("raci", short_help="Who is responsible, accountable, consulted and informed.")
@@ -512,6 +466,11 @@ def report_scorecard_command(spec: Path, data: Path | str | None, as_of: datetim
 def report_raci_command(spec: Path, out: str, fmt: str | None, generated_at: str | None,
                         allow_roots: tuple[Path, ...] = ()) -> None:
     """Who is responsible, accountable, consulted and informed: matrices, findings and each owner's load."""
+    _raci(spec, out, fmt, generated_at, allow_roots)
+
+
+def _raci(spec: Path, out: str, fmt: str | None = None, generated_at: str | None = None,
+          allow_roots: tuple[Path, ...] = ()) -> None:
     from cxgov.report import raci
     from cxgov.spec.api import load_spec
 
@@ -535,6 +494,11 @@ def report_journeys_command(spec: Path, data: Path | str | None, as_of: datetime
     With --data (or --as-of), each touchpoint is coloured by the worst status of its standards; without, the
     inventory alone.
     """
+    _journeys(spec, data, as_of, out, generated_at, allow_roots)
+
+
+def _journeys(spec: Path, data: Path | str | None, as_of: datetime | None, out: str, generated_at: str | None = None,
+              allow_roots: tuple[Path, ...] = ()) -> None:
     from cxgov.report import journeys
     from cxgov.spec.api import load_spec
 
@@ -542,7 +506,7 @@ def report_journeys_command(spec: Path, data: Path | str | None, as_of: datetime
     if data is None and as_of is None:
         loaded, run = load_spec(spec, allow=_allowed(allow_roots)), None
     else:
-        loaded, run, _ = _evaluate_for_report(spec, data, as_of, with_sql=False, allow_roots=allow_roots)
+        loaded, run = _evaluate_for_report(spec, data, as_of, evidence=False, allow_roots=allow_roots)
     _write_report(out, journeys.html(loaded, run, moment))
 
 
@@ -573,9 +537,9 @@ def report_oscal_command(spec: Path, data: Path | str | None, as_of: datetime | 
         raise UsageError(f"--out {out}: the OSCAL documents are two files and need a folder",
                          hint=f"give a folder to write {oscal.PLAN_FILE} and {oscal.RESULTS_FILE} into, "
                               "e.g. --out out/oscal")
-    loaded, run, sql = _evaluate_for_report(spec, data, as_of, allow_roots=allow_roots)
+    loaded, run = _evaluate_for_report(spec, data, as_of, allow_roots=allow_roots)
     with _rendering():
-        documents = oscal.documents(run, loaded, sql, moment)
+        documents = oscal.documents(run, loaded, moment)
     for name, text in documents.items():
         _write_report(str(out / name), text)
 
@@ -660,6 +624,11 @@ def data_generate_command(db: Path, spec: Path, rows: int, seed: int, as_of: dat
                           allow_roots: tuple[Path, ...] = ()) -> None:
     """Write synthetic metric data for every source of the --spec folder with a `table:`, deterministic for a
     seed."""
+    _generate(db, spec, rows, seed, as_of, exclude, allow_roots)
+
+
+def _generate(db: Path, spec: Path, rows: int, seed: int, as_of: datetime | None, exclude: tuple[str, ...] = (),
+              allow_roots: tuple[Path, ...] = ()) -> None:
     from cxgov.data.generate import generate
     from cxgov.progress import Progress
     from cxgov.spec.api import default_today, load_spec
@@ -737,19 +706,20 @@ def diff_command(base: str, head: str | None, spec_dir: Path, fmt: str, fail_on_
     sys.exit(int(ExitCode.FOUND if fail_on_loosening and result.unapproved else ExitCode.OK))
 
 
-def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple[int, ...] = (0,), note: str = "",
-          **params: Any) -> int:
-    """Run one cxgov command as a demo step; stop the demo when it exits with a code not in `allowed`."""
+def _step(title: str, run: Callable[[], int | None], allowed: tuple[int, ...] = (0,), note: str = "") -> int:
+    """Run one step of the demo (a command's function); stop the demo when it fails or exits with a code not in
+    `allowed`."""
     click.secho(f"\n== {title}", bold=True)
     if note:
         click.echo(note)
     try:
-        ctx.invoke(command, **params)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    if code == BROKEN_PIPE:
-        sys.exit(code)
+        code = run() or 0
+    except CxgovError as exc:
+        from cxgov import progress
+
+        progress.close_all()
+        click.echo(f"cxgov: error: {exc}", err=True)
+        _fail(f"demo stopped: step '{title}' failed", exc.exit_code)
     if code not in allowed:
         _fail(f"demo stopped: step '{title}' exited with code {code}", ExitCode(code) if code in (1, 2, 3)
               else ExitCode.INTERNAL)
@@ -768,9 +738,8 @@ def _step(ctx: click.Context, title: str, command: click.Command, allowed: tuple
 @click.option("--exit-code", "exit_code", is_flag=True,
               help="End with the check's exit code (1 on a breach, 2 on a rule that could not be evaluated), as a "
                    "CI job would, instead of 0 when every step ran.")
-@click.pass_context
 @command_errors
-def demo_command(ctx: click.Context, spec: Path, out: Path, as_of: datetime | None, rows: int, seed: int,
+def demo_command(spec: Path, out: Path, as_of: datetime | None, rows: int, seed: int,
                  exit_code: bool = False) -> None:
     """The whole job on SPEC: generate data, validate, check, and write every report to the --out folder.
 
@@ -804,22 +773,25 @@ def demo_command(ctx: click.Context, spec: Path, out: Path, as_of: datetime | No
     out.mkdir(parents=True, exist_ok=True)
     db = out / "example.duckdb"
     db.unlink(missing_ok=True)
-    _step(ctx, f"cxgov validate {spec}", validate_command, spec=spec, fmt="text", strict=False, today=day)
-    _step(ctx, f"cxgov data generate --db {db}", data_generate_command, db=db, spec=spec, rows=rows, seed=seed,
-          as_of=day, exclude=())
-    reports = {"json_path": out / "results.json", "junit_path": out / "junit.xml", "sarif_path": out / "cxgov.sarif",
-               "markdown_path": out / "summary.md", "html_path": out / "scorecard.html"}
-    code = _step(ctx, f"cxgov check {spec} --data {db} --as-of {day.date()}", check_command, allowed=(0, 1, 2),
-                 note=demo.BEFORE_CHECK if bundled else "", spec=spec, data=db, as_of=day, fail_on="breach",
-                 min_severity="low", rules=(), verbose=False, **{key: str(path) for key, path in reports.items()})
-    _step(ctx, "cxgov report raci", report_raci_command, spec=spec, out=str(out / "raci.html"), fmt=None,
-          generated_at=None)
-    _step(ctx, "cxgov report journeys", report_journeys_command, spec=spec, data=db, as_of=day,
-          out=str(out / "journeys.html"), generated_at=None)
+    _step(f"cxgov validate {spec}", lambda: _validate(spec, today=day))
+    _step(f"cxgov data generate --db {db}", lambda: _generate(db, spec, rows, seed, day))
+    reports = Reports(*(str(out / name) for name in ("results.json", "junit.xml", "cxgov.sarif", "summary.md",
+                                                      "scorecard.html")))
+    checked: list[Run] = []
+
+    def check_step() -> int:
+        code, run = _check(spec, db, day, reports, FailPolicy())
+        checked.append(run)
+        return code
+
+    code = _step(f"cxgov check {spec} --data {db} --as-of {day.date()}", check_step, allowed=(0, 1, 2),
+                 note=demo.BEFORE_CHECK if bundled else "")
+    _step("cxgov report raci", lambda: _raci(spec, str(out / "raci.html")))
+    _step("cxgov report journeys", lambda: _journeys(spec, db, day, str(out / "journeys.html")))
     click.secho(f"\n== done: every step ran; the reports are in {out.as_posix()}/ "
                 f"(open {(out / 'scorecard.html').as_posix()})", bold=True)
     for path in sorted(out.iterdir()):
         click.echo(f"  {path.as_posix()}")
-    for line in demo.outcome(out / "results.json", code, bundled):
+    for line in demo.outcome(checked[0], code, bundled):
         click.echo(line)
     sys.exit(code if exit_code else int(ExitCode.OK))

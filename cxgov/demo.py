@@ -7,8 +7,10 @@ code means in CI, rather than passing it on (`cxgov demo --exit-code` passes it 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cxgov.engine.results import Run
 
 CI_MEANING = {0: "In CI the job would pass (exit 0).",
               1: "In CI the job would fail: exit 1, an unwaived breach.",
@@ -17,11 +19,10 @@ BEFORE_CHECK = ("(the example breaches standards, and one rule reads a data feed
                 "purpose: the errors below are expected)")
 
 
-def outcome(results: Path, code: int, bundled: bool) -> list[str]:
-    """The closing lines: what the check of `results` (its JSON report) found and what its code means in CI."""
-    records = json.loads(results.read_text(encoding="utf-8"))
-    summary = records["summary"]
-    unevaluable = sorted({r["rule"] for r in records["results"] if r["status"] == "error"})
+def outcome(run: Run, code: int, bundled: bool) -> list[str]:
+    """The closing lines: what the check's `run` found and what its exit `code` means in CI."""
+    summary = run.summary()
+    unevaluable = sorted({r.rule for r in run.results if r.status == "error"})
     found = [f"{summary['breach']} unwaived breach{'es' * (summary['breach'] != 1)}"] if summary["breach"] else []
     if unevaluable:
         found.append(f"{summary['error']} result{'s' * (summary['error'] != 1)} that could not be evaluated "

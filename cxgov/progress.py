@@ -119,7 +119,7 @@ def close_all() -> None:
         progress.close()
 
 
-def counting(progress: Progress, rules: int, then: Callable[[Sequence[Result]], None] | None = None) \
+def counting(progress: Callable[[str], None], rules: int, then: Callable[[Sequence[Result]], None] | None = None) \
         -> Callable[[Sequence[Result]], None]:
     """An `evaluate(on_results=...)` callback: hands each scan's results to `then` and shows how many of the
     `rules` rules are evaluated so far."""

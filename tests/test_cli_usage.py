@@ -78,3 +78,12 @@ def test_a_reader_that_goes_away_stops_cxgov_quietly(tmp_path):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+
+
+def test_python_dash_m_cxgov_is_the_same_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "cxgov", "check", "--as-of", "soon"], capture_output=True,
+                          text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "Usage: cxgov check" in done.stderr and "is not a date" in done.stderr

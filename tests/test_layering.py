@@ -11,8 +11,6 @@ import cxgov
 
 PACKAGE = Path(cxgov.__file__).parent
 DRIVERS = ("duckdb", "psycopg", "psycopg_binary", "psycopg_pool", "pyspark", "py4j")
-# evidence.py plans a rule again for the SQL the scorecard's appendix shows; the Run is to carry that SQL
-REPORT_EXCEPTIONS = {"report/evidence.py"}
 
 
 def imports(path: Path) -> set[str]:
@@ -55,5 +53,5 @@ def test_metrics_import_no_driver_and_no_engine():
 def test_renderers_reach_neither_the_data_layer_nor_the_planner():
     offenders = {path: sorted(m for m in found if m.startswith(("cxgov.data", "cxgov.engine.plan"))
                               or m.split(".")[0] in DRIVERS)
-                 for path, found in modules("report").items() if path not in REPORT_EXCEPTIONS}
+                 for path, found in modules("report").items()}
     assert {path: found for path, found in offenders.items() if found} == {}

@@ -4,6 +4,7 @@ behind its numbers."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cxgov.data import themes
@@ -16,9 +17,21 @@ if TYPE_CHECKING:
     from cxgov.data.store import Store
 
 
-def explain(spec: Spec, rule_id: str, as_of: date, store: Store | None = None) -> str:
-    """The explanation as text. With a store, the full SQL statement and DuckDB's plan; without one, the
-    aggregate expressions (the statement itself depends on the data's column types)."""
+def explain(spec: Spec, rule_id: str, as_of: date, data: Path | str | None = None) -> str:
+    """The explanation as text. With data (a DuckDB file or any form `--data` takes; read-only), or for a rule
+    whose source reads files, the full SQL statement and the engine's plan; otherwise the aggregate expressions
+    (the statement itself depends on the data's column types)."""
+    from cxgov.data.store import Store
+
+    rule = spec.rule(rule_id)
+    reads_files = rule is not None and spec.source(spec.metric(rule.metric).source).path is not None
+    if data is None and not reads_files:
+        return _explain(spec, rule_id, as_of, None)
+    with Store.open(data) as store:
+        return _explain(spec, rule_id, as_of, store)
+
+
+def _explain(spec: Spec, rule_id: str, as_of: date, store: Store | None) -> str:
     (scan,) = plan(spec, as_of, [rule_id], column_types(spec, store, [rule_id]) if store is not None else None)
     problem = spec.problem(rule_id)
     rule: Standard | Kpi | Problem

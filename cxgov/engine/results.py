@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from cxgov.errors import Diagnostic, Location
+
+if TYPE_CHECKING:
+    from cxgov.engine.provenance import Checkout
 
 SCHEMA_VERSION = 1
 STATUSES = ("pass", "warn", "breach", "insufficient", "waived", "error")
@@ -301,6 +304,10 @@ class Run:
     program: str = ""
     health: tuple[SourceHealth, ...] = ()  # per source read, by source id
     diagnostics: tuple[Diagnostic, ...] = ()  # validator warnings that need the data (CX215), by analysis
+    # What reports show beside the records (not in the JSON document): rule id -> the SQL behind its numbers as
+    # the engine runs it (engine.evidence), and the checkout the spec sits in (for SARIF's relative locations).
+    evidence: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    checkout: Checkout | None = field(default=None, compare=False)
 
     @property
     def findings(self) -> tuple[SourceHealth, ...]:
@@ -334,14 +341,25 @@ class Run:
 
 
 FAIL_ON = ("warn", "breach", "never")
+DATA_FINDINGS = ("error", "breach", "warn")  # what a data finding counts as
 
 
 @dataclass(frozen=True)
 class FailPolicy:
-    """Which results fail a check: `--fail-on warn|breach|never` and `--min-severity`."""
+    """Which results fail a check: `--fail-on warn|breach|never`, `--min-severity` and `--data-findings`."""
 
     fail_on: str = "breach"
     min_severity: str = "low"
+    data_findings: str = "error"
+
+    def outcome(self, run: Run) -> str:
+        """"cannot-run" when a rule could not be evaluated (or a data finding counts as an error), "fails" when a
+        result (or a data finding counted as a breach or warn) fails the check, else "passes"."""
+        if any(r.status == "error" for r in run.results) or (run.findings and self.data_findings == "error"):
+            return "cannot-run"
+        found = bool(run.findings) and (self.fail_on == "warn" or (self.data_findings == "breach"
+                                                                   and self.fail_on != "never"))
+        return "fails" if found or any(self.fails(r) for r in run.results) else "passes"
 
     def fails(self, result: Result) -> bool:
         """An unwaived breach (or warn with fail_on warn) at or above min_severity."""

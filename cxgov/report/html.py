@@ -227,10 +227,10 @@ class Scorecard:
     problems: tuple[pareto_view.ParetoView, ...] = ()  # one Pareto per problems analysis (and `by` value)
 
 
-def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None,
+def build(run: Run, spec: Spec, generated_at: datetime,
           trends: Mapping[TrendKey, object] | None = None) -> Scorecard:
     """The scorecard's content, computed from the run and the spec alone (and, for trends, the run history:
-    `cxgov.history.trends(path, run)`)."""
+    `cxgov.history.trends(path, run)`); the evidence appendix shows the SQL the run carries."""
     names = Names(spec)
     rows = Rows(names)
     ordered = run.sorted_results()
@@ -250,7 +250,7 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
                                                   appendix.min_sample(spec, spec.rule(rule_id)),
                                                   rows.window(low[0].window), tuple(rows(r) for r in low)))
     rules: list[Standard | Kpi] = [*spec.standards, *spec.kpis]
-    shared_sql = appendix.share(sql or {}, [r.id for r in rules], {r.id: r.label for r in rules})
+    shared_sql = appendix.share(run.evidence, [r.id for r in rules], {r.id: r.label for r in rules})
     breaches = attention.by_rule(by_status["breach"], rows)
     waived = attention.by_rule(by_status["waived"], rows)
     intent = spec.program.intent
@@ -289,10 +289,7 @@ def build(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] |
     )
 
 
-def scorecard(run: Run, spec: Spec, generated_at: datetime, sql: Mapping[str, str] | None = None,
-              trends: Mapping[TrendKey, object] | None = None) -> str:
-    """The governance scorecard as one self-contained HTML document.
-
-    `sql` maps rule ids to the SQL behind them (evidence.rule_sql), shown in the evidence appendix.
-    """
-    return render("scorecard.html.j2", card=build(run, spec, generated_at, sql, trends), spec=spec, run=run)
+def scorecard(run: Run, spec: Spec, generated_at: datetime, trends: Mapping[TrendKey, object] | None = None) -> str:
+    """The governance scorecard as one self-contained HTML document; its evidence appendix shows each rule's
+    SQL from `run.evidence` (a check with evidence attaches it)."""
+    return render("scorecard.html.j2", card=build(run, spec, generated_at, trends), spec=spec, run=run)

@@ -13,7 +13,7 @@ byte-identical files. Members are written in the order of the OSCAL model (uuid 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from cxgov.engine.results import Run
 from cxgov.report.json import dumps
@@ -27,13 +27,13 @@ RESULTS_FILE = "assessment-results.json"
 EXPAND = 5  # members nested less deep one per line: each observation, finding and risk on a line of its own
 
 
-def documents(run: Run, spec: Spec, sql: Mapping[str, str], generated_at: datetime | None = None) -> dict[str, str]:
+def documents(run: Run, spec: Spec, generated_at: datetime | None = None) -> dict[str, str]:
     """File name -> JSON text: the assessment plan, and the assessment results that import it from beside it.
 
-    `sql` maps rule ids to the SQL statement behind each (report.evidence.rule_sql); `generated_at` is the time
-    written into the documents, by default the end of the as-of day in the program's time zone.
+    The SQL statement behind each rule comes from `run.evidence`; `generated_at` is the time written into the
+    documents, by default the end of the as-of day in the program's time zone.
     """
-    ctx = Context(run, spec, sql, generated_at)
+    ctx = Context(run, spec, generated_at)
     return {PLAN_FILE: _json({"assessment-plan": plan(ctx)}),
             RESULTS_FILE: _json({"assessment-results": results(ctx, PLAN_FILE)})}
 

@@ -56,13 +56,13 @@ class Subject:
 class Context:
     """One run seen through OSCAL: everything both documents name, each with its identity."""
 
-    def __init__(self, run: Run, spec: Spec, sql: Mapping[str, str], generated_at: datetime | None = None):
+    def __init__(self, run: Run, spec: Spec, generated_at: datetime | None = None):
         # every control: the standards, KPIs and problems analyses (one id space: CX101), by id
         self.assessed: tuple[Standard | Kpi | Problem, ...] = tuple(sorted(
             (*spec.standards, *spec.kpis, *spec.problems), key=lambda r: r.id))
         self.problems: tuple[Problem, ...] = tuple(r for r in self.assessed if isinstance(r, Problem))
         ids = {r.id for r in self.assessed}
-        self.run, self.spec, self.sql = run, spec, {k: v for k, v in sql.items() if k in ids}
+        self.run, self.spec, self.sql = run, spec, {k: v for k, v in run.evidence.items() if k in ids}
         self.names = Names(spec)
         self.clock = Clock(spec.program.timezone)
         # the documents' time: injected, or the end of the as-of day, so the same inputs give the same bytes

@@ -41,8 +41,9 @@ def needs_attention(result: Result, policy: FailPolicy) -> bool:
     return result.status in ("breach", "error") or (result.status == "warn" and policy.fail_on == "warn")
 
 
-def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy(), everything: bool = False,
-           checkout: Checkout | None = None) -> str:
+def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy(), everything: bool = False) -> str:
+    """SARIF 2.1.0 of the run; locations are relative to the checkout the run carries (a check with `checkout`)."""
+    checkout = run.checkout
     rule_ids = sorted({r.rule for r in run.results})  # every rule that ran, so code scanning can close alerts
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     firsts: dict[str, Result] = {}

@@ -22,27 +22,6 @@ WIDTH = len("NO DATA")  # the longest label
 SHOWN = 5  # results listed per rule without --verbose
 
 
-class Blocks:
-    """The lines of each result the report shows, made as results become known and kept for `render`: `cxgov
-    check` makes them for the results of one scan while DuckDB still runs the next."""
-
-    def __init__(self, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()):
-        self.spec, self.verbose, self.policy = spec, verbose, policy
-        self._shared: dict[object, str] = {}  # the text that every result of a rule (or owner) shares, written once
-        self._made: dict[int, list[str]] = {}  # id of a result (alive as long as its Run) -> its lines
-
-    def add(self, results: Iterable[Result]) -> None:
-        """Make the lines of the results `render` will list (a rule's results all come from one scan)."""
-        for group in rule_groups(results):
-            for result in group.listed(self.verbose):
-                if id(result) not in self._made:
-                    self._made[id(result)] = _block(result, self.spec, self.policy, self._shared)
-
-    def of(self, result: Result) -> list[str]:
-        made = self._made.get(id(result))
-        return made if made is not None else _block(result, self.spec, self.policy, self._shared)
-
-
 @dataclass(frozen=True)
 class RuleGroup:
     """One rule's results, worst first."""
@@ -85,11 +64,9 @@ def _worst_first(result: Result) -> tuple[int, float, Scope]:
     return (STATUS_ORDER[result.status], -beyond, result.scope)
 
 
-def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy(),
-           blocks: Blocks | None = None) -> str:
-    """Per rule its counts and worst results (all of them with `verbose`), then the summary. `blocks`, made with
-    the same spec, verbose and policy, may hold the lines of results already."""
-    blocks = blocks or Blocks(spec, verbose=verbose, policy=policy)
+def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()) -> str:
+    """Per rule its counts and worst results (all of them with `verbose`), then the summary."""
+    shared: dict[object, str] = {}  # the text that every result of a rule (or owner) shares, written once
     lines = [f"cxgov check: {run.program or run.spec_path} as of {run.as_of.isoformat()}", ""]
     for group in rule_groups(run.results):
         listed = group.listed(verbose)
@@ -97,7 +74,7 @@ def render(run: Run, spec: Spec | None = None, *, verbose: bool = False, policy:
         table = pareto_lines(group.results)
         lines.extend(table)
         for result in listed:
-            lines.extend(blocks.of(result))
+            lines.extend(_block(result, spec, policy, shared))
         rest = {s: n for s, n in _status_counts(group.attention[len(listed):]).items() if n}
         if rest and not verbose:
             lines.append(f"{INDENT}... and {sum(rest.values()):,} more ({_counted(rest)}): --verbose lists every "
@@ -129,6 +106,26 @@ def _status_counts(results: Iterable[Result]) -> dict[str, int]:
 
 def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{n:,} {status}" for status, n in counts.items() if n)
+
+
+def problems(run: Run, policy: FailPolicy = FailPolicy()) -> list[str]:
+    """The messages for standard error, after the report: each rule that could not be evaluated (its results with
+    the same note counted together), each data finding (an error or a warning, by `policy.data_findings`) and each
+    validator warning that needed the data."""
+    errors: dict[tuple[str, str, str], int] = {}
+    for result in run.results:
+        if result.status == "error":
+            key = (f"{result.location.file}:{result.location.line}", result.rule, result.notes[0])
+            errors[key] = errors.get(key, 0) + 1
+    lines = [f"cxgov: error: {where}: {rule} could not be evaluated ({count} result{'s' * (count != 1)}): {note}"
+             for (where, rule, note), count in errors.items()]
+    level = "error" if policy.data_findings == "error" else "warning"
+    lines += [f"cxgov: {level}: {h.location}: source '{h.source}': {h.finding}\n"
+              f"  hint: make the source's touchpoint ids and timestamps match the spec (see the data health in "
+              f"the report); --max-unattributed sets the share tolerated" for h in run.findings]
+    lines += [f"cxgov: {d.severity}: {d.location}: {d.code} {d.message}" + (f"\n  hint: {d.hint}" if d.hint else "")
+              for d in run.diagnostics]
+    return lines
 
 
 def summary(run: Run) -> str:

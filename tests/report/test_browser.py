@@ -3,6 +3,8 @@ that never runs as script. Skipped (with the reason) where /usr/bin/chromium is 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import subprocess
 
 import pytest
@@ -58,7 +60,7 @@ def fixture_reports(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fixture")
     spec = sample_spec()
     run = sample_run(spec)
-    pages = {"scorecard": html.scorecard(run, spec, GENERATED_AT, SAMPLE_SQL),
+    pages = {"scorecard": html.scorecard(replace(run, evidence=SAMPLE_SQL), spec, GENERATED_AT),
              "raci": raci.html(spec, GENERATED_AT), "journeys": journeys.html(spec, run, GENERATED_AT),
              "inventory": journeys.html(spec, None, GENERATED_AT)}
     paths = {}

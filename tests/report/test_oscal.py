@@ -21,13 +21,9 @@ from trestle.oscal.assessment_plan import AssessmentPlan
 from trestle.oscal.assessment_results import AssessmentResults
 
 from cxgov.cli import main
-from cxgov.data.store import Store
-from cxgov.engine import provenance
-from cxgov.engine.evaluate import evaluate
+from cxgov.engine.check import check
 from cxgov.engine.results import WaiverInfo
 from cxgov.report import oscal
-from cxgov.report.evidence import rule_sql
-from cxgov.spec.api import load_spec
 from cxgov.spec.model import Waiver
 from report_samples import (AS_OF, EXAMPLE_SPEC, PAYLOAD, example_db, problem_results, sample_run, sample_spec,
                             with_problems)
@@ -57,10 +53,8 @@ def out(db, tmp_path_factory):
 @pytest.fixture(scope="module")
 def evaluated(db):
     """The example's spec, Run and SQL, as the command computes them."""
-    spec = load_spec(EXAMPLE_SPEC, AS_OF)
-    with Store.open(db) as store:
-        run = evaluate(spec, store, AS_OF, git_commit=provenance.git_commit(EXAMPLE_SPEC))
-        return spec, run, rule_sql(spec, AS_OF, store)
+    checked = check(EXAMPLE_SPEC, db, AS_OF, evidence=True)
+    return checked.spec, checked.run, checked.run.evidence
 
 
 @pytest.fixture(scope="module")
@@ -376,7 +370,7 @@ def test_an_invalid_spec_or_missing_data_cannot_run(tmp_path):
 
 def test_spec_text_reaches_markup_fields_escaped():
     spec = sample_spec(lambda s: s + PAYLOAD)
-    documents = oscal.documents(sample_run(spec, lambda s: s + PAYLOAD), spec, {"digital-csat": "SELECT 1"})
+    documents = oscal.documents(replace(sample_run(spec, lambda s: s + PAYLOAD), evidence={"digital-csat": "SELECT 1"}), spec)
     markup = ("title", "description", "statement", "prose", "remarks")  # Markdown fields; the rest is plain text
     for name, text in documents.items():
         fields = [value for key, value in _walk(json.loads(text)) if key in markup]
@@ -399,7 +393,7 @@ def test_a_waiver_on_root_causes_is_a_deviation_of_the_problems_analysis(tmp_pat
     results = tuple(replace(r, status="waived", underlying_status="breach", waiver=info)
                     if dict(r.scope).get("root_cause") == "billing-errors" else r for r in problem_results(spec))
     base = sample_run(spec)
-    documents = oscal.documents(replace(base, results=(*base.results, *results)), spec, {})
+    documents = oscal.documents(replace(base, results=(*base.results, *results)), spec)
     for name, text in documents.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     AssessmentPlan.oscal_read(tmp_path / oscal.PLAN_FILE)

@@ -4,6 +4,8 @@ relative to the repository root, with the commit and branch."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import re
 import subprocess
@@ -52,8 +54,8 @@ def _rows(document):
 def test_validates_against_the_sarif_schema(sarif_validator, document, everything):
     sarif_validator.validate(document)
     sarif_validator.validate(everything)
-    sarif_validator.validate(json.loads(sarif.render(sample_run(), policy=WARN_POLICY,
-                                                     checkout=Checkout(str(REPO), True, None, "main"))))
+    in_repo = replace(sample_run(), checkout=Checkout(str(REPO), True, None, "main"))
+    sarif_validator.validate(json.loads(sarif.render(in_repo, policy=WARN_POLICY)))
     assert document["version"] == "2.1.0"
 
 
@@ -152,8 +154,8 @@ def test_with_a_checkout_uris_are_relative_to_the_repository_root(tmp_path, monk
     (tmp_path / "repo" / "specs").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "repo" / "specs")  # the run's files are named relative to here
     root = str((tmp_path / "repo").resolve())
-    document = json.loads(sarif.render(sample_run(), checkout=Checkout(root, True, "https://git.example/cx/specs",
-                                                                       "main")))
+    checkout = Checkout(root, True, "https://git.example/cx/specs", "main")
+    document = json.loads(sarif.render(replace(sample_run(), checkout=checkout)))
     run = document["runs"][0]
     location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location == {"uri": "specs/specs/standards.yaml", "uriBaseId": "%SRCROOT%"}
@@ -177,7 +179,7 @@ def _problems(path: Path) -> list[tuple[str, str, str]]:
                                                                                               "fail-on-warn"])
 def test_the_sarif_multitool_finds_no_error_and_no_warning(tmp_path, options):
     path = tmp_path / "cxgov.sarif"
-    path.write_text(sarif.render(sample_run(), checkout=Checkout(str(REPO), True, None, "main"), **options))
+    path.write_text(sarif.render(replace(sample_run(), checkout=Checkout(str(REPO), True, None, "main")), **options))
     assert _problems(path) == []
 
 

@@ -14,17 +14,17 @@ from report_samples import GENERATED_AT, PAYLOAD, SAMPLE_SQL, sample_run, sample
 
 @pytest.fixture(scope="module")
 def page(spec, run) -> str:
-    return html.scorecard(run, spec, GENERATED_AT, SAMPLE_SQL)
+    return html.scorecard(replace(run, evidence=SAMPLE_SQL), spec, GENERATED_AT)
 
 
 @pytest.fixture(scope="module")
 def card(spec, run):
-    return html.build(run, spec, GENERATED_AT, SAMPLE_SQL)
+    return html.build(replace(run, evidence=SAMPLE_SQL), spec, GENERATED_AT)
 
 
 def test_the_same_inputs_give_the_same_bytes(spec, run, page):
-    assert html.scorecard(run, spec, GENERATED_AT, SAMPLE_SQL) == page
-    later = html.scorecard(run, spec, datetime(2027, 1, 2, 3, 4, 5, tzinfo=timezone.utc), SAMPLE_SQL)
+    assert html.scorecard(replace(run, evidence=SAMPLE_SQL), spec, GENERATED_AT) == page
+    later = html.scorecard(replace(run, evidence=SAMPLE_SQL), spec, datetime(2027, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
     assert later != page and "2027-01-02 03:04:05 UTC" in later
 
 
@@ -228,7 +228,7 @@ def test_the_page_is_self_contained_and_script_free(page):
 def test_spec_text_is_escaped_everywhere():
     spec = sample_spec(lambda s: s + PAYLOAD)
     run = sample_run(spec, lambda s: s + PAYLOAD)
-    page = html.scorecard(run, spec, GENERATED_AT, {"digital-csat": PAYLOAD})
+    page = html.scorecard(replace(run, evidence={"digital-csat": PAYLOAD}), spec, GENERATED_AT)
     assert "<script" not in page and "<img" not in page
     escaped = "&lt;script&gt;window.__pwned=1&lt;/script&gt;"
     # statement, principles, names, justification, action, note, description, SQL ...

@@ -18,7 +18,7 @@ def _page(text=lambda s: s) -> tuple[str, Run]:
     spec = with_problems(sample_spec(text), text)
     base = sample_run(spec, text)
     run = replace(base, results=(*base.results, *problem_results(spec)))
-    return html.scorecard(run, spec, GENERATED_AT, SAMPLE_SQL), run
+    return html.scorecard(replace(run, evidence=SAMPLE_SQL), spec, GENERATED_AT), run
 
 
 @pytest.fixture(scope="module")

@@ -71,7 +71,7 @@ def test_each_added_result_costs_a_compact_row_in_each_table_that_lists_it():
 def test_identical_statements_are_shown_once_and_referred_to():
     select = "SELECT count(*) AS n FROM metrics.tickets"
     sql = {"complaints-resolved-24h": select, "first-contact-resolution": select, "digital-csat": "SELECT 1"}
-    page = html.scorecard(RUN, SPEC, GENERATED_AT, sql)
+    page = html.scorecard(replace(RUN, evidence=sql), SPEC, GENERATED_AT)
     evidence = section(page, "evidence")
     assert evidence.count(select) == 1
     assert '<pre class="sql" id="sql-complaints-resolved-24h"' in evidence
@@ -93,7 +93,7 @@ def test_a_long_line_several_statements_share_is_shown_once():
     assert "".join(text for text, anchor in first.segments if not anchor) == "WITH p AS (SELECT 1),\n\nSELECT 0 FROM p"
     assert first.segments[1][0] == (f"{table[:appendix.PART_HEAD]}… [{len(table):,} characters: shared part 1, "
                                     "shown once at the end of this appendix]")
-    page = html.scorecard(RUN, SPEC, GENERATED_AT, sql)
+    page = html.scorecard(replace(RUN, evidence=sql), SPEC, GENERATED_AT)
     assert page.count("tp-00399") == 1  # the table's last row, in the shared part only
     assert page.count('<a href="#sql-part-1">') == 2 and 'id="sql-part-1"' in page
 

@@ -1,4 +1,4 @@
-"""The SQL behind each rule, for the scorecard's evidence appendix.
+"""The SQL behind each rule, as the engine runs it, for the evidence that reports show.
 
 Each rule is planned on its own (as `cxgov explain` does), so the statement shown computes that rule's numbers
 and nothing else; a full check batches the same aggregates into fewer scans.
@@ -31,7 +31,7 @@ def rule_sql(spec: Spec, as_of: date, store: Store, only: Collection[str] | None
             continue
         request = scans[0].request
         try:
-            sql = store.sql(request)  # the statement only: DuckDB's plan is `cxgov explain`'s business
+            sql = store.sql(request)  # the statement only: the engine's plan is `cxgov explain`'s business
         except CxgovError as exc:
             lines = [f"-- the statement could not be built: {exc.message}", "-- its aggregate expressions:"]
             lines += [f"{a.name}: {a.text()}" for a in request.aggregates]

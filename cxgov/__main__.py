@@ -1,0 +1,5 @@
+"""`python -m cxgov`: the same command line as `cxgov`."""
+
+from cxgov.cli import main
+
+main(prog_name="cxgov")
