@@ -308,8 +308,7 @@ def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports:
     from cxgov.engine.check import check
     from cxgov.errors import UsageError
     from cxgov.progress import Progress
-    from cxgov.report import json as json_report
-    from cxgov.report import junit, markdown, sarif, text
+    from cxgov.report import text
 
     paths = (reports.json, reports.junit, reports.sarif, reports.markdown, reports.html)
     if sum(path == "-" for path in paths) > 1:
@@ -321,13 +320,32 @@ def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports:
     loaded, run = checked.spec, checked.run
     # the scorecard shows trends from the history this run is recorded into, once it has runs
     trends_from = record_path if record_path is not None and record_path.is_file() else None
-    # (path, renderer): every report is a function of the same Run.
+
+    # each report a function of the same Run, its module imported only when the report is asked for
+    def json_report() -> str:
+        from cxgov.report import json
+
+        return json.render(run)
+
+    def junit_report() -> str:
+        from cxgov.report import junit
+
+        return junit.render(run, policy)
+
+    def sarif_report() -> str:
+        from cxgov.report import sarif
+
+        return sarif.render(run, loaded, policy, sarif_all)
+
+    def markdown_report() -> str:
+        from cxgov.report import markdown
+
+        return markdown.render(run, loaded, policy, full_reports=markdown.where_from(
+            (reports.json, reports.html, reports.junit, reports.sarif), os.environ))
+
     outputs: list[tuple[str | None, Callable[[], str]]] = [
-        (reports.json, lambda: json_report.render(run)), (reports.junit, lambda: junit.render(run, policy)),
-        (reports.sarif, lambda: sarif.render(run, loaded, policy, sarif_all)),
-        (reports.markdown, lambda: markdown.render(run, loaded, policy, full_reports=markdown.where_from(
-            (reports.json, reports.html, reports.junit, reports.sarif), os.environ))),
-        (reports.html, lambda: _scorecard(run, loaded, history_path=trends_from))]
+        (reports.json, json_report), (reports.junit, junit_report), (reports.sarif, sarif_report),
+        (reports.markdown, markdown_report), (reports.html, lambda: _scorecard(run, loaded, history_path=trends_from))]
     with _rendering():
         for path, render in outputs:
             if path:
