@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_scale import Params, write_spec  # noqa: E402
 
-from cxgov import history  # noqa: E402
+from cxgov.audit import history  # noqa: E402
 from cxgov.engine.results import Result, Run, Span, ThresholdInfo  # noqa: E402
 from cxgov.errors import Location  # noqa: E402
 

@@ -354,7 +354,7 @@ def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports:
         summary = None if "-" in paths else text.render(run, loaded, verbose=verbose, policy=policy)
     progress.close()
     if record_path is not None:
-        from cxgov import history
+        from cxgov.audit import history
 
         run_id = history.record(run, record_path, timeout=lock_timeout)
         click.echo(f"cxgov: recorded as run {run_id} in {record_path}", err=True)
@@ -420,7 +420,7 @@ def _scorecard(run: Run, loaded: Spec, generated_at: str | None = None, history_
 
     trends = None
     if history_path is not None:
-        from cxgov import history
+        from cxgov.audit import history
 
         trends = history.trends(history_path, run)
     return html.scorecard(run, loaded, _generated_at(generated_at), trends)
@@ -687,18 +687,19 @@ def init_command(folder: Path) -> None:
 def history_command(history_path: Path, rule: str | None, scope: tuple[str, ...], fmt: str,
                     lock_timeout: float) -> None:
     """List the runs recorded with `check --record HISTORY`, or one rule's values across them."""
-    from cxgov import history
+    from cxgov.audit import history
     from cxgov.errors import UsageError
+    from cxgov.report.history import render_rule_history, render_runs
 
     if scope and not rule:
         raise UsageError("--scope needs --rule", hint="e.g. cxgov history HISTORY --rule ID --scope touchpoint=web")
     if rule:
         key = history.parse_scope(scope) if scope else None
         points = history.rule_history(history_path, rule, key, timeout=lock_timeout)
-        click.echo(history.render_rule_history(rule, key, points, fmt), nl=False)
+        click.echo(render_rule_history(rule, key, points, fmt), nl=False)
     else:
-        click.echo(history.render_runs(history.runs(history_path, timeout=lock_timeout), fmt, history_path),
-                   nl=False)
+        click.echo(render_runs(history.runs(history_path, timeout=lock_timeout), fmt, history_path,
+                               history.SCHEMA_VERSION), nl=False)
 
 
 @main.command("diff", short_help="What changed in governance between two git refs or folders.")
@@ -716,8 +717,8 @@ def diff_command(base: str, head: str | None, spec_dir: Path, fmt: str, fail_on_
     BASE and HEAD are git refs of the repository holding the spec (HEAD defaults to the working tree), or two spec
     folders. Changes that loosen governance are listed first, with the approvals that cover them.
     """
-    from cxgov import diff
-    from cxgov.diff.render import RENDERERS
+    from cxgov.audit import diff
+    from cxgov.report.diff import RENDERERS
 
     result = diff.run(base, head, spec_dir)
     click.echo(RENDERERS[fmt](result), nl=False)

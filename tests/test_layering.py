@@ -1,6 +1,6 @@
 """Data flows one way (DESIGN.md section 5), read off the package's imports with `ast` (nothing is imported):
-only `cxgov/data/engines/` imports a database driver, `metrics/` none, and no renderer under `report/` reaches
-into the data layer or the planner."""
+only `cxgov/data/engines/` imports a database driver, `metrics/` and `audit/` none, no renderer under `report/`
+reaches into the data layer, the planner or an `audit/` module that does, and `audit/` renders nothing."""
 
 from __future__ import annotations
 
@@ -55,3 +55,24 @@ def test_renderers_reach_neither_the_data_layer_nor_the_planner():
                               or m.split(".")[0] in DRIVERS)
                  for path, found in modules("report").items()}
     assert {path: found for path, found in offenders.items() if found} == {}
+
+
+def test_the_audit_imports_no_driver_and_no_renderer():
+    offenders = {path: sorted(m for m in found if m.split(".")[0] in DRIVERS or m.startswith("cxgov.report"))
+                 for path, found in modules("audit").items()}
+    assert {path: found for path, found in offenders.items() if found} == {}
+
+
+def test_renderers_reach_no_audit_module_that_reads_the_data_layer():
+    reading = {"cxgov." + path.removesuffix(".py").replace("/", ".")
+               for path, found in modules("audit").items() if any(m.startswith("cxgov.data") for m in found)}
+    assert "cxgov.audit.history" in reading  # the run history reads its file through the data layer
+    offenders = {path: sorted((found | submodules(PACKAGE / path)) & reading)
+                 for path, found in modules("report").items()}
+    assert {path: found for path, found in offenders.items() if found} == {}
+
+
+def submodules(path: Path) -> set[str]:
+    """What `from cxgov.audit import history` names: "cxgov.audit.history" (imports() records "cxgov.audit")."""
+    return {f"{node.module}.{alias.name}" for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 for alias in node.names}

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Mapping
 
-from cxgov.diff.compare import CADENCE_MONTHS, NOUNS
 from cxgov.report.names import Names
-from cxgov.spec.lint import add_months
+from cxgov.spec.dates import CADENCE_MONTHS, add_months
 from cxgov.spec.model import Approval, Spec
+from cxgov.spec.schema import NOUNS
 
 RULE_SECTIONS = ("standards", "kpis")
 

@@ -32,6 +32,7 @@ from cxgov.report.attention import ErrorGroup, Remedy, RuleGroup
 from cxgov.report.display import DASH
 from cxgov.report.names import Names
 from cxgov.report.rows import Row, Rows, TrendKey
+from cxgov.report.sparkline import SparkTrend, trend_svg
 from cxgov.resources import templates_dir
 from cxgov.spec.model import Kpi, Spec, Standard
 
@@ -48,7 +49,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.update(status_label=display.status_label, status_icon=display.status_icon,
-                       status_order=display.STATUS_DISPLAY_ORDER, cxgov_version=__version__)
+                       status_order=display.STATUS_DISPLAY_ORDER, cxgov_version=__version__,
+                       trend_svg=trend_svg)
     return env
 
 
@@ -222,15 +224,15 @@ class Scorecard:
     approvals: tuple[ApprovalView, ...] = ()  # every approval in the spec, newest first
     approved: Mapping[str, ApprovalView] = field(default_factory=lambda: MappingProxyType({}))  # rule -> newest
     recent_since: str = ""  # approvals dated after this day, up to the as-of date, are highlighted
-    trends: Mapping[TrendKey, object] = field(default_factory=lambda: MappingProxyType({}))  # Row.key -> Trend
+    trends: Mapping[TrendKey, SparkTrend] = field(default_factory=lambda: MappingProxyType({}))  # Row.key -> Trend
     large: bool = False  # more than LARGE results
     problems: tuple[pareto_view.ParetoView, ...] = ()  # one Pareto per problems analysis (and `by` value)
 
 
 def build(run: Run, spec: Spec, generated_at: datetime,
-          trends: Mapping[TrendKey, object] | None = None) -> Scorecard:
+          trends: Mapping[TrendKey, SparkTrend] | None = None) -> Scorecard:
     """The scorecard's content, computed from the run and the spec alone (and, for trends, the run history:
-    `cxgov.history.trends(path, run)`); the evidence appendix shows the SQL the run carries."""
+    `cxgov.audit.history.trends(path, run)`); the evidence appendix shows the SQL the run carries."""
     names = Names(spec)
     rows = Rows(names)
     ordered = run.sorted_results()
@@ -289,7 +291,8 @@ def build(run: Run, spec: Spec, generated_at: datetime,
     )
 
 
-def scorecard(run: Run, spec: Spec, generated_at: datetime, trends: Mapping[TrendKey, object] | None = None) -> str:
+def scorecard(run: Run, spec: Spec, generated_at: datetime,
+              trends: Mapping[TrendKey, SparkTrend] | None = None) -> str:
     """The governance scorecard as one self-contained HTML document; its evidence appendix shows each rule's
     SQL from `run.evidence` (a check with evidence attaches it)."""
     return render("scorecard.html.j2", card=build(run, spec, generated_at, trends), spec=spec, run=run)

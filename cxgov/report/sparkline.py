@@ -12,7 +12,9 @@ from typing import Protocol, Sequence
 
 from markupsafe import Markup, escape
 
+from cxgov.engine.results import Scope
 from cxgov.metrics.stats import round_half_away
+from cxgov.report.history import scope_label
 
 _FALLBACK_FILL = {"pass": "#2e7d32", "warn": "#b26a00", "breach": "#c62828", "waived": "#6a1b9a",
                   "insufficient": "#757575", "error": "#424242"}
@@ -92,3 +94,32 @@ def sparkline(points: Sequence[SparkPoint], *, width: int = 120, height: int = 2
                          f'cy="{y(point.value):.2f}" r="{radius:g}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+class SparkTrend(Protocol):
+    """A rule and scope's last runs (cxgov.audit.history.Trend)."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def scope(self) -> Scope: ...
+    @property
+    def points(self) -> Sequence[SparkPoint]: ...
+    @property
+    def breached_since(self) -> date | None: ...
+
+
+def _subject(trend: SparkTrend) -> str:
+    return f"{trend.rule} ({scope_label(trend.scope)})"
+
+
+def trend_svg(trend: SparkTrend, *, width: int = 120, height: int = 28) -> Markup:
+    """A trend of the run history (cxgov.audit.history.trends) as an inline sparkline (markupsafe.Markup: safe to
+    insert into autoescaped HTML), labelled with its rule and scope."""
+    return sparkline(trend.points, width=width, height=height, label=_subject(trend),
+                     breached_since=trend.breached_since)
+
+
+def trend_text(trend: SparkTrend) -> str:
+    """The text alternative of `trend_svg`."""
+    return describe(trend.points, label=_subject(trend), breached_since=trend.breached_since)

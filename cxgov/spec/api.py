@@ -70,18 +70,21 @@ gc_paused = collector.paused
 
 
 def validate(root: Path | str, today: date | None = None, warnings: bool = True,
-             allow: tuple[Path, ...] = ()) -> Validation:
+             allow: tuple[Path, ...] = (), *, linted: bool = True, confined: bool = True) -> Validation:
     """Load, check and lint the spec folder `root`; without `warnings`, only the rules that find errors run.
 
     Files are read only inside the spec's repository and the `allow`ed roots (cxgov.spec.confine). Raises
-    SpecError only when the folder cannot be used.
+    SpecError only when the folder cannot be used. `cxgov diff` reads what the files say, so it loads without
+    the lint (`linted=False`) and without confinement (`confined=False`: a side read from git is a temporary
+    folder, and its sources' paths are never read).
     """
     with gc_paused():
-        return _validate(Path(root), today, warnings, allow)
+        return _validate(Path(root), today, warnings, allow, linted, confined)
 
 
-def _validate(root: Path, today: date | None, warnings: bool, allow: tuple[Path, ...] = ()) -> Validation:
-    roots = confine.roots_for(root, allow) if root.is_dir() else None
+def _validate(root: Path, today: date | None, warnings: bool, allow: tuple[Path, ...] = (), linted: bool = True,
+              confined: bool = True) -> Validation:
+    roots = confine.roots_for(root, allow) if confined and root.is_dir() else None
     documents = loader.load_documents(root, roots)
     found: list[Diagnostic] = [d for doc in documents for d in doc.diagnostics]
     if not documents:
@@ -93,7 +96,7 @@ def _validate(root: Path, today: date | None, warnings: bool, allow: tuple[Path,
     spec, build_found = build.build(documents, root, faults, roots)
     found += build_found
     today = today or default_today(spec)
-    if spec is not None:
+    if spec is not None and linted:
         # Warnings need the whole spec: with files or entities missing they would mislead, so they wait.
         complete = not any(d.severity == "error" and (RULES[d.code].stage in ("load", "schema") or d.code == "CX101")
                            for d in found)

@@ -14,9 +14,8 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 from cxgov.errors import Diagnostic, Location
 from cxgov.metrics.registry import kind_of
 from cxgov.spec import model as m
+from cxgov.spec.dates import CADENCE_MONTHS, add_months
 from cxgov.spec.rules import RULES
-
-CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 
 # Fields each metric kind needs / may have, beyond id, name, kind, source, where, unit, description.
 _OPTIONAL_METRIC_FIELDS = ("column", "scale", "condition", "percentile", "duration", "within", "expectation",
@@ -272,14 +271,6 @@ def overloaded(ctx: Context) -> Iterator[Finding]:
         if o.kind == "person" and counts[o.id] > limit:
             yield (f"person '{o.id}' is accountable for {counts[o.id]} items, more than max_accountable "
                    f"({limit})", o.location, "share the accountability out, or raise defaults.max_accountable")
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    days_in = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31,
-               30, 31, 30, 31][month - 1]
-    return date(year, month, min(day.day, days_in))
 
 
 @check("CX207")

@@ -27,6 +27,12 @@ SINGULAR = {"owners": "owner", "segments": "segment", "channels": "channel", "jo
             "kpis": "KPI", "waivers": "waiver", "actions": "action", "raci": "RACI activity",
             "approvals": "approval", "root_causes": "root cause", "problems": "problems analysis",
             "themes": "theme"}
+# what the diff and the scorecard call an entity of each section, "program" included (SINGULAR's twin)
+NOUNS = {"program": "program", "owners": "owner", "segments": "segment", "channels": "channel",
+         "journeys": "journey", "touchpoints": "touchpoint", "sources": "source", "metrics": "metric",
+         "standards": "standard", "kpis": "KPI", "waivers": "waiver", "actions": "action",
+         "raci": "RACI activity", "approvals": "approval", "root_causes": "root cause",
+         "problems": "problems analysis"}
 
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "array": "a list", "object": "a mapping", "null": "nothing"}

@@ -13,7 +13,7 @@ import sys
 import time
 from datetime import date, datetime, timezone
 
-from cxgov import history
+from cxgov.audit import history
 from cxgov.engine.results import Result, Run, Span, ThresholdInfo
 from cxgov.data.engines.duckdb_history import HistoryDB
 from cxgov.errors import CxgovError, Location

@@ -1,4 +1,5 @@
-"""Run records for the history tests, built directly from the result dataclasses."""
+"""Run records for the history tests (tests/audit) and its renderer's (tests/report/test_history.py), built directly
+from the result dataclasses: the fixtures `make_result` and `make_run`, imported by the modules that use them."""
 
 from __future__ import annotations
 

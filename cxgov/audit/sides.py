@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator, overload
 
 from cxgov.errors import Diagnostic, Location, SpecError, UsageError
-from cxgov.spec import api, build, loader, schema
+from cxgov.spec import api, loader
 from cxgov.spec import model as m
 
 WORKING_TREE = "working tree"
@@ -149,19 +149,14 @@ def side(arg: str | None, spec_dir: Path) -> Iterator[Side]:
 
 
 def load(s: Side) -> m.Spec:
-    """The spec of one side, loaded, checked against the schema and built; not linted: a diff compares what the
-    files say, so warnings and lint errors (an expired waiver, a RACI gap) do not stop it."""
-    with api.gc_paused():
-        documents = loader.load_documents(s.root)
-        faults: dict[str, set[loader.Path_]] = {}
-        found = [d for doc in documents for d in doc.diagnostics] + schema.check(documents, faults)
-        spec, built = build.build(documents, s.root, {d.location.file: () for d in found} | faults)
-    errors = [d for d in (*found, *built) if d.severity == "error"]
-    if not documents:
-        errors.append(Diagnostic("CX006", "error", "no .yaml or .yml files in the spec folder", Location(str(s.root))))
-    if spec is not None and not errors:
-        return spec
-    shown = "\n".join(f"  {_shown(s, d)}" for d in sorted(errors, key=Diagnostic.sort_key)[:10])
+    """The spec of one side, loaded, checked against the schema and built (cxgov.spec.api, the spec pipeline); not
+    linted: a diff compares what the files say, so warnings and lint errors (an expired waiver, a RACI gap) do not
+    stop it."""
+    found = api.validate(s.root, warnings=False, linted=False, confined=False)
+    errors = found.errors
+    if found.spec is not None and not errors:
+        return found.spec
+    shown = "\n".join(f"  {_shown(s, d)}" for d in errors[:10])
     more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
     raise SpecError(f"the spec at {s.label} cannot be read for a diff ({len(errors)} "
                     f"error{'s' if len(errors) != 1 else ''}):\n{shown}{more}",

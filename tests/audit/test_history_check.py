@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cxgov import history
+from cxgov.audit import history
 from cxgov.cli import main
 from support.spec_files import write_files
 

@@ -1,12 +1,13 @@
-"""A governance diff as text (a terminal or CI log), Markdown (a pull-request comment) or JSON."""
+"""A governance diff (cxgov.audit.diff) as text (a terminal or CI log), Markdown (a pull-request comment) or JSON."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from cxgov.diff.compare import LOOSENS, NEUTRAL, NOUNS, TIGHTENS, Change, SpecDiff
+from cxgov.audit.compare import LOOSENS, NEUTRAL, TIGHTENS, Change, SpecDiff
 from cxgov.spec import model as m
+from cxgov.spec.schema import NOUNS
 
 HEADINGS = {LOOSENS: "Loosens governance", TIGHTENS: "Tightens governance", NEUTRAL: "Other changes"}
 

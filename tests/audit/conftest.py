@@ -1,4 +1,5 @@
-"""Fixtures for the diff tests: a base and head spec folder, and a git repository holding a spec."""
+"""Fixtures for the audit tests: run records for the history (support.history_runs); for the diff, a base and head
+spec folder, and a git repository holding a spec."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from diff_fixtures import GitRepo, write_spec
+from support.history_runs import make_result, make_run  # noqa: F401  (fixtures for the history tests)
 
 
 @pytest.fixture

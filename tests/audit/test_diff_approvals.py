@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from cxgov import diff
-from cxgov.diff import render
+from cxgov.audit import diff
+from cxgov.report import diff as render
 from cxgov.spec.api import validate
 from diff_fixtures import edit
 

@@ -1,7 +1,7 @@
 """`cxgov diff`: what a change to the spec does to governance, in words, with the approvals that cover it.
 
-`compare` compares two loaded specs; `sides` gets them from git refs, folders or the working tree; `render` writes
-text, Markdown or JSON.
+`compare` compares two loaded specs; `sides` gets them from git refs, folders or the working tree;
+cxgov.report.diff writes text, Markdown or JSON.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from cxgov.diff.compare import SpecDiff, diff_specs
-from cxgov.diff.sides import load, side
+from cxgov.audit.compare import SpecDiff, diff_specs
+from cxgov.audit.sides import load, side
 
 
 def run(base: str, head: str | None, spec_dir: Path) -> SpecDiff:

@@ -14,16 +14,12 @@ from typing import AbstractSet, Any, Callable, Iterable, Protocol, Sequence
 
 from cxgov.errors import Location
 from cxgov.spec import model as m
+from cxgov.spec.schema import NOUNS
 
 LOOSENS, TIGHTENS, NEUTRAL = "loosens", "tightens", "neutral"
 EFFECTS = (LOOSENS, TIGHTENS, NEUTRAL)
 SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
             "actions", "raci", "root_causes", "problems")
-NOUNS = {"program": "program", "owners": "owner", "segments": "segment", "channels": "channel",
-         "journeys": "journey", "touchpoints": "touchpoint", "sources": "source", "metrics": "metric",
-         "standards": "standard", "kpis": "KPI", "waivers": "waiver", "actions": "action",
-         "raci": "RACI activity", "approvals": "approval", "root_causes": "root cause",
-         "problems": "problems analysis"}
 PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 RACI_LISTS = (("responsible", "R"), ("consulted", "C"), ("informed", "I"))

@@ -1,31 +1,27 @@
 """The audit trail: record every checked run in a DuckDB history file, list the runs, follow one rule across runs.
 
-The SQL lives in cxgov.data.store (HistoryDB); this module turns result records into rows and rows back into typed
-records, and computes the trends the scorecard shows (a sparkline of the last runs, "breached since").
+The SQL lives in cxgov.data.engines.duckdb_history (HistoryDB); this module turns result records into rows and rows
+back into typed records (cxgov.audit.records), and computes the trends the scorecard shows (a sparkline of the last
+runs, "breached since"). It returns data: cxgov.report.history and the scorecard's sparklines render it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from cxgov.audit.records import Point, RunRecord, breached_since, scope_tuple
 from cxgov.data.engines.duckdb_history import HISTORY_SCHEMA_VERSION, HistoryDB
-from cxgov.engine.results import STATUSES, Result, Run, ThresholdInfo
+from cxgov.engine.results import Result, Run, Scope, ThresholdInfo
 from cxgov.errors import UsageError
-from cxgov.metrics.stats import round_half_away
-
-if TYPE_CHECKING:
-    from markupsafe import Markup
 
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds to wait for another process that holds the history file
 DEFAULT_TREND_RUNS = 12
-
-Scope = tuple[tuple[str, str], ...]
+SCHEMA_VERSION = HISTORY_SCHEMA_VERSION  # of the history file, as `cxgov history --format json` reports it
 
 
 def canonical_scope(scope: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
@@ -55,77 +51,8 @@ def parse_scope(terms: Sequence[str]) -> str:
     return canonical_scope(pairs)
 
 
-@lru_cache(maxsize=65536)
-def _scope_tuple(text: str) -> Scope:
-    return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
-
-
-def _scope_label(scope: Scope) -> str:
-    return ", ".join(f"{k}={v}" for k, v in scope) or "(program)"
-
-
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One recorded run: when it was recorded, what it evaluated, and its result counts by status."""
-
-    id: int
-    recorded_at: datetime  # UTC
-    as_of: date
-    program: str
-    spec_path: str
-    spec_digest: str
-    spec_commit: str | None
-    data_digest: str
-    cxgov_version: str
-    result_count: int
-    counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "recorded_at": self.recorded_at.isoformat().replace("+00:00", "Z"),
-                "as_of": self.as_of.isoformat(), "program": self.program,
-                "spec": {"path": self.spec_path, "digest": self.spec_digest, "git_commit": self.spec_commit},
-                "data": {"digest": self.data_digest}, "cxgov_version": self.cxgov_version,
-                "result_count": self.result_count, "summary": {s: self.counts.get(s, 0) for s in STATUSES}}
-
-
-@dataclass(frozen=True)
-class Point:
-    """One rule and scope in one recorded run."""
-
-    run_id: int
-    as_of: date
-    recorded_at: datetime  # UTC
-    rule: str
-    scope: Scope
-    status: str
-    value: float | None = None
-    n: int = 0
-    ci_low: float | None = None
-    ci_high: float | None = None
-    underlying_status: str | None = None
-    threshold: ThresholdInfo | None = None
-    severity: str | None = None
-    owner: str | None = None
-    waiver: str | None = None
-    touchpoint: str | None = None
-    metric: str | None = None
-
-    @property
-    def effective_status(self) -> str:
-        """The status a waiver covers, or the status itself: a waived breach is still a breach."""
-        return self.underlying_status or self.status
-
-    def to_dict(self) -> dict[str, object]:
-        return {"run_id": self.run_id, "as_of": self.as_of.isoformat(),
-                "recorded_at": self.recorded_at.isoformat().replace("+00:00", "Z"), "rule": self.rule,
-                "scope": dict(self.scope), "value": self.value, "n": self.n, "ci_low": self.ci_low,
-                "ci_high": self.ci_high, "status": self.status, "underlying_status": self.underlying_status,
-                "threshold": self.threshold.to_dict() if self.threshold else None, "severity": self.severity,
-                "owner": self.owner, "waiver": self.waiver}
 
 
 def _result_columns(results: Sequence[Result]) -> dict[str, list[object]]:
@@ -194,7 +121,7 @@ def _point(row: Mapping[str, Any]) -> Point:
     threshold = (ThresholdInfo(row["threshold_op"], row["threshold_fail"], row["threshold_warn"])
                  if row["threshold_op"] else None)
     return Point(run_id=row["run_id"], as_of=row["as_of"], recorded_at=_utc(row["recorded_at"]), rule=row["rule"],
-                 scope=_scope_tuple(row["scope"]), status=row["status"], value=row["value"], n=row["n"] or 0,
+                 scope=scope_tuple(row["scope"]), status=row["status"], value=row["value"], n=row["n"] or 0,
                  ci_low=row["ci_low"], ci_high=row["ci_high"], underlying_status=row["underlying_status"],
                  threshold=threshold, severity=row["severity"], owner=row["owner"], waiver=row["waiver"],
                  touchpoint=row["touchpoint"], metric=row["metric"])
@@ -227,16 +154,6 @@ def rule_history(path: Path, rule: str, scope: str | None = None, *,
     return tuple(_points(path, [rule], scope, timeout))
 
 
-def _latest_per_as_of(points: Iterable[Point]) -> list[Point]:
-    """One point per as-of date (the latest recorded), in as-of order."""
-    latest: dict[date, Point] = {}
-    for point in points:
-        kept = latest.get(point.as_of)
-        if kept is None or (point.recorded_at, point.run_id) >= (kept.recorded_at, kept.run_id):
-            latest[point.as_of] = point
-    return [latest[d] for d in sorted(latest)]
-
-
 def series(path: Path, rule: str, scope: Mapping[str, str] | Scope | str, *, until: date | None = None,
            limit: int | None = None, timeout: float = DEFAULT_LOCK_TIMEOUT) -> list[Point]:
     """A rule and scope across runs: one point per as-of (the latest run recorded for it), oldest first; only
@@ -245,41 +162,15 @@ def series(path: Path, rule: str, scope: Mapping[str, str] | Scope | str, *, unt
     return _points(path, [rule], key, timeout, until=until, latest=limit or 2**31 - 1)
 
 
-def breached_since(points: Sequence[Point | TrendPoint]) -> date | None:
-    """The as-of of the first point of the current unbroken breach streak (a waived breach still counts), or
-    None when the latest point is not a breach."""
-    since = None
-    for point in reversed(points):
-        if point.effective_status != "breach":
-            break
-        since = point.as_of
-    return since
-
-
 @dataclass(frozen=True)
 class Trend:
-    """What the scorecard shows for one rule and scope: the last runs (oldest first) and the breach streak."""
+    """What the scorecard shows for one rule and scope: the last runs (oldest first) and the breach streak (drawn
+    by cxgov.report.sparkline.trend_svg)."""
 
     rule: str
     scope: Scope
     points: tuple[TrendPoint, ...]
     breached_since: date | None
-
-    def svg(self, *, width: int = 120, height: int = 28) -> Markup:
-        """An inline SVG sparkline (markupsafe.Markup: safe to insert into autoescaped HTML)."""
-        from cxgov.report.sparkline import sparkline
-
-        return sparkline(self.points, width=width, height=height, label=self._subject(),
-                         breached_since=self.breached_since)
-
-    def text(self) -> str:
-        """The text alternative of the sparkline."""
-        from cxgov.report.sparkline import describe
-
-        return describe(self.points, label=self._subject(), breached_since=self.breached_since)
-
-    def _subject(self) -> str:
-        return f"{self.rule} ({_scope_label(self.scope)})"
 
 
 def trends(path: Path, run: Run, *, limit: int = DEFAULT_TREND_RUNS,
@@ -305,69 +196,3 @@ def trends(path: Path, run: Run, *, limit: int = DEFAULT_TREND_RUNS,
                                           breached_since=breached_since(points))
     return out
 
-
-# --- text and JSON output of `cxgov history` ---------------------------------------------------------------------
-
-def _fmt_value(value: float | None) -> str:
-    return "-" if value is None else f"{round_half_away(value):.1f}"
-
-
-def _fmt_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    lines = []
-    for row in (header, *rows):
-        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
-def render_runs(records: Sequence[RunRecord], fmt: str, path: Path) -> str:
-    """`cxgov history HISTORY`: one line per run (text) or a JSON document."""
-    if fmt == "json":
-        return json.dumps({"history": str(path), "schema_version": HISTORY_SCHEMA_VERSION,
-                           "runs": [r.to_dict() for r in records]}, indent=2) + "\n"
-    if not records:
-        return f"{path}: no runs recorded yet\n"
-    header = ("run", "recorded at (UTC)", "as-of", "spec commit", *STATUSES)
-    rows = [(str(r.id), _fmt_time(r.recorded_at), r.as_of.isoformat(), (r.spec_commit or "-")[:12],
-             *(str(r.counts.get(s, 0)) for s in STATUSES)) for r in records]
-    right = {0, *range(4, 4 + len(STATUSES))}
-    return "\n".join([f"{path}: {len(records)} run(s)", *_table(header, rows, right)]) + "\n"
-
-
-def render_rule_history(rule: str, scope: str | None, points: Sequence[Point], fmt: str) -> str:
-    """`cxgov history HISTORY --rule ID`: the rule's value and status in every run, grouped by scope."""
-    if fmt == "json":
-        return json.dumps({"rule": rule, "scope": json.loads(scope) if scope else None,
-                           "points": [p.to_dict() for p in points]}, indent=2) + "\n"
-    if not points:
-        where = f" with scope {_scope_label(_scope_tuple(scope))}" if scope else ""
-        return f"rule {rule}: no recorded results{where}\n"
-    by_scope: dict[Scope, list[Point]] = {}
-    for point in points:
-        by_scope.setdefault(point.scope, []).append(point)
-    lines = [f"rule {rule}"]
-    for key in sorted(by_scope):
-        scoped = by_scope[key]
-        lines.append("")
-        lines.append(f"scope {_scope_label(key)}")
-        rows = [(str(p.run_id), p.as_of.isoformat(), _fmt_time(p.recorded_at), _fmt_value(p.value), str(p.n),
-                 p.status if not p.underlying_status else f"{p.status} ({p.underlying_status})",
-                 _threshold_text(p.threshold)) for p in scoped]
-        lines.extend("  " + line for line in _table(
-            ("run", "as-of", "recorded at (UTC)", "value", "n", "status", "threshold"), rows, {0, 3, 4}))
-        since = breached_since(_latest_per_as_of(scoped))
-        if since is not None:
-            lines.append(f"  breached since {since.isoformat()}")
-    return "\n".join(lines) + "\n"
-
-
-def _threshold_text(threshold: ThresholdInfo | None) -> str:
-    if threshold is None:
-        return "-"
-    text = f"{threshold.op} {threshold.fail:g}"
-    return f"{text} (warn {threshold.warn:g})" if threshold.warn is not None else text

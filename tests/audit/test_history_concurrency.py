@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from cxgov import history
+from cxgov.audit import history
 
 RECORDER = Path(__file__).with_name("recorder.py")
 

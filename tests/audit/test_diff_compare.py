@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cxgov import diff
-from cxgov.diff.compare import LOOSENS, NEUTRAL, TIGHTENS
+from cxgov.audit import diff
+from cxgov.audit.compare import LOOSENS, NEUTRAL, TIGHTENS
 from diff_fixtures import append, edit
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cxgov.diff.compare import LOOSENS, NEUTRAL, TIGHTENS, diff_specs
+from cxgov.audit.compare import LOOSENS, NEUTRAL, TIGHTENS, diff_specs
 from cxgov.spec.api import load_spec
 from cxgov.spec.model import Approval
 

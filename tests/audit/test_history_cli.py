@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 from click.testing import CliRunner
 
-from cxgov import history
+from cxgov.audit import history
 from cxgov.cli import main
 
 
