@@ -15,9 +15,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from cxgov.data.engines.duckdb_history import HISTORY_SCHEMA_VERSION, HistoryDB
-from cxgov.engine.results import STATUSES, Result, Run, ThresholdInfo
+from cxgov.engine.results import Result, Run, ThresholdInfo
 from cxgov.errors import UsageError
 from cxgov.metrics.stats import round_half_away
+from cxgov.vocabulary import RESULT_STATUSES as STATUSES
 
 if TYPE_CHECKING:
     from markupsafe import Markup

@@ -14,18 +14,13 @@ from typing import AbstractSet, Any, Callable, Iterable, Protocol, Sequence
 
 from cxgov.errors import Location
 from cxgov.spec import model as m
+from cxgov.vocabulary import CADENCE_MONTHS, PERIOD_DAYS, SEVERITIES
+from cxgov.vocabulary import SECTION_NOUNS as NOUNS
+from cxgov.vocabulary import SECTIONS as SPEC_SECTIONS
 
 LOOSENS, TIGHTENS, NEUTRAL = "loosens", "tightens", "neutral"
 EFFECTS = (LOOSENS, TIGHTENS, NEUTRAL)
-SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
-            "actions", "raci", "root_causes", "problems")
-NOUNS = {"program": "program", "owners": "owner", "segments": "segment", "channels": "channel",
-         "journeys": "journey", "touchpoints": "touchpoint", "sources": "source", "metrics": "metric",
-         "standards": "standard", "kpis": "KPI", "waivers": "waiver", "actions": "action",
-         "raci": "RACI activity", "approvals": "approval", "root_causes": "root cause",
-         "problems": "problems analysis"}
-PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
-CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
+SECTIONS = tuple(s for s in SPEC_SECTIONS if s != "approvals")  # approvals are compared last, on their own
 RACI_LISTS = (("responsible", "R"), ("consulted", "C"), ("informed", "I"))
 _SKIP = {"location", "locations", "id", "base_dir", "roots"}
 
@@ -720,7 +715,7 @@ def _window_days(window: m.Window) -> int:
 
 
 def _severity_rank(severity: str) -> int:
-    return m.SEVERITIES.index(severity) if severity in m.SEVERITIES else len(m.SEVERITIES)
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def _waived(w: m.Waiver) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from cxgov.diff.compare import LOOSENS, NEUTRAL, NOUNS, TIGHTENS, Change, SpecDiff
+from cxgov.diff.compare import LOOSENS, NEUTRAL, TIGHTENS, Change, SpecDiff
 from cxgov.spec import model as m
+from cxgov.vocabulary import SECTION_NOUNS as NOUNS
 
 HEADINGS = {LOOSENS: "Loosens governance", TIGHTENS: "Tightens governance", NEUTRAL: "Other changes"}
 

@@ -21,6 +21,7 @@ from cxgov.metrics import kinds, pareto
 from cxgov.metrics import problems as aggregates
 from cxgov.metrics.measurement import Row
 from cxgov.spec.model import Metric, Problem, Spec, make
+from cxgov.vocabulary import LIVE_ACTION_STATUSES, PERCENT
 
 UNMAPPED = " (unmapped)"  # added to an unmapped category's key when it equals a root cause id
 UNMAPPED_CODE = "CX215"  # cxgov.spec.rules: a category in the data that `causes` maps to no root cause
@@ -150,7 +151,7 @@ def analysis(spec: Spec, target: ProblemTarget, scope: Scope, current: list[Row]
             window=target.frame.current,
             threshold=ThresholdInfo("<=", problem.max_share if problem.max_share is not None else 100.0),
             severity=problem.severity, location=problem.location, rule_name=problem.name, value=bar.share,
-            n=bar.count, missing=missing, ci_low=bar.ci_low, ci_high=bar.ci_high, unit="%",
+            n=bar.count, missing=missing, ci_low=bar.ci_low, ci_high=bar.ci_high, unit=PERCENT,
             underlying_status=underlying, owner=owner, waiver=waiver,
             previous=PreviousInfo(bar.previous_share, bar.previous_count, target.frame.previous),
             actions=actions, notes=tuple(notes), problem=info))
@@ -163,7 +164,7 @@ def _status(problem: Problem, bar: pareto.Bar, actions: tuple[ActionInfo, ...], 
         notes.append(f"share {bar.share:.1f}% is above the maximum of {problem.max_share:g}%")
         status = "breach"
     if bar.vital:
-        live = [a for a in actions if a.status in ("open", "in_progress")]
+        live = [a for a in actions if a.status in LIVE_ACTION_STATUSES]
         if not live:
             notes.append("a vital cause with no open action: nobody is working on it")
             return "breach"
@@ -226,7 +227,7 @@ def error_results(spec: Spec, target: ProblemTarget, exc: DataError) -> list[tup
         Result, rule=problem.id, kind="problem", scope=(*target.fixed, ("root_cause", cause)),
         metric=problem.score or "", metric_kind="problem", status="error", window=target.frame.current,
         threshold=ThresholdInfo("<=", problem.max_share if problem.max_share is not None else 100.0),
-        severity=problem.severity, location=problem.location, rule_name=problem.name, unit="%",
+        severity=problem.severity, location=problem.location, rule_name=problem.name, unit=PERCENT,
         owner=problem.owner or spec.program.owner, notes=notes))
         for j, cause in enumerate(problem.cause_ids)]
 

@@ -12,12 +12,9 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from cxgov.errors import Diagnostic, Location
+from cxgov.vocabulary import RESULT_STATUSES, SEVERITY_ORDER, STATUS_ORDER
 
 SCHEMA_VERSION = 1
-STATUSES = ("pass", "warn", "breach", "insufficient", "waived", "error")
-# Most pressing first: the order results are listed in (breaches first).
-STATUS_ORDER = {"breach": 0, "error": 1, "warn": 2, "waived": 3, "insufficient": 4, "pass": 5}
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 Scope = tuple[tuple[str, str], ...]  # a result's scope: (dimension, value) pairs
 
 
@@ -165,7 +162,7 @@ class Result:
     scope: Scope  # e.g. (("touchpoint", "web-chat"),) or (("segment", "retail"),)
     metric: str
     metric_kind: str
-    status: str  # one of STATUSES
+    status: str  # one of vocabulary.RESULT_STATUSES
     window: Span
     threshold: ThresholdInfo
     severity: str
@@ -308,7 +305,7 @@ class Run:
         return tuple(h for h in self.health if h.finding)
 
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
+        counts = dict.fromkeys(RESULT_STATUSES, 0)
         for result in self.results:
             counts[result.status] += 1
         return counts

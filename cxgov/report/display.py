@@ -9,15 +9,16 @@ from __future__ import annotations
 import math
 from typing import Iterable, Mapping
 
-from cxgov.engine.results import STATUS_ORDER, Result
+from cxgov.engine.results import Result
 from cxgov.metrics.stats import round_half_away
+from cxgov.vocabulary import PERCENT, STATUS_ORDER
 
 STATUS_LABELS = {"pass": "Pass", "warn": "Warn", "breach": "Breach", "insufficient": "Insufficient data",
                  "waived": "Waived", "error": "Error"}
 # Shown next to the label, so that status never depends on colour alone.
 STATUS_ICONS = {"pass": "✓", "warn": "!", "breach": "✗", "insufficient": "…", "waived": "⊘", "error": "⚠"}
 # The order status counts are listed in on tiles and summaries.
-STATUS_DISPLAY_ORDER = ("breach", "error", "warn", "waived", "insufficient", "pass")
+STATUS_DISPLAY_ORDER = tuple(STATUS_ORDER)
 DASH = "—"
 _NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥"}
 _SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
@@ -70,7 +71,7 @@ def value_text(value: float | None, unit: str | None, metric_kind: str = "",
     text = _fixed(rounded, places) if math.isfinite(value) else str(value)
     if not unit:
         return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+    return f"{text}{unit}" if unit == PERCENT else f"{text} {unit}"
 
 
 def _reads_as_a_bound(value: float, rounded: float, places: int, against: tuple[float | None, ...]) -> bool:

@@ -20,7 +20,8 @@ from cxgov.report.display import stage_label
 from cxgov.report.markdown import _cell as md_cell
 from cxgov.report.names import Names
 from cxgov.spec import lint
-from cxgov.spec.model import CYCLE_STEPS, Spec, Touchpoint
+from cxgov.spec.model import Spec, Touchpoint
+from cxgov.vocabulary import CYCLE_STEPS
 
 FORMATS = ("html", "csv", "md")
 EXTENSIONS = {".html": "html", ".htm": "html", ".csv": "csv", ".md": "md", ".markdown": "md"}

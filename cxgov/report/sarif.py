@@ -27,9 +27,9 @@ from cxgov.errors import Location
 from cxgov.report import format as fmt
 from cxgov.report.json import dumps, stable
 from cxgov.spec.model import Spec
+from cxgov.vocabulary import SEVERE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-SEVERE = ("critical", "high")
 SRCROOT = "%SRCROOT%"
 # the docs section (docs/<page>#<anchor>) that explains each kind of rule
 HELP_PAGES = {"standard": ("spec-language.md", "standards"), "kpi": ("spec-language.md", "kpis")}

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from cxgov.engine.results import SEVERITY_ORDER, STATUS_ORDER, STATUSES, FailPolicy, Result, Run, Scope
+from cxgov.engine.results import FailPolicy, Result, Run, Scope
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER, number
 from cxgov.spec.model import Spec
+from cxgov.vocabulary import RESULT_STATUSES, SEVERITY_ORDER, STATUS_ORDER
 
 LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",
           "pass": "PASS"}
@@ -133,7 +134,7 @@ def _counted(counts: dict[str, int]) -> str:
 
 def summary(run: Run) -> str:
     counts = run.summary()
-    parts = ", ".join(f"{counts[status]} {status}" for status in STATUSES)
+    parts = ", ".join(f"{counts[status]} {status}" for status in RESULT_STATUSES)
     return f"{len(run.results)} results: {parts}"
 
 

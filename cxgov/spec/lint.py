@@ -15,8 +15,8 @@ from cxgov.errors import Diagnostic, Location
 from cxgov.metrics.registry import kind_of
 from cxgov.spec import model as m
 from cxgov.spec.rules import RULES
+from cxgov.vocabulary import CADENCE_MONTHS, CYCLE_STEPS
 
-CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 
 # Fields each metric kind needs / may have, beyond id, name, kind, source, where, unit, description.
 _OPTIONAL_METRIC_FIELDS = ("column", "scale", "condition", "percentile", "duration", "within", "expectation",
@@ -204,7 +204,7 @@ def empty_stage(ctx: Context) -> Iterator[Finding]:
 @check("CX204")
 def cycle_step(ctx: Context) -> Iterator[Finding]:
     covered = {r.cycle_step for r in ctx.spec.raci if r.holders("A")}
-    for step in m.CYCLE_STEPS:
+    for step in CYCLE_STEPS:
         if step not in covered:
             yield (f"CX-cycle step '{step}' has no RACI activity with an accountable owner",
                    ctx.spec.program.location, f"add a `raci` activity with cycle_step: {step} and an A")
