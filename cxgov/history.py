@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from cxgov import wording
 from cxgov.data.engines.duckdb_history import HISTORY_SCHEMA_VERSION, HistoryDB
 from cxgov.engine.results import Result, Run, ThresholdInfo
 from cxgov.errors import UsageError
@@ -368,7 +369,4 @@ def render_rule_history(rule: str, scope: str | None, points: Sequence[Point], f
 
 
 def _threshold_text(threshold: ThresholdInfo | None) -> str:
-    if threshold is None:
-        return "-"
-    text = f"{threshold.op} {threshold.fail:g}"
-    return f"{text} (warn {threshold.warn:g})" if threshold.warn is not None else text
+    return "-" if threshold is None else wording.threshold(threshold)

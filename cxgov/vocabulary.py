@@ -108,6 +108,13 @@ PARQUET_SUFFIXES: Final = (".parquet", ".pq")
 GZIP_SUFFIX: Final = ".gz"
 """A compressed delimited data file."""
 
+RACI_SUFFIXES: Final[Mapping[str, str]] = {".html": "html", ".htm": "html", ".csv": "csv", ".md": "md",
+                                           ".markdown": "md"}
+"""`cxgov raci --out` file suffix -> the format written (lower case)."""
+
+RACI_FORMATS: Final = tuple(dict.fromkeys(RACI_SUFFIXES.values()))
+"""`cxgov raci --format`: html, csv, md."""
+
 # --- the spec's other enumerations --------------------------------------------------------------------------------
 
 METRIC_KINDS: Final = ("nps", "csat", "ces", "mean", "ratio", "percentile", "sla", "count", "gap")
@@ -137,3 +144,6 @@ RULE_KINDS: Final = ("standard", "kpi", "problem")
 
 FAIL_ON: Final = ("warn", "breach", "never")
 """`check --fail-on`: the status from which a result fails the run."""
+
+DATA_FINDINGS: Final = ("error", "breach", "warn")
+"""`check --data-findings`: what a data finding (unattributable rows, unreadable timestamps) counts as."""

@@ -89,3 +89,7 @@ def test_the_orders_cover_their_words():
 def test_the_data_suffixes_are_lower_case_and_distinct():
     suffixes = (*v.CSV_SUFFIXES, *v.PARQUET_SUFFIXES)
     assert all(s == s.lower() and s.startswith(".") for s in suffixes) and len(set(suffixes)) == len(suffixes)
+
+
+def test_the_raci_formats_follow_from_the_suffixes():
+    assert v.RACI_FORMATS == ("html", "csv", "md")

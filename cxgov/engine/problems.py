@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, Iterable, Mapping
 
+from cxgov import wording
 from cxgov.data.themes import is_blank
 from cxgov.engine.health import suggestion
 from cxgov.engine.plan import Order, ProblemTarget, Scan
@@ -248,8 +249,8 @@ def unmapped_warnings(spec: Spec, results: Iterable[Result]) -> tuple[Diagnostic
         shown = printable(repr(category))
         out.append(Diagnostic(
             UNMAPPED_CODE, "warning",
-            f"problems '{rule}': category {shown} ({rows:,} row{'s' * (rows != 1)} in {window.start.isoformat()}.."
-            f"{window.end.isoformat()}) is mapped to no root cause: it is reported as its own bar, unmapped",
+            f"problems '{rule}': category {shown} ({rows:,} row{'s' * (rows != 1)} in {wording.span(window)}) is mapped"
+            " to no root cause: it is reported as its own bar, unmapped",
             problem.at("causes"), _mapping_hint(spec, problem, category)))
     return tuple(out)
 

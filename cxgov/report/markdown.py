@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import PurePath
 from typing import Iterable, Mapping, Sequence
 
+from cxgov import wording
 from cxgov.engine.results import FailPolicy, Result, Run
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER
@@ -129,7 +130,7 @@ def _table(results: list[Result], paths: _Paths, room: int) -> tuple[list[str], 
 def _rows(r: Result, paths: _Paths) -> list[str]:
     value = "—" if r.status == "error" else fmt.in_units(r.value, r)
     cells = [f"{ICONS[r.status]} {fmt.status(r)}", r.severity, _rule(r), fmt.scope(r), value,
-             fmt.threshold(r.threshold), str(r.n), r.owner or "", paths.show(fmt.location(r))]
+             wording.threshold(r.threshold), str(r.n), r.owner or "", paths.show(fmt.location(r))]
     rows = ["| " + " | ".join(_cell(c) for c in cells) + " |"]
     for detail in _details(r):
         rows.append("| | | " + _cell(paths.show(detail)) + " |" + " |" * (len(COLUMNS) - 3))

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from cxgov import resources
 from cxgov.engine.provenance import Checkout
+from cxgov import wording
 from cxgov.engine.results import FailPolicy, Result, Run
 from cxgov.errors import Location
 from cxgov.report import format as fmt
@@ -108,7 +109,7 @@ def _kind(result: Result) -> str:
 def _descriptor(result: Result, spec: Spec | None) -> dict[str, Any]:
     rule = spec.rule(result.rule) if spec is not None else None
     name = result.rule_name or result.rule
-    summary = (f"{result.metric} {fmt.threshold(result.threshold)} over each "
+    summary = (f"{result.metric} {wording.threshold(result.threshold)} over each "
                f"{'touchpoint' if result.kind == 'standard' else 'scope'}; {result.severity} severity")
     description = getattr(rule, "description", None) or summary
     page, anchor = HELP_PAGES.get(result.kind, ("spec-language.md", ""))
@@ -134,7 +135,7 @@ def _help_markdown(result: Result, name: str, description: str) -> str:
     """The rule's help as code scanning shows it beside an alert: what the rule is, and what to do."""
     lines = [f"**{name}** ({'standard' if result.kind == 'standard' else 'KPI'} `{result.rule}`, "
              f"{result.severity} severity)", "", description, "",
-             f"- Measures: `{result.metric}` ({result.metric_kind}), {fmt.threshold(result.threshold)}",
+             f"- Measures: `{result.metric}` ({result.metric_kind}), {wording.threshold(result.threshold)}",
              f"- Defined at `{fmt.location(result)}`"]
     if result.kind == "standard":
         lines.append("- One result per touchpoint it applies to")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from cxgov import wording
 from cxgov.engine.results import FailPolicy, Result, Run, Scope
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER, number
@@ -162,7 +163,7 @@ def pareto_lines(results: Sequence[Result]) -> list[str]:
         if info.by == "theme" and info.unmatched:
             extra += f" · {info.unmatched:,} matching no theme"
         lines.append(f"{INDENT}Pareto{where}: {info.total:,} problems · vital share {info.vital_share:g}% · window "
-                     f"{fmt.days(first.window)}{extra}")
+                     f"{wording.span(first.window)}{extra}")
         score = next((r.problem.score.metric for r in bars if r.problem and r.problem.score), None)
         columns = PARETO_COLUMNS + ((f"{score} gap (95% CI)",) if score else ())
         rows = [columns] + [_pareto_row(r, score is not None) for r in bars]
@@ -199,7 +200,8 @@ def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict[o
     if result.problem is not None and result.status != "error":
         lines.append(f"{indent}{fmt.measured(result)} of {result.problem.total:,} problems, {fmt.pareto_place(result)}")
     elif result.status != "error":
-        target = shared.get(result.threshold) or shared.setdefault(result.threshold, fmt.threshold(result.threshold))
+        target = shared.get(result.threshold) or shared.setdefault(result.threshold,
+                                                                    wording.threshold(result.threshold))
         lines.append(f"{indent}{fmt.measured(result)} against {target}"
                      + (f", previous {fmt.in_units(result.previous.value, result)} (n {result.previous.n})"
                         if result.previous and result.previous.n else ""))
@@ -210,7 +212,7 @@ def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict[o
         named = spec.owner(result.owner) if spec is not None and result.owner else None
         if named is not None:
             owner = f"{result.owner} ({named.name})"
-        where = shared[key] = f"{indent}owner {owner} · window {fmt.days(result.window)} · {fmt.location(result)}"
+        where = shared[key] = f"{indent}owner {owner} · window {wording.span(result.window)} · {fmt.location(result)}"
     lines.append(where)
     if result.waiver is not None and result.waiver.active:
         lines.append(f"{indent}waived by {result.waiver.id} until {result.waiver.expires.isoformat()} "

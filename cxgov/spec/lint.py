@@ -11,6 +11,7 @@ from datetime import date
 from functools import cached_property, partial
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
+from cxgov import wording
 from cxgov.errors import Diagnostic, Location
 from cxgov.metrics.registry import kind_of
 from cxgov.spec import model as m
@@ -115,7 +116,8 @@ def thresholds(ctx: Context) -> Iterator[Finding]:
             higher = t.higher_is_better
             if (higher and t.warn <= t.fail) or (not higher and t.warn >= t.fail):
                 need = "greater" if higher else "less"
-                yield (f"{what}: warn {t.warn:g} is not stricter than fail {t.fail:g} for op '{t.op}'",
+                yield (f"{what}: warn {wording.number(t.warn)} is not stricter than fail {wording.number(t.fail)} "
+                       f"for op '{t.op}'",
                        rule.at("threshold.warn"), f"with '{t.op}', warn must be {need} than fail")
         bounds = _bounds(ctx.metrics.get(rule.metric))
         if bounds:
@@ -123,7 +125,8 @@ def thresholds(ctx: Context) -> Iterator[Finding]:
             for key in ("fail", "warn"):
                 value = getattr(t, key)
                 if value is not None and math.isfinite(value) and not low <= value <= high:
-                    yield (f"{what}: threshold {key} {value:g} can never be reached by metric '{rule.metric}'",
+                    yield (f"{what}: threshold {key} {wording.number(value)} can never be reached by metric "
+                           f"'{rule.metric}'",
                            rule.at(f"threshold.{key}"), why)
 
 

@@ -231,7 +231,7 @@ class Metric(Labelled, Entity):
 class Threshold(Entity):
     """When a value breaches (fail) or warns, under an operator."""
 
-    op: str  # one of OPS
+    op: str  # one of vocabulary.OPS
     fail: float
     warn: float | None = None
 
