@@ -123,6 +123,9 @@ METRIC_KINDS: Final = ("nps", "csat", "ces", "mean", "ratio", "percentile", "sla
 OPS: Final = (">=", ">", "<=", "<")
 """A threshold's comparison."""
 
+HIGHER_IS_BETTER: Final = (">=", ">")
+"""The comparisons under which a higher value is better (the others: lower is better)."""
+
 SCOPE_KINDS: Final = ("program", "journey", "stage", "segment", "channel")
 """What a KPI or problems analysis is scoped to."""
 

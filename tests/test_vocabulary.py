@@ -83,7 +83,7 @@ def test_the_orders_cover_their_words():
     assert v.DEFAULT_CADENCE in v.CADENCES and v.DEFAULT_DURATION_UNIT in v.DURATION_UNITS
     assert set(v.UNIT_SECONDS) == set(v.UNIT_SYMBOLS) == set(v.DURATION_UNITS)
     assert set(v.LIVE_ACTION_STATUSES) <= set(v.ACTION_STATUSES) and set(v.RULE_SECTIONS) <= set(v.SECTIONS)
-    assert set(v.BY_DIMENSIONS) < set(v.SCOPE_KINDS)
+    assert set(v.BY_DIMENSIONS) < set(v.SCOPE_KINDS) and set(v.HIGHER_IS_BETTER) < set(v.OPS)
 
 
 def test_the_data_suffixes_are_lower_case_and_distinct():

@@ -16,7 +16,7 @@ from cxgov.engine.results import FailPolicy, Result, Run, Scope
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER, number
 from cxgov.spec.model import Spec
-from cxgov.vocabulary import RESULT_STATUSES, SEVERITY_ORDER, STATUS_ORDER
+from cxgov.vocabulary import HIGHER_IS_BETTER, RESULT_STATUSES, SEVERITY_ORDER, STATUS_ORDER
 
 LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",
           "pass": "PASS"}
@@ -83,7 +83,7 @@ def _worst_first(result: Result) -> tuple[int, float, Scope]:
         beyond = float("-inf")
     else:
         over = result.value - result.threshold.fail
-        beyond = -over if result.threshold.op in (">=", ">") else over
+        beyond = -over if result.threshold.op in HIGHER_IS_BETTER else over
     return (STATUS_ORDER[result.status], -beyond, result.scope)
 
 

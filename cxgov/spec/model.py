@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from cxgov.errors import Location
 from cxgov.spec.confine import Roots
-from cxgov.vocabulary import DEFAULT_CADENCE, DEFAULT_DURATION_UNIT
+from cxgov.vocabulary import DEFAULT_CADENCE, DEFAULT_DURATION_UNIT, HIGHER_IS_BETTER
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})  # the empty default of every mapping field
 E = TypeVar("E")
@@ -247,7 +247,7 @@ class Threshold(Entity):
 
     @property
     def higher_is_better(self) -> bool:
-        return self.op in (">=", ">")
+        return self.op in HIGHER_IS_BETTER
 
 
 @dataclass(frozen=True)
