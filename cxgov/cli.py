@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from cxgov import __version__
+from cxgov import __version__, vocabulary
 from cxgov.engine.results import FailPolicy
 from cxgov.errors import CxgovError, ExitCode
 
@@ -249,9 +249,9 @@ def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
               help="Write a Markdown summary for CI step summaries and PR comments ('-': stdout).")
 @click.option("--html", "html_path", metavar="PATH",
               help="Write the governance scorecard, one self-contained HTML file ('-': stdout).")
-@click.option("--fail-on", type=click.Choice(["warn", "breach", "never"]), default="breach", show_default=True,
+@click.option("--fail-on", type=click.Choice(vocabulary.FAIL_ON), default="breach", show_default=True,
               help="Exit 1 on an unwaived breach, also on a warn, or never.")
-@click.option("--min-severity", type=click.Choice(["critical", "high", "medium", "low"]), default="low",
+@click.option("--min-severity", type=click.Choice(vocabulary.SEVERITIES), default="low",
               show_default=True, help="Only results of rules of this severity or higher fail the check.")
 @click.option("--rule", "rules", multiple=True, metavar="ID",
               help="Evaluate only this standard or KPI (repeatable, or comma-separated).")
@@ -259,7 +259,7 @@ def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
               metavar="PERCENT",
               help="Share of a source's rows in the window that may match no touchpoint of the spec before the "
                    "source's data is a finding.")
-@click.option("--data-findings", type=click.Choice(["error", "breach", "warn"]), default="error",
+@click.option("--data-findings", type=click.Choice(vocabulary.DATA_FINDINGS), default="error",
               show_default=True,
               help="A data finding (rows that cannot be attributed to touchpoints, unreadable timestamps) exits "
                    "2 (error), or fails the check like a breach, or like a warn (see --fail-on).")
@@ -476,7 +476,7 @@ def report_scorecard_command(spec: Path, data: Path | str | None, as_of: datetim
 @report_group.command("raci", short_help="Who is responsible, accountable, consulted and informed.")
 @spec_argument
 @report_options["out"]
-@click.option("--format", "fmt", type=click.Choice(["html", "csv", "md"]),
+@click.option("--format", "fmt", type=click.Choice(vocabulary.RACI_FORMATS),
               help="Output format (default: from the extension of --out).")
 @report_options["generated_at"]
 @report_options["allow_root"]

@@ -42,15 +42,12 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-SEVERITIES = ("error", "warning")
-
-
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in a spec: a rule code, a severity and where it is."""
 
     code: str
-    severity: str  # "error" | "warning"
+    severity: str  # one of vocabulary.DIAGNOSTIC_SEVERITIES
     message: str
     location: Location
     hint: str | None = None

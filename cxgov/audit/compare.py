@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import AbstractSet, Any, Callable, Iterable, Protocol, Sequence
 
+from cxgov import wording
 from cxgov.errors import Location
 from cxgov.spec import model as m
-from cxgov.spec.schema import NOUNS
+from cxgov.vocabulary import CADENCE_MONTHS, PERIOD_DAYS, SEVERITIES
+from cxgov.vocabulary import SECTION_NOUNS as NOUNS
+from cxgov.vocabulary import SECTIONS as SPEC_SECTIONS
 
 LOOSENS, TIGHTENS, NEUTRAL = "loosens", "tightens", "neutral"
 EFFECTS = (LOOSENS, TIGHTENS, NEUTRAL)
-SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
-            "actions", "raci", "root_causes", "problems")
-PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
-CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
+SECTIONS = tuple(s for s in SPEC_SECTIONS if s != "approvals")  # approvals are compared last, on their own
 RACI_LISTS = (("responsible", "R"), ("consulted", "C"), ("informed", "I"))
 _SKIP = {"location", "locations", "id", "base_dir", "roots"}
 
@@ -125,9 +125,7 @@ def _jsonable(value: Any) -> Any:
 
 def num(x: float | int | None) -> str:
     """A number as written in a spec: 90, not 90.0."""
-    if x is None:
-        return "none"
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    return "none" if x is None else wording.number(x)
 
 
 def show(value: Any) -> str:
@@ -143,11 +141,11 @@ def show(value: Any) -> str:
     if isinstance(value, m.Window):
         return value.text
     if isinstance(value, m.Threshold):
-        return f"{value.op} {num(value.fail)}" + (f" (warn {num(value.warn)})" if value.warn is not None else "")
+        return wording.threshold(value)
     if isinstance(value, m.Filter):
         return " and ".join(f"{col} in ({', '.join(map(show, vals))})" for col, vals in value.terms) or "(none)"
     if isinstance(value, m.Selector):
-        return _selector_text(value)
+        return wording.selector(value)
     if isinstance(value, m.Scope):
         return value.kind if value.value is None else f"{value.kind} {value.value}"
     if isinstance(value, m.Trend):
@@ -161,18 +159,6 @@ def show(value: Any) -> str:
                  if f.name not in _SKIP and getattr(value, f.name) not in (None, (), {})]
         return ", ".join(parts) or "(none)"
     return str(value)
-
-
-def _selector_text(s: m.Selector) -> str:
-    parts = []
-    for key in ("touchpoints", "journey", "stage", "channel", "segment", "status"):
-        values = getattr(s, key)
-        if values:
-            parts.append(f"{key} {', '.join(values)}")
-    if s.moment_of_truth is not None:
-        parts.append(f"moment_of_truth {show(s.moment_of_truth)}")
-    parts.extend(f"label {k} {', '.join(v)}" for k, v in sorted(s.labels.items()))
-    return "; ".join(parts) or "every touchpoint"
 
 
 def _ids(values: Iterable[str]) -> str:
@@ -716,7 +702,7 @@ def _window_days(window: m.Window) -> int:
 
 
 def _severity_rank(severity: str) -> int:
-    return m.SEVERITIES.index(severity) if severity in m.SEVERITIES else len(m.SEVERITIES)
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def _waived(w: m.Waiver) -> str:

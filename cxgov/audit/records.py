@@ -14,7 +14,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Iterable, Mapping, Protocol, Sequence
 
-from cxgov.engine.results import STATUSES, Scope, ThresholdInfo
+from cxgov.engine.results import Scope, ThresholdInfo
+from cxgov.vocabulary import RESULT_STATUSES as STATUSES
 
 
 @lru_cache(maxsize=65536)

@@ -18,6 +18,7 @@ from typing import Iterator, overload
 from cxgov.errors import Diagnostic, Location, SpecError, UsageError
 from cxgov.spec import api, loader
 from cxgov.spec import model as m
+from cxgov.vocabulary import SPEC_SUFFIXES
 
 WORKING_TREE = "working tree"
 
@@ -96,7 +97,7 @@ def extract(top: Path, commit: str, inside: PurePosixPath, dest: Path) -> int:
         meta, _, path = entry.partition(b"\t")
         mode, kind, sha = meta.decode().split()
         text = path.decode("utf-8", "surrogateescape")
-        if kind == "blob" and mode != "120000" and text.endswith(loader.SUFFIXES):
+        if kind == "blob" and mode != "120000" and text.endswith(SPEC_SUFFIXES):
             blobs.append((sha, PurePosixPath(text)))
     if not blobs:
         return 0

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from cxgov.errors import DataError, Location
+from cxgov.vocabulary import GZIP_SUFFIX
 
 # BOMs, longest first (the UTF-32 LE BOM starts with the UTF-16 LE one)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -66,7 +67,7 @@ def encoding_of(head: bytes, given: str | None) -> str:
 
 
 def _open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+    return gzip.open(path, "rb") if path.name.lower().endswith(GZIP_SUFFIX) else path.open("rb")
 
 
 def _head(path: Path) -> bytes:
@@ -82,7 +83,7 @@ def census(path: Path, delimiter: str, encoding: str | None, scratch: Path) -> C
     """Count the records of the CSV file `path`, copying it as UTF-8 into folder `scratch` when the database
     cannot read it as it is."""
     name = encoding_of(_head(path), encoding)
-    copy = None if name in ("utf-8", "utf-8-sig") else scratch / (path.name.removesuffix(".gz") + ".utf8.csv")
+    copy = None if name in ("utf-8", "utf-8-sig") else scratch / (path.name.removesuffix(GZIP_SUFFIX) + ".utf8.csv")
     with _open_binary(path) as raw, (copy.open("w", encoding="utf-8", newline="") if copy else io.StringIO()) as out:
         text = io.TextIOWrapper(raw, encoding=name, errors="strict", newline="")
         counter = _Lines(text, out if copy else None)

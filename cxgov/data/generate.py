@@ -26,6 +26,7 @@ from cxgov.errors import UsageError
 from cxgov.metrics.ratings import answer_scale
 from cxgov.metrics.registry import kind_of
 from cxgov.spec.model import Kpi, Metric, Source, Spec, Standard
+from cxgov.vocabulary import UNIT_SECONDS
 
 DEFAULT_ROWS = 300_000
 HISTORY_DAYS = 365
@@ -35,7 +36,6 @@ CATEGORIES = (("fees and charges", 24), ("payment failed", 17), ("card not worki
               ("staff attitude", 5), ("other", 4))
 TP_BUCKETS, SEG_BUCKETS, SLOT_BUCKETS = 65536, 256, 262144
 BETA = 1.8  # log-logistic shape for durations
-UNIT_SECONDS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 # kind codes of value generators
 NPS, CSAT, CES, MEAN, GAP_E, GAP_P, RATIO, PCT_COL, END = range(1, 10)
 RATING_CODES = {"nps": NPS, "csat": CSAT, "ces": CES}
@@ -136,7 +136,7 @@ def _generator(spec: Spec, metric: Metric, index: int, role: str, column: str) -
         ok = values[0]
         no = (not ok) if isinstance(ok, bool) else (ok + 1 if isinstance(ok, (int, float)) else "other")
         return Generator(RATIO, index, a, b, ok=ok, no=no)
-    unit = UNIT_SECONDS.get(metric.duration.unit, 3600.0) if metric.duration else 1.0
+    unit = float(UNIT_SECONDS.get(metric.duration.unit, 3600)) if metric.duration else 1.0
     cap = 90 * 86400 / unit if metric.duration else 1e9
     if metric.kind == "sla":
         return Generator(END, index, a, b, 0.0, cap, float(metric.within or 24), 1, unit)

@@ -29,10 +29,9 @@ from cxgov.errors import DataError, Location, UsageError, printable
 from cxgov.metrics.kinds import scale
 from cxgov.metrics.registry import kind_of
 from cxgov.spec.model import Metric, Source, Spec
+from cxgov.vocabulary import CSV_SUFFIXES, GZIP_SUFFIX, PARQUET_SUFFIXES
 
 LEDGER = "cxgov_loads"
-CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
-PARQUET_SUFFIXES = (".parquet", ".pq")
 Progress = Callable[[str], None]
 MAX_LINE = 2_097_152  # DuckDB's default max_line_size, raised for a file with longer records
 # cxgov's own tables and columns during a load, all starting with INTERNAL (no file column may)
@@ -160,7 +159,7 @@ def sha256_of(path: Path) -> str:
 
 def _header_delimiter(path: Path, delimiter: str) -> str | None:
     """The delimiter the header line of an uncompressed CSV uses, when it is not `delimiter` but ; | or tab."""
-    if path.name.lower().endswith((".gz", *PARQUET_SUFFIXES)):
+    if path.name.lower().endswith((GZIP_SUFFIX, *PARQUET_SUFFIXES)):
         return None
     with path.open("rb") as handle:
         header = handle.readline()

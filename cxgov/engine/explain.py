@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cxgov import wording
 from cxgov.data import themes
 from cxgov.engine import windows
 from cxgov.engine.evaluate import column_types
@@ -63,12 +64,10 @@ def _rule(spec: Spec, rule: Standard | Kpi) -> list[str]:
     source = spec.source(metric.source)
     kind = "standard" if isinstance(rule, Standard) else "KPI"
     where = f"table {source.table}" if source.table else f"files {source.path}"
-    t = rule.threshold
-    threshold = f"{t.op} {t.fail:g}" + (f" (warn {t.op} {t.warn:g})" if t.warn is not None else "")
     min_sample = spec.min_sample(rule)
     lines = [f"{kind} {rule.id}: {rule.label}", f"  defined at {rule.location}",
              f"  metric {metric.id} ({metric.kind}): {metric.label}; source {source.id} ({where})",
-             f"  threshold {threshold}; min_sample {min_sample}; severity {rule.severity}; "
+             f"  threshold {wording.threshold(rule.threshold)}; min_sample {min_sample}; severity {rule.severity}; "
              f"owner {rule.owner or ('each touchpoint owner' if kind == 'standard' else spec.program.owner)}"]
     if isinstance(rule, Standard):
         covered = spec.covered_touchpoints(rule)
@@ -127,7 +126,7 @@ def _windows(spec: Spec, scan: Scan, as_of: date) -> list[str]:
     lines = [f"window {frame.window.text} as of {as_of.isoformat()} (program timezone {spec.program.timezone})"]
     for label, span in (("current", frame.current), ("previous", frame.previous)):
         start, end = windows.bounds(span)
-        lines.append(f"  {label:<8}  {span.start.isoformat()} .. {span.end.isoformat()}  local timestamps "
+        lines.append(f"  {label:<8}  {wording.span(span)}  local timestamps "
                      f"[{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M})")
     return lines
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, Iterable, Mapping
 
+from cxgov import wording
 from cxgov.data.themes import is_blank
 from cxgov.engine.health import suggestion
 from cxgov.engine.plan import Order, ProblemTarget, Scan
@@ -21,6 +22,7 @@ from cxgov.metrics import kinds, pareto
 from cxgov.metrics import problems as aggregates
 from cxgov.metrics.measurement import Row
 from cxgov.spec.model import Metric, Problem, Spec, make
+from cxgov.vocabulary import LIVE_ACTION_STATUSES, PERCENT
 
 UNMAPPED = " (unmapped)"  # added to an unmapped category's key when it equals a root cause id
 UNMAPPED_CODE = "CX215"  # cxgov.spec.rules: a category in the data that `causes` maps to no root cause
@@ -150,7 +152,7 @@ def analysis(spec: Spec, target: ProblemTarget, scope: Scope, current: list[Row]
             window=target.frame.current,
             threshold=ThresholdInfo("<=", problem.max_share if problem.max_share is not None else 100.0),
             severity=problem.severity, location=problem.location, rule_name=problem.name, value=bar.share,
-            n=bar.count, missing=missing, ci_low=bar.ci_low, ci_high=bar.ci_high, unit="%",
+            n=bar.count, missing=missing, ci_low=bar.ci_low, ci_high=bar.ci_high, unit=PERCENT,
             underlying_status=underlying, owner=owner, waiver=waiver,
             previous=PreviousInfo(bar.previous_share, bar.previous_count, target.frame.previous),
             actions=actions, notes=tuple(notes), problem=info))
@@ -163,7 +165,7 @@ def _status(problem: Problem, bar: pareto.Bar, actions: tuple[ActionInfo, ...], 
         notes.append(f"share {bar.share:.1f}% is above the maximum of {problem.max_share:g}%")
         status = "breach"
     if bar.vital:
-        live = [a for a in actions if a.status in ("open", "in_progress")]
+        live = [a for a in actions if a.status in LIVE_ACTION_STATUSES]
         if not live:
             notes.append("a vital cause with no open action: nobody is working on it")
             return "breach"
@@ -226,7 +228,7 @@ def error_results(spec: Spec, target: ProblemTarget, exc: DataError) -> list[tup
         Result, rule=problem.id, kind="problem", scope=(*target.fixed, ("root_cause", cause)),
         metric=problem.score or "", metric_kind="problem", status="error", window=target.frame.current,
         threshold=ThresholdInfo("<=", problem.max_share if problem.max_share is not None else 100.0),
-        severity=problem.severity, location=problem.location, rule_name=problem.name, unit="%",
+        severity=problem.severity, location=problem.location, rule_name=problem.name, unit=PERCENT,
         owner=problem.owner or spec.program.owner, notes=notes))
         for j, cause in enumerate(problem.cause_ids)]
 
@@ -247,8 +249,8 @@ def unmapped_warnings(spec: Spec, results: Iterable[Result]) -> tuple[Diagnostic
         shown = printable(repr(category))
         out.append(Diagnostic(
             UNMAPPED_CODE, "warning",
-            f"problems '{rule}': category {shown} ({rows:,} row{'s' * (rows != 1)} in {window.start.isoformat()}.."
-            f"{window.end.isoformat()}) is mapped to no root cause: it is reported as its own bar, unmapped",
+            f"problems '{rule}': category {shown} ({rows:,} row{'s' * (rows != 1)} in {wording.span(window)}) is mapped"
+            " to no root cause: it is reported as its own bar, unmapped",
             problem.at("causes"), _mapping_hint(spec, problem, category)))
     return tuple(out)
 

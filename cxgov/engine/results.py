@@ -12,15 +12,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
 from cxgov.errors import Diagnostic, Location
+from cxgov.vocabulary import RESULT_STATUSES, SEVERITY_ORDER, STATUS_ORDER
 
 if TYPE_CHECKING:
     from cxgov.engine.provenance import Checkout
 
 SCHEMA_VERSION = 1
-STATUSES = ("pass", "warn", "breach", "insufficient", "waived", "error")
-# Most pressing first: the order results are listed in (breaches first).
-STATUS_ORDER = {"breach": 0, "error": 1, "warn": 2, "waived": 3, "insufficient": 4, "pass": 5}
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 Scope = tuple[tuple[str, str], ...]  # a result's scope: (dimension, value) pairs
 
 
@@ -168,7 +165,7 @@ class Result:
     scope: Scope  # e.g. (("touchpoint", "web-chat"),) or (("segment", "retail"),)
     metric: str
     metric_kind: str
-    status: str  # one of STATUSES
+    status: str  # one of vocabulary.RESULT_STATUSES
     window: Span
     threshold: ThresholdInfo
     severity: str
@@ -315,7 +312,7 @@ class Run:
         return tuple(h for h in self.health if h.finding)
 
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
+        counts = dict.fromkeys(RESULT_STATUSES, 0)
         for result in self.results:
             counts[result.status] += 1
         return counts
@@ -340,8 +337,6 @@ class Run:
         return document
 
 
-FAIL_ON = ("warn", "breach", "never")
-DATA_FINDINGS = ("error", "breach", "warn")  # what a data finding counts as
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 from cxgov.engine.results import Span
 from cxgov.spec.model import Window
-
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+from cxgov.vocabulary import PERIOD_MONTHS
 
 
 def span(window: Window, as_of: date) -> Span:

@@ -12,6 +12,7 @@ from cxgov import lazy
 from cxgov.metrics.measurement import Measurement, Row, basics, count, measured, proportion, proportion_trend, real
 from cxgov.metrics.registry import Kind, own_unit, percent, percent_bounds, register
 from cxgov.spec.model import Metric
+from cxgov.vocabulary import PERCENT, UNIT_SECONDS
 
 if TYPE_CHECKING:  # mypy reads the modules themselves; at run time they load when first used
     from sqlglot import exp
@@ -26,7 +27,7 @@ else:
 
 
 def _seconds(metric: Metric) -> float:
-    return float(query.UNIT_SECONDS.get(metric.duration.unit, 3600)) if metric.duration else 3600.0
+    return float(UNIT_SECONDS.get(metric.duration.unit, 3600)) if metric.duration else 3600.0
 
 
 def _per_unit(seconds: Tree, metric: Metric) -> exp.Expr:
@@ -71,7 +72,7 @@ def _sla(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     breached = count(row, p + "breached_closed") + count(row, p + "breached_open")
     extra = {"met": met, "breached": breached, "breached_open": count(row, p + "breached_open"),
              "open_not_due": count(row, p + "open_not_due")}
-    return proportion(met, met + breached, missing, invalid, extra, interval, "%")
+    return proportion(met, met + breached, missing, invalid, extra, interval, PERCENT)
 
 
 def _percentile_aggregates(b: Builder, metric: Metric, as_of_end: datetime) -> None:

@@ -10,6 +10,7 @@ from cxgov import lazy
 from cxgov.metrics.measurement import Measurement, Row, basics, count, proportion, proportion_trend
 from cxgov.metrics.registry import Kind, percent, percent_bounds, register
 from cxgov.spec.model import Metric
+from cxgov.vocabulary import PERCENT
 
 if TYPE_CHECKING:  # mypy reads the modules themselves; at run time they load when first used
     from sqlglot import exp
@@ -34,7 +35,7 @@ def _ratio_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
 
 def _ratio(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
-    return proportion(count(row, p + "k"), n, missing, invalid, {}, interval, "%")
+    return proportion(count(row, p + "k"), n, missing, invalid, {}, interval, PERCENT)
 
 
 register(

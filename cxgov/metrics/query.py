@@ -15,7 +15,6 @@ from cxgov.data.sql import and_
 from cxgov.data.engines.types import INTEGER_TYPES, is_numeric_type
 from cxgov.spec.model import Filter, Metric
 
-UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
 
 
 def where_filter(flt: Filter, types: Mapping[str, str] | None = None) -> exp.Expr:

@@ -13,6 +13,7 @@ from cxgov.metrics.measurement import (Measurement, Row, Trend, basics, count, m
                                        proportion_trend, real)
 from cxgov.metrics.registry import Kind, column_read, own_unit, percent, percent_bounds, register
 from cxgov.spec.model import Metric, Scale
+from cxgov.vocabulary import PERCENT, POINTS
 
 if TYPE_CHECKING:  # mypy reads the modules themselves; at run time they load when first used
     from sqlglot import exp
@@ -73,14 +74,14 @@ def _nps(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     promoters, detractors = count(row, p + "promoters"), count(row, p + "detractors")
     if not n:
-        return measured(None, 0, missing, invalid, None, None, unit="points")
+        return measured(None, 0, missing, invalid, None, None, unit=POINTS)
     pp, pd = promoters / n, detractors / n
     low, high = (stats.nps_interval(pp, pd, n) if interval else None) or (None, None)
     # from the counts: 100 * (pp - pd) can miss an exact value (19.999999999999996 for 6 - 4 of 10)
     return measured(100 * (promoters - detractors) / n, n, missing, invalid, low, high,
                     MappingProxyType({"promoters": 100 * promoters / n, "detractors": 100 * detractors / n}),
                     MappingProxyType({"p_promoters": pp, "p_detractors": pd, "var": stats.nps_variance(pp, pd)}),
-                    "points")
+                    POINTS)
 
 
 def _nps_trend(cur: Measurement, prev: Measurement) -> Trend:
@@ -97,7 +98,7 @@ def _csat_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
 def _csat(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:
     n, missing, invalid = basics(row, p)
     return proportion(count(row, p + "top"), n, missing, invalid, {"mean": real(row, p + "mean") if n else None},
-                      interval, "%")
+                      interval, PERCENT)
 
 
 def _ces_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
@@ -122,7 +123,7 @@ def _ces_bounds(metric: Metric) -> tuple[float, float, str]:
 register(
     Kind("nps", "100 × (promoters − detractors) / n; promoters answer 9–10, detractors 0–6, on integers 0–10. "
                 "Interval: NPS ± 1.96 × 100 × √(Var/n), Var = pP + pD − (pP − pD)².",
-         _nps_aggregates, _nps, lambda metric: "points", column_read, needs=("column",), scale=Scale(0, 10),
+         _nps_aggregates, _nps, lambda metric: POINTS, column_read, needs=("column",), scale=Scale(0, 10),
          own_scale=False, bounds=lambda metric: (-100.0, 100.0, "NPS lies between -100 and 100"),
          trend=_nps_trend, generated=(25.0, 35.0), step=10.0),
     Kind("csat", "100 × answers in the top two boxes of the scale / n. Wilson score interval.",

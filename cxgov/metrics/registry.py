@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from cxgov.spec.model import Metric, Scale
+from cxgov.vocabulary import PERCENT, UNIT_SYMBOLS
 
 if TYPE_CHECKING:
     from cxgov.metrics.measurement import Measurement, Row, Trend
@@ -56,7 +57,7 @@ def kind_of(metric: Metric | str) -> Kind:
 
 
 def percent(_: Metric) -> str:
-    return "%"
+    return PERCENT
 
 
 def percent_bounds(metric: Metric) -> tuple[float, float, str]:
@@ -76,7 +77,6 @@ def own_unit(metric: Metric) -> str | None:
     return None
 
 
-UNIT_SYMBOLS = {"minutes": "min", "hours": "h", "days": "d"}
 
 # the families declare their kinds when imported
 from cxgov.metrics import durations, means, proportions, ratings, volume  # noqa: E402,F401

@@ -11,13 +11,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from cxgov import wording
 from cxgov.engine.results import Result
 from cxgov.metrics.registry import kind_of
 from cxgov.report import display
 from cxgov.report.approvals import ApprovalView
 from cxgov.report.names import Names
 from cxgov.report.rows import span_text
-from cxgov.spec.model import Filter, Kpi, Metric, Selector, Spec, Standard
+from cxgov.spec.model import Filter, Kpi, Metric, Spec, Standard
 
 SHARED_LINE = 5_000  # characters: a line this long (a table of values, not logic) in several statements is shown once
 PART_HEAD = 72  # characters of a shared line shown where it is left out
@@ -109,17 +110,6 @@ def _filter_text(f: Filter) -> str:
     return " and ".join(term(c, v) for c, v in f.terms)
 
 
-def _selector_text(selector: Selector) -> str:
-    if selector.touchpoints:
-        return "touchpoints " + ", ".join(selector.touchpoints)
-    parts = [f"{attr} {', '.join(getattr(selector, attr))}"
-             for attr in ("journey", "stage", "channel", "segment", "status") if getattr(selector, attr)]
-    if selector.moment_of_truth is not None:
-        parts.append("moments of truth" if selector.moment_of_truth else "not moments of truth")
-    parts.extend(f"label {k} {', '.join(v)}" for k, v in sorted(selector.labels.items()))
-    return "; ".join(parts) or "every active touchpoint"
-
-
 def _metric_facts(spec: Spec, metric: Metric) -> list[tuple[str, str]]:
     facts = [("Metric", f"{metric.label} ({metric.id}), kind {metric.kind}"),
              ("Definition", kind_of(metric).definition)]
@@ -160,12 +150,12 @@ def evidence(spec: Spec, rule: Standard | Kpi, results: list[Result], names: Nam
     metric = spec.metric(rule.metric) if rule.metric in spec.by_id["metrics"] else None
     facts.extend(_metric_facts(spec, metric) if metric else [("Metric", rule.metric)])
     if isinstance(rule, Standard):
-        facts.append(("Applies to", _selector_text(rule.applies_to)))
+        facts.append(("Applies to", wording.selector(rule.applies_to)))
     else:
         scope = names.scope(((rule.scope.kind, rule.scope.value or ""),))
         facts.append(("Scope", scope + (f", one result per {rule.by}" if rule.by else "")))
     t = rule.threshold
-    facts.append(("Threshold", display.threshold_text(t.op, t.fail, t.warn) + "; compared at full precision"))
+    facts.append(("Threshold", wording.threshold(t) + "; compared at full precision"))
     spans = sorted({r.window for r in results}, key=lambda s: (s.start, s.end))
     facts.append(("Window", rule.window.text + (": " + ", ".join(span_text(s) for s in spans) if spans else "")))
     previous = sorted({r.previous.window for r in results if r.previous and r.previous.window},

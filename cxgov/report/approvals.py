@@ -11,11 +11,10 @@ from datetime import date
 from typing import Mapping
 
 from cxgov.report.names import Names
-from cxgov.spec.dates import CADENCE_MONTHS, add_months
+from cxgov.spec.dates import add_months
 from cxgov.spec.model import Approval, Spec
-from cxgov.spec.schema import NOUNS
-
-RULE_SECTIONS = ("standards", "kpis")
+from cxgov.vocabulary import CADENCE_MONTHS, DEFAULT_CADENCE, RULE_SECTIONS
+from cxgov.vocabulary import SECTION_NOUNS as NOUNS
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def named_rule(spec: Spec, approval: Approval) -> str | None:
 def recent_since(spec: Spec, as_of: date) -> date:
     """The first day of the review cycle that ends on the as-of date (quarterly when the program has no review)."""
     review = spec.program.review
-    months = CADENCE_MONTHS.get(review.cadence if review else "quarterly", 3)
+    months = CADENCE_MONTHS.get(review.cadence if review else DEFAULT_CADENCE, 3)
     return add_months(as_of, -months)
 
 

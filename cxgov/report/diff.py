@@ -7,7 +7,7 @@ import re
 
 from cxgov.audit.compare import LOOSENS, NEUTRAL, TIGHTENS, Change, SpecDiff
 from cxgov.spec import model as m
-from cxgov.spec.schema import NOUNS
+from cxgov.vocabulary import SECTION_NOUNS as NOUNS
 
 HEADINGS = {LOOSENS: "Loosens governance", TIGHTENS: "Tightens governance", NEUTRAL: "Other changes"}
 

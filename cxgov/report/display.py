@@ -9,18 +9,18 @@ from __future__ import annotations
 import math
 from typing import Iterable, Mapping
 
-from cxgov.engine.results import STATUS_ORDER, Result
+from cxgov import wording
+from cxgov.engine.results import Result
 from cxgov.metrics.stats import round_half_away
+from cxgov.vocabulary import PERCENT, STATUS_ORDER
 
 STATUS_LABELS = {"pass": "Pass", "warn": "Warn", "breach": "Breach", "insufficient": "Insufficient data",
                  "waived": "Waived", "error": "Error"}
 # Shown next to the label, so that status never depends on colour alone.
 STATUS_ICONS = {"pass": "✓", "warn": "!", "breach": "✗", "insufficient": "…", "waived": "⊘", "error": "⚠"}
 # The order status counts are listed in on tiles and summaries.
-STATUS_DISPLAY_ORDER = ("breach", "error", "warn", "waived", "insufficient", "pass")
+STATUS_DISPLAY_ORDER = tuple(STATUS_ORDER)
 DASH = "—"
-_NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥"}
-_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 
 def number(x: float | None, places: int = 1) -> str:
@@ -48,9 +48,7 @@ def signed(x: float | None) -> str:
 
 def exact(x: float | None) -> str:
     """A number written in a spec (a threshold): shown as written, 90 not 90.0."""
-    if x is None:
-        return DASH
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    return DASH if x is None else wording.number(x)
 
 
 def value_text(value: float | None, unit: str | None, metric_kind: str = "",
@@ -70,7 +68,7 @@ def value_text(value: float | None, unit: str | None, metric_kind: str = "",
     text = _fixed(rounded, places) if math.isfinite(value) else str(value)
     if not unit:
         return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+    return f"{text}{unit}" if unit == PERCENT else f"{text} {unit}"
 
 
 def _reads_as_a_bound(value: float, rounded: float, places: int, against: tuple[float | None, ...]) -> bool:
@@ -87,13 +85,6 @@ def interval_text(low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return DASH
     return f"{number(low)} to {number(high)}"
-
-
-def threshold_text(op: str, fail: float, warn: float | None = None) -> str:
-    """The target and where a breach starts: "≥ 95 (breach < 90)", or "≥ 90" without a warn level."""
-    if warn is None:
-        return f"{_SYMBOL[op]} {exact(fail)}"
-    return f"{_SYMBOL[op]} {exact(warn)} (breach {_NEGATED[op]} {exact(fail)})"
 
 
 def stage_label(stage: str) -> str:

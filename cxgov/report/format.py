@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from cxgov.engine.results import Result, SourceHealth, Span, ThresholdInfo
-from cxgov.report.display import exact as bound
-from cxgov.report.display import number
-from cxgov.report.display import value_text
+from cxgov import wording
+from cxgov.engine.results import Result, SourceHealth
+from cxgov.report.display import number, value_text
 
 
 def in_units(value: float | None, result: Result) -> str:
     """A value of `result`'s metric for display: "87.5%", "20.0 points"; an em dash for no value."""
     return value_text(value, result.unit, result.metric_kind, (result.threshold.fail, result.threshold.warn))
-
-
-def threshold(info: ThresholdInfo) -> str:
-    """">= 90 (warn 95)"."""
-    text = f"{info.op} {bound(info.fail)}"
-    return f"{text} (warn {bound(info.warn)})" if info.warn is not None else text
 
 
 def scope(result: Result) -> str:
@@ -45,10 +38,6 @@ def span_text(low: float | None, high: float | None) -> str:
     return f"{low_text}–{high_text}" if not low_text.startswith("-") else f"{low_text} to {high_text}"
 
 
-def days(span: Span) -> str:
-    return f"{span.start.isoformat()}..{span.end.isoformat()}"
-
-
 def location(result: Result) -> str:
     return str(result.location) if result.location.line <= 0 else f"{result.location.file}:{result.location.line}"
 
@@ -73,7 +62,7 @@ def headline(result: Result) -> str:
     if result.problem is not None:
         return f"{name} at {scope(result)}: {measured(result)} of {result.problem.total:,} problems, " \
                f"{pareto_place(result)}{owner}"
-    return f"{name} at {scope(result)}: {measured(result)} against {threshold(result.threshold)}{owner}"
+    return f"{name} at {scope(result)}: {measured(result)} against {wording.threshold(result.threshold)}{owner}"
 
 
 def pareto_place(result: Result) -> str:

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Sequence
 
 from cxgov.audit.records import Point, RunRecord, breached_since, latest_per_as_of, scope_tuple
-from cxgov.engine.results import STATUSES, Scope, ThresholdInfo
+from cxgov import wording
+from cxgov.engine.results import Scope, ThresholdInfo
 from cxgov.metrics.stats import round_half_away
+from cxgov.vocabulary import RESULT_STATUSES as STATUSES
 
 
 def scope_label(scope: Scope) -> str:
@@ -80,7 +82,4 @@ def render_rule_history(rule: str, scope: str | None, points: Sequence[Point], f
 
 
 def _threshold_text(threshold: ThresholdInfo | None) -> str:
-    if threshold is None:
-        return "-"
-    text = f"{threshold.op} {threshold.fail:g}"
-    return f"{text} (warn {threshold.warn:g})" if threshold.warn is not None else text
+    return "-" if threshold is None else wording.threshold(threshold)

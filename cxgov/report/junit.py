@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from xml.etree import ElementTree as ET
 
+from cxgov import wording
 from cxgov.engine.results import FailPolicy, Result, Run
 from cxgov.report import format as fmt
 
@@ -47,8 +48,8 @@ def _suite(rule: str, results: list[Result], run: Run, policy: FailPolicy) -> ET
                        file=first.location.file)
     properties = ET.SubElement(suite, "properties")
     for name, value in (("rule_name", first.rule_name), ("kind", first.kind), ("metric", first.metric),
-                        ("threshold", fmt.threshold(first.threshold)), ("severity", first.severity),
-                        ("window", fmt.days(first.window)), ("location", fmt.location(first)),
+                        ("threshold", wording.threshold(first.threshold)), ("severity", first.severity),
+                        ("window", wording.span(first.window)), ("location", fmt.location(first)),
                         ("as_of", run.as_of.isoformat())):
         if value is not None:
             ET.SubElement(properties, "property", name=name, value=str(value))
@@ -84,7 +85,7 @@ def _outcome(result: Result, policy: FailPolicy) -> tuple[str, str] | None:
 
 
 def _details(result: Result) -> str:
-    lines = [fmt.headline(result), f"status: {fmt.status(result)}", f"window: {fmt.days(result.window)}",
+    lines = [fmt.headline(result), f"status: {fmt.status(result)}", f"window: {wording.span(result.window)}",
              f"spec: {fmt.location(result)}"]
     lines += [f"action {a.id} ({a.status}, due {a.due.isoformat()}, owner {a.owner})" for a in result.actions]
     lines += [f"note: {note}" for note in result.notes]

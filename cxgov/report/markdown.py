@@ -13,10 +13,12 @@ from collections import Counter
 from pathlib import PurePath
 from typing import Iterable, Mapping, Sequence
 
-from cxgov.engine.results import STATUSES, FailPolicy, Result, Run
+from cxgov import wording
+from cxgov.engine.results import FailPolicy, Result, Run
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER
 from cxgov.spec.model import Spec
+from cxgov.vocabulary import RESULT_STATUSES
 
 ICONS = {"breach": "🔴", "error": "⛔", "warn": "🟠", "waived": "⚪", "insufficient": "❔", "pass": "🟢"}
 COLUMNS = ("Status", "Severity", "Rule", "Scope", "Value", "Threshold", "n", "Owner", "Spec")
@@ -52,7 +54,7 @@ def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy()
                else "**No result fails the check**")
     head = [f"## cxgov check: {_text(title)}, as of {run.as_of.isoformat()}", "",
             f"{verdict} (fail on {policy.fail_on}, from severity {policy.min_severity}).", "",
-            " · ".join(f"{ICONS[s]} {counts[s]} {s}" for s in STATUSES), ""]
+            " · ".join(f"{ICONS[s]} {counts[s]} {s}" for s in RESULT_STATUSES), ""]
     if run.findings:
         names = ", ".join(f"`{_plain(h.source)}`" for h in run.findings)
         head += [f"⛔ **Data finding** in source {names}: see [Data](#data) below.", ""]
@@ -128,7 +130,7 @@ def _table(results: list[Result], paths: _Paths, room: int) -> tuple[list[str], 
 def _rows(r: Result, paths: _Paths) -> list[str]:
     value = "—" if r.status == "error" else fmt.in_units(r.value, r)
     cells = [f"{ICONS[r.status]} {fmt.status(r)}", r.severity, _rule(r), fmt.scope(r), value,
-             fmt.threshold(r.threshold), str(r.n), r.owner or "", paths.show(fmt.location(r))]
+             wording.threshold(r.threshold), str(r.n), r.owner or "", paths.show(fmt.location(r))]
     rows = ["| " + " | ".join(_cell(c) for c in cells) + " |"]
     for detail in _details(r):
         rows.append("| | | " + _cell(paths.show(detail)) + " |" + " |" * (len(COLUMNS) - 3))

@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from cxgov.engine.results import ThresholdInfo
-from cxgov.report import format as fmt
+from cxgov import wording
 from cxgov.report.oscal_context import COMPONENT_STATE, COMPONENT_TYPE, Context, Subject
 from cxgov.report.oscal_parts import compact, md, md_line, prop, props, uid
-from cxgov.spec.model import Filter, Kpi, Problem, Standard, Window
+from cxgov.spec.model import Filter, Kpi, Problem, Standard
 
 METHODOLOGY = (
     "cxgov evaluates every standard once per touchpoint it applies to (retired touchpoints are not evaluated) and "
@@ -112,7 +111,8 @@ def _objective(ctx: Context, rule: Standard | Kpi | Problem) -> dict[str, Any]:
     metric = ctx.spec.metric(rule.metric)
     return _objective_parts(ctx, rule, props(
         prop("kind", "standard" if isinstance(rule, Standard) else "kpi"), prop("metric", metric.id),
-        prop("metric-kind", metric.kind), prop("threshold", _threshold(rule)), prop("window", rule.window.text),
+        prop("metric-kind", metric.kind), prop("threshold", wording.threshold(rule.threshold)),
+        prop("window", rule.window.text),
         prop("min-sample", ctx.spec.min_sample(rule)), prop("severity", rule.severity), prop("owner", rule.owner),
         prop("principle", rule.principle), prop("spec-location", rule.location)))
 
@@ -136,7 +136,7 @@ def _objective_text(ctx: Context, rule: Standard | Kpi | Problem) -> str:
     if isinstance(rule, Problem):
         return _problem_text(ctx, rule)
     metric = ctx.names.metric(rule.metric)
-    judged = (f"{metric} {_threshold(rule)} over {_window_text(rule.window)}, with at least "
+    judged = (f"{metric} {wording.threshold(rule.threshold)} over {wording.window(rule.window)}, with at least "
               f"{ctx.spec.min_sample(rule)} rows in the window")
     if isinstance(rule, Standard):
         covered = [tp.id for tp in ctx.spec.covered_touchpoints(rule)]
@@ -145,8 +145,8 @@ def _objective_text(ctx: Context, rule: Standard | Kpi | Problem) -> str:
     scope = "the whole program" if rule.scope.kind == "program" else f"{rule.scope.kind} {rule.scope.value}"
     text = f"{rule.label}: {judged}, for {scope}" + (f", by {rule.by}" if rule.by else "") + "."
     if rule.trend is not None:
-        text += (f" A significant drop of more than {rule.trend.max_drop:g} against the previous window is a "
-                 "breach too.")
+        text += (f" A significant drop of more than {wording.number(rule.trend.max_drop)} against the previous window "
+                 "is a breach too.")
     return text
 
 
@@ -154,12 +154,13 @@ def _problem_text(ctx: Context, problem: Problem) -> str:
     counted = (f"one problem per row, by its category in column {problem.category}" if problem.category else
                f"one mention per row and root cause whose themes match the text in column {problem.text}")
     scope = "the whole program" if problem.scope.kind == "program" else f"{problem.scope.kind} {problem.scope.value}"
-    text = (f"{problem.label}: the problems of {_window_text(problem.window)} ({counted}), for {scope}"
+    text = (f"{problem.label}: the problems of {wording.window(problem.window)} ({counted}), for {scope}"
             + (f", by {problem.by}" if problem.by else "") + f", ranked by root cause ({len(problem.cause_ids)}: "
             f"{', '.join(problem.cause_ids)}), with at least {ctx.spec.min_sample(problem)} problems. Every vital cause "
-            f"(those making up the first {problem.vital_share:g}% of problems) has an open or in-progress action")
+            f"(those making up the first {wording.number(problem.vital_share)}% of problems) has an open or in-progress "
+            "action")
     if problem.max_share is not None:
-        text += f", and no cause makes up more than {problem.max_share:g}%"
+        text += f", and no cause makes up more than {wording.number(problem.max_share)}%"
     return text + "."
 
 
@@ -244,12 +245,3 @@ def _selection(subjects: list[Subject]) -> list[dict[str, Any]]:
             for kind, chosen in sorted(by_type.items())]
 
 
-def _threshold(rule: Standard | Kpi) -> str:
-    t = rule.threshold
-    return fmt.threshold(ThresholdInfo(t.op, t.fail, t.warn))
-
-
-def _window_text(window: Window) -> str:
-    if window.rolling:
-        return f"the {window.days} days ending with the as-of date"
-    return f"the last complete {window.period} ending on or before the as-of date"

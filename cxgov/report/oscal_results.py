@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from cxgov import wording
 from cxgov.engine.results import ActionInfo, Result
 from cxgov.report import display
 from cxgov.report import format as fmt
@@ -63,13 +64,13 @@ def _measurement(result: Result) -> dict[str, Any]:
               prop("previous-n", result.previous.n if result.previous else None))
     info = result.problem
     if info is None:
-        return {"description": md(f"{fmt.measured(result)} over {fmt.days(result.window)} against "
-                                  f"{fmt.threshold(result.threshold)}: {fmt.status(result)}."),
+        return {"description": md(f"{fmt.measured(result)} over {wording.span(result.window)} against "
+                                  f"{wording.threshold(result.threshold)}: {fmt.status(result)}."),
                 "props": props(*common)}
     gap = info.score
     parts = ", ".join(f"{key} {count:,}" for key, count in info.parts)
     return {
-        "description": md(f"{fmt.measured(result)} of the {info.total:,} problems over {fmt.days(result.window)}, "
+        "description": md(f"{fmt.measured(result)} of the {info.total:,} problems over {wording.span(result.window)}, "
                           f"{fmt.pareto_place(result)}: {fmt.status(result)}."
                           + (f" {'Categories' if info.by == 'category' else 'Themes'}: {parts}." if parts else "")),
         "props": props(

@@ -15,8 +15,8 @@ from cxgov.engine.results import Result, Scope
 from cxgov.report import display, pareto_chart
 from cxgov.report.rows import Rows
 from cxgov.spec.model import Spec
+from cxgov.vocabulary import LIVE_ACTION_STATUSES
 
-LIVE = ("open", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _change(result: Result) -> str:
 def _row(result: Result, rows: Rows) -> CauseRow:
     info = result.problem
     assert info is not None
-    live = [a for a in result.actions if a.status in LIVE]
+    live = [a for a in result.actions if a.status in LIVE_ACTION_STATUSES]
     return CauseRow(
         rank=info.rank, name=info.name, key=info.root_cause or dict(result.scope).get("category", ""),
         unmapped=info.unmapped, count=result.n, share=display.number(result.value),

@@ -20,10 +20,10 @@ from cxgov.report.display import stage_label
 from cxgov.report.markdown import _cell as md_cell
 from cxgov.report.names import Names
 from cxgov.spec import lint
-from cxgov.spec.model import CYCLE_STEPS, Spec, Touchpoint
+from cxgov.spec.model import Spec, Touchpoint
+from cxgov.vocabulary import CYCLE_STEPS, RACI_SUFFIXES
 
 FORMATS = ("html", "csv", "md")
-EXTENSIONS = {".html": "html", ".htm": "html", ".csv": "csv", ".md": "md", ".markdown": "md"}
 LETTERS = ("A", "R", "C", "I")
 # The validator's rules about ownership: no A or several, no R, an owner named nowhere, an overloaded person,
 # a committee as A. None depends on the date.
@@ -245,7 +245,7 @@ def format_for(path: str, explicit: str | None) -> str:
     """The output format: --format when given, else the file extension."""
     if explicit:
         return explicit
-    fmt = EXTENSIONS.get(Path(path).suffix.lower())
+    fmt = RACI_SUFFIXES.get(Path(path).suffix.lower())
     if fmt is None:
         raise UsageError(f"cannot tell the format of {path} from its extension",
                          hint="use .html, .csv or .md, or pass --format html|csv|md")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from cxgov import wording
 from cxgov.engine.results import Result, Scope, Span
 from cxgov.report import display
 from cxgov.report.display import DASH
@@ -37,7 +38,7 @@ class Row:
 
 
 def span_text(span: Span | None) -> str:
-    return f"{span.start.isoformat()} to {span.end.isoformat()}" if span else DASH
+    return wording.span(span) if span else DASH
 
 
 class Rows:
@@ -59,7 +60,7 @@ class Rows:
         key = (result.rule, result.rule_name, t.op, t.fail, t.warn)  # plain values: hashed in C
         found = self._rules.get(key)
         if found is None:
-            target = display.threshold_text(t.op, t.fail, t.warn)
+            target = wording.threshold(t)
             if result.problem is not None:  # a Pareto bar: what makes it pass is an open action on a vital cause
                 target = (f"an open action on each vital cause (the first {display.number(result.problem.vital_share)}"
                           f"%)" + (f", share {target}" if t.fail < 100 else ""))

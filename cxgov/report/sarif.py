@@ -22,14 +22,15 @@ from urllib.parse import quote
 
 from cxgov import resources
 from cxgov.engine.provenance import Checkout
+from cxgov import wording
 from cxgov.engine.results import FailPolicy, Result, Run
 from cxgov.errors import Location
 from cxgov.report import format as fmt
 from cxgov.report.json import dumps, stable
 from cxgov.spec.model import Spec
+from cxgov.vocabulary import SEVERE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-SEVERE = ("critical", "high")
 SRCROOT = "%SRCROOT%"
 # the docs section (docs/<page>#<anchor>) that explains each kind of rule
 HELP_PAGES = {"standard": ("spec-language.md", "standards"), "kpi": ("spec-language.md", "kpis")}
@@ -109,7 +110,7 @@ def _kind(result: Result) -> str:
 def _descriptor(result: Result, spec: Spec | None) -> dict[str, Any]:
     rule = spec.rule(result.rule) if spec is not None else None
     name = result.rule_name or result.rule
-    summary = (f"{result.metric} {fmt.threshold(result.threshold)} over each "
+    summary = (f"{result.metric} {wording.threshold(result.threshold)} over each "
                f"{'touchpoint' if result.kind == 'standard' else 'scope'}; {result.severity} severity")
     description = getattr(rule, "description", None) or summary
     page, anchor = HELP_PAGES.get(result.kind, ("spec-language.md", ""))
@@ -135,7 +136,7 @@ def _help_markdown(result: Result, name: str, description: str) -> str:
     """The rule's help as code scanning shows it beside an alert: what the rule is, and what to do."""
     lines = [f"**{name}** ({'standard' if result.kind == 'standard' else 'KPI'} `{result.rule}`, "
              f"{result.severity} severity)", "", description, "",
-             f"- Measures: `{result.metric}` ({result.metric_kind}), {fmt.threshold(result.threshold)}",
+             f"- Measures: `{result.metric}` ({result.metric_kind}), {wording.threshold(result.threshold)}",
              f"- Defined at `{fmt.location(result)}`"]
     if result.kind == "standard":
         lines.append("- One result per touchpoint it applies to")

@@ -10,6 +10,7 @@ from typing import Mapping
 from markupsafe import Markup, escape
 
 from cxgov.report.display import STATUS_DISPLAY_ORDER, counts_text, exact, number
+from cxgov.vocabulary import HIGHER_IS_BETTER
 
 _NEGATED = {">=": "below", ">": "at or below", "<=": "above", "<": "at or above"}
 
@@ -49,7 +50,7 @@ def interval_plot(value: float | None, low: float | None, high: float | None, op
     def x(v: float) -> float:
         return margin + (width - 2 * margin) * (v - lo) / (hi - lo)
 
-    higher = op in (">=", ">")
+    higher = op in HIGHER_IS_BETTER
     target = warn if warn is not None else fail
     if higher:
         zones = [("breach", lo, fail), ("warn", fail, target), ("pass", target, hi)]

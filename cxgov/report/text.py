@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from cxgov.engine.results import SEVERITY_ORDER, STATUS_ORDER, STATUSES, FailPolicy, Result, Run, Scope
+from cxgov import wording
+from cxgov.engine.results import FailPolicy, Result, Run, Scope
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER, number
 from cxgov.spec.model import Spec
+from cxgov.vocabulary import HIGHER_IS_BETTER, RESULT_STATUSES, SEVERITY_ORDER, STATUS_ORDER
 
 LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",
           "pass": "PASS"}
@@ -60,7 +62,7 @@ def _worst_first(result: Result) -> tuple[int, float, Scope]:
         beyond = float("-inf")
     else:
         over = result.value - result.threshold.fail
-        beyond = -over if result.threshold.op in (">=", ">") else over
+        beyond = -over if result.threshold.op in HIGHER_IS_BETTER else over
     return (STATUS_ORDER[result.status], -beyond, result.scope)
 
 
@@ -130,7 +132,7 @@ def problems(run: Run, policy: FailPolicy = FailPolicy()) -> list[str]:
 
 def summary(run: Run) -> str:
     counts = run.summary()
-    parts = ", ".join(f"{counts[status]} {status}" for status in STATUSES)
+    parts = ", ".join(f"{counts[status]} {status}" for status in RESULT_STATUSES)
     return f"{len(run.results)} results: {parts}"
 
 
@@ -158,7 +160,7 @@ def pareto_lines(results: Sequence[Result]) -> list[str]:
         if info.by == "theme" and info.unmatched:
             extra += f" · {info.unmatched:,} matching no theme"
         lines.append(f"{INDENT}Pareto{where}: {info.total:,} problems · vital share {info.vital_share:g}% · window "
-                     f"{fmt.days(first.window)}{extra}")
+                     f"{wording.span(first.window)}{extra}")
         score = next((r.problem.score.metric for r in bars if r.problem and r.problem.score), None)
         columns = PARETO_COLUMNS + ((f"{score} gap (95% CI)",) if score else ())
         rows = [columns] + [_pareto_row(r, score is not None) for r in bars]
@@ -195,7 +197,8 @@ def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict[o
     if result.problem is not None and result.status != "error":
         lines.append(f"{indent}{fmt.measured(result)} of {result.problem.total:,} problems, {fmt.pareto_place(result)}")
     elif result.status != "error":
-        target = shared.get(result.threshold) or shared.setdefault(result.threshold, fmt.threshold(result.threshold))
+        target = shared.get(result.threshold) or shared.setdefault(result.threshold,
+                                                                    wording.threshold(result.threshold))
         lines.append(f"{indent}{fmt.measured(result)} against {target}"
                      + (f", previous {fmt.in_units(result.previous.value, result)} (n {result.previous.n})"
                         if result.previous and result.previous.n else ""))
@@ -206,7 +209,7 @@ def _block(result: Result, spec: Spec | None, policy: FailPolicy, shared: dict[o
         named = spec.owner(result.owner) if spec is not None and result.owner else None
         if named is not None:
             owner = f"{result.owner} ({named.name})"
-        where = shared[key] = f"{indent}owner {owner} · window {fmt.days(result.window)} · {fmt.location(result)}"
+        where = shared[key] = f"{indent}owner {owner} · window {wording.span(result.window)} · {fmt.location(result)}"
     lines.append(where)
     if result.waiver is not None and result.waiver.active:
         lines.append(f"{indent}waived by {result.waiver.id} until {result.waiver.expires.isoformat()} "

@@ -22,10 +22,9 @@ from cxgov.spec.bounds import DATE_RANGE, MAX_WINDOW_DAYS, date_problem, window_
 from cxgov.spec.loader import Document, Path_
 from cxgov.data.themes import pattern_problem
 from cxgov.spec.schema import SINGULAR, did_you_mean
+from cxgov.vocabulary import PERIOD_MONTHS, SECTIONS
 
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-SECTIONS = ("owners", "segments", "journeys", "touchpoints", "sources", "metrics", "standards", "kpis", "waivers",
-            "actions", "raci", "approvals", "root_causes", "problems")
 
 
 class LocationMap(Mapping[str, Location]):
@@ -138,7 +137,7 @@ def _filter(value: Any) -> m.Filter:
 
 
 def parse_window(text: str) -> m.Window:
-    if text in ("month", "quarter", "year"):
+    if text in PERIOD_MONTHS:
         return m.Window(text, period=text)
     count, unit = int(text[:-1]), text[-1]
     return m.Window(text, days=count * (7 if unit == "w" else 1))

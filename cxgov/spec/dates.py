@@ -1,4 +1,4 @@
-"""Calendar arithmetic on spec dates: a program review's cadence in months, and a day some months away.
+"""Calendar arithmetic on spec dates: a day some months away (a review's cadence in months is vocabulary).
 
 Shared by the lint (CX207, a review overdue) and the scorecard (approvals within the last review cycle).
 """
@@ -6,8 +6,6 @@ Shared by the lint (CX207, a review overdue) and the scorecard (approvals within
 from __future__ import annotations
 
 from datetime import date
-
-CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 
 
 def add_months(day: date, months: int) -> date:

@@ -11,11 +11,13 @@ from datetime import date
 from functools import cached_property, partial
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
+from cxgov import wording
 from cxgov.errors import Diagnostic, Location
 from cxgov.metrics.registry import kind_of
 from cxgov.spec import model as m
-from cxgov.spec.dates import CADENCE_MONTHS, add_months
+from cxgov.spec.dates import add_months
 from cxgov.spec.rules import RULES
+from cxgov.vocabulary import CADENCE_MONTHS, CYCLE_STEPS
 
 # Fields each metric kind needs / may have, beyond id, name, kind, source, where, unit, description.
 _OPTIONAL_METRIC_FIELDS = ("column", "scale", "condition", "percentile", "duration", "within", "expectation",
@@ -114,7 +116,8 @@ def thresholds(ctx: Context) -> Iterator[Finding]:
             higher = t.higher_is_better
             if (higher and t.warn <= t.fail) or (not higher and t.warn >= t.fail):
                 need = "greater" if higher else "less"
-                yield (f"{what}: warn {t.warn:g} is not stricter than fail {t.fail:g} for op '{t.op}'",
+                yield (f"{what}: warn {wording.number(t.warn)} is not stricter than fail {wording.number(t.fail)} "
+                       f"for op '{t.op}'",
                        rule.at("threshold.warn"), f"with '{t.op}', warn must be {need} than fail")
         bounds = _bounds(ctx.metrics.get(rule.metric))
         if bounds:
@@ -122,7 +125,8 @@ def thresholds(ctx: Context) -> Iterator[Finding]:
             for key in ("fail", "warn"):
                 value = getattr(t, key)
                 if value is not None and math.isfinite(value) and not low <= value <= high:
-                    yield (f"{what}: threshold {key} {value:g} can never be reached by metric '{rule.metric}'",
+                    yield (f"{what}: threshold {key} {wording.number(value)} can never be reached by metric "
+                           f"'{rule.metric}'",
                            rule.at(f"threshold.{key}"), why)
 
 
@@ -203,7 +207,7 @@ def empty_stage(ctx: Context) -> Iterator[Finding]:
 @check("CX204")
 def cycle_step(ctx: Context) -> Iterator[Finding]:
     covered = {r.cycle_step for r in ctx.spec.raci if r.holders("A")}
-    for step in m.CYCLE_STEPS:
+    for step in CYCLE_STEPS:
         if step not in covered:
             yield (f"CX-cycle step '{step}' has no RACI activity with an accountable owner",
                    ctx.spec.program.location, f"add a `raci` activity with cycle_step: {step} and an A")

@@ -27,12 +27,12 @@ from yaml.resolver import Resolver
 
 from cxgov.errors import Diagnostic, Location, SpecError
 from cxgov.spec import confine
+from cxgov.vocabulary import SPEC_SUFFIXES as SUFFIXES
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 # Without aliases a file cannot hold more values than characters; aliases may add this many more.
 MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 64  # values nested deeper than this are refused (a spec nests five levels or so)
-SUFFIXES = (".yaml", ".yml")
 
 _Y = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (_Y + t for t in ("str", "int", "float", "bool", "null", "timestamp"))

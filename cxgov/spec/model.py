@@ -15,17 +15,11 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from cxgov.errors import Location
 from cxgov.spec.confine import Roots
+from cxgov.vocabulary import DEFAULT_CADENCE, DEFAULT_DURATION_UNIT, HIGHER_IS_BETTER
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})  # the empty default of every mapping field
 E = TypeVar("E")
 
-STATUSES = ("active", "planned", "redesign", "retired")
-SEVERITIES = ("critical", "high", "medium", "low")  # most severe first
-CYCLE_STEPS = ("intent", "inventory", "redesign", "dialogue", "knowledge", "communication", "recognition",
-               "dashboard")
-METRIC_KINDS = ("nps", "csat", "ces", "mean", "ratio", "percentile", "sla", "count", "gap")
-OPS = (">=", ">", "<=", "<")
-SCOPE_KINDS = ("program", "journey", "stage", "segment", "channel")
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ class Intent(Entity):
 class Review(Entity):
     """How often the program is reviewed, and when it last was."""
 
-    cadence: str = "quarterly"  # monthly|quarterly|semiannual|annual
+    cadence: str = DEFAULT_CADENCE  # one of vocabulary.CADENCES
     last_reviewed: date | None = None
 
 
@@ -209,7 +203,7 @@ class Duration:
 
     start: str
     end: str
-    unit: str = "hours"  # minutes|hours|days
+    unit: str = DEFAULT_DURATION_UNIT  # one of vocabulary.DURATION_UNITS
 
 
 @dataclass(frozen=True)
@@ -237,7 +231,7 @@ class Metric(Labelled, Entity):
 class Threshold(Entity):
     """When a value breaches (fail) or warns, under an operator."""
 
-    op: str  # one of OPS
+    op: str  # one of vocabulary.OPS
     fail: float
     warn: float | None = None
 
@@ -253,7 +247,7 @@ class Threshold(Entity):
 
     @property
     def higher_is_better(self) -> bool:
-        return self.op in (">=", ">")
+        return self.op in HIGHER_IS_BETTER
 
 
 @dataclass(frozen=True)
@@ -321,7 +315,7 @@ class Standard(Labelled, Entity):
 class Scope:
     """A KPI scope: the program, or one journey / stage / segment / channel."""
 
-    kind: str = "program"  # one of SCOPE_KINDS
+    kind: str = "program"  # one of vocabulary.SCOPE_KINDS
     value: str | None = None
 
 
@@ -383,7 +377,7 @@ class Action(Entity):
     standard: str
     owner: str
     due: date
-    status: str = "open"  # open|in_progress|done
+    status: str = "open"  # one of vocabulary.ACTION_STATUSES
     touchpoint: str | None = None
     description: str | None = None
     root_cause: str | None = None  # in place of `standard` ("" then): the root cause it removes

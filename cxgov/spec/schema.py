@@ -15,6 +15,7 @@ from cxgov.resources import schema_path
 from cxgov.spec.bounds import number_problem
 from cxgov.spec.checker import compile_schema
 from cxgov.spec.loader import Document, Path_
+from cxgov.vocabulary import SECTION_NOUNS
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -22,17 +23,7 @@ if TYPE_CHECKING:
 
 SCHEMA_FILE = "cxgov-spec-v1.json"
 
-SINGULAR = {"owners": "owner", "segments": "segment", "channels": "channel", "journeys": "journey",
-            "touchpoints": "touchpoint", "sources": "source", "metrics": "metric", "standards": "standard",
-            "kpis": "KPI", "waivers": "waiver", "actions": "action", "raci": "RACI activity",
-            "approvals": "approval", "root_causes": "root cause", "problems": "problems analysis",
-            "themes": "theme"}
-# what the diff and the scorecard call an entity of each section, "program" included (SINGULAR's twin)
-NOUNS = {"program": "program", "owners": "owner", "segments": "segment", "channels": "channel",
-         "journeys": "journey", "touchpoints": "touchpoint", "sources": "source", "metrics": "metric",
-         "standards": "standard", "kpis": "KPI", "waivers": "waiver", "actions": "action",
-         "raci": "RACI activity", "approvals": "approval", "root_causes": "root cause",
-         "problems": "problems analysis"}
+SINGULAR = {section: noun for section, noun in SECTION_NOUNS.items() if section != "program"}  # the lists
 
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "array": "a list", "object": "a mapping", "null": "nothing"}

@@ -30,7 +30,7 @@ def test_a_category_analysis_lists_its_mapping_windows_and_the_scan_it_shares():
     assert out.startswith("problems complaint-reasons: Why customers complain\n  defined at specs/problems.yaml:")
     assert "    unclear-fees: unexpected-fee, fee-not-refunded\n" in out
     assert "by its category in column reason" in out and "vital_share 80%" in out
-    assert "current   2026-07-01 .. 2026-09-30" in out and "previous  2026-04-01 .. 2026-06-30" in out
+    assert "current   2026-07-01..2026-09-30" in out and "previous  2026-04-01..2026-06-30" in out
     assert "grouping sets (period, category)" in out
     assert re.search(r"also serves: .*complaints-resolved-24h", out)
     assert "--rule complaint-reasons" in out

@@ -38,13 +38,6 @@ def test_changes_are_signed():
     assert [display.signed(x) for x in (1.46, -13.0, 0.0, -0.04, None)] == ["+1.5", "-13.0", "0.0", "0.0", "—"]
 
 
-def test_thresholds_are_shown_as_written_with_where_a_breach_starts():
-    assert display.threshold_text(">=", 90, 95) == "≥ 95 (breach < 90)"
-    assert display.threshold_text("<=", 120, 72) == "≤ 72 (breach > 120)"
-    assert display.threshold_text(">", 4.5) == "> 4.5"
-    assert display.threshold_text("<", 89.95, 80) == "< 80 (breach ≥ 89.95)"
-
-
 def test_worst_status_and_counts_follow_the_pressing_order():
     assert display.worst_status(["pass", "insufficient", "warn"]) == "warn"
     assert display.worst_status(["waived", "error", "breach"]) == "breach"

@@ -54,7 +54,7 @@ def test_the_kpi_table_has_value_interval_target_status_and_change(page):
     rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", kpis)
     assert len(rows) == 3
     premier = next(r for r in rows if "Premier NPS</a>" in r)
-    for text in ("24.0 points", "13.0 to 35.0", "≥ 40 (breach &lt; 30)", "Breach", "38.0 points (n 205)", "-14.0",
+    for text in ("24.0 points", "13.0 to 35.0", "&gt;= 30 (warn 40)", "Breach", "38.0 points (n 205)", "-14.0",
                  "significant, p = 0.036", "significant drop", 'role="img"'):
         assert text in premier
     retail = next(r for r in rows if "Segment: Retail customers" in r)
@@ -100,7 +100,7 @@ def test_every_breach_shows_its_owner_and_its_action_or_the_lack_of_one(page, ca
     assert '<a href="#action-act-9">act-9</a> done, due 2026-10-31; no open action, no active waiver' in table
     # what the rule's results share heads the group, once
     assert ('<a href="#rule-complaints-resolved-24h">Complaints resolved within 24 hours</a> <span class="sub">high · '
-            'target ≥ 95 (breach &lt; 90) · window 2026-10-24 to 2026-11-20 · 1 breach</span>') in table
+            'target &gt;= 90 (warn 95) · window 2026-10-24..2026-11-20 · 1 breach</span>') in table
     assert '<tr class="u"><th>Complaints line<td>65.0%<td>59.4 to 70.1<td>300<td>Contact Centre<td>' in table
 
 
@@ -157,7 +157,7 @@ def test_one_action_on_many_results_is_counted_per_rule(spec, run):
 def test_insufficient_data_and_errors_are_listed(page):
     insufficient = section(page, "insufficient")
     assert "Digital touchpoints satisfy customers" in insufficient and "minimum sample of 50" in insufficient
-    assert "Onboarding in the app" in insufficient and "window 2026-10-24 to 2026-11-20" in insufficient
+    assert "Onboarding in the app" in insufficient and "window 2026-10-24..2026-11-20" in insufficient
     errors = section(page, "errors")
     assert "App sessions are short" in errors
     assert "table app_sessions is not in the metrics database" in errors
@@ -208,12 +208,12 @@ def test_the_evidence_appendix_has_every_rule_with_definition_window_and_sql(pag
         assert f'id="rule-{rule.id}"' in evidence
     csat = evidence[evidence.index('id="rule-digital-csat"'):evidence.index('id="rule-complaints-resolved-24h"')]
     for text in ("Wilson score interval", "table survey_responses", "where question = satisfaction",
-                 "28d: 2026-10-24 to 2026-11-20", "Minimum sample</dt><dd>50", "n = 499 in all",
+                 "28d: 2026-10-24..2026-11-20", "Minimum sample</dt><dd>50", "n = 499 in all",
                  "specs/standards.yaml:7:5", "SELECT count(*) FILTER (WHERE &#34;question&#34; = ?) AS n"):
         assert text in csat
     assert "cxgov explain complaints-resolved-24h" in evidence
     premier = evidence[evidence.index('id="rule-premier-nps"'):]
-    assert "Previous window</dt><dd>2026-04-01 to 2026-06-30" in premier
+    assert "Previous window</dt><dd>2026-04-01..2026-06-30" in premier
     assert "significant drop of more than 5" in premier
 
 

@@ -36,8 +36,8 @@ def test_a_breach_is_not_a_second_copy_of_its_record():
     unhandled = breaches[:breaches.index("Waived results")]
     # the rule, its target, severity and window: once per rule, however many breaches it has
     assert unhandled.count("Solved in the first contact") == 1
-    assert unhandled.count("target ≥ 75 (breach &lt; 70)") == 1
-    assert unhandled.count("window 2026-10-24 to 2026-11-20") == 3  # three rules over 28 days
+    assert unhandled.count("target &gt;= 70 (warn 75)") == 1
+    assert unhandled.count("window 2026-10-24..2026-11-20") == 3  # three rules over 28 days
     assert f"{COPIES + 1} breaches, {COPIES + 1} with no action and no waiver" in unhandled
     # each breach is one compact row: scope, value, interval, n, owner, what is being done
     rows = re.findall(r'<tr class="u"><th>Complaints line \d{3}<td>[\d.]+%<td>[\d.]+ to [\d.]+<td>\d+<td>'

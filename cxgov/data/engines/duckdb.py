@@ -23,13 +23,13 @@ from cxgov.data.engines.types import NUMERIC_TYPES, TIMESTAMP_TYPES, TIMESTAMPTZ
 from cxgov.data.sql import INTERNAL, quote_ident, quote_table
 from cxgov.errors import DataError
 from cxgov.spec import confine
+from cxgov.vocabulary import CSV_SUFFIXES, PARQUET_SUFFIXES
 
 if TYPE_CHECKING:
     from cxgov.data.scan import Query
     from cxgov.spec.model import Source
 
-FILE_READERS = {".parquet": "read_parquet", ".csv": "read_csv", ".tsv": "read_csv", ".txt": "read_csv",
-                ".csv.gz": "read_csv", ".tsv.gz": "read_csv"}
+FILE_READERS = {**dict.fromkeys(PARQUET_SUFFIXES, "read_parquet"), **dict.fromkeys(CSV_SUFFIXES, "read_csv")}
 
 
 def _error_text(exc: Exception) -> str:

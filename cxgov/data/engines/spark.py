@@ -29,6 +29,7 @@ from cxgov.data.engines.types import SPARK_TYPES, canonical
 from cxgov.data.engines.url import Target
 from cxgov.errors import DataError, UsageError
 from cxgov.spec import confine
+from cxgov.vocabulary import CSV_SUFFIXES, PARQUET_SUFFIXES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,8 +44,6 @@ SESSION_CONF = {
 }
 _LOCAL_CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "8",
                "spark.ui.showConsoleProgress": "false"}
-_CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
-_PARQUET = (".parquet", ".pq")
 _NOT_FOUND = re.compile(r"TABLE_OR_VIEW_NOT_FOUND|SCHEMA_NOT_FOUND|Table or view not found")
 _UNRESOLVED = re.compile(r"UNRESOLVED_COLUMN[^\n]*?`([^`]+)`")
 
@@ -109,9 +108,9 @@ class SparkEngine(Engine):
         lowered = [f.lower() for f in files]
         reader = self.session.read
         try:
-            if all(f.endswith(_PARQUET) for f in lowered):
+            if all(f.endswith(PARQUET_SUFFIXES) for f in lowered):
                 frame = reader.parquet(*files)
-            elif all(f.endswith(_CSV) for f in lowered):
+            elif all(f.endswith(CSV_SUFFIXES) for f in lowered):
                 separator = "\t" if all(".tsv" in f for f in lowered) else ","
                 frame = (reader.option("header", True).option("inferSchema", True).option("sep", separator)
                          .option("mode", "FAILFAST").csv(files))
