@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
@@ -18,6 +17,7 @@ from cxgov.data.engines.duckdb_history import HISTORY_SCHEMA_VERSION, HistoryDB
 from cxgov.engine.results import STATUSES, Result, Run, ThresholdInfo
 from cxgov.errors import UsageError
 from cxgov.metrics.stats import round_half_away
+from cxgov.speed import memo
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -55,7 +55,7 @@ def parse_scope(terms: Sequence[str]) -> str:
     return canonical_scope(pairs)
 
 
-@lru_cache(maxsize=65536)
+@memo(65536)
 def _scope_tuple(text: str) -> Scope:
     return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
 

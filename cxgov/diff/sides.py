@@ -18,6 +18,7 @@ from typing import Iterator, overload
 from cxgov.errors import Diagnostic, Location, SpecError, UsageError
 from cxgov.spec import api, build, loader, schema
 from cxgov.spec import model as m
+from cxgov.speed import collector_paused
 
 WORKING_TREE = "working tree"
 
@@ -151,7 +152,7 @@ def side(arg: str | None, spec_dir: Path) -> Iterator[Side]:
 def load(s: Side) -> m.Spec:
     """The spec of one side, loaded, checked against the schema and built; not linted: a diff compares what the
     files say, so warnings and lint errors (an expired waiver, a RACI gap) do not stop it."""
-    with api.gc_paused():
+    with collector_paused():
         documents = loader.load_documents(s.root)
         faults: dict[str, set[loader.Path_]] = {}
         found = [d for doc in documents for d in doc.diagnostics] + schema.check(documents, faults)

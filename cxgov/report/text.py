@@ -15,6 +15,7 @@ from cxgov.engine.results import SEVERITY_ORDER, STATUS_ORDER, STATUSES, FailPol
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER, number
 from cxgov.spec.model import Spec
+from cxgov.speed import identity_memo
 
 LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",
           "pass": "PASS"}
@@ -29,18 +30,20 @@ class Blocks:
     def __init__(self, spec: Spec | None = None, *, verbose: bool = False, policy: FailPolicy = FailPolicy()):
         self.spec, self.verbose, self.policy = spec, verbose, policy
         self._shared: dict[object, str] = {}  # the text that every result of a rule (or owner) shares, written once
-        self._made: dict[int, list[str]] = {}  # id of a result (alive as long as its Run) -> its lines
+        self._made = identity_memo(self._block)  # a result -> its lines
 
     def add(self, results: Iterable[Result]) -> None:
         """Make the lines of the results `render` will list (a rule's results all come from one scan)."""
         for group in rule_groups(results):
             for result in group.listed(self.verbose):
-                if id(result) not in self._made:
-                    self._made[id(result)] = _block(result, self.spec, self.policy, self._shared)
+                self._made(result)
 
     def of(self, result: Result) -> list[str]:
-        made = self._made.get(id(result))
-        return made if made is not None else _block(result, self.spec, self.policy, self._shared)
+        made = self._made.get(result)
+        return made if made is not None else self._block(result)
+
+    def _block(self, result: Result) -> list[str]:
+        return _block(result, self.spec, self.policy, self._shared)
 
 
 @dataclass(frozen=True)
