@@ -239,18 +239,15 @@ class Unusable(Exception):
         return Diagnostic(self.code, "error", self.message, Location(name, self.line, self.column), self.hint)
 
 
-def load_file(path: Path, relative: str | None = None, pure: bool = False) -> Document:
-    """Read one spec file; problems become diagnostics on the returned Document.
-
-    `pure` uses the pure-Python composer even where libyaml is installed (tests compare the two).
-    """
+def load_file(path: Path, relative: str | None = None) -> Document:
+    """Read one spec file; problems become diagnostics on the returned Document."""
     name = display_name(path)
     relative = relative if relative is not None else path.name
     raw = b""
     try:
         raw = read(path)
         text = decode(raw)
-        data, positions, diagnostics = convert(name, text, compose(text, pure))
+        data, positions, diagnostics = convert(name, text, compose(text))
     except Unusable as exc:
         return Document(path, name, relative, raw, None, {}, (exc.diagnostic(name),))
     return Document(path, name, relative, raw, data, positions, diagnostics)
@@ -353,10 +350,11 @@ def _line_column(text: str, at: int) -> tuple[int, int]:
     return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
-def compose(text: str, pure: bool = False) -> yaml.Node:
-    """The YAML node tree of `text` (libyaml's composer unless `pure`), or Unusable (CX001 empty, CX002 syntax)."""
+def compose(text: str) -> yaml.Node:
+    """The YAML node tree of `text` (libyaml's composer where PyYAML has it), or Unusable (CX001 empty, CX002
+    syntax)."""
     try:
-        root = yaml.compose(text, Loader=PyLoader if pure or CLoader is None else CLoader)
+        root = yaml.compose(text, Loader=PyLoader if CLoader is None else CLoader)
     except yaml.MarkedYAMLError as exc:
         if exc.problem == "found invalid Unicode character escape code" and exc.problem_mark is not None:
             raise _bad_escape(text, _index(text, exc.problem_mark)) from None  # libyaml's word for it
