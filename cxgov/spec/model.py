@@ -485,7 +485,7 @@ class RaciActivity(Entity):
     id: str
     name: str
     cycle_step: str
-    assignments: tuple[tuple[str, str], ...] = ()  # (owner id, letters such as "A", "AR")
+    assignments: tuple[tuple[str, str], ...]  # (owner id, letters such as "A", "AR")
     description: str | None = None
 
     def holders(self, letter: str) -> tuple[str, ...]:
