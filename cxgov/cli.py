@@ -202,9 +202,9 @@ def _rendering() -> AbstractContextManager[None]:
     """While reports are rendered, the garbage collector leaves the objects that exist already (the spec, the
     Run) alone: otherwise each full collection the renderers' many small objects trigger walks the whole Run
     again, about a third of a 20,000-result scorecard's time."""
-    from cxgov import collector
+    from cxgov import speed
 
-    return collector.existing_frozen()
+    return speed.existing_frozen()
 
 
 def _write_output(path: str, text: str) -> None:

@@ -6,8 +6,9 @@ the top of the repository (schemas/, templates/, and specs/ for the example prog
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+
+from cxgov.speed import memo, once
 
 _PKG = Path(__file__).resolve().parent
 
@@ -15,7 +16,7 @@ _PKG = Path(__file__).resolve().parent
 _CHECKOUT_NAMES = {"example": "specs"}
 
 
-@lru_cache(maxsize=None)
+@memo(None)
 def resource_dir(name: str) -> Path:
     """The folder holding the shipped `name` files ("schemas", "templates" or "example")."""
     for candidate in (_PKG / name, _PKG.parent / _CHECKOUT_NAMES.get(name, name)):
@@ -37,7 +38,7 @@ def example_dir() -> Path:
     return resource_dir("example")
 
 
-@lru_cache(maxsize=1)
+@once
 def _installed_from() -> tuple[str, str] | None:
     """(web URL, commit) of the git repository this cxgov was installed from over http(s), as the installer
     recorded it (PEP 610 direct_url.json: `pip install "cxgov @ git+https://..."`); None otherwise."""

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Iterable, Mapping, Protocol, Sequence
 
 from cxgov.engine.results import Scope, ThresholdInfo
+from cxgov.speed import memo
 from cxgov.vocabulary import RESULT_STATUSES as STATUSES
 
 
-@lru_cache(maxsize=65536)
+@memo(65536)
 def scope_tuple(text: str) -> Scope:
     """A scope stored as canonical JSON, as sorted (dimension, value) pairs."""
     return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))

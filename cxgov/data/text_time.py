@@ -13,12 +13,12 @@ raise on a bad value (there is no TRY_CAST), and Spark's accept more than these 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from zoneinfo import available_timezones
 
 from sqlglot import exp
 
 from cxgov.data import sql
+from cxgov.speed import once
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _TIME = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
@@ -29,7 +29,7 @@ ZONED = rf"^{_DATE}{_TIME}({_OFFSET}(\[{_NAME}\])?| {_NAME})$"
 NAMED = rf" ({_NAME})$"  # the zone name after a space
 
 
-@lru_cache(maxsize=1)
+@once
 def zone_names() -> tuple[str, ...]:
     """The IANA zone names a text may end with (those this Python knows), sorted."""
     return tuple(sorted(available_timezones()))

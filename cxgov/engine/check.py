@@ -9,12 +9,12 @@ and its Spec; the command line only parses options, calls this, writes files and
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Callable, Collection, Sequence
 
+from cxgov import speed
 from cxgov.engine import health, provenance, windows
 from cxgov.engine.results import Result, Run
 from cxgov.errors import UsageError
@@ -69,7 +69,7 @@ def evaluate(spec: Spec, data: Path | str | None, as_of: date, *, spec_dir: Path
     selected = len(select_rules(spec, rules))
     require_data(spec, data, rules)
     folder = spec_dir if spec_dir is not None else spec.root
-    with Store.open(data) as store, ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxgov-git") as aside:
+    with Store.open(data) as store, speed.beside(1, "cxgov-git") as aside:
         commit = aside.submit(provenance.git_commit, folder)  # git answers while the engine scans
         where = aside.submit(provenance.checkout, folder) if checkout else None
         tell(f"evaluating {selected:,} rules")

@@ -7,14 +7,12 @@ Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and 
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import MISSING, replace
-from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Mapping, Sequence
 
-from cxgov import __version__, collector
+from cxgov import __version__
 from cxgov.data.scan import scanned
 from cxgov.engine import health
 from cxgov.engine import problems as problem_results
@@ -26,7 +24,8 @@ from cxgov.metrics import kinds, stats
 from cxgov.metrics.kinds import Measurement
 from cxgov.spec.loader import display_name
 from cxgov.metrics.measurement import Row
-from cxgov.spec.model import Kpi, Source, Spec, Threshold, Waiver, assemble
+from cxgov.spec.model import Kpi, Source, Spec, Threshold, Waiver
+from cxgov.speed import SCANS_AT_ONCE, assemble, beside, collector_paused, defaults
 
 if TYPE_CHECKING:
     from cxgov.data.store import Store
@@ -43,7 +42,7 @@ def evaluate(spec: Spec, store: Store, as_of: date, *, only: Collection[str] | N
     `on_results` is given the results of each scan as soon as they are made (while DuckDB may still be running
     another), for work on them that need not wait for the whole Run. `max_unattributed` is the percent of a
     source's rows that may belong to no touchpoint before its data health is a finding."""
-    with collector.paused():  # tens of thousands of results and no garbage cycles: the collector would find nothing
+    with collector_paused():  # tens of thousands of results and no garbage cycles: the collector would find nothing
         return _evaluate(spec, store, as_of, only, git_commit, on_results, max_unattributed)
 
 
@@ -62,11 +61,9 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
         scan = _check_problem_columns(spec, store, scan, ordered)
         if scan.targets or scan.problems:
             ready.append(scan)
-    # DuckDB runs the scans in two worker threads, releasing the GIL, while this thread turns the rows of each
-    # finished scan into results: two statements at once keep both cores busy through the parts of a statement
-    # that run on one (its last aggregation steps, the materialised rows), about a tenth faster
     shares: dict[str, tuple[int, int]] = {}  # the data digest's, taken in the scans
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cxgov-scan") as pool:
+    # the scans run beside this thread (speed.beside says why), which turns each finished one into results
+    with beside(SCANS_AT_ONCE, "cxgov-scan") as pool:
         pending = [pool.submit(store.scan, scan.request) for scan in ready]
         for scan, future in zip(ready, pending):
             try:
@@ -230,11 +227,7 @@ class _Fields:
         return state
 
 
-# Result's defaults, and a Result made from a whole dict of its fields: tens of thousands are made per check,
-# and the frozen dataclass's generated __init__ sets each of its 28 fields through object.__setattr__
-RESULT_DEFAULTS: dict[str, object] = {f.name: f.default for f in dataclass_fields(Result) if f.default is not MISSING}
-RESULT_DEFAULTS.update({f.name: f.default_factory() for f in dataclass_fields(Result)
-                        if f.default_factory is not MISSING})
+RESULT_DEFAULTS = defaults(Result)  # each Result is assembled from a dict of all its fields (cxgov.speed)
 
 
 def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, previous: Measurement,

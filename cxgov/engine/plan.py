@@ -21,7 +21,8 @@ from cxgov.errors import UsageError
 from cxgov.metrics import kinds
 from cxgov.metrics import problems as problem_aggregates
 from cxgov.metrics.measurement import Row
-from cxgov.spec.model import Kpi, Problem, Source, Spec, Standard, Touchpoint, Window, assemble
+from cxgov.spec.model import Kpi, Problem, Source, Spec, Standard, Touchpoint, Window
+from cxgov.speed import assemble
 
 CURRENT, PREVIOUS = "current", "previous"
 Order = tuple[int, int, str]  # where a result is listed: by rule (spec order), scope, then a found value

@@ -21,7 +21,7 @@ from cxgov.errors import DataError, Diagnostic, printable
 from cxgov.metrics import kinds, pareto
 from cxgov.metrics import problems as aggregates
 from cxgov.metrics.measurement import Row
-from cxgov.spec.model import Metric, Problem, Spec, make
+from cxgov.spec.model import Metric, Problem, Spec
 from cxgov.vocabulary import LIVE_ACTION_STATUSES, PERCENT
 
 UNMAPPED = " (unmapped)"  # added to an unmapped category's key when it equals a root cause id
@@ -145,8 +145,8 @@ def analysis(spec: Spec, target: ProblemTarget, scope: Scope, current: list[Row]
             score=_score(score, target, problem.cause_ids.index(cause_id), score_row)
             if score is not None and cause_id is not None else None)
         owner = (cause.owner if cause and cause.owner else None) or problem.owner or spec.program.owner
-        made.append(make(
-            Result, rule=problem.id, kind="problem",
+        made.append(Result(
+            rule=problem.id, kind="problem",
             scope=(*scope, ("root_cause", cause_id) if cause_id else ("category", str(category))),
             metric=problem.score or "", metric_kind="problem", status="waived" if underlying else status,
             window=target.frame.current,
@@ -224,8 +224,8 @@ def error_results(spec: Spec, target: ProblemTarget, exc: DataError) -> list[tup
     problem = target.problem
     located = DataError(exc.message, exc.source, exc.column, location=exc.location or problem.location)
     notes = (str(located),) + ((f"hint: {exc.hint}",) if exc.hint else ())
-    return [((target.position, 0, f"{j:06d}"), make(
-        Result, rule=problem.id, kind="problem", scope=(*target.fixed, ("root_cause", cause)),
+    return [((target.position, 0, f"{j:06d}"), Result(
+        rule=problem.id, kind="problem", scope=(*target.fixed, ("root_cause", cause)),
         metric=problem.score or "", metric_kind="problem", status="error", window=target.frame.current,
         threshold=ThresholdInfo("<=", problem.max_share if problem.max_share is not None else 100.0),
         severity=problem.severity, location=problem.location, rule_name=problem.name, unit=PERCENT,

@@ -7,12 +7,12 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from cxgov.spec.confine import repository_root
+from cxgov.speed import memo
 
 TIMEOUT = 10  # seconds; git answers these in milliseconds unless something is badly wrong
 
@@ -55,7 +55,7 @@ class Checkout:
         return _relative(self.root, file)
 
 
-@lru_cache(maxsize=4096)
+@memo(4096)
 def _relative(root: str, file: str) -> str | None:
     absolute = os.path.abspath(file)
     real = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))  # a link as named

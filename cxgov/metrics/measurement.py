@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from cxgov.metrics import stats
-from cxgov.spec.model import assemble
+from cxgov.speed import assemble
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 Row = Mapping[str, Any]  # a scan's result row: aggregate name -> its value as the engine's driver returns it

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -35,6 +34,7 @@ from cxgov.report.rows import Row, Rows, TrendKey
 from cxgov.report.sparkline import SparkTrend, trend_svg
 from cxgov.resources import templates_dir
 from cxgov.spec.model import Kpi, Spec, Standard
+from cxgov.speed import once
 
 # Groups holding any of these are open on screen; the others show their summary line with counts.
 ATTENTION = frozenset({"breach", "error", "warn"})
@@ -43,7 +43,7 @@ ATTENTION = frozenset({"breach", "error", "warn"})
 LARGE = 3_000
 
 
-@lru_cache(maxsize=1)
+@once
 def environment() -> Environment:
     """Jinja2 with autoescaping on for every template and StrictUndefined: a missing value is an error."""
     env = Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True, undefined=StrictUndefined,

@@ -10,6 +10,7 @@ from cxgov.engine.results import Result, Scope, Span
 from cxgov.report import display
 from cxgov.report.display import DASH
 from cxgov.report.names import Names
+from cxgov.speed import identity_memo
 
 TrendKey = tuple[str, Scope]  # (rule, sorted scope pairs): how the run history's trends are found
 
@@ -52,7 +53,7 @@ class Rows:
         self._owners: dict[str | None, str] = {}
         self._status: dict[tuple[str, str | None], str] = {}
         self._scopes: dict[tuple[Scope, str | None], tuple[str, Scope]] = {}
-        self._made: dict[int, Row] = {}  # by id(result): a breach is shown in its group and in the standards
+        self._made = identity_memo(self._row)  # a breach is shown in its group and in the standards
 
     def rule_text(self, result: Result) -> tuple[str, str]:
         """(label, target) of a result's rule."""
@@ -81,10 +82,7 @@ class Rows:
         return found
 
     def __call__(self, result: Result) -> Row:
-        made = self._made.get(id(result))
-        if made is None:
-            made = self._made[id(result)] = self._row(result)
-        return made
+        return self._made(result)
 
     def scope(self, result: Result) -> tuple[str, Scope]:
         """(scope text, scope pairs in sorted order) of a result."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +27,7 @@ from cxgov.errors import Location
 from cxgov.report import format as fmt
 from cxgov.report.json import dumps, stable
 from cxgov.spec.model import Spec
+from cxgov.speed import memo
 from cxgov.vocabulary import SEVERE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -210,7 +210,7 @@ def _location(location: Location, checkout: Checkout | None) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
-@lru_cache(maxsize=1024)
+@memo(1024)
 def _uri(file: str) -> str:
     """A path as a SARIF artifact URI (a run has few files and thousands of results)."""
     path = PurePath(file)

@@ -16,6 +16,7 @@ from cxgov.engine.results import FailPolicy, Result, Run, Scope
 from cxgov.report import format as fmt
 from cxgov.report.display import STATUS_DISPLAY_ORDER, number
 from cxgov.spec.model import Spec
+from cxgov.speed import identity_memo
 from cxgov.vocabulary import HIGHER_IS_BETTER, RESULT_STATUSES, SEVERITY_ORDER, STATUS_ORDER
 
 LABELS = {"breach": "BREACH", "error": "ERROR", "warn": "WARN", "waived": "WAIVED", "insufficient": "LOW N",

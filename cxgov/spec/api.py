@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from cxgov import collector
 from cxgov.errors import Diagnostic, Location, SpecError
 from cxgov.spec import build, confine, lint, loader, schema
 from cxgov.spec.model import Spec
 from cxgov.spec.rules import RULES
+from cxgov.speed import collector_paused
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,6 @@ def default_today(spec: Spec | None) -> date:
     return datetime.now(zone).date()
 
 
-# loading creates ~30 objects per spec value and nothing cyclic: the collector would only slow it down
-gc_paused = collector.paused
-
-
 def validate(root: Path | str, today: date | None = None, warnings: bool = True,
              allow: tuple[Path, ...] = (), *, linted: bool = True, confined: bool = True) -> Validation:
     """Load, check and lint the spec folder `root`; without `warnings`, only the rules that find errors run.
@@ -78,7 +74,7 @@ def validate(root: Path | str, today: date | None = None, warnings: bool = True,
     the lint (`linted=False`) and without confinement (`confined=False`: a side read from git is a temporary
     folder, and its sources' paths are never read).
     """
-    with gc_paused():
+    with collector_paused():  # about 30 objects per spec value, nothing cyclic
         return _validate(Path(root), today, warnings, allow, linted, confined)
 
 

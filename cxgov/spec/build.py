@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator, Mapping, TypedDict, TypeVar
+from typing import Any, Callable, Collection, Iterator, Mapping, TypeVar, get_args, get_origin, get_type_hints
 
 from cxgov.errors import Diagnostic, Location
+from cxgov.speed import assemble
 from cxgov.spec import confine
 from cxgov.spec import model as m
 from cxgov.spec.bounds import DATE_RANGE, MAX_WINDOW_DAYS, date_problem, window_problem
@@ -61,13 +62,6 @@ class LocationMap(Mapping[str, Location]):
         return sum(1 for _ in self)
 
 
-class Where(TypedDict):
-    """An entity's `location` and `locations`, passed to its model class as keywords."""
-
-    location: Location
-    locations: Mapping[str, Location]
-
-
 E = TypeVar("E")
 
 
@@ -93,13 +87,6 @@ class Item:
 
     def at(self, key: str) -> Location:
         return LocationMap(self.doc, self.path).get(key) or self.location
-
-    def where(self) -> Where:
-        return {"location": self.location, "locations": LocationMap(self.doc, self.path)}
-
-    def sub(self, key: str) -> Where:
-        path = self.path + (key,)
-        return {"location": self.doc.at(path), "locations": LocationMap(self.doc, path)}
 
 
 def digest(documents: tuple[Document, ...]) -> str:
@@ -152,6 +139,156 @@ def _fault_index(faults: Collection[Path_]) -> dict[Path_, set[str | int]]:
     return index
 
 
+# -- reading a model class from YAML, driven by its fields -----------------------------------------------------
+#
+# Each model class's fields say how its YAML mapping is read: the key is the field's name, a field without a
+# default is required, and a key not written keeps the model's default. The field's type says how a value is
+# converted (below), else its metadata does (model.WHOLE, FLOAT, NUMBER, NOT_WRITTEN, absent()). The Plan of each
+# class is made once, at import; reading an entity is one pass over the keys written.
+
+Simple = Callable[[Any], Any]  # a value as written -> the field's value
+# (builder, the mapping's item, key, value, what the messages call the entity, the key's dotted prefix) -> value
+Contextual = Callable[["Builder", Item, str, Any, str, str], Any]
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{value!r} is not a number")  # the schema reports it
+    return value
+
+
+def _pairs(value: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple((str(k), v) for k, v in (value or {}).items())
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): _label(v) for k, v in (value or {}).items()}
+
+
+def _label_lists(value: Any) -> dict[str, tuple[str, ...]]:
+    return {str(k): tuple(_label(x) for x in _tuple(v)) for k, v in (value or {}).items()}
+
+
+def _scope(value: Any) -> m.Scope:
+    if not isinstance(value, dict):
+        return m.Scope()
+    ((kind, scoped),) = value.items()
+    return m.Scope(kind, scoped)
+
+
+_BY_METADATA: dict[str, Simple] = {"whole": _whole, "float": float, "number": _number}
+# by type: the classes read from something other than a mapping of their fields
+_BY_CLASS: dict[Any, Simple] = {m.Filter: _filter, m.Scope: _scope}
+_BY_HINT: dict[Any, Simple] = {tuple[str, ...]: _tuple, tuple[tuple[str, str], ...]: _pairs,
+                               Mapping[str, str]: _labels, Mapping[str, tuple[str, ...]]: _label_lists}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one model class is read: its fields by YAML key, and what is made for the keys not written."""
+
+    cls: type
+    start: dict[str, Any]  # every field with a default (a factory's value made once: the model's are immutable)
+    by_key: dict[str, tuple[Simple | None, Contextual | None]]  # key (the field's name) -> how it is read
+    required: frozenset[str]
+    always: tuple[tuple[str, Contextual], ...]  # nested entities made even when not written (their location)
+    skip_when_none: tuple[str, ...]  # required dates: the entity is left out when one is not a real date
+    entity: bool  # an m.Entity: it gets its location and locations
+    dated: bool  # has a date or a window, whose messages name the entity
+
+
+PLANS: dict[type, Plan] = {}
+
+
+def plan(cls: type) -> Plan:
+    """The Plan of `cls` (made once per class)."""
+    found = PLANS.get(cls)
+    if found is None:
+        found = PLANS[cls] = _plan(cls)
+    return found
+
+
+def _plan(cls: type) -> Plan:
+    hints = get_type_hints(cls)
+    start: dict[str, Any] = {}
+    by_key: dict[str, tuple[Simple | None, Contextual | None]] = {}
+    required, always, skip, dated = set(), [], [], False
+    for f in fields(cls):
+        if f.default is not MISSING:
+            start[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            start[f.name] = f.default_factory()
+        elif "absent" in f.metadata:
+            start[f.name] = f.metadata["absent"]
+        else:
+            required.add(f.name)
+        if f.name in ("location", "locations") or f.metadata.get("yaml", "") is None:
+            continue  # set by build, not written
+        hint = hints[f.name]
+        optional = type(None) in get_args(hint)
+        inner = next((a for a in get_args(hint) if a is not type(None)), hint) if optional else hint
+        simple, contextual = by_key[f.name] = _reader(f.metadata.get("yaml", ""), hint, inner, optional)
+        if is_dataclass(inner) and not optional and f.name not in required and contextual is not None:
+            always.append((f.name, contextual))
+        if inner is date and f.name in required:
+            skip.append(f.name)
+        dated = dated or inner is date or inner is m.Window
+    return Plan(cls, start, by_key, frozenset(required), tuple(always), tuple(skip), issubclass(cls, m.Entity),
+                dated)
+
+
+def _reader(how: str, hint: Any, inner: Any, optional: bool) -> tuple[Simple | None, Contextual | None]:
+    """How a field of type `hint` (`inner` without its None) is read: by its metadata's `how`, else by its type."""
+    if how:
+        return _BY_METADATA[how], None
+    if hint in _BY_HINT:
+        return _BY_HINT[hint], None
+    if inner in _BY_CLASS:
+        return _BY_CLASS[inner], None
+    if inner is int:
+        return _whole, None
+    if inner is date:
+        return None, Builder.date
+    if inner is m.Window:
+        return None, Builder.window
+    args = get_args(hint)
+    if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis and is_dataclass(args[0]):
+        return None, _entities(args[0])
+    if is_dataclass(inner):
+        return None, _nested(inner, optional)
+    return None, None  # as written
+
+
+def _nested(cls: Any, optional: bool) -> Contextual:
+    """A mapping read as an entity of `cls` (under the same `what`); not a mapping: None, else as if empty."""
+    how = plan(cls)
+
+    def read(builder: Builder, item: Item, key: str, value: Any, what: str, prefix: str) -> Any:
+        if not isinstance(value, dict):
+            if optional:
+                return None
+            value = {}
+        return builder.entity(how, Item(item.doc, item.path + (key,), value), what, f"{prefix}{key}.")
+    return read
+
+
+def _entities(cls: Any) -> Contextual:
+    """A list of entities of `cls` with ids (principles, themes): CX101 for an id used twice."""
+    how = plan(cls)
+
+    def read(builder: Builder, item: Item, key: str, value: Any, what: str, prefix: str) -> Any:
+        return builder.convert(builder.sub_items(item, key), lambda sub: builder.entity(how, sub, what, ""), key)
+    return read
+
+
+CLASSES: dict[str, type] = {  # the model class of each of vocabulary.SECTIONS, in its order
+    "owners": m.Owner, "segments": m.Segment, "journeys": m.Journey, "touchpoints": m.Touchpoint,
+    "sources": m.Source, "metrics": m.Metric, "standards": m.Standard, "kpis": m.Kpi, "waivers": m.Waiver,
+    "actions": m.Action, "raci": m.RaciActivity, "approvals": m.Approval, "root_causes": m.RootCause,
+    "problems": m.Problem}
+_WHAT = {**SINGULAR, "problems": "problems"}  # what messages call an entity of each section
+
+
 class Builder:
     def __init__(self, documents: tuple[Document, ...], root: Path, tolerant: Mapping[str, Collection[Path_]],
                  complete: bool = True, roots: confine.Roots | None = None):
@@ -188,6 +325,12 @@ class Builder:
                     found.extend(self.item(doc, (section, i), v) for i, v in enumerate(values) if isinstance(v, dict))
         return found
 
+    def sub_items(self, parent: Item, key: str) -> list[Item]:
+        values = parent.data.get(key)
+        if not isinstance(values, list):
+            return []
+        return [self.item(parent.doc, parent.path + (key, i), v) for i, v in enumerate(values) if isinstance(v, dict)]
+
     def convert(self, items: list[Item], make: Callable[[Item], E | None], section: str) -> tuple[E, ...]:
         """Build each item (first definition of an id wins; later ones are CX101 errors)."""
         first: dict[str, Item] = {}
@@ -211,11 +354,49 @@ class Builder:
                 built.append(entity)
         return tuple(built)
 
-    def section(self, name: str, make: Callable[[Item], E | None]) -> tuple[E, ...]:
-        """The entities of section `name`, each built by `make` (see convert)."""
-        return self.convert(self.items(name), make, name)
+    def section(self, name: str) -> tuple[Any, ...]:
+        """The entities of section `name` (see convert)."""
+        how, label = plan(CLASSES[name]), _WHAT[name]
+        if not how.dated:
+            return self.convert(self.items(name), lambda item: self.entity(how, item, ""), name)
+        return self.convert(self.items(name), lambda item: self.entity(how, item, f"{label} '{item.data['id']}'"),
+                            name)
 
-    def date(self, item: Item, what: str, key: str, value: Any) -> date | None:
+    # -- entities ---------------------------------------------------------------------------------------------
+
+    def entity(self, how: Plan, item: Item, what: str, prefix: str = "") -> Any:
+        """The model object `item` is read as (see Plan); None when a required date is not a real one.
+
+        `what` and `prefix` name the entity and the key in messages (`waiver 'w-1'`, `review.`)."""
+        d = item.data
+        state = how.start.copy()
+        by_key = how.by_key
+        for key, value in d.items():
+            read = by_key.get(key)
+            if read is not None:
+                simple, contextual = read
+                if simple is not None:
+                    value = simple(value)
+                elif contextual is not None:
+                    value = contextual(self, item, key, value, what, prefix)
+                state[key] = value
+        if not how.required <= d.keys():
+            raise KeyError(sorted(how.required - d.keys()))  # the schema reports it
+        for name, read_nested in how.always:
+            if name not in d:
+                state[name] = read_nested(self, item, name, None, what, prefix)
+        for name in how.skip_when_none:
+            if state[name] is None:
+                return None
+        if how.entity:
+            state["location"] = item.location
+            state["locations"] = LocationMap(item.doc, item.path)
+        finish = _FINISH.get(how.cls)
+        if finish is not None:
+            finish(self, item, state, what)
+        return assemble(how.cls, state)
+
+    def date(self, item: Item, key: str, value: Any, what: str, prefix: str = "") -> date | None:
         if value is None:
             return None
         try:
@@ -223,26 +404,57 @@ class Builder:
         except ValueError:
             if item.doc.name in self.tolerant and not _DATE_SHAPE.fullmatch(str(value)):
                 return None  # the schema has already reported it is not written YYYY-MM-DD
-            self.error("CX013", f"{what}, key '{key}': '{value}' is not a real date", item.at(key),
+            self.error("CX013", f"{what}, key '{prefix}{key}': '{value}' is not a real date", item.at(key),
                        "write dates as YYYY-MM-DD")
             return None
         problem = date_problem(day)
         if problem:
-            self.error("CX013", f"{what}, key '{key}': {day.isoformat()} {problem}", item.at(key),
+            self.error("CX013", f"{what}, key '{prefix}{key}': {day.isoformat()} {problem}", item.at(key),
                        f"write a date from {DATE_RANGE}")
             return None
         return day
 
-    def window(self, item: Item, what: str) -> m.Window:
-        """The rule's `window`; CX013 when a rolling one is longer than MAX_WINDOW_DAYS."""
-        window = parse_window(item.data["window"])
+    def window(self, item: Item, key: str, value: Any, what: str, prefix: str = "") -> m.Window:
+        """A rule's `window`; CX013 when a rolling one is longer than MAX_WINDOW_DAYS."""
+        window = parse_window(value)
         problem = window_problem(window.days) if window.days is not None else None
         if problem:
-            self.error("CX013", f"{what}: window '{window.text}' {problem}", item.at("window"),
+            self.error("CX013", f"{what}: window '{window.text}' {problem}", item.at(key),
                        f"use `year`, or a rolling window of at most {MAX_WINDOW_DAYS}d ({MAX_WINDOW_DAYS // 7}w)")
         return window
 
-    # -- entities ---------------------------------------------------------------------------------------------
+    # what is checked or added once an entity's fields are read
+
+    def _program(self, item: Item, state: dict[str, Any], what: str) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+        name = state["timezone"]
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.error("CX013", f"program: unknown time zone '{name}'", item.at("timezone"),
+                       did_you_mean(name, available_timezones()) or "use an IANA name such as Europe/London")
+
+    def _source(self, item: Item, state: dict[str, Any], what: str) -> None:
+        """The folder its `path:` is relative to; CX007 at a `path:` that would read outside the spec's repository
+        and the allowed roots (a URI with a scheme other than file:// is the business of the engine that reads it).
+        """
+        state["base_dir"] = base_dir = item.doc.path.parent.resolve()
+        state["roots"] = self.roots
+        path = state["path"]
+        if self.roots is not None and isinstance(path, str) and confine.scheme(path) in (None, "file"):
+            refusal = confine.resolve(path, base_dir, self.roots).refusal
+            if refusal is not None:
+                self.error("CX007", f"source '{state['id']}': {refusal.message}", item.at("path"), refusal.hint)
+
+    def _problem(self, item: Item, state: dict[str, Any], what: str) -> None:
+        """CX111 for a theme pattern that cannot be matched."""
+        for theme in state["themes"]:
+            for j, pattern in enumerate(theme.patterns):
+                problem = pattern_problem(pattern)
+                if problem:
+                    self.error("CX111", f"{what}, theme '{theme.id}': pattern {pattern!r} cannot be matched: {problem}",
+                               theme.at(f"patterns.{j}"), "write whole words, e.g. `wait*` or `took ages`")
 
     def program(self) -> m.Program | None:
         found = []
@@ -258,225 +470,13 @@ class Builder:
             self.error("CX100", f"`program` is defined more than once (first at {found[0].location})",
                        extra.doc.key_at(("program",)), "keep exactly one `program` section in the whole spec")
         item = found[0]
-        d = item.data
         try:
-            return self._program(item, d)
+            program: m.Program = self.entity(plan(m.Program), item, "program")
+            return program
         except (TypeError, ValueError, KeyError, AttributeError):
             if item.doc.name in self.tolerant:
                 return None
             raise
-
-    def _program(self, item: Item, d: dict[str, Any]) -> m.Program:
-        intent = None
-        if isinstance(d.get("intent"), dict):
-            i = d["intent"]
-            base = self.item(item.doc, item.path + ("intent",), i)
-            principles = self.convert(self.sub_items(base, "principles"), self.principle, "principles")
-            intent = m.Intent(statement=i["statement"], principles=principles, **item.sub("intent"))
-        review = None
-        if isinstance(d.get("review"), dict):
-            r = d["review"]
-            review = m.Review(cadence=r.get("cadence", "quarterly"),
-                              last_reviewed=self.date(item, "program", "review.last_reviewed",
-                                                      r.get("last_reviewed")),
-                              **item.sub("review"))
-        defaults = m.make(m.Defaults, **{k: _whole(v) for k, v in (d.get("defaults") or {}).items()},
-                          **item.sub("defaults"))
-        timezone = d.get("timezone", "UTC")
-        self.check_timezone(item, timezone)
-        return m.Program(id=d["id"], name=d["name"], timezone=timezone, owner=d.get("owner"),
-                         sponsor=d.get("sponsor"), intent=intent, review=review, defaults=defaults,
-                         description=d.get("description"), **item.where())
-
-    def sub_items(self, parent: Item, key: str) -> list[Item]:
-        values = parent.data.get(key)
-        if not isinstance(values, list):
-            return []
-        return [self.item(parent.doc, parent.path + (key, i), v) for i, v in enumerate(values) if isinstance(v, dict)]
-
-    def check_timezone(self, item: Item, name: str) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.error("CX013", f"program: unknown time zone '{name}'", item.at("timezone"),
-                       did_you_mean(name, available_timezones()) or "use an IANA name such as Europe/London")
-
-    @staticmethod
-    def principle(item: Item) -> m.Principle:
-        d = item.data
-        return m.Principle(id=d["id"], name=d["name"], description=d.get("description"), **item.where())
-
-    @staticmethod
-    def owner(item: Item) -> m.Owner:
-        d = item.data
-        return m.Owner(id=d["id"], name=d["name"], kind=d.get("kind", "team"), email=d.get("email"),
-                       title=d.get("title"), members=_tuple(d.get("members")), **item.where())
-
-    @staticmethod
-    def segment(item: Item) -> m.Segment:
-        d = item.data
-        return m.Segment(id=d["id"], name=d["name"], basis=d.get("basis"), description=d.get("description"),
-                         **item.where())
-
-    @staticmethod
-    def journey(item: Item) -> m.Journey:
-        d = item.data
-        return m.Journey(id=d["id"], name=d["name"], owner=d.get("owner"), segments=_tuple(d.get("segments")),
-                         stages=_tuple(d.get("stages")), description=d.get("description"), **item.where())
-
-    @staticmethod
-    def touchpoint(item: Item) -> m.Touchpoint:
-        d = item.data
-        labels = {str(k): _label(v) for k, v in (d.get("labels") or {}).items()}
-        return m.make(
-            m.Touchpoint, id=d["id"], name=d["name"], journey=d["journey"], stage=d["stage"], channel=d["channel"],
-            owner=d["owner"], responsible=_tuple(d.get("responsible")), consulted=_tuple(d.get("consulted")),
-            informed=_tuple(d.get("informed")), systems=_tuple(d.get("systems")),
-            processes=_tuple(d.get("processes")), principles=_tuple(d.get("principles")),
-            segments=_tuple(d.get("segments")), moment_of_truth=bool(d.get("moment_of_truth", False)),
-            status=d.get("status", "active"), labels=labels, description=d.get("description"), **item.where())
-
-    def source(self, item: Item) -> m.Source:
-        d = item.data
-        extra = {"key": d["key"]} if "key" in d else {}
-        base_dir = item.doc.path.parent.resolve()
-        if self.roots is not None and isinstance(d.get("path"), str):
-            self.confined(item, d["path"], base_dir, self.roots)
-        return m.Source(id=d["id"], timestamp=d["timestamp"], touchpoint=d.get("touchpoint"),
-                        segment=d.get("segment"), table=d.get("table"), path=d.get("path"), base_dir=base_dir,
-                        roots=self.roots, description=d.get("description"), **extra, **item.where())
-
-    def confined(self, item: Item, path: str, base_dir: Path, roots: confine.Roots) -> None:
-        """CX007 at the `path:` of a source that would read outside the spec's repository and the allowed roots.
-
-        A URI with a scheme other than file:// is the business of the engine that reads it."""
-        if confine.scheme(path) in (None, "file"):
-            refusal = confine.resolve(path, base_dir, roots).refusal
-            if refusal is not None:
-                self.error("CX007", f"source '{item.data.get('id')}': {refusal.message}", item.at("path"), refusal.hint)
-
-    @staticmethod
-    def metric(item: Item) -> m.Metric:
-        d = item.data
-        scale = m.Scale(_whole(d["scale"]["min"]), _whole(d["scale"]["max"])) if isinstance(d.get("scale"), dict) \
-            else None
-        duration = None
-        if isinstance(d.get("duration"), dict):
-            du = d["duration"]
-            duration = m.Duration(du["start"], du["end"], du.get("unit", "hours"))
-        return m.Metric(id=d["id"], kind=d["kind"], source=d["source"], name=d.get("name"), column=d.get("column"),
-                        scale=scale, where=_filter(d.get("where")), condition=_filter(d.get("condition")),
-                        duration=duration, within=d.get("within"), percentile=d.get("percentile"),
-                        expectation=d.get("expectation"), perception=d.get("perception"), unit=d.get("unit"),
-                        description=d.get("description"), **item.where())
-
-    @staticmethod
-    def threshold(item: Item) -> m.Threshold:
-        t = item.data["threshold"]
-        for key in ("fail", "warn"):
-            if key in t and (isinstance(t[key], bool) or not isinstance(t[key], (int, float))):
-                raise TypeError(f"threshold {key} is not a number")  # the schema reports it
-        return m.Threshold(op=t["op"], fail=t["fail"], warn=t.get("warn"), **item.sub("threshold"))
-
-    def standard(self, item: Item) -> m.Standard:
-        d = item.data
-        selector = m.Selector(**item.sub("applies_to"))
-        if isinstance(d.get("applies_to"), dict):
-            a = d["applies_to"]
-            fields = {k: _tuple(a[k]) for k in ("touchpoints", "journey", "stage", "channel", "segment", "status")
-                      if k in a}
-            labels = {str(k): tuple(_label(x) for x in _tuple(v)) for k, v in (a.get("labels") or {}).items()}
-            selector = m.make(m.Selector, **fields, moment_of_truth=a.get("moment_of_truth"), labels=labels,
-                              **item.sub("applies_to"))
-        return m.Standard(id=d["id"], metric=d["metric"], threshold=self.threshold(item),
-                          window=self.window(item, f"standard '{d['id']}'"), applies_to=selector,
-                          name=d.get("name"), min_sample=d.get("min_sample"), severity=d.get("severity", "medium"),
-                          owner=d.get("owner"), principle=d.get("principle"), description=d.get("description"),
-                          **item.where())
-
-    def kpi(self, item: Item) -> m.Kpi:
-        d = item.data
-        scope = m.Scope()
-        if isinstance(d.get("scope"), dict):
-            ((kind, value),) = d["scope"].items()
-            scope = m.Scope(kind, value)
-        trend = m.Trend(d["trend"]["max_drop"]) if isinstance(d.get("trend"), dict) else None
-        return m.Kpi(id=d["id"], metric=d["metric"], threshold=self.threshold(item),
-                     window=self.window(item, f"KPI '{d['id']}'"), scope=scope, by=d.get("by"), name=d.get("name"),
-                     trend=trend, min_sample=d.get("min_sample"),
-                     severity=d.get("severity", "high"), owner=d.get("owner"), principle=d.get("principle"),
-                     description=d.get("description"), **item.where())
-
-    def waiver(self, item: Item) -> m.Waiver | None:
-        d = item.data
-        expires = self.date(item, f"waiver '{d['id']}'", "expires", d["expires"])
-        granted = self.date(item, f"waiver '{d['id']}'", "granted", d.get("granted"))
-        if expires is None:
-            return None
-        return m.Waiver(id=d["id"], standard=d.get("standard") or "", justification=d["justification"],
-                        approved_by=d["approved_by"], expires=expires, touchpoints=_tuple(d.get("touchpoints")),
-                        granted=granted, problem=d.get("problem"), root_causes=_tuple(d.get("root_causes")),
-                        **item.where())
-
-    def action(self, item: Item) -> m.Action | None:
-        d = item.data
-        due = self.date(item, f"action '{d['id']}'", "due", d["due"])
-        if due is None:
-            return None
-        return m.Action(id=d["id"], standard=d.get("standard") or "", owner=d["owner"], due=due,
-                        status=d.get("status", "open"), touchpoint=d.get("touchpoint"),
-                        description=d.get("description"), root_cause=d.get("root_cause"), **item.where())
-
-    @staticmethod
-    def root_cause(item: Item) -> m.RootCause:
-        d = item.data
-        return m.RootCause(id=d["id"], name=d["name"], owner=d.get("owner"), description=d.get("description"),
-                           **item.where())
-
-    def problem(self, item: Item) -> m.Problem:
-        d = item.data
-        what = f"problems '{d['id']}'"
-        scope = m.Scope()
-        if isinstance(d.get("scope"), dict):
-            ((kind, value),) = d["scope"].items()
-            scope = m.Scope(kind, value)
-        themes = self.convert(self.sub_items(item, "themes"), self.theme, "themes")
-        for i, theme in enumerate(themes):
-            for j, pattern in enumerate(theme.patterns):
-                problem = pattern_problem(pattern)
-                if problem:
-                    self.error("CX111", f"{what}, theme '{theme.id}': pattern {pattern!r} cannot be matched: {problem}",
-                               theme.at(f"patterns.{j}"), "write whole words, e.g. `wait*` or `took ages`")
-        causes = tuple((str(k), v) for k, v in (d.get("causes") or {}).items())
-        return m.Problem(id=d["id"], source=d["source"], window=self.window(item, what), name=d.get("name"),
-                         category=d.get("category"), causes=causes, text=d.get("text"), themes=themes,
-                         where=_filter(d.get("where")), score=d.get("score"), scope=scope, by=d.get("by"),
-                         vital_share=float(d.get("vital_share", 80.0)), max_share=d.get("max_share"),
-                         min_sample=d.get("min_sample"), severity=d.get("severity", "medium"), owner=d.get("owner"),
-                         description=d.get("description"), **item.where())
-
-    @staticmethod
-    def theme(item: Item) -> m.Theme:
-        d = item.data
-        return m.Theme(id=d["id"], root_cause=d["root_cause"], patterns=tuple(str(p) for p in d["patterns"]),
-                       name=d.get("name"), **item.where())
-
-    @staticmethod
-    def raci(item: Item) -> m.RaciActivity:
-        d = item.data
-        return m.RaciActivity(id=d["id"], name=d["name"], cycle_step=d["cycle_step"],
-                              assignments=tuple((str(k), v) for k, v in d["assignments"].items()),
-                              description=d.get("description"), **item.where())
-
-    def approval(self, item: Item) -> m.Approval | None:
-        d = item.data
-        when = self.date(item, f"approval '{d['id']}'", "date", d["date"])
-        if when is None:
-            return None
-        return m.Approval(id=d["id"], change=d["change"], field=d.get("field"), approved_by=d["approved_by"],
-                          reason=d["reason"], date=when, **item.where())
 
     def channels(self) -> tuple[str, ...]:
         seen: dict[str, Location] = {}
@@ -500,22 +500,13 @@ class Builder:
 
     def build(self) -> m.Spec | None:
         program = self.program()
-        s = self.section
-        owners, segments, journeys = s("owners", self.owner), s("segments", self.segment), s("journeys", self.journey)
-        touchpoints, sources = s("touchpoints", self.touchpoint), s("sources", self.source)
-        metrics, standards, kpis = s("metrics", self.metric), s("standards", self.standard), s("kpis", self.kpi)
-        waivers, actions, raci = s("waivers", self.waiver), s("actions", self.action), s("raci", self.raci)
-        approvals, root_causes = s("approvals", self.approval), s("root_causes", self.root_cause)
-        problems = s("problems", self.problem)
-        self.shared_rule_ids(standards, kpis, problems)
+        sections = {name: self.section(name) for name in SECTIONS}
+        self.shared_rule_ids(sections["standards"], sections["kpis"], sections["problems"])
         channels = self.channels()
         if program is None:
             return None
         spec = m.Spec(root=self.root, files=tuple(d.path for d in self.documents), digest=digest(self.documents),
-                      program=program, channels=channels, owners=owners, segments=segments, journeys=journeys,
-                      touchpoints=touchpoints, sources=sources, metrics=metrics, standards=standards, kpis=kpis,
-                      waivers=waivers, actions=actions, raci=raci, approvals=approvals, root_causes=root_causes,
-                      problems=problems)
+                      program=program, channels=channels, **sections)
         if self.complete:  # with a file unreadable, its ids are unknown: references would only mislead
             self.diagnostics.extend(References(spec, self.known_ids()).check())
         return spec
@@ -542,6 +533,12 @@ class Builder:
         for section in SECTIONS:
             known[section] = {i.raw["id"] for i in self.items(section) if isinstance(i.raw.get("id"), str)}
         return known
+
+
+_FINISH: dict[type, Callable[[Builder, Item, dict[str, Any], str], None]] = {
+    m.Program: Builder._program, m.Source: Builder._source, m.Problem: Builder._problem}
+for _cls in (m.Program, *CLASSES.values()):
+    plan(_cls)  # every table made at import, not on the first spec
 
 
 class References:

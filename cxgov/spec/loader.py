@@ -16,7 +16,6 @@ import re
 import stat
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,6 +26,7 @@ from yaml.resolver import Resolver
 
 from cxgov.errors import Diagnostic, Location, SpecError
 from cxgov.spec import confine
+from cxgov.speed import memo
 from cxgov.vocabulary import SPEC_SUFFIXES as SUFFIXES
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -50,7 +50,7 @@ class _Composing:
     ascending do nothing.
     """
 
-    resolve = staticmethod(lru_cache(maxsize=1 << 16)(Resolver().resolve))
+    resolve = staticmethod(memo(1 << 16)(Resolver().resolve))
     descend_resolver = staticmethod(_NO_PATHS.get)  # (parent, index) -> ignored
     ascend_resolver = staticmethod(tuple)  # () -> ignored (a tuple; the stubs' method returns None)
 
@@ -239,18 +239,15 @@ class Unusable(Exception):
         return Diagnostic(self.code, "error", self.message, Location(name, self.line, self.column), self.hint)
 
 
-def load_file(path: Path, relative: str | None = None, pure: bool = False) -> Document:
-    """Read one spec file; problems become diagnostics on the returned Document.
-
-    `pure` uses the pure-Python composer even where libyaml is installed (tests compare the two).
-    """
+def load_file(path: Path, relative: str | None = None) -> Document:
+    """Read one spec file; problems become diagnostics on the returned Document."""
     name = display_name(path)
     relative = relative if relative is not None else path.name
     raw = b""
     try:
         raw = read(path)
         text = decode(raw)
-        data, positions, diagnostics = convert(name, text, compose(text, pure))
+        data, positions, diagnostics = convert(name, text, compose(text))
     except Unusable as exc:
         return Document(path, name, relative, raw, None, {}, (exc.diagnostic(name),))
     return Document(path, name, relative, raw, data, positions, diagnostics)
@@ -353,10 +350,11 @@ def _line_column(text: str, at: int) -> tuple[int, int]:
     return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
-def compose(text: str, pure: bool = False) -> yaml.Node:
-    """The YAML node tree of `text` (libyaml's composer unless `pure`), or Unusable (CX001 empty, CX002 syntax)."""
+def compose(text: str) -> yaml.Node:
+    """The YAML node tree of `text` (libyaml's composer where PyYAML has it), or Unusable (CX001 empty, CX002
+    syntax)."""
     try:
-        root = yaml.compose(text, Loader=PyLoader if pure or CLoader is None else CLoader)
+        root = yaml.compose(text, Loader=PyLoader if CLoader is None else CLoader)
     except yaml.MarkedYAMLError as exc:
         if exc.problem == "found invalid Unicode character escape code" and exc.problem_mark is not None:
             raise _bad_escape(text, _index(text, exc.problem_mark)) from None  # libyaml's word for it
@@ -501,11 +499,11 @@ class _Converter:
         self.positions: dict[Path_, tuple[int, ...]] = {}
         self.diagnostics: list[Diagnostic] = []
         self.visits = 0
-        self.active: set[int] = set()  # collections being converted, to catch recursive aliases
+        self.active: set[yaml.Node] = set()  # collections being converted, to catch recursive aliases
         self.text = text
         # a string can only hold a character CX009/CX014 are about when the text has it or an escape
         self.suspect = _SUSPECT.search(text) is not None
-        self.checked: set[int] = set()  # scalars checked (an alias or a merge converts a node again)
+        self.checked: set[yaml.Node] = set()  # scalars checked (an alias or a merge converts a node again)
 
     def loc(self, node: yaml.Node) -> Location:
         mark = node.start_mark
@@ -529,10 +527,9 @@ class _Converter:
         tag = node.tag
         if type(node) is ScalarNode:
             return self.scalar(node, tag)
-        key = id(node)
-        if key in self.active:
+        if node in self.active:  # a node hashes by identity
             raise self.refuse("CX005", "recursive alias: a value contains itself", node, _ALIAS_HINT)
-        self.active.add(key)
+        self.active.add(node)
         try:
             if type(node) is SequenceNode:
                 if tag != SEQ:
@@ -542,14 +539,14 @@ class _Converter:
                 raise self.bad_tag(node)
             return self.mapping(node, path)
         finally:
-            self.active.discard(key)
+            self.active.discard(node)
 
     def check(self, node: yaml.ScalarNode, what: str = "value") -> None:
         """CX009 for a control character, a surrogate or a noncharacter in the string `node`; CX014 (a warning)
         for a bidirectional control. Each where it is written: the character, or the escape that writes it."""
-        if id(node) in self.checked:
+        if node in self.checked:
             return
-        self.checked.add(id(node))
+        self.checked.add(node)
         value = node.value
         bad = _BAD.search(value)
         if bad is not None:
@@ -671,15 +668,15 @@ class _Converter:
             for source in reversed(sources):
                 if source.__class__ is not MappingNode:
                     raise self.refuse("CX002", "'<<' merges a mapping (or a list of mappings) only", source)
-                if id(source) in self.active:
+                if source in self.active:
                     raise self.refuse("CX005", "recursive alias: '<<' merges a mapping that contains it", source,
                                       _ALIAS_HINT)
                 self.visits += 1
-                self.active.add(id(source))
+                self.active.add(source)
                 try:
                     result.update(self.mapping(source, path))
                 finally:
-                    self.active.discard(id(source))
+                    self.active.discard(source)
 
     def duplicate(self, node: yaml.MappingNode, key: str, key_node: yaml.Node) -> None:
         first = next(k for k, _ in node.value if k.tag != MERGE and k.value == key)

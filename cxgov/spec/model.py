@@ -2,16 +2,20 @@
 
 Every entity keeps the Location of its mapping (`location`) and of each of its keys' values (`at(key)`), so a rule
 can point at the exact field it is about. Raw dicts never leave the spec package.
+
+The fields drive spec.build: a field is read from the YAML key of its name, one without a default is required, a
+key not written keeps the default written here, and the field's type says how a value is converted. Where the type
+does not say, the field's metadata does (WHOLE, FLOAT, NUMBER, NOT_WRITTEN, absent()).
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
+from typing import Any, Iterable, Mapping, TypeVar, cast
 
 from cxgov.errors import Location
 from cxgov.spec.confine import Roots
@@ -20,6 +24,16 @@ from cxgov.vocabulary import DEFAULT_CADENCE, DEFAULT_DURATION_UNIT, HIGHER_IS_B
 EMPTY: Mapping[str, Any] = MappingProxyType({})  # the empty default of every mapping field
 E = TypeVar("E")
 
+# Field metadata for spec.build, where a field's type does not say how its YAML value is read:
+WHOLE: Mapping[str, object] = MappingProxyType({"yaml": "whole"})  # 5 or 5.0, kept an int
+FLOAT: Mapping[str, object] = MappingProxyType({"yaml": "float"})  # any number, kept a float
+NUMBER: Mapping[str, object] = MappingProxyType({"yaml": "number"})  # a number (not true/false), as written
+NOT_WRITTEN: Mapping[str, object] = MappingProxyType({"yaml": None})  # set by build, never read from YAML
+
+
+def absent(value: object) -> Mapping[str, object]:
+    """A field the model constructor requires, that YAML may leave out (it is then `value`)."""
+    return MappingProxyType({"absent": value})
 
 
 @dataclass(frozen=True)
@@ -170,8 +184,9 @@ class Source(Entity):
     segment: str | None = None
     table: str | None = None
     path: str | None = None  # glob, relative to base_dir
-    base_dir: Path | None = field(default=None, compare=False)  # folder of the spec file that declares it
-    roots: Roots | None = field(default=None, compare=False, repr=False)  # where `path` may read (None: base_dir's)
+    base_dir: Path | None = field(default=None, compare=False, metadata=NOT_WRITTEN)  # folder of its spec file
+    # where `path` may read (None: base_dir's)
+    roots: Roots | None = field(default=None, compare=False, repr=False, metadata=NOT_WRITTEN)
     description: str | None = None
     key: str | None = None  # optional column that identifies a row (e.g. a case or response id)
 
@@ -193,8 +208,8 @@ class Filter:
 class Scale:
     """The range of answers a survey question allows."""
 
-    min: float
-    max: float
+    min: float = field(metadata=WHOLE)
+    max: float = field(metadata=WHOLE)
 
 
 @dataclass(frozen=True)
@@ -232,8 +247,8 @@ class Threshold(Entity):
     """When a value breaches (fail) or warns, under an operator."""
 
     op: str  # one of vocabulary.OPS
-    fail: float
-    warn: float | None = None
+    fail: float = field(metadata=NUMBER)
+    warn: float | None = field(default=None, metadata=NUMBER)
 
     def passes(self, value: float, bound: float) -> bool:
         """True when `value` meets `bound` under op (exact comparison, never rounded)."""
@@ -350,7 +365,7 @@ class Waiver(Entity):
     """An accepted, time-boxed exception to a standard or KPI."""
 
     id: str
-    standard: str  # a standard or KPI id
+    standard: str = field(metadata=absent(""))  # a standard or KPI id
     justification: str
     approved_by: str
     expires: date
@@ -374,7 +389,7 @@ class Action(Entity):
     """What is being done about a gap: an owner, a due date and a status."""
 
     id: str
-    standard: str
+    standard: str = field(metadata=absent(""))  # a standard or KPI id
     owner: str
     due: date
     status: str = "open"  # one of vocabulary.ACTION_STATUSES
@@ -425,7 +440,7 @@ class Problem(Labelled, Entity):
     score: str | None = None  # a metric id on the same source
     scope: Scope = Scope()
     by: str | None = None
-    vital_share: float = 80.0
+    vital_share: float = field(default=80.0, metadata=FLOAT)
     max_share: float | None = None
     min_sample: int | None = None
     severity: str = "medium"
@@ -463,7 +478,7 @@ class RaciActivity(Entity):
     id: str
     name: str
     cycle_step: str
-    assignments: tuple[tuple[str, str], ...] = ()  # (owner id, letters such as "A", "AR")
+    assignments: tuple[tuple[str, str], ...]  # (owner id, letters such as "A", "AR")
     description: str | None = None
 
     def holders(self, letter: str) -> tuple[str, ...]:
@@ -609,39 +624,3 @@ def _group(pairs: Iterable[tuple[str, E]]) -> Mapping[str, tuple[E, ...]]:
     for key, item in pairs:
         grouped.setdefault(key, []).append(item)
     return MappingProxyType({k: tuple(v) for k, v in grouped.items()})
-
-
-@cache
-def _layout(cls: type) -> tuple[dict[str, object], tuple[tuple[str, Callable[[], object]], ...], frozenset[str],
-                               frozenset[str]]:
-    """`cls`'s plain defaults, (name, factory) pairs, required field names and all field names."""
-    every = fields(cls)
-    defaults = {f.name: f.default for f in every if f.default is not MISSING}
-    factories = tuple((f.name, f.default_factory) for f in every if f.default_factory is not MISSING)
-    required = frozenset(f.name for f in every if f.default is MISSING and f.default_factory is MISSING)
-    return defaults, factories, required, frozenset(f.name for f in every)
-
-
-def make(cls: type[E], **values: object) -> E:
-    """`cls(**values)` for a frozen model dataclass, several times faster for wide ones such as Touchpoint: the
-    generated __init__ of a frozen dataclass sets each field through object.__setattr__."""
-    defaults, factories, required, names = _layout(cls)  # type: ignore[arg-type]  # mypy: a type[E] is not Hashable
-    if not required <= values.keys() or not values.keys() <= names:
-        raise TypeError(f"{cls.__name__}: missing {sorted(required - values.keys())}, "
-                        f"unknown {sorted(values.keys() - names)}")
-    entity: E = object.__new__(cls)
-    state = entity.__dict__
-    state.update(defaults)
-    for name, factory in factories:
-        if name not in values:
-            state[name] = factory()
-    state.update(values)
-    return entity
-
-
-def assemble(cls: type[E], state: dict[str, object]) -> E:
-    """A frozen dataclass made from a dict holding every one of its fields, taken as it is (unchecked): for loops
-    that make tens of thousands (measurements, results), where even `make` costs more than the work."""
-    entity: E = object.__new__(cls)
-    object.__setattr__(entity, "__dict__", state)
-    return entity

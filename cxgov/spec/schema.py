@@ -7,7 +7,6 @@ hint for misspelled keys and enum values.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from cxgov.errors import Diagnostic, Location
@@ -15,6 +14,7 @@ from cxgov.resources import schema_path
 from cxgov.spec.bounds import number_problem
 from cxgov.spec.checker import compile_schema
 from cxgov.spec.loader import Document, Path_
+from cxgov.speed import once
 from cxgov.vocabulary import SECTION_NOUNS
 
 if TYPE_CHECKING:
@@ -29,21 +29,21 @@ _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a numbe
                "array": "a list", "object": "a mapping", "null": "nothing"}
 
 
-@lru_cache(maxsize=1)
+@once
 def schema() -> dict[str, Any]:
     """The spec JSON Schema, as a dict."""
     loaded: dict[str, Any] = json.loads(schema_path(SCHEMA_FILE).read_text(encoding="utf-8"))
     return loaded
 
 
-@lru_cache(maxsize=1)
+@once
 def _validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema())
 
 
-@lru_cache(maxsize=1)
+@once
 def is_valid() -> Callable[[Any], bool]:
     """The schema compiled once into a fast yes/no check; jsonschema then explains the documents that fail."""
     return compile_schema(schema())

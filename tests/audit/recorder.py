@@ -3,7 +3,7 @@
 
 Used by the concurrency and crash tests (several recorders at once; a recorder killed mid-transaction). With
 PAUSE_FLAG, the recorder writes that file once its run and results are inserted but not committed, and waits there
-to be killed: it wraps HistoryDB.insert_run itself, so cxgov ships no hook for it.
+to be killed: it wraps the DuckDB connection the history opens, so cxgov ships no hook for it.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import sys
 import time
 from datetime import date, datetime, timezone
 
+import duckdb
+
 from cxgov.audit import history
 from cxgov.engine.results import Result, Run, Span, ThresholdInfo
-from cxgov.data.engines.duckdb_history import HistoryDB
 from cxgov.errors import CxgovError, Location
 
 
@@ -31,20 +32,37 @@ def build(day: int, count: int) -> Run:
                results=results, git_commit=f"commit-{day}", cxgov_version="0.1.0", program="northwind-bank")
 
 
+class _PausingAtCommit:
+    """A DuckDB connection that, once a run's results are inserted, writes `flag` at its commit and waits there to
+    be killed: the real insert runs, up to the real commit."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, flag: str):
+        self._con, self._flag, self._inserted = con, flag, False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._con, name)
+
+    def execute(self, statement: str, *args: object) -> duckdb.DuckDBPyConnection:
+        self._inserted = self._inserted or statement.startswith("INSERT INTO results")
+        return self._con.execute(statement, *args)
+
+    def commit(self) -> object:
+        if self._inserted:
+            with open(self._flag, "w", encoding="utf-8") as handle:
+                handle.write(str(os.getpid()))
+            while True:
+                time.sleep(60)
+        return self._con.commit()
+
+
 def pause_before_commit(flag: str) -> None:
-    """Make every HistoryDB.insert_run of this process stop inside its transaction, after writing `flag`."""
-    insert_run = HistoryDB.insert_run
+    """Make every history this process opens stop inside its transaction, once its run is inserted."""
+    connect = duckdb.connect
 
-    def pause() -> None:
-        with open(flag, "w", encoding="utf-8") as handle:
-            handle.write(str(os.getpid()))
-        while True:
-            time.sleep(60)
+    def pausing(*args: object, **kwargs: object) -> object:
+        return _PausingAtCommit(connect(*args, **kwargs), flag)
 
-    def paused(self, run, results, before_commit=None):
-        return insert_run(self, run, results, before_commit=pause)
-
-    HistoryDB.insert_run = paused
+    duckdb.connect = pausing
 
 
 def main(argv: list[str]) -> int:

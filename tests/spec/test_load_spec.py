@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from cxgov.errors import Location, SpecError
+from cxgov.errors import SpecError
 from cxgov.spec import lint
 from cxgov.spec import model as m
 from cxgov.spec.api import load_spec, validate
@@ -75,17 +75,3 @@ def test_lookups():
     assert spec.touchpoint(spec.touchpoints[-1].id) is spec.touchpoints[-1]
     assert spec.rule(spec.kpis[0].id) is spec.kpis[0] and spec.rule("nothing") is None
     assert spec.owner("nobody") is None and spec.by_id["owners"][spec.owners[0].id] is spec.owners[0]
-
-
-def test_make_is_the_constructor():
-    fields = dict(id="web", name="Web", journey="j", stage="s", channel="web", owner="o", labels={"a": "b"},
-                  location=Location("f.yaml", 3, 5))
-    made, built = m.make(m.Touchpoint, **fields), m.Touchpoint(**fields)
-    assert made == built and repr(made) == repr(built) and made.location == built.location
-    assert m.make(m.Program, id="p", name="P").defaults == m.Defaults()  # default factories run
-    with pytest.raises(TypeError, match="missing"):
-        m.make(m.Touchpoint, id="web")
-    with pytest.raises(TypeError, match="unknown"):
-        m.make(m.Touchpoint, **fields, colour="blue")
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        made.id = "other"  # type: ignore[misc]

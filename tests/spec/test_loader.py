@@ -60,9 +60,13 @@ needs_libyaml = pytest.mark.skipif(loader.CLoader is None, reason="PyYAML is ins
 
 
 def _load(tmp_path: Path, text: str, pure: bool) -> loader.Document:
+    """The file loaded with libyaml, or (`pure`) as where PyYAML is installed without it."""
     path = tmp_path / "f.yaml"
     path.write_text(text, encoding="utf-8", newline="")
-    return loader.load_file(path, "f.yaml", pure=pure)
+    with pytest.MonkeyPatch.context() as patch:
+        if pure:
+            patch.setattr(loader, "CLoader", None)
+        return loader.load_file(path, "f.yaml")
 
 
 @needs_libyaml

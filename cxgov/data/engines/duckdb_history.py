@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import duckdb
 
@@ -108,9 +108,7 @@ class HistoryDB:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, *, write: bool, timeout: float = 30.0,
-             sleep: Callable[[float], None] = time.sleep,
-             monotonic: Callable[[], float] = time.monotonic) -> HistoryDB:
+    def open(cls, path: Path, *, write: bool, timeout: float = 30.0) -> HistoryDB:
         """Open (and, to write, create) the history at `path`, waiting up to `timeout` seconds for another
         process's lock. Raises HistoryError when the file is missing (to read), locked too long, or not a history."""
         path = Path(path)
@@ -131,7 +129,7 @@ class HistoryDB:
                                hint=f"delete it and `check --record` creates the history there, or {_NEW_HISTORY}")
         if write and not path.exists():
             _create_whole(path)
-        deadline = monotonic() + timeout
+        deadline = time.monotonic() + timeout
         delay = 0.02
         while True:
             try:
@@ -140,13 +138,13 @@ class HistoryDB:
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise _history_error(path, "cannot open", exc) from None
-                remaining = deadline - monotonic()
+                remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise HistoryError(
                         f"run history {path} is locked by another process and stayed locked for {timeout:g} s",
                         hint="another cxgov is recording or reading it; try again, or raise --lock-timeout",
                     ) from None
-                sleep(min(delay, remaining) * (0.5 + random.random()))
+                time.sleep(min(delay, remaining) * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
             except duckdb.Error as exc:
                 raise _history_error(path, "cannot open", exc) from None
@@ -209,15 +207,13 @@ class HistoryDB:
                                hint=f"it was changed outside cxgov or is damaged: restore it from a backup, or "
                                     f"{_NEW_HISTORY}")
 
-    def insert_run(self, run: Mapping[str, object], results: Mapping[str, Sequence[object]],
-                   before_commit: Callable[[], None] | None = None) -> int:
+    def insert_run(self, run: Mapping[str, object], results: Mapping[str, Sequence[object]]) -> int:
         """Insert one run and its result rows (column name -> values, see HISTORY_RESULT_COLUMNS) in one
-        transaction; returns the new run id. `before_commit` runs inside the transaction (tests pause there)."""
+        transaction; returns the new run id."""
         with self._reading("cannot record into"):
-            return self._insert(run, results, before_commit)
+            return self._insert(run, results)
 
-    def _insert(self, run: Mapping[str, object], results: Mapping[str, Sequence[object]],
-                before_commit: Callable[[], None] | None) -> int:
+    def _insert(self, run: Mapping[str, object], results: Mapping[str, Sequence[object]]) -> int:
         con = self._con
         con.begin()
         try:
@@ -233,8 +229,6 @@ class HistoryDB:
             stored = scalar(con, "SELECT count(*) FROM results WHERE run_id = ?", [run_id])
             if stored != count:
                 raise HistoryError(f"run history {self.path}: stored {stored} of {count} results; nothing recorded")
-            if before_commit is not None:
-                before_commit()
             con.commit()
         except BaseException:
             try:
