@@ -36,6 +36,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        sql.load_dialect(engine.dialect)  # before any thread renders a statement with it
         self._columns: dict[tuple[str, str | None, str | None, Path | None], dict[str, str]] = {}
         self._lock = threading.Lock()
 
