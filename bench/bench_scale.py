@@ -39,7 +39,7 @@ import cxgov
 import floor_process  # beside this script
 
 FLOOR_PROCESS = Path(__file__).with_name("floor_process.py")
-GENERATOR_VERSION = 3  # bump when the generated spec or data change shape, to invalidate the cache
+GENERATOR_VERSION = 4  # bump when the generated spec or data change shape, to invalidate the cache
 
 STAGES = ("awareness", "consideration", "purchase", "onboarding", "use", "service", "loyalty")
 CHANNELS = ("web", "app", "branch", "phone", "chat", "email")
@@ -97,7 +97,9 @@ def touchpoint_dims(params: Params) -> list[tuple[str, str, str, str]]:
     per = -(-params.touchpoints // len(JOURNEYS))
     out = []
     for i, tp in enumerate(touchpoint_ids(params)):
-        k = i % per
+        # a journey of fewer touchpoints than (stage, channel) pairs: count across journeys, so a small program
+        # (bench_shapes.py's 20 touchpoints) still has every stage and several channels
+        k = i % per if per >= len(STAGES) * len(CHANNELS) else i
         out.append((tp, JOURNEYS[i // per], STAGES[k % len(STAGES)], CHANNELS[(k // len(STAGES)) % len(CHANNELS)]))
     return out
 
@@ -625,6 +627,7 @@ class Run:
     code: int
     stderr: str = ""
     other_cores: float | None = None  # CPU other processes used meanwhile (None: cannot tell on this system)
+    cpu: float | None = None  # user + system CPU seconds of the process and its threads (None: in process)
 
 
 # Peak memory of the measured process alone: a parent's memory leaks into a child's ru_maxrss (fork copies it,
@@ -647,16 +650,19 @@ def run_process(cmd: Sequence[str], stdout_path: Path | None = None) -> Run:
         mem = Path(tmp) / "maxrss"
         launcher = [GNU_TIME, "-f", "%M", "-o", str(mem)] if GNU_TIME else [sys.executable, "-c", LAUNCHER, str(mem)]
         with open(stdout_path or os.devnull, "wb") as out, tempfile.TemporaryFile() as err, CpuWatch() as watch:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             code = subprocess.call([*launcher, *cmd], stdout=out, stderr=err, env=CHILD_ENV)
             seconds = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the launcher's too (GNU time: about 1 ms)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             err.seek(0)
             stderr = err.read().decode(errors="replace")
         words = mem.read_text().split() if mem.exists() else []
         peak_kb = int(words[-1]) if words and words[-1].isdigit() else 0
         if not GNU_TIME and len(words) == 2:
             seconds = float(words[0])  # without the launcher's own start-up
-    return Run(seconds, peak_kb / 1024, code, stderr, watch.other_cores)
+    return Run(seconds, peak_kb / 1024, code, stderr, watch.other_cores, cpu)
 
 
 class Quiet:

@@ -465,6 +465,16 @@ class Rendered:
         return _inline(self.sql, self.params, self.dialect)
 
 
+def load_dialect(dialect: str) -> None:
+    """Load sqlglot's `dialect` now, in this thread. sqlglot loads a dialect on its first use and registers the
+    dialect's class before it sets the class's generator: a statement rendered meanwhile in another thread gets
+    the base generator's SQL (`:p0` parameters, which DuckDB rejects: "syntax error at or near ':'"). Loaded
+    before the scans' threads start, no thread sees it half made."""
+    from sqlglot.dialects.dialect import Dialect
+
+    Dialect.get_or_raise(dialect)
+
+
 def render(tree: exp.Expr, dialect: str) -> Rendered:
     """`tree` as `dialect` SQL, each distinct Value bound once as a named parameter (p0, p1, ...)."""
     params: dict[str, object] = {}

@@ -36,6 +36,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        sql.load_dialect(engine.dialect)  # before any thread renders a statement with it
         self._columns: dict[tuple[str, str | None, str | None, Path | None], dict[str, str]] = {}
         self._lock = threading.Lock()
 
@@ -189,8 +190,16 @@ class Store:
         return "sha256:" + h.hexdigest()
 
 
-def _row_order(dimensions: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+def _row_order(dimensions: int) -> Callable[[tuple[Any, ...]], list[Any]]:
     """The sort key of a scan's rows (period, dimension values..., grouping mask, aggregates...)."""
-    def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
-        return (row[1 + dimensions], *((v is not None, v) for v in row[:1 + dimensions]))
+    ends = range(1 + dimensions)
+
+    def key(row: tuple[Any, ...]) -> list[Any]:
+        # flat (mask, set?, period, set?, value, ...): compared as the nested pairs were, in half the time
+        out = [row[1 + dimensions]]
+        for i in ends:
+            value = row[i]
+            out.append(value is not None)
+            out.append(value)
+        return out
     return key

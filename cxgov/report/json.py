@@ -4,7 +4,8 @@ Layout: keys sorted; the document's members one per line, and each result on its
 diffable result by result). Every line is written by the standard library's C encoder (`indent` would send the
 whole document through the pure-Python one, several times slower for thousands of results), except a result's
 line: `result_line` writes it straight from the Result, as the encoder writes `Result.to_dict()` (a test holds
-the two equal), without the dicts in between, which cost more than the encoding.
+the two equal), without the dicts in between, which cost more than the encoding; what a rule gives each of its
+results is written once per rule. The document's pieces are joined once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def render(run: Run) -> str:
     """The JSON document, floats rounded to FLOAT_PLACES, with a trailing newline."""
     document = run.to_dict(results=False)
     stable(document)  # in place
-    document["results"] = _Lines([result_line(r) for r in run.results])
+    line = _ResultLines()
+    document["results"] = _Lines([line(r) for r in run.results])
     return dumps(document, expand=2)
 
 
@@ -38,23 +40,42 @@ class _Lines(list[str]):
 def dumps(value: object, expand: int, sort_keys: bool = True) -> str:
     """JSON with sorted keys (or in the dicts' own order): containers less than `expand` levels deep one member
     per line (two-space indent), deeper ones each on one line, with a trailing newline. expand=2 puts each item of
-    a top-level list on a line."""
+    a top-level list on a line.
+
+    The pieces are joined once at the end: a document of tens of megabytes copied at every level (each copy a new
+    block of memory, its pages faulted in) took ten times as long as the join, and held two copies at a time."""
     encode = (_ENCODER if sort_keys else _IN_ORDER).encode
     members_of = sorted if sort_keys else list
+    out: list[str] = []
+    put = out.append
 
-    def write(item: object, level: int) -> str:
+    def write(item: object, level: int) -> None:
         if type(item) is _Lines and item:
-            pad = "  " * (level + 1)
-            return "[\n" + ",\n".join(pad + line for line in item) + "\n" + "  " * level + "]"
-        if level >= expand or not item or not isinstance(item, (dict, list)):
-            return encode(item)
-        pad = "  " * (level + 1)
-        if isinstance(item, dict):
-            members = [f"{pad}{encode(str(k))}: {write(v, level + 1)}" for k, v in members_of(item.items())]
-            return "{\n" + ",\n".join(members) + "\n" + "  " * level + "}"
-        return "[\n" + ",\n".join(pad + write(v, level + 1) for v in item) + "\n" + "  " * level + "]"
+            pad = ",\n" + "  " * (level + 1)
+            put("[\n" + pad[2:])
+            put(item[0])
+            for line in item[1:]:  # the lines themselves, not a copy of them joined: one copy in all, at the end
+                put(pad)
+                put(line)
+            put("\n" + "  " * level + "]")
+        elif level >= expand or not item or not isinstance(item, (dict, list)):
+            put(encode(item))
+        elif isinstance(item, dict):
+            pad = ",\n" + "  " * (level + 1)
+            for i, (k, v) in enumerate(members_of(item.items())):
+                put(("{\n" + pad[2:] if i == 0 else pad) + encode(str(k)) + ": ")
+                write(v, level + 1)
+            put("\n" + "  " * level + "}")
+        else:
+            pad = ",\n" + "  " * (level + 1)
+            for i, v in enumerate(item):
+                put("[\n" + pad[2:] if i == 0 else pad)
+                write(v, level + 1)
+            put("\n" + "  " * level + "]")
 
-    return write(value, 0) + "\n"
+    write(value, 0)
+    put("\n")
+    return "".join(out)
 
 
 def stable(value: Any) -> Any:
@@ -127,36 +148,79 @@ def _span(span: Span | None) -> str:
 
 
 def _members(pairs: Iterable[tuple[str, object]]) -> str:
-    return "{" + ", ".join(_text(str(k)) + ": " + _j(v) for k, v in sorted(pairs)) + "}"
+    return "{" + ", ".join([f"{_text(str(k))}: {_j(v)}" for k, v in sorted(pairs)]) + "}"
+
+
+def _scope(scope: tuple[tuple[str, str], ...]) -> str:
+    """A scope as `Result.to_dict` gives it, a dict (a repeated dimension: its last value)."""
+    if len(scope) == 1:  # a touchpoint's, or a KPI's without `by`
+        (k, v), = scope
+        return f"{{{_text(k)}: {_j(v)}}}"
+    return _members(dict(scope).items())
+
+
+def _actions(r: Result) -> str:
+    return ", ".join(
+        f'{{"description": {_j(a.description)}, "due": {_date(a.due)}, "id": {_j(a.id)}, "overdue": '
+        f'{_j(a.overdue)}, "owner": {_j(a.owner)}, "status": {_j(a.status)}}}' for a in r.actions)
 
 
 def result_line(r: Result) -> str:
     """`r.to_dict()` as the encoder writes it (keys sorted, floats stable), written directly; a problems
     analysis's result (a few per analysis, with its Pareto bar) by the encoder."""
-    if r.problem is not None:
-        return _ENCODER.encode(stable(r.to_dict()))
-    t, p, tr, w = r.threshold, r.previous, r.trend, r.waiver
-    actions = ", ".join(
-        '{"description": ' + _j(a.description) + ', "due": ' + _date(a.due) + ', "id": ' + _j(a.id)
-        + ', "overdue": ' + _j(a.overdue) + ', "owner": ' + _j(a.owner) + ', "status": ' + _j(a.status) + "}"
-        for a in r.actions)
-    previous = "null" if p is None else (
-        '{"n": ' + _j(p.n) + ', "value": ' + _j(p.value) + ', "window": ' + _span(p.window) + "}")
-    trend = "null" if tr is None else (
-        '{"breached": ' + _j(tr.breached) + ', "change": ' + _j(tr.change) + ', "max_drop": ' + _j(tr.max_drop)
-        + ', "p_value": ' + _j(tr.p_value) + ', "significant": ' + _j(tr.significant) + ', "z": ' + _j(tr.z) + "}")
-    waiver = "null" if w is None else (
-        '{"active": ' + _j(w.active) + ', "approved_by": ' + _j(w.approved_by) + ', "expires": ' + _date(w.expires)
-        + ', "id": ' + _j(w.id) + ', "justification": ' + _j(w.justification) + "}")
-    return ('{"actions": [' + actions + '], "ci_high": ' + _j(r.ci_high) + ', "ci_low": ' + _j(r.ci_low)
-            + ', "extra": ' + _members(r.extra.items()) + ', "invalid": ' + _j(r.invalid) + ', "kind": ' + _j(r.kind)
-            + ', "location": {"file": ' + _j(r.location.file) + ', "line": ' + _j(r.location.line) + "}"
-            + ', "metric": ' + _j(r.metric) + ', "metric_kind": ' + _j(r.metric_kind) + ', "missing": '
-            + _j(r.missing) + ', "n": ' + _j(r.n) + ', "notes": [' + ", ".join(_j(n) for n in r.notes) + "]"
-            + ', "owner": ' + _j(r.owner) + ', "previous": ' + previous + ', "principle": ' + _j(r.principle)
-            + ', "rule": ' + _j(r.rule) + ', "rule_name": ' + _j(r.rule_name) + ', "scope": '
-            + _members(dict(r.scope).items()) + ', "severity": ' + _j(r.severity) + ', "status": ' + _j(r.status)
-            + ', "threshold": {"fail": ' + _j(t.fail) + ', "op": ' + _j(t.op) + ', "warn": ' + _j(t.warn) + "}"
-            + ', "touchpoint": ' + _j(r.touchpoint) + ', "trend": ' + trend + ', "underlying_status": '
-            + _j(r.underlying_status) + ', "unit": ' + _j(r.unit) + ', "value": ' + _j(r.value) + ', "waiver": '
-            + waiver + ', "window": ' + _span(r.window) + "}")
+    return _ResultLines()(r)
+
+
+class _ResultLines:
+    """Writes result lines; what a rule gives all its results (its id, name, metric, threshold, window, ...) is
+    written once for a run of results that hold those very objects (results come rule by rule): about a third of
+    each line, and each line is one f-string (joined once, not concatenated piece by piece)."""
+
+    def __init__(self) -> None:
+        self._shared: tuple[object, ...] = ()
+        self._parts: tuple[str, str, str, str, str, str] = ("", "", "", "", "", "")
+        self._previous: tuple[Span | None, str] = (None, "null")  # the previous window, and as written
+
+    def _rule_parts(self, r: Result) -> tuple[str, str, str, str, str, str]:
+        shared = (r.kind, r.location, r.metric, r.metric_kind, r.principle, r.rule, r.rule_name, r.severity,
+                  r.threshold, r.unit, r.window)
+        old = self._shared
+        if len(old) == len(shared) and all(a is b for a, b in zip(old, shared)):
+            return self._parts
+        t = r.threshold
+        self._shared = shared
+        self._parts = (
+            f', "kind": {_j(r.kind)}, "location": {{"file": {_j(r.location.file)}, "line": {_j(r.location.line)}}}'
+            f', "metric": {_j(r.metric)}, "metric_kind": {_j(r.metric_kind)}, "missing": ',
+            f', "principle": {_j(r.principle)}, "rule": {_j(r.rule)}, "rule_name": {_j(r.rule_name)}, "scope": ',
+            f', "severity": {_j(r.severity)}, "status": ',
+            f', "threshold": {{"fail": {_j(t.fail)}, "op": {_j(t.op)}, "warn": {_j(t.warn)}}}, "touchpoint": ',
+            f', "unit": {_j(r.unit)}, "value": ',
+            f', "window": {_span(r.window)}}}')
+        return self._parts
+
+    def __call__(self, r: Result) -> str:
+        if r.problem is not None:
+            return _ENCODER.encode(stable(r.to_dict()))
+        kind_to_missing, principle_to_scope, severity_to_status, threshold_to_touchpoint, unit_to_value, window = \
+            self._rule_parts(r)
+        p, tr, w = r.previous, r.trend, r.waiver
+        if p is None:
+            previous = "null"
+        else:
+            if p.window is not self._previous[0]:
+                self._previous = (p.window, _span(p.window))
+            previous = f'{{"n": {_j(p.n)}, "value": {_j(p.value)}, "window": {self._previous[1]}}}'
+        trend = "null" if tr is None else (
+            f'{{"breached": {_j(tr.breached)}, "change": {_j(tr.change)}, "max_drop": {_j(tr.max_drop)}, '
+            f'"p_value": {_j(tr.p_value)}, "significant": {_j(tr.significant)}, "z": {_j(tr.z)}}}')
+        waiver = "null" if w is None else (
+            f'{{"active": {_j(w.active)}, "approved_by": {_j(w.approved_by)}, "expires": {_date(w.expires)}, '
+            f'"id": {_j(w.id)}, "justification": {_j(w.justification)}}}')
+        return (f'{{"actions": [{_actions(r) if r.actions else ""}], "ci_high": {_j(r.ci_high)}, '
+                f'"ci_low": {_j(r.ci_low)}, "extra": {_members(r.extra.items())}, "invalid": {_j(r.invalid)}'
+                f'{kind_to_missing}{_j(r.missing)}, "n": {_j(r.n)}, "notes": [{", ".join(map(_j, r.notes))}], '
+                f'"owner": {_j(r.owner)}, "previous": {previous}{principle_to_scope}{_scope(r.scope)}'
+                f'{severity_to_status}{_j(r.status)}{threshold_to_touchpoint}{_j(r.touchpoint)}, "trend": {trend}, '
+                f'"underlying_status": {_j(r.underlying_status)}{unit_to_value}{_j(r.value)}, "waiver": {waiver}'
+                f'{window}')

@@ -194,3 +194,20 @@ def test_a_store_serves_several_threads_at_once(tmp_path):
             together = list(pool.map(lambda _: store.scan(request(((), ("touchpoint",)))), range(8)))
         assert all(rows == alone for rows in together)
         assert store.columns(SOURCE)["v"] == "INTEGER"  # the opening thread's connection still works
+
+
+def test_a_store_loads_its_sql_dialect_before_any_thread_renders_with_it():
+    """sqlglot registers a dialect class before setting its generator: a first statement rendered in two scan
+    threads at once could be written by the base generator (`:p0`, which DuckDB rejects). A new interpreter, so
+    that nothing else has loaded the dialect."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from cxgov.data.store import Store\n"
+            "assert 'sqlglot.dialects.duckdb' not in sys.modules\n"
+            "with Store.open(None):\n"
+            "    loaded = sys.modules.get('sqlglot.dialects.duckdb')\n"
+            "    print(loaded.DuckDB.generator_class.__name__ if loaded else 'not loaded')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "DuckDBGenerator"

@@ -82,6 +82,19 @@ def test_a_result_line_is_what_the_encoder_writes_of_its_dict():
         assert json_report.result_line(result) == _generic_line(result)
 
 
+def test_lines_of_a_run_share_a_rules_parts_only_while_they_hold_the_same_objects():
+    from dataclasses import replace
+
+    results = sample_run().results
+    first = results[0]
+    same_rule = replace(first, touchpoint="elsewhere", n=first.n + 1)  # first's rule objects, other numbers
+    renamed = replace(first, rule_name=first.rule_name + " (renamed)")
+    moved = replace(first, threshold=replace(first.threshold, fail=1.5), window=results[-1].window)
+    lines = json_report._ResultLines()
+    for result in (first, same_rule, renamed, moved, first, *results):
+        assert lines(result) == _generic_line(result)
+
+
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from cxgov.engine.results import ActionInfo, PreviousInfo, Span, TrendInfo, WaiverInfo  # noqa: E402
