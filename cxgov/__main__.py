@@ -1,5 +1,5 @@
 """`python -m cxgov`: the same command line as `cxgov`."""
 
-from cxgov.cli import main
+from cxgov.cli import console
 
-main(prog_name="cxgov")
+console()

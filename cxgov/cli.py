@@ -155,6 +155,23 @@ class DateParam(_DayType):
 DATE = DateParam()
 
 
+def console() -> NoReturn:
+    """The `cxgov` program (and `python -m cxgov`): the command line, then the process ends at once
+    (speed.exit_now), with the command's exit code."""
+    from cxgov import speed
+
+    try:
+        main(prog_name="cxgov")
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            click.echo(exc.code, err=True)
+            code = 1
+    speed.exit_now(code)
+
+
 @click.group(cls=CxgovGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="cxgov")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")

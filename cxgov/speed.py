@@ -5,6 +5,7 @@
   `collector_paused` (loading a spec, evaluating) and `existing_frozen` (rendering reports).
 - Memos: `identity_memo` (for objects that hash slowly or not at all), `once` (made on first use, kept for the
   process) and `memo` (a pure function called many times with few distinct arguments).
+- The process's end: `exit_now`, without freeing what a large run made.
 - Threads: `beside`, work that waits on something outside Python (a database statement, git) while this thread
   goes on; `SCANS_AT_ONCE` statements at a time.
 
@@ -17,10 +18,14 @@ from __future__ import annotations
 
 import functools
 import gc
-from concurrent.futures import ThreadPoolExecutor
+import os
+import sys
 from contextlib import contextmanager
 from dataclasses import MISSING, fields
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -151,5 +156,25 @@ def beside(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
     both cores busy through the parts of a statement that run on one (its last aggregation steps, the
     materialised rows), about a tenth faster on bench_scale's program. Saves, too: git's answer about the spec's
     commit (a subprocess, tens of milliseconds) is had while the engine scans."""
+    from concurrent.futures import ThreadPoolExecutor  # not for `cxgov --version`
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
         yield pool
+
+
+# -- the process's end -----------------------------------------------------------------------------------------
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with `code` once standard output and error are flushed, skipping the interpreter's teardown.
+
+    Only for the `cxgov` program itself, after the command has returned: every file, history and connection is
+    closed by then (each in its with block). Why: the teardown frees the tens of thousands of objects a large
+    run made one by one, for nothing. Saves: 0.2 to 0.5 s of wall time, 0.1 to 0.15 s of CPU, on a check of
+    5,000 touchpoints (45,000 results)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`cxgov check | head`), or a stream closed
+            pass
+    os._exit(code)

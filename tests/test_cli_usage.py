@@ -87,3 +87,22 @@ def test_python_dash_m_cxgov_is_the_same_command_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "cxgov", "check", "--as-of", "soon"], capture_output=True,
                           text=True, cwd=tmp_path, check=False)
     assert done.returncode == 2 and "Usage: cxgov check" in done.stderr and "is not a date" in done.stderr
+
+
+def test_the_program_ends_with_its_exit_code_and_every_byte_written(tmp_path):
+    """`cxgov` ends without the interpreter's teardown (speed.exit_now): its output, piped, is still whole."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    specs = Path(__file__).resolve().parents[1] / "specs"
+    done = subprocess.run([sys.executable, "-m", "cxgov", "validate", str(specs), "--format", "json"],
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0 and json.loads(done.stdout)["valid"] is True
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "program.yaml").write_text("version: 1\nprogram: {id: x}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "cxgov", "validate", str(broken)], capture_output=True, text=True,
+                          cwd=tmp_path, check=False)
+    assert done.returncode == 1 and done.stdout.rstrip().endswith(")") and "error" in done.stdout

@@ -88,11 +88,13 @@ def test_once_and_memo_call_through_once_per_argument():
 
 def _devices(tree: ast.AST) -> list[str]:
     """What in `tree` is a speed device: gc, functools' memoising decorators, a __dict__ set through
-    object.__setattr__, the collector module."""
+    object.__setattr__, the collector module, a thread pool, os._exit."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name == "gc"]
+        elif isinstance(node, ast.Attribute) and node.attr == "_exit":
+            found.append("os._exit")
         elif isinstance(node, ast.ImportFrom) and node.module == "concurrent.futures":
             found += [a.name for a in node.names if a.name == "ThreadPoolExecutor"]
         elif isinstance(node, ast.ImportFrom) and node.module == "functools":

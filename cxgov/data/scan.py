@@ -425,8 +425,22 @@ def _combined(agg: Aggregate, only: exp.Expr | None = None) -> exp.Expr:
     variance = exp.Div(this=exp.Paren(this=exp.Sub(this=exp.Add(this=within, expression=between), expression=spread)),
                        expression=exp.Paren(this=exp.Sub(this=total(c()), expression=number(1))), typed=False,
                        safe=False)
+
+    def mean(func: type[exp.Func]) -> exp.Expr:  # the least or greatest slice mean
+        return total_of(func(this=exp.Div(this=s(), expression=exp.Nullif(this=c(), expression=number(0)),
+                                          typed=False, safe=False)))
+
+    def total_of(e: exp.Expr) -> exp.Expr:
+        return e if only is None else _filtered(e, only)
+
+    # Every value the same (no spread within a slice, one mean across them): exactly 0. The formula would leave
+    # the rounding of its cancelling terms (about 1e-15, from k), which the interval's square root makes 1e-8
+    # and which varies with the order the engine's threads summed in: results would differ from run to run.
+    constant = sql.and_(exp.EQ(this=within.copy(), expression=number(0)),
+                        exp.EQ(this=mean(exp.Min), expression=mean(exp.Max)))
     return case((exp.GT(this=total(c()), expression=number(1)),
-                 exp.Anonymous(this="greatest", expressions=[exp.Literal.number("0.0"), variance]))).as_(
+                 case((constant, exp.Literal.number("0.0")),
+                      default=exp.Anonymous(this="greatest", expressions=[exp.Literal.number("0.0"), variance])))).as_(
         exp.Identifier(this=name, quoted=True))
 
 

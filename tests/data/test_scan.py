@@ -282,3 +282,24 @@ def test_theme_matches_are_bits_of_a_row_key_and_aggregates_over_them_sum_partia
                 assert record[f"{name}_var"] == pytest.approx(statistics.variance(values), rel=1e-9)
                 assert record[f"{name}_p50"] == pytest.approx(statistics.median(values), rel=1e-12)
         assert record["any"] == sum(any(themes.matches(r[2], p) for p in themes_.values()) for r in kept)
+
+
+@pytest.mark.parametrize("value", [3.0, 4.5, -120.0])
+def test_a_group_whose_values_are_all_the_same_has_a_variance_of_exactly_zero(tmp_path, value):
+    """Touchpoint a answers `value` every time, over many slices (days, segments); the others vary, so the
+    combining shift (the mean of every row) is far from `value`: the cancelling terms must not leave a rounding
+    residue (it would make the interval's half-width about 1e-8, and differ from run to run)."""
+    rng = random.Random(3)
+    start = datetime(2026, 1, 1)
+    rows = [(start + timedelta(hours=i * 7), "a", rng.choice(["retail", "premier", None]), value)
+            for i in range(700)]
+    rows += [(start + timedelta(hours=i * 5), rng.choice("bc"), "retail", rng.gauss(50, 20)) for i in range(700)]
+    got = scan(events(tmp_path / "m.duckdb", rows), (JAN, Q1), ((), ("touchpoint",), ("segment",)),
+               (Aggregate("values", "count", V, present()), Aggregate("var", "var_samp", V, present())))
+    by_tp = {(r["period"], r["touchpoint"]): r for r in got if r["grouping"] == 1}
+    assert by_tp[("q1", "a")]["var"] == 0.0 and by_tp[("jan", "a")]["var"] == 0.0
+    others = [r for r in got if r["grouping"] == 1 and r["touchpoint"] in ("b", "c")]
+    assert others and all(r["var"] > 100 for r in others)  # a real spread is left alone
+    whole = {r["period"]: r for r in got if r["grouping"] == 0}
+    expected = statistics.variance([r[3] for r in rows if r[0] < Q1.end])
+    assert whole["q1"]["var"] == pytest.approx(expected, rel=1e-9)
