@@ -256,14 +256,23 @@ def bench_postgres(spec: Path, db: Path, params: Params, repeat: int, workdir: P
             finally:
                 engine.close()
 
-        floor, check, lib = in_turns(repeat, [floor_run, check_process(spec, url, params, out_json), library])
+        job = workdir / "engines-floor-postgres.json"
+        job.write_text(json.dumps({"url": url, "queries": queries}), encoding="utf-8")
+        floor_cmd = [sys.executable, str(scale.FLOOR_PROCESS), str(job)]
+
+        def floor_process() -> None:
+            subprocess.run(floor_cmd, check=True, capture_output=True, env=scale.CHILD_ENV)
+
+        floor, floor_proc, check, lib = in_turns(repeat, [floor_run, floor_process,
+                                                          check_process(spec, url, params, out_json), library])
         line("floor: one statement per source, via psycopg", floor, f"{len(queries)} statements, summed")
+        line("floor as a process (Python, psycopg, connect)", floor_proc, "bench/floor_process.py")
         line("cxgov check --json, as a process", check)
         line("cxgov evaluation in this process", lib, "spec, scans, results, JSON")
         say(f"    phases (median): {phases.summary()}")
         say(f"    engine calls (median, scans run two at a time): {log.summary()}")
-        ratio_line("PostgreSQL: cxgov check (process)", check, floor, targets)
-        ratio_line("PostgreSQL: cxgov evaluation (in process)", lib, floor, targets)
+        ratio_line("PostgreSQL: cxgov check (process) against the floor process", check, floor_proc, targets)
+        ratio_line("PostgreSQL: cxgov evaluation (in process) against the floor's statements", lib, floor, targets)
         cross_check("PostgreSQL", out_json, floor_run(), params)
         if profile:
             profile_postgres(url, spec, params, queries, workdir)

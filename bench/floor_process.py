@@ -1,11 +1,14 @@
-"""The floor as a program of its own: start Python, import DuckDB, open the metrics file, run the hand-written
-queries, fetch their rows. `bench_scale.py` times it as a whole process, as it times `cxgov check`, so both start
-from the same standing point (a new interpreter, empty DuckDB buffers, memory not yet taken from the system).
+"""The floor as a program of its own: start Python, import the driver, open the metrics, run the hand-written
+queries, fetch their rows. `bench_scale.py` and `bench_engines.py` time it as a whole process, as they time `cxgov
+check`, so both start from the same standing point (a new interpreter, a new connection, memory not yet taken
+from the system).
 
     python bench/floor_process.py JOB.json
 
 JOB.json: {"db": path, "dims": [[touchpoint, journey, stage, channel], ...], "queries": [[label, sql], ...],
-"together": false}. With "together", the queries run at once, one thread each. Prints the rows each query gave.
+"together": false} for DuckDB, or {"url": "postgresql://...", "queries": [...]} for PostgreSQL (psycopg; the
+database has its `dims` table). With "together", the queries run at once, one thread (and connection) each.
+Prints the rows each query gave.
 """
 
 from __future__ import annotations
@@ -27,8 +30,26 @@ def connect(db: str, dims: list) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def postgres(job: dict) -> list[str]:
+    import psycopg
+
+    def run(query: list[str]) -> str:
+        label, sql = query
+        with psycopg.connect(job["url"], autocommit=True) as conn:
+            return f"{label}: {len(conn.execute(sql).fetchall())} rows"
+
+    if job.get("together"):
+        with ThreadPoolExecutor(max_workers=len(job["queries"])) as pool:
+            return list(pool.map(run, job["queries"]))
+    with psycopg.connect(job["url"], autocommit=True) as conn:
+        return [f"{label}: {len(conn.execute(sql).fetchall())} rows" for label, sql in job["queries"]]
+
+
 def main(path: str) -> int:
     job = json.loads(open(path).read())
+    if "url" in job:
+        print("\n".join(postgres(job)))
+        return 0
     con = connect(job["db"], job["dims"])
 
     def run(query: list[str], cursor: duckdb.DuckDBPyConnection) -> str:
