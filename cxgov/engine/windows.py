@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from cxgov.engine.results import Span
+from cxgov.spec.dates import add_months
 from cxgov.spec.model import Window
 from cxgov.vocabulary import PERIOD_MONTHS
 
@@ -21,11 +22,11 @@ def span(window: Window, as_of: date) -> Span:
         return Span(as_of - timedelta(days=_days(window) - 1), as_of)
     months = _months(window)
     start = _month_start(as_of, months)
-    end = _add_months(start, months) - timedelta(days=1)
+    end = add_months(start, months) - timedelta(days=1)
     if end == as_of:
         return Span(start, end)
-    start = _add_months(start, -months)
-    return Span(start, _add_months(start, months) - timedelta(days=1))
+    start = add_months(start, -months)
+    return Span(start, add_months(start, months) - timedelta(days=1))
 
 
 def previous(window: Window, as_of: date) -> Span:
@@ -77,8 +78,3 @@ def _shift(days: Span, by: int) -> Span:
 def _month_start(day: date, months: int) -> date:
     """First day of the calendar period of `months` months (1, 3 or 12) that contains `day`."""
     return date(day.year, (day.month - 1) // months * months + 1, 1)
-
-
-def _add_months(first: date, months: int) -> date:
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
