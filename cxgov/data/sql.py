@@ -15,7 +15,7 @@ a node of its own, lowered per engine before sqlglot writes the dialect:
 - `TryCast(x, type)`: the cast, or NULL where it fails;
 - `SameText(a, b)`: equal texts or both NULL, as a join key every engine can hash;
 - `RowHash(a, b, ...)`: a hash of a row's values, as an integer that sums without overflow (the data digest's
-  order-independent checksum is the sum over the rows);
+  order-independent checksum is the sum over the rows); `NoRowHashSum()`, NULL of the type of that sum;
 - `Folded(x)`: a text folded for theme matching (cxgov.data.themes: case and accents, by translate() over two
   bound strings; on DuckDB and PostgreSQL an ASCII text by lower(), the same fold many times faster);
 - `Matches(x, pattern, words)`: a (folded) text contains the regular expression `pattern` (a bound value), which
@@ -234,6 +234,12 @@ class RowHash(_Variadic):
     pass
 
 
+class NoRowHashSum(exp.Expression, exp.Func):
+    """NULL, of the type a sum of RowHash has."""
+
+    arg_types = {"this": False}
+
+
 class Folded(exp.Expression, exp.Func):
     arg_types = {"this": True}
 
@@ -347,6 +353,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
         SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
         RowHash: lambda n: cast(_f("hash", *n.expressions), "HUGEINT"),
+        NoRowHashSum: lambda n: cast(exp.Null(), "HUGEINT"),
         Folded: _folded_ascii("duckdb", "VARCHAR"),
         Matches: _matches(lambda x, p: _f("regexp_matches", x, p)),
     },
@@ -371,6 +378,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
                    expression=exp.Paren(this=exp.Is(this=n.expression.copy(), expression=exp.Null()))))),
         # a 32-bit hash: its sum over many rows is a bigint
         RowHash: lambda n: _f("hash_record", _f("ROW", *n.expressions)),
+        NoRowHashSum: lambda n: cast(exp.Null(), "BIGINT"),
         Folded: _folded_ascii("postgres", "TEXT"),
         Matches: _matches(lambda x, p: exp.RegexpLike(this=x, expression=p)),
     },
@@ -389,6 +397,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
         SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
         RowHash: lambda n: cast(_f("xxhash64", *n.expressions), "DECIMAL(38, 0)"),
+        NoRowHashSum: lambda n: cast(exp.Null(), "DECIMAL(38, 0)"),
         Folded: lambda n: _folded(n, "STRING"),
         Matches: _matches(lambda x, p: exp.RegexpLike(this=x, expression=p)),
     },

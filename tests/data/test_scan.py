@@ -303,3 +303,25 @@ def test_a_group_whose_values_are_all_the_same_has_a_variance_of_exactly_zero(tm
     whole = {r["period"]: r for r in got if r["grouping"] == 0}
     expected = statistics.variance([r[3] for r in rows if r[0] < Q1.end])
     assert whole["q1"]["var"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_checksum_is_summed_for_the_data_health_rows_only(tmp_path):
+    from cxgov.data.scan import CHECKSUM, ROWS, SPAN, UNTIMED, scanned
+
+    rows = random_rows(11, 300) + [(None, "a", "retail", 1.0)]
+    db = events(tmp_path / "m.duckdb", rows)
+    request = ScanRequest(SOURCE, "UTC", (JAN, Q1), DIMS, ((), ("touchpoint",)), AGGREGATES[:3],
+                          health=("touchpoint",))
+    with Store.open(db) as store:
+        got = store.scan(request)
+    health = [r for r in got if r["grouping"] is None]
+    assert {r["period"] for r in health} == {SPAN, UNTIMED}
+    assert all(r[CHECKSUM] is None for r in got if r["grouping"] is not None)
+    assert all(type(r[CHECKSUM]) is int for r in health)
+    assert all(type(r[name]) is int for r in got for name in ("n", "k", "values", ROWS) if r.get(name) is not None)
+    in_span = [r for r in rows if r[0] is None or Q1.start <= r[0] < Q1.end]
+    with duckdb.connect(str(db), read_only=True) as con:
+        # the columns the scan reads (no grouping set asks for the segment), in its order
+        (total,), = con.execute("SELECT sum(CAST(hash(\"at\", tp, v) AS HUGEINT)) FROM events "
+                                "WHERE \"at\" IS NULL OR (\"at\" >= ? AND \"at\" < ?)", [Q1.start, Q1.end]).fetchall()
+    assert scanned(got) == (len(in_span), int(total))
