@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from cxgov.engine.results import Result, Run, Span
+from cxgov.speed import identity_memo
 
 FLOAT_PLACES = 9  # enough for any measure; hides the last-bit noise of parallel floating-point sums
 
@@ -24,13 +25,27 @@ _IN_ORDER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # for documen
 _PLAIN = frozenset({str, int, bool, type(None)})  # written as they are
 
 
-def render(run: Run) -> str:
-    """The JSON document, floats rounded to FLOAT_PLACES, with a trailing newline."""
+def render(run: Run, ahead: Ahead | None = None) -> str:
+    """The JSON document, floats rounded to FLOAT_PLACES, with a trailing newline. `ahead` holds result lines
+    written already, while the engine still scanned (the document is the same with or without them)."""
     document = run.to_dict(results=False)
     stable(document)  # in place
-    line = _ResultLines()
+    line = ahead.line if ahead is not None else _ResultLines()
     document["results"] = _Lines([line(r) for r in run.results])
     return dumps(document, expand=2)
+
+
+class Ahead:
+    """Result lines written as the scans finish: give `add` to `check(on_results=...)`, then the Run and this to
+    `render`. A result's line depends on that result alone, so the lines of the first scans are written while the
+    engine still runs the last, and `render` writes only the lines of results it has not seen."""
+
+    def __init__(self) -> None:
+        self.line = identity_memo(_ResultLines())
+
+    def add(self, results: Iterable[Result]) -> None:
+        for r in results:
+            self.line(r)
 
 
 class _Lines(list[str]):

@@ -66,6 +66,18 @@ def test_floats_are_made_stable():
         json_report.stable({"x": object()})
 
 
+def test_lines_written_ahead_give_the_same_document():
+    run = sample_run()
+    results = run.results
+    ahead = json_report.Ahead()
+    ahead.add(results[len(results) // 2:][::-1])  # a later scan's results first, in another order
+    assert ahead.line(results[-1]) == json_report.result_line(results[-1])
+    assert json_report.render(run, ahead) == json_report.render(run)
+    ahead.add(results)
+    assert json_report.render(run, ahead) == json_report.render(run)
+    assert json_report.render(run, json_report.Ahead()) == json_report.render(run)
+
+
 def _generic_line(result) -> str:
     return json_report._ENCODER.encode(json_report.stable(result.to_dict()))
 
