@@ -54,6 +54,23 @@ def test_the_collector_is_paused_in_the_block_and_left_as_it_was(enabled):
         gc.enable()
 
 
+def test_what_a_paused_block_made_goes_to_the_oldest_generation_unwalked():
+    class Node:  # tracked by the collector, as a spec's or a Run's objects are
+        pass
+
+    with speed.collector_paused():
+        made = [Node() for _ in range(1000)]
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(node) in oldest for node in made)
+    assert gc.get_freeze_count() == 0  # nothing left frozen
+    with speed.existing_frozen():
+        frozen = gc.get_freeze_count()
+        with speed.collector_paused():
+            [Node() for _ in range(10)]
+        assert gc.get_freeze_count() == frozen  # what rendering froze stays frozen
+    assert gc.get_freeze_count() == 0
+
+
 def test_objects_that_exist_are_frozen_in_the_block_only():
     before = gc.get_freeze_count()
     kept = [object() for _ in range(10)]
