@@ -335,11 +335,11 @@ def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports:
     if reports.json:
         from cxgov.report import json
 
-        ahead = json.Ahead()  # the JSON lines of each scan's results, written while the next still runs
+        ahead = json.Ahead()  # the JSON lines of a scan's results, written while another still runs
     checked = check(spec, data, as_of.date() if as_of else None, rules=rule_ids, allow=_allowed(allow_roots),
                     max_unattributed=max_unattributed, evidence=reports.html is not None,
                     checkout=reports.sarif is not None, progress=progress,
-                    on_results=ahead.add if ahead is not None else None)
+                    while_scanning=ahead.add if ahead is not None else None)
     loaded, run = checked.spec, checked.run
     # the scorecard shows trends from the history this run is recorded into, once it has runs
     trends_from = record_path if record_path is not None and record_path.is_file() else None

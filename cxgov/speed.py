@@ -112,8 +112,7 @@ class identity_memo(Generic[K, V]):
 
     Why: a Result is a frozen dataclass of 28 fields, some of them mappings, so hashing one is slow or impossible;
     yet the scorecard and the text report show a result in more than one place (a breach in its rule's group and
-    among the breaches). Saves: making its Row or text lines again for each place it is shown; and lets the
-    JSON report write a scan's result lines while the engine still runs the next scan (report.json.Ahead)."""
+    among the breaches). Saves: making its Row or text lines again for each place it is shown."""
 
     __slots__ = ("_make", "_made")
 

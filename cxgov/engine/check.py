@@ -35,13 +35,15 @@ class Checked:
 def check(spec_dir: Path, data: Path | str | None, as_of: date | None = None, *, rules: Collection[str] = (),
           allow: tuple[Path, ...] = (), max_unattributed: float = health.MAX_UNATTRIBUTED, evidence: bool = False,
           checkout: bool = False, progress: Progress | None = None,
-          on_results: Callable[[Sequence[Result]], None] | None = None) -> Checked:
+          on_results: Callable[[Sequence[Result]], None] | None = None,
+          while_scanning: Callable[[Sequence[Result]], None] | None = None) -> Checked:
     """Load the spec in `spec_dir` and evaluate its rules (`rules`: only these ids) against `data` as of `as_of`
     (default: today in the program's time zone).
 
     `data` is a DuckDB file or any form `--data` takes, None when every source reads files. `evidence` attaches
     each rule's SQL to the Run (the scorecard's appendix, OSCAL), `checkout` the spec's git checkout (SARIF).
-    `progress` is told what is being done; `on_results` is given each scan's results as soon as they are made.
+    `progress` is told what is being done; `on_results` is given each scan's results as soon as they are made,
+    `while_scanning` those made while another scan still runs (evaluate.evaluate says why both).
     """
     from cxgov.spec.api import load_spec
 
@@ -50,14 +52,16 @@ def check(spec_dir: Path, data: Path | str | None, as_of: date | None = None, *,
     spec = load_spec(spec_dir, as_of, allow=allow)
     day = as_of or windows.today(spec.program.timezone)
     run = evaluate(spec, data, day, spec_dir=spec_dir, rules=rules, max_unattributed=max_unattributed,
-                   evidence=evidence, checkout=checkout, progress=tell, on_results=on_results)
+                   evidence=evidence, checkout=checkout, progress=tell, on_results=on_results,
+                   while_scanning=while_scanning)
     return Checked(spec, run)
 
 
 def evaluate(spec: Spec, data: Path | str | None, as_of: date, *, spec_dir: Path | None = None,
              rules: Collection[str] = (), max_unattributed: float = health.MAX_UNATTRIBUTED,
              evidence: bool = False, checkout: bool = False, progress: Progress | None = None,
-             on_results: Callable[[Sequence[Result]], None] | None = None) -> Run:
+             on_results: Callable[[Sequence[Result]], None] | None = None,
+             while_scanning: Callable[[Sequence[Result]], None] | None = None) -> Run:
     """Evaluate a loaded spec: as `check`, for a caller that has the Spec already. `spec_dir` (default: the spec's
     root) is where git is asked for the commit and checkout."""
     from cxgov.data.store import Store
@@ -74,7 +78,7 @@ def evaluate(spec: Spec, data: Path | str | None, as_of: date, *, spec_dir: Path
         where = aside.submit(provenance.checkout, folder) if checkout else None
         tell(f"evaluating {selected:,} rules")
         run = evaluation.evaluate(spec, store, as_of, only=rules, max_unattributed=max_unattributed,
-                                  on_results=counting(tell, selected, on_results))
+                                  on_results=counting(tell, selected, on_results), while_scanning=while_scanning)
         sql = rule_sql(spec, as_of, store, rules) if evidence else {}
         return replace(run, git_commit=commit.result(), evidence=sql,
                        checkout=where.result() if where is not None else None)

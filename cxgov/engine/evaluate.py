@@ -36,18 +36,22 @@ SIGNIFICANCE = 0.05  # two-sided, for the trend test
 def evaluate(spec: Spec, store: Store, as_of: date, *, only: Collection[str] | None = None,
              git_commit: str | None = None,
              on_results: Callable[[Sequence[Result]], None] | None = None,
-             max_unattributed: float = health.MAX_UNATTRIBUTED) -> Run:
+             max_unattributed: float = health.MAX_UNATTRIBUTED,
+             while_scanning: Callable[[Sequence[Result]], None] | None = None) -> Run:
     """Evaluate every selected rule of `spec` (all when `only` is empty) against `store` as of `as_of`.
 
     `on_results` is given the results of each scan as soon as they are made (while DuckDB may still be running
-    another), for work on them that need not wait for the whole Run. `max_unattributed` is the percent of a
-    source's rows that may belong to no touchpoint before its data health is a finding."""
+    another), for work on them that need not wait for the whole Run; `while_scanning` only those made while
+    another scan still runs, for work that is worth doing early only beside the engine (once the engine is
+    done, the work is better left until the store is closed and its memory given back). `max_unattributed` is
+    the percent of a source's rows that may belong to no touchpoint before its data health is a finding."""
     with collector_paused():  # tens of thousands of results and no garbage cycles: the collector would find nothing
-        return _evaluate(spec, store, as_of, only, git_commit, on_results, max_unattributed)
+        return _evaluate(spec, store, as_of, only, git_commit, on_results, max_unattributed, while_scanning)
 
 
 def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | None, git_commit: str | None,
-              on_results: Callable[[Sequence[Result]], None] | None, max_unattributed: float) -> Run:
+              on_results: Callable[[Sequence[Result]], None] | None, max_unattributed: float,
+              while_scanning: Callable[[Sequence[Result]], None] | None = None) -> Run:
     ordered: list[tuple[Order, Result]] = []
     sources_health = []
     read: dict[str, Source] = {}
@@ -65,7 +69,7 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
     # the scans run beside this thread (speed.beside says why), which turns each finished one into results
     with beside(SCANS_AT_ONCE, "cxgov-scan") as pool:
         pending = [pool.submit(store.scan, scan.request) for scan in ready]
-        for scan, future in zip(ready, pending):
+        for at, (scan, future) in enumerate(zip(ready, pending)):
             try:
                 rows = future.result()
             except DataError as exc:
@@ -95,6 +99,8 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
             ordered.extend(made)
             if on_results is not None:
                 on_results([result for _, result in made])
+            if while_scanning is not None and not all(f.done() for f in pending[at + 1:]):
+                while_scanning([result for _, result in made])
     data_digest = store.digest(tuple(read[k] for k in sorted(read)), shares)
     ordered.sort(key=lambda pair: pair[0])
     results = tuple(result for _, result in ordered)

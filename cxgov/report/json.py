@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any, Iterable
 
 from cxgov.engine.results import Result, Run, Span
-from cxgov.speed import identity_memo
 
 FLOAT_PLACES = 9  # enough for any measure; hides the last-bit noise of parallel floating-point sums
 
@@ -30,22 +29,30 @@ def render(run: Run, ahead: Ahead | None = None) -> str:
     written already, while the engine still scanned (the document is the same with or without them)."""
     document = run.to_dict(results=False)
     stable(document)  # in place
-    line = ahead.line if ahead is not None else _ResultLines()
+    line = ahead.take if ahead is not None else _ResultLines()
     document["results"] = _Lines([line(r) for r in run.results])
     return dumps(document, expand=2)
 
 
 class Ahead:
-    """Result lines written as the scans finish: give `add` to `check(on_results=...)`, then the Run and this to
-    `render`. A result's line depends on that result alone, so the lines of the first scans are written while the
-    engine still runs the last, and `render` writes only the lines of results it has not seen."""
+    """Result lines written as the scans finish: give `add` to `check(while_scanning=...)`, then the Run and this
+    to `render`. A result's line depends on that result alone, so the lines of the first scans are written while
+    the engine still runs the last, and `render` writes only the lines of results it has not seen. Each line is
+    handed over once (`take`): the document's text holds it afterwards, not this as well."""
 
     def __init__(self) -> None:
-        self.line = identity_memo(_ResultLines())
+        self._write = _ResultLines()
+        self._lines: dict[int, tuple[Result, str]] = {}  # by identity (a Result hashes slowly), kept with it
 
     def add(self, results: Iterable[Result]) -> None:
+        write, lines = self._write, self._lines
         for r in results:
-            self.line(r)
+            lines[id(r)] = (r, write(r))
+
+    def take(self, r: Result) -> str:
+        """The line of `r`: the one written ahead, given up, or written now."""
+        found = self._lines.pop(id(r), None)
+        return found[1] if found is not None else self._write(r)
 
 
 class _Lines(list[str]):

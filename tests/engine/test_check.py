@@ -109,3 +109,35 @@ def test_the_json_of_a_check_is_the_commands(db, tmp_path):
     document = json.loads(out.read_text(encoding="utf-8"))
     ours = json.loads(json_report.render(checking.check(SPECS, db, AS_OF).run))
     assert document == ours
+
+
+def test_while_scanning_gets_the_results_made_while_another_scan_still_runs(db, monkeypatch):
+    import threading
+
+    from cxgov.data.store import Store
+
+    released = threading.Event()
+    started: list[str] = []
+    real = Store.scan
+
+    def scan(self, request):  # every scan after the first waits until the first scan's results are handed over
+        started.append(request.source.id)
+        if len(started) > 1:
+            released.wait(timeout=30)
+        return real(self, request)
+
+    monkeypatch.setattr(Store, "scan", scan)
+    batches: list[list[object]] = []
+
+    def early(results):
+        batches.append(list(results))
+        released.set()
+
+    seen: list[object] = []
+    run = checking.check(SPECS, db, AS_OF, on_results=seen.extend, while_scanning=early).run
+    assert len(started) > 1 and batches, "the first scan's results come while the others wait"
+    first = {r.rule for r in batches[0]}
+    assert first and all(r.rule in first for r in batches[0])
+    early_ids = {id(r) for batch in batches for r in batch}
+    assert early_ids < {id(r) for r in seen} <= {id(r) for r in run.results}  # never the last scan's
+    assert len(batches) < len(started)
