@@ -1,5 +1,5 @@
-"""Text timestamps in DuckDB SQL against Python's zoneinfo: offsets, zone names, RFC 9557, daylight-saving edges,
-and the reasons a text is no timestamp."""
+"""Text timestamps on DuckDB against Python's zoneinfo: offsets, zone names, RFC 9557, daylight-saving edges, and
+the reasons a text is no timestamp (tests/data/engines/test_text_timestamps.py: the same on every engine)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cxgov.data import timestamps
-from cxgov.data.scan import local_timestamp_sql, utc_timestamp_sql
+from sqlglot import exp
+
+from cxgov.data import sql, timestamps
+from cxgov.data.scan import local_time, utc_time
 
 PROGRAM = "Europe/London"
 # zones whose rules DuckDB's ICU data and Python's tzdata agree on (Morocco's predicted Ramadan changes, for one,
@@ -25,9 +27,10 @@ def read(texts: list[str | None], tz: str = PROGRAM) -> list[tuple]:
     con = duckdb.connect()
     con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(texts)))
-    rows = con.execute(f"SELECT {local_timestamp_sql('v', 'VARCHAR', '$tz')}, "
-                       f"{utc_timestamp_sql('v', 'VARCHAR', '$tz')}, {timestamps.problem_sql('v')} FROM t ORDER BY i",
-                       {"tz": tz}).fetchall()
+    v, zone = exp.column("v"), sql.value(tz)
+    query = sql.render(exp.select(local_time(v, "VARCHAR", zone), utc_time(v, "VARCHAR", zone),
+                                  timestamps.problem(v)).from_("t").order_by("i"), "duckdb")
+    rows = con.execute(query.sql, query.params).fetchall()
     con.close()
     return rows
 
