@@ -24,8 +24,9 @@ a node of its own, lowered per engine before sqlglot writes the dialect:
 
 For text read as a timestamp (cxgov.data.timestamps builds the grammar from these):
 
-- `Let(x, body)`: `body` with each `Bound()` in it read as `x`, which is computed once a row (DuckDB and Spark: a
-  lambda over a one-element list; PostgreSQL: a scalar subquery over a subquery it cannot pull up);
+- `Let(x, body, name)` (made by `let`): `body` with each `Bound(name)` in it read as `x`, which is computed once
+  a row (DuckDB and Spark: a lambda over a one-element list; PostgreSQL: a scalar subquery over a subquery it
+  cannot pull up); Lets nest, each under a name of its own;
 - `Groups(x, pattern, count)`: the `count` capture groups of cxgov's own regular expression `pattern` (in the
   syntax all three engines read alike, and whose groups they assign alike) in text `x`, as one value that
   `Group(groups, i)` reads: the i-th group (from 1), NULL where it matched nothing or `x` does not match;
