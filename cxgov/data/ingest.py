@@ -20,10 +20,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from cxgov.data import timestamps
+from sqlglot import exp
+
+from cxgov.data import sql, timestamps
 from cxgov.data.csvfile import Census, census
 from cxgov.data.engines.duckdb import Database
-from cxgov.data.scan import local_timestamp_sql
+from cxgov.data.scan import local_time
 from cxgov.data.sql import INTERNAL, quote_ident, quote_name, quote_table
 from cxgov.errors import DataError, Location, UsageError, printable
 from cxgov.metrics.kinds import scale
@@ -133,6 +135,12 @@ class _Params:
         name = f"p{len(self.values)}"
         self.values[name] = value
         return f"${name}"
+
+    def tree(self, tree: exp.Expr) -> str:
+        """`tree` as DuckDB SQL, its values among these parameters."""
+        rendered = sql.render(tree, "duckdb", prefix=f"t{len(self.values)}_")
+        self.values.update(rendered.params)
+        return rendered.sql
 
     def used_in(self, sql: str) -> dict[str, object]:
         """The parameters `sql` refers to (DuckDB refuses unused ones)."""
@@ -329,7 +337,7 @@ class Loader:
         its value and without, or NULL."""
         typed: list[tuple[str, str]] = []
         reasons: list[tuple[str, str]] = []
-        tz = p(self.spec.program.timezone)
+        tz = sql.value(self.spec.program.timezone)
 
         def reject(condition: str, label: str, text: str | None, why: str, detail: str = "''") -> None:
             value = f" || ' ' || {text}" if text else ""
@@ -346,10 +354,11 @@ class Loader:
                 continue
             detail = "''"
             if target == "TIMESTAMP" or (column and column.type == "TIMESTAMP"):
-                expr = local_timestamp_sql(raw, raw_type, tz)
+                read = exp.Column(this=exp.Identifier(this=name, quoted=True), table=exp.Identifier(this="r"))
+                expr = f"({p.tree(local_time(read, raw_type, tz))})"
                 what = "a timestamp"
                 if raw_type == "VARCHAR":
-                    detail = f"coalesce({timestamps.problem_sql(raw)}, '')"
+                    detail = f"coalesce({p.tree(timestamps.problem(read))}, '')"
             elif raw_type == target:
                 expr, what = raw, ""
             else:

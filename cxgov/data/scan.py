@@ -167,34 +167,6 @@ class Columns:
     category: str | None = None
 
 
-def local_timestamp_sql(expr: str, duckdb_type: str, tz: str) -> str:
-    """SQL turning `expr` (of `duckdb_type`) into a local TIMESTAMP in the program timezone `tz` (SQL giving
-    its name). Text is read in the forms of cxgov.data.timestamps: with an offset or a zone it is converted,
-    without either it is local already; text that is no timestamp gives NULL."""
-    if duckdb_type == "TIMESTAMP":
-        return expr
-    if duckdb_type in TIMESTAMP_TYPES:
-        return f"CAST({expr} AS TIMESTAMP)"
-    if duckdb_type == TIMESTAMPTZ:
-        return f"timezone({tz}, {expr})"
-    return timestamps.local_sql(f"CAST({expr} AS VARCHAR)", tz)
-
-
-def utc_timestamp_sql(expr: str, duckdb_type: str, tz: str, offsets: Callable[[str], str] | None = None) -> str:
-    """SQL turning `expr` into a UTC wall-clock TIMESTAMP, so that differences are elapsed time even across a
-    daylight-saving change: a zone (TIMESTAMPTZ, an offset or zone in text) is honoured as is, naive values are read in
-    the program timezone `tz` (SQL giving its name). `offsets` (from `utc_offsets_sql`) replaces the time zone
-    lookup for naive timestamps where it can."""
-    if duckdb_type == TIMESTAMPTZ:
-        return f"timezone('UTC', {expr})"
-    if duckdb_type in TIMESTAMP_TYPES:
-        naive = expr if duckdb_type == "TIMESTAMP" else f"CAST({expr} AS TIMESTAMP)"
-        if offsets is not None:
-            return offsets(naive)
-        return f"timezone('UTC', timezone({tz}, {naive}))"
-    return timestamps.utc_sql(f"CAST({expr} AS VARCHAR)", tz)
-
-
 def transitions(tz: str, lo: datetime, hi: datetime) -> tuple[timedelta, list[tuple[datetime, timedelta]]]:
     """How local (naive) times in [lo, hi) of zone `tz` are read, as DuckDB's timezone() (ICU) reads them: the
     UTC offset before the first boundary, and each later (local boundary, offset from it on).
@@ -229,21 +201,13 @@ def transitions(tz: str, lo: datetime, hi: datetime) -> tuple[timedelta, list[tu
 
 
 class TextTimestamp(exp.Expression, exp.Func):
-    """Text read as a timestamp (cxgov.data.timestamps has the forms): as local wall-clock time in `zone`, or
+    """Text read as a timestamp (cxgov.data.timestamps has the grammar): as local wall-clock time in `zone`, or
     with `utc` as UTC wall-clock time; NULL where it is no timestamp."""
 
     arg_types = {"this": True, "zone": True, "utc": False}
 
     def lowered(self, dialect: str) -> exp.Expr:
-        if dialect != "duckdb":
-            from cxgov.data import text_time
-
-            return sql.lower(text_time.parse(self.this, self.args["zone"], dialect, bool(self.args.get("utc"))),
-                             dialect)
-        column, zone = self.this.sql(dialect="duckdb"), self.args["zone"].sql(dialect="duckdb")
-        text = (utc_timestamp_sql(column, "VARCHAR", zone) if self.args.get("utc")
-                else local_timestamp_sql(column, "VARCHAR", zone))
-        return exp.Paren(this=exp.Var(this=text))
+        return sql.lower(timestamps.read(self.this, self.args["zone"], bool(self.args.get("utc"))), dialect)
 
 
 def local_time(column: exp.Expr, type_: str, zone: exp.Expr) -> exp.Expr:
@@ -649,6 +613,10 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     if prefilter is not None:
         src = src.where(prefilter, copy=False)
     ctes.append(("src", src))
+    # DuckDB pushes the filters on the local timestamp below src, into the scan, and there evaluates a text
+    # timestamp's reading once for each place they read it, without sharing the work (1M text timestamps: a scan of
+    # 7.5 s, 2.1 s materialized): src materialized reads each text once
+    materialized = {"src"} if dialect == "duckdb" and any(src.find_all(TextTimestamp)) else set()
     whens = ([(exp.Is(this=ts.copy(), expression=exp.Null()), number(-1))] if health else []) + [
         (exp.LT(this=ts.copy(), expression=value(hi)), number(i) if covering[i] else exp.Null())
         for i, hi in enumerate(bounds[1:])]
@@ -787,7 +755,7 @@ def build(request: ScanRequest, col: Columns, dialect: str = "duckdb") -> Query:
     # Spark would spend a stage on a global sort)
     statement = select
     for name, body in ctes:
-        statement = statement.with_(own(name), as_=body, copy=False)
+        statement = statement.with_(own(name), as_=body, copy=False, materialized=name in materialized or None)
     rendered = sql.render(statement, dialect)
     return Query(rendered.sql, rendered.params, used, tuple(a.name for a in decomposable + holistic), statement,
                  dialect, tables)

@@ -22,6 +22,21 @@ a node of its own, lowered per engine before sqlglot writes the dialect:
   cxgov.data.themes writes in the syntax all three engines read alike; never NULL. `words`, optional, are LIKE
   patterns (bound values) one of which every matching text meets: the expression runs only on those texts.
 
+For text read as a timestamp (cxgov.data.timestamps builds the grammar from these):
+
+- `Let(x, body, name)` (made by `let`): `body` with each `Bound(name)` in it read as `x`, which is computed once
+  a row (DuckDB and Spark: a lambda over a one-element list; PostgreSQL: a scalar subquery over a subquery it
+  cannot pull up); Lets nest, each under a name of its own;
+- `Groups(x, pattern, count)`: the `count` capture groups of cxgov's own regular expression `pattern` (in the
+  syntax all three engines read alike, and whose groups they assign alike) in text `x`, as one value that
+  `Group(groups, i)` reads: the i-th group (from 1), NULL where it matched nothing or `x` does not match;
+- `Lookup(x, keys, values)`: the value at the place of `x` among `keys` (both bound lists), NULL where it is none;
+- `AsciiLower(x)`: an ASCII text in lower case, whatever the database's locale;
+- `Timestamp(x)`: text 'YYYY-MM-DD HH:MM:SS.ffffff' as a naive TIMESTAMP; year 0000 is 1 BC, as DuckDB and Spark
+  read it (PostgreSQL writes it 0001 BC);
+- `LocalFromUtc(x, zone)`: a naive UTC wall-clock time as wall-clock time in `zone`;
+- `Naive(x)`: a timestamp as the engine's naive timestamp type (Spark's TIMESTAMP_NTZ).
+
 Nothing here talks to a database: `cxgov.data.engines` runs what `render` writes.
 """
 
@@ -248,6 +263,112 @@ class Matches(exp.Expression, exp.Func):
     arg_types = {"this": True, "pattern": True, "words": False}
 
 
+class Let(exp.Expression, exp.Func):
+    arg_types = {"this": True, "expression": True, "name": True}
+
+
+class Bound(exp.Expression, exp.Func):
+    arg_types = {"name": True}
+
+
+class Groups(exp.Expression, exp.Func):
+    arg_types = {"this": True, "pattern": True, "count": True}
+
+
+class Group(exp.Expression, exp.Func):
+    arg_types = {"this": True, "index": True}
+
+
+class Lookup(exp.Expression, exp.Func):
+    arg_types = {"this": True, "keys": True, "values": True}
+
+
+class AsciiLower(exp.Expression, exp.Func):
+    arg_types = {"this": True}
+
+
+class Timestamp(exp.Expression, exp.Func):
+    arg_types = {"this": True}
+
+
+class LocalFromUtc(exp.Expression, exp.Func):
+    arg_types = {"this": True, "zone": True}
+
+
+class Naive(exp.Expression, exp.Func):
+    arg_types = {"this": True}
+
+
+def let(value: exp.Expr, name: str, body: Callable[[exp.Expr], exp.Expr]) -> Let:
+    """Let(value, body(Bound(name))): `name`, one of cxgov's own, tells nested Lets apart."""
+    return Let(this=value, expression=body(Bound(name=exp.Literal.string(name))), name=exp.Literal.string(name))
+
+
+def _bound_name(n: exp.Expr) -> exp.Identifier:
+    return own(n.args["name"].name)
+
+
+def _let_lambda(n: exp.Expr) -> exp.Expr:
+    """Let as transform([x], t -> body)[first] (DuckDB's list_transform, Spark's transform)."""
+    lam = exp.Lambda(this=n.expression, expressions=[_bound_name(n)])
+    return exp.Bracket(this=exp.Transform(this=exp.Array(expressions=[n.this]), expression=lam),
+                       expressions=[number(0)])
+
+
+def _let_subquery(n: exp.Expr) -> exp.Expr:
+    """Let as (SELECT body FROM (SELECT x AS t OFFSET 0) AS t): OFFSET 0 keeps the planner from pulling the inner
+    subquery up, which would copy x into every place the body reads it."""
+    inner = exp.Select(expressions=[exp.alias_(n.this, _bound_name(n))]).offset(0)
+    return exp.Subquery(this=exp.Select(expressions=[n.expression]).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=_bound_name(n)))))
+
+
+def _group_names(count: exp.Expr) -> list[exp.Expr]:
+    return [exp.Literal.string(f"g{i}") for i in range(1, int(count.name) + 1)]
+
+
+def _spark_groups(n: exp.Expr) -> exp.Expr:
+    """Spark: the groups by one replacement, joined by spaces (no group of cxgov's patterns holds one), split."""
+    joined = " ".join(f"${i}" for i in range(1, int(n.args["count"].name) + 1))
+    # Java's $ also matches before a final line break; \z only at the end, as RE2's and PostgreSQL's $
+    text, pattern = n.this, exp.Literal.string(re.sub(r"\$$", r"\\z", n.args["pattern"].name))
+    groups = _f("split", exp.RegexpReplace(this=text.copy(), expression=pattern.copy(),
+                                           replacement=exp.Literal.string(joined)), exp.Literal.string(" "))
+    return case((exp.RegexpLike(this=text, expression=pattern), groups))
+
+
+def _group(n: exp.Expr, dialect: str) -> exp.Expr:
+    index = int(n.args["index"].name)
+    if dialect == "duckdb":
+        part: exp.Expr = _f("struct_extract", n.this, exp.Literal.string(f"g{index}"))
+    elif dialect == "postgres":
+        part = exp.Bracket(this=n.this, expressions=[number(index - 1)])  # sqlglot counts from 0
+    else:
+        part = _f("element_at", n.this, number(index))
+    return exp.Nullif(this=part, expression=exp.Literal.string(""))
+
+
+def _pg_timestamp(x: exp.Expr) -> exp.Expr:
+    """PostgreSQL reads no year 0000: it is 0001 BC."""
+    zero = exp.EQ(this=exp.Substring(this=x.copy(), start=number(1), length=number(4)),
+                  expression=exp.Literal.string("0000"))
+    bc = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("0001"), expression=exp.Substring(this=x.copy(),
+                                                                                             start=number(5))),
+                   expression=exp.Literal.string(" BC"))
+    return exp.Paren(this=case((zero, cast(bc, "TIMESTAMP")), default=cast(x, "TIMESTAMP")))
+
+
+def _pg_texts(e: exp.Expr) -> exp.Expr:
+    """A bound list as text[] (psycopg leaves the type of a list of texts to the server, which cannot tell)."""
+    return exp.Cast(this=e, to=exp.DataType.build("TEXT[]", dialect="postgres"))
+
+
+def _spark_lookup(n: exp.Expr) -> exp.Expr:
+    """Spark: array_position is 0 for none, and element_at refuses 0."""
+    place = exp.Nullif(this=_f("array_position", n.args["keys"], n.this), expression=number(0))
+    return _f("element_at", n.args["values"], cast(place, "INT"))
+
+
 def _matches(regex: Callable[[exp.Expr, exp.Expr], exp.Expr]) -> Lowering:
     """Matches as CASE WHEN x LIKE w1 OR ... THEN coalesce(regex(x), FALSE) ELSE FALSE END: a substring test is
     many times cheaper than a regular expression (PostgreSQL's ARE most of all), and most texts meet none."""
@@ -332,7 +453,9 @@ def _f(name: str, *args: exp.Expr) -> exp.Anonymous:
 
 
 def _at_zone(e: exp.Expr, zone: exp.Expr) -> exp.AtTimeZone:
-    return exp.AtTimeZone(this=e, zone=zone)
+    """e AT TIME ZONE zone, e in parentheses unless a name or one already (AT TIME ZONE binds tighter than -)."""
+    return exp.AtTimeZone(this=e if isinstance(e, (exp.Column, exp.Paren, exp.Placeholder)) else exp.Paren(this=e),
+                          zone=zone)
 
 
 def _utc() -> exp.Literal:
@@ -356,6 +479,17 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         NoRowHashSum: lambda n: cast(exp.Null(), "HUGEINT"),
         Folded: _folded_ascii("duckdb", "VARCHAR"),
         Matches: _matches(lambda x, p: _f("regexp_matches", x, p)),
+        Let: _let_lambda,
+        Bound: _bound_name,
+        Groups: lambda n: _f("regexp_extract", n.this, n.args["pattern"], exp.Array(
+            expressions=_group_names(n.args["count"]))),
+        Group: lambda n: _group(n, "duckdb"),
+        Lookup: lambda n: exp.Bracket(this=n.args["values"], expressions=[_f("list_position", n.args["keys"],
+                                                                             n.this)]),
+        AsciiLower: lambda n: _f("lower", n.this),
+        Timestamp: lambda n: cast(n.this, "TIMESTAMP"),
+        LocalFromUtc: lambda n: _f("timezone", n.args["zone"], _f("timezone", _utc(), n.this)),
+        Naive: lambda n: n.this,
     },
     "postgres": {
         # x AT TIME ZONE z: an instant as wall-clock time in z, or wall-clock time in z as an instant
@@ -381,6 +515,16 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         NoRowHashSum: lambda n: cast(exp.Null(), "BIGINT"),
         Folded: _folded_ascii("postgres", "TEXT"),
         Matches: _matches(lambda x, p: exp.RegexpLike(this=x, expression=p)),
+        Let: _let_subquery,
+        Bound: lambda n: exp.Column(this=_bound_name(n), table=_bound_name(n)),
+        Groups: lambda n: _f("regexp_match", n.this, n.args["pattern"]),
+        Group: lambda n: _group(n, "postgres"),
+        Lookup: lambda n: exp.Bracket(this=exp.Paren(this=_pg_texts(n.args["values"])), expressions=[
+            _f("array_position", _pg_texts(n.args["keys"]), n.this)]),
+        AsciiLower: lambda n: _c_lower(n.this),
+        Timestamp: lambda n: _pg_timestamp(n.this),
+        LocalFromUtc: lambda n: exp.Paren(this=_at_zone(exp.Paren(this=_at_zone(n.this, _utc())), n.args["zone"])),
+        Naive: lambda n: n.this,
     },
     "spark": {
         # the session's time zone is UTC (engines/spark.py), so TIMESTAMP values are UTC instants
@@ -400,6 +544,15 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         NoRowHashSum: lambda n: cast(exp.Null(), "DECIMAL(38, 0)"),
         Folded: lambda n: _folded(n, "STRING"),
         Matches: _matches(lambda x, p: exp.RegexpLike(this=x, expression=p)),
+        Let: _let_lambda,
+        Bound: _bound_name,
+        Groups: _spark_groups,
+        Group: lambda n: _group(n, "spark"),
+        Lookup: _spark_lookup,
+        AsciiLower: lambda n: _f("lower", n.this),
+        Timestamp: lambda n: exp.Cast(this=n.this, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")),
+        LocalFromUtc: lambda n: _f("from_utc_timestamp", n.this, n.args["zone"]),
+        Naive: lambda n: exp.Cast(this=n.this, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")),
     },
 }
 
@@ -484,8 +637,9 @@ def load_dialect(dialect: str) -> None:
     Dialect.get_or_raise(dialect)
 
 
-def render(tree: exp.Expr, dialect: str) -> Rendered:
-    """`tree` as `dialect` SQL, each distinct Value bound once as a named parameter (p0, p1, ...)."""
+def render(tree: exp.Expr, dialect: str, prefix: str = "p") -> Rendered:
+    """`tree` as `dialect` SQL, each distinct Value bound once as a named parameter (p0, p1, ...; `prefix` for
+    statements that put several renderings together)."""
     params: dict[str, object] = {}
     names: dict[tuple[type, object], str] = {}
 
@@ -496,7 +650,7 @@ def render(tree: exp.Expr, dialect: str) -> Rendered:
         key = None if isinstance(v, (list, tuple, dict)) else (type(v), v)
         name = names.get(key) if key is not None else None
         if name is None:
-            name = f"p{len(params)}"
+            name = f"{prefix}{len(params)}"
             params[name] = list(v) if isinstance(v, tuple) else v
             if key is not None:
                 names[key] = name

@@ -23,7 +23,7 @@ from cxgov.data.engines import Engine, connect
 from cxgov.data.engines.types import (INTEGER_TYPES, NUMERIC_TYPES, TEXT_TYPES, TIMESTAMP_TYPES,  # noqa: F401
                                       TIMESTAMPTZ, is_numeric_type, is_timestamp_type)
 from cxgov.data.scan import (DIMENSIONS, SPAN, TOUCHPOINT_DIMENSIONS, UNTIMED, Aggregate,  # noqa: F401
-                             Columns, Period, Query, ScanRequest, build, local_timestamp_sql, utc_timestamp_sql)
+                             Columns, Period, Query, ScanRequest, build)
 from cxgov.data.sql import INTERNAL, quote_ident, quote_table  # noqa: F401
 from cxgov.errors import DataError, Location
 from cxgov.spec.model import Source

@@ -1,5 +1,5 @@
-"""Text timestamps in DuckDB SQL against Python's zoneinfo: offsets, zone names, RFC 9557, daylight-saving edges,
-and the reasons a text is no timestamp."""
+"""Text timestamps on DuckDB against Python's zoneinfo: offsets, zone names, RFC 9557, daylight-saving edges, and
+the reasons a text is no timestamp (tests/data/engines/test_text_timestamps.py: the same on every engine)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cxgov.data import timestamps
-from cxgov.data.scan import local_timestamp_sql, utc_timestamp_sql
+from sqlglot import exp
+
+from cxgov.data import sql, timestamps
+from cxgov.data.scan import local_time, utc_time
+from data.timestamp_corpus import CORPUS, UNKNOWN, python_reading
 
 PROGRAM = "Europe/London"
 # zones whose rules DuckDB's ICU data and Python's tzdata agree on (Morocco's predicted Ramadan changes, for one,
@@ -25,9 +28,10 @@ def read(texts: list[str | None], tz: str = PROGRAM) -> list[tuple]:
     con = duckdb.connect()
     con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(texts)))
-    rows = con.execute(f"SELECT {local_timestamp_sql('v', 'VARCHAR', '$tz')}, "
-                       f"{utc_timestamp_sql('v', 'VARCHAR', '$tz')}, {timestamps.problem_sql('v')} FROM t ORDER BY i",
-                       {"tz": tz}).fetchall()
+    v, zone = exp.column("v"), sql.value(tz)
+    query = sql.render(exp.select(local_time(v, "VARCHAR", zone), utc_time(v, "VARCHAR", zone),
+                                  timestamps.problem(v)).from_("t").order_by("i"), "duckdb")
+    rows = con.execute(query.sql, query.params).fetchall()
     con.close()
     return rows
 
@@ -41,7 +45,9 @@ def zoned(local: datetime, tz: str) -> datetime:
     in an overlap the offset after it (fold=1)."""
     zone = ZoneInfo(tz)
     early, late = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
-    return (late if early.utcoffset() != late.utcoffset() and wall(early, tz) == local else early).astimezone(
+    # by way of UTC: astimezone to the zone an aware time already has returns it as it is
+    ambiguous = early.utcoffset() != late.utcoffset() and wall(early.astimezone(timezone.utc), tz) == local
+    return (late if ambiguous else early).astimezone(
         timezone.utc)
 
 
@@ -129,3 +135,18 @@ def test_any_local_time_in_any_zone_matches_zoneinfo(local, zone, form):
     assert problem is None, text
     assert as_utc == instant.replace(tzinfo=None), text
     assert read_local == wall(instant, PROGRAM), text
+
+
+def test_the_corpus_reads_as_python_reads_it():
+    """Every documented form and its edges (tests/data/timestamp_corpus.py): DuckDB gives Python's instant, or
+    NULL where Python finds no timestamp."""
+    got = read(CORPUS)
+    wrong = []
+    for text, (local, as_utc, problem) in zip(CORPUS, got):
+        expected = python_reading(text)
+        if expected is UNKNOWN:
+            continue
+        if (local, as_utc) != expected or (problem is None) != (local is not None):
+            wrong.append(f"{text!r}: {(local, as_utc, problem)} != {expected}")
+    assert wrong == []
+    assert sum(row[1] is not None for row in got) > 60 and sum(row[1] is None for row in got) > 50

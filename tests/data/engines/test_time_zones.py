@@ -46,7 +46,7 @@ def _text(instant: datetime, rng: random.Random) -> str | None:
     local = instant.astimezone(ZONE)
     unambiguous = ZONE.utcoffset(local.replace(tzinfo=None, fold=0)) == ZONE.utcoffset(local.replace(tzinfo=None,
                                                                                                       fold=1))
-    form = rng.randrange(8)
+    form = rng.randrange(12)
     if form == 0:
         return rng.choice(["n/a", "2026-02-30 10:00", "", "yesterday", "2026-10-25 25:00"])
     if form == 1 or (form == 2 and unambiguous):  # wall-clock time in the program's zone
@@ -60,7 +60,18 @@ def _text(instant: datetime, rng: random.Random) -> str | None:
         return other.strftime("%Y-%m-%d %H:%M:%S ") + "America/New_York"
     if form == 6:
         return local.isoformat(timespec="seconds") + "[Europe/Berlin]"
-    return instant.astimezone(timezone(timedelta(hours=-3, minutes=-30))).strftime("%Y-%m-%d %H:%M:%S%z")
+    if form == 7:
+        return instant.astimezone(timezone(timedelta(hours=-3, minutes=-30))).strftime("%Y-%m-%d %H:%M:%S%z")
+    if form == 8 and unambiguous:  # one-digit month, day and hour
+        return f"{local.year}-{local.month}-{local.day} {local.hour}:{local:%M:%S}"
+    if form == 9:  # t, nine fraction digits, z
+        return f"{instant:%Y-%m-%dt%H:%M:%S}.{instant.microsecond:06d}999z"
+    if form == 10:  # a zone in brackets, in lower case, with no offset where the time says the instant
+        other = instant.astimezone(ELSEWHERE)
+        alone = ELSEWHERE.utcoffset(other.replace(tzinfo=None, fold=0)) == ELSEWHERE.utcoffset(
+            other.replace(tzinfo=None, fold=1))
+        return (f"{other:%Y-%m-%dT%H:%M:%S}" if alone else other.isoformat(timespec="seconds")) + "[america/new_york]"
+    return local.isoformat(sep=" ", timespec="microseconds") + " europe/berlin"  # an offset and the zone's name
 
 
 def _as(instant: datetime | None, type_: str, rng: random.Random) -> object:
