@@ -60,7 +60,6 @@ def defaults(cls: type) -> dict[str, object]:
 
 # -- the cyclic garbage collector ------------------------------------------------------------------------------
 
-_frozen: list[bool] = []  # one entry per existing_frozen block open
 
 
 @contextmanager
@@ -80,7 +79,7 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        if not _frozen:  # inside existing_frozen, whose objects must stay frozen: nothing moved
+        if not gc.get_freeze_count():  # objects frozen already (existing_frozen, or a caller's) stay frozen
             gc.freeze()
             gc.unfreeze()
         if enabled:
@@ -95,11 +94,9 @@ def existing_frozen() -> Iterator[None]:
     many small objects trigger full collections that would walk the whole Run again. Saves: the scorecard of
     20,016 results renders in 595 ms of CPU instead of 816 ms (27%)."""
     gc.freeze()
-    _frozen.append(True)
     try:
         yield
     finally:
-        _frozen.pop()
         gc.unfreeze()
 
 
@@ -112,7 +109,8 @@ class identity_memo(Generic[K, V]):
 
     Why: a Result is a frozen dataclass of 28 fields, some of them mappings, so hashing one is slow or impossible;
     yet the scorecard and the text report show a result in more than one place (a breach in its rule's group and
-    among the breaches). Saves: making its Row or text lines again for each place it is shown."""
+    among the breaches). Saves: making its Row or text lines again for each place it is shown; and keeps the
+    JSON lines a check writes while the engine still scans until the document takes them (report.json.Ahead)."""
 
     __slots__ = ("_make", "_made")
 
@@ -132,6 +130,11 @@ class identity_memo(Generic[K, V]):
     def get(self, obj: K) -> V | None:
         """What was made for `obj`, else None (nothing is made)."""
         found = self._made.get(id(obj))
+        return None if found is None else found[1]
+
+    def pop(self, obj: K) -> V | None:
+        """What was made for `obj`, no longer kept; else None (nothing is made)."""
+        found = self._made.pop(id(obj), None)
         return None if found is None else found[1]
 
 

@@ -178,6 +178,14 @@ def _is_true(e: exp.Expr) -> bool:
     return isinstance(e, exp.Boolean) and e.this is True
 
 
+def is_null(e: exp.Expr) -> exp.Expr:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def not_null(e: exp.Expr) -> exp.Expr:
+    return exp.Not(this=is_null(e))
+
+
 def case(*whens: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
     node = exp.Case()
     for condition, result in whens:
@@ -550,11 +558,16 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         Group: lambda n: _group(n, "spark"),
         Lookup: _spark_lookup,
         AsciiLower: lambda n: _f("lower", n.this),
-        Timestamp: lambda n: exp.Cast(this=n.this, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")),
+        Timestamp: lambda n: _spark_naive(n.this),
         LocalFromUtc: lambda n: _f("from_utc_timestamp", n.this, n.args["zone"]),
-        Naive: lambda n: exp.Cast(this=n.this, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")),
+        Naive: lambda n: _spark_naive(n.this),
     },
 }
+
+def _spark_naive(x: exp.Expr) -> exp.Expr:
+    """x as Spark's naive timestamp (TIMESTAMP_NTZ): a text read as one, or a timestamp taken as one."""
+    return exp.Cast(this=x, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+
 
 def _spark_utc_from_local(x: exp.Expr, zone: exp.Expr) -> exp.Expr:
     """Wall-clock time in `zone` as UTC, read as DuckDB (ICU) and PostgreSQL read it: a repeated time (clocks going

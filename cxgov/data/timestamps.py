@@ -31,7 +31,7 @@ from typing import Callable
 from sqlglot import exp
 
 from cxgov.data import sql
-from cxgov.data.sql import Group, case, number
+from cxgov.data.sql import Group, case, is_null, not_null, number
 from cxgov.data.zone_names import ZONES
 
 _S = r"[ \t\n\f\r]"  # white space, as RE2's \s (Java's and PostgreSQL's \s hold more)
@@ -104,15 +104,15 @@ class _Parts:
                     default=number(31))
         midnight = sql.and_(_eq(hour.copy(), number(24)), _eq(minute.copy(), number(0)), _eq(self.second, number(0)),
                             _eq(self.fraction, _text("000000")))
-        clock = exp.or_(_absent(self.g(4)),
+        clock = exp.or_(is_null(self.g(4)),
                         sql.and_(_le(minute, 59), _le(self.second, 59), exp.or_(_le(hour.copy(), 23), midnight)))
-        return sql.and_(_present(self.g(1)), exp.Between(this=month, low=number(1), high=number(12)),
+        return sql.and_(not_null(self.g(1)), exp.Between(this=month, low=number(1), high=number(12)),
                         exp.Between(this=day, low=number(1), high=days), exp.Paren(this=clock))
 
     def written(self) -> exp.Expr:
         """The date and time written, as a naive TIMESTAMP; NULL when the text is no timestamp at all."""
         end_of_day = _eq(self.int(4), number(24))
-        clock = case((_absent(self.g(4)), _text("00:00:00.000000")),
+        clock = case((is_null(self.g(4)), _text("00:00:00.000000")),
                      default=_concat(case((end_of_day, _text("00")),
                                           default=exp.func("lpad", self.g(4), number(2), _text("0"))),
                                      _text(":"), self.g(5), _text(":"),
@@ -185,7 +185,7 @@ class _Parts:
     @property
     def zone_disagrees(self) -> exp.Expr:
         """An offset other than Z and a known zone whose offset at that instant is another."""
-        written = sql.and_(_present(self.offset), exp.Not(this=self.utc_offset), _present(self.zone), self.offset_ok)
+        written = sql.and_(not_null(self.offset), exp.Not(this=self.utc_offset), not_null(self.zone), self.offset_ok)
         differs = exp.NEQ(this=sql.LocalFromUtc(this=self.by_offset, zone=self.zone), expression=self.local)
         return case((written, differs), default=exp.false())
 
@@ -193,23 +193,15 @@ class _Parts:
     def instant(self) -> exp.Expr:
         """The UTC wall-clock time of text with an offset or zone; NULL for naive text and for no timestamp."""
         by_offset = sql.and_(self.offset_ok, exp.Paren(this=exp.or_(
-            _absent(self.zone_text), sql.and_(_present(self.zone), exp.Not(this=self.zone_disagrees)))))
-        return case((_absent(self.local), exp.Null()),
-                    (_present(self.offset), case((by_offset, self.by_offset))),
-                    (_present(self.zone_text), case((_present(self.zone),
+            is_null(self.zone_text), sql.and_(not_null(self.zone), exp.Not(this=self.zone_disagrees)))))
+        return case((is_null(self.local), exp.Null()),
+                    (not_null(self.offset), case((by_offset, self.by_offset))),
+                    (not_null(self.zone_text), case((not_null(self.zone),
                                                      sql.UtcFromLocal(this=self.local, zone=self.zone)))))
 
     @property
     def naive(self) -> exp.Expr:
-        return sql.and_(_absent(self.offset), _absent(self.zone_text))
-
-
-def _present(e: exp.Expr) -> exp.Expr:
-    return exp.Not(this=exp.Is(this=e, expression=exp.Null()))
-
-
-def _absent(e: exp.Expr) -> exp.Expr:
-    return exp.Is(this=e, expression=exp.Null())
+        return sql.and_(is_null(self.offset), is_null(self.zone_text))
 
 
 def _reading(column: exp.Expr, body: Callable[[_Parts], exp.Expr]) -> exp.Expr:
@@ -233,10 +225,10 @@ def problem(column: exp.Expr) -> exp.Expr:
     """Why text `column` is no timestamp, as text to follow "is not a timestamp" ('' when no form matches at
     all); NULL when it is one."""
     def body(p: _Parts) -> exp.Expr:
-        return case((_absent(p.local), _text("")),
-                    (sql.and_(_present(p.offset), exp.Not(this=p.offset_ok)),
+        return case((is_null(p.local), _text("")),
+                    (sql.and_(not_null(p.offset), exp.Not(this=p.offset_ok)),
                      _concat(_text(": the offset "), p.offset, _text(" is not between -23:59 and +23:59"))),
-                    (sql.and_(_present(p.zone_text), _absent(p.zone)),
+                    (sql.and_(not_null(p.zone_text), is_null(p.zone)),
                      _concat(_text(": unknown time zone '"), p.zone_text, _text("'"))),
                     (p.zone_disagrees, _concat(_text(": the offset "), p.offset, _text(" is not the offset of "),
                                                p.zone_text, _text(" at that time"))))

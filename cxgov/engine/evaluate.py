@@ -51,7 +51,7 @@ def evaluate(spec: Spec, store: Store, as_of: date, *, only: Collection[str] | N
 
 def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | None, git_commit: str | None,
               on_results: Callable[[Sequence[Result]], None] | None, max_unattributed: float,
-              while_scanning: Callable[[Sequence[Result]], None] | None = None) -> Run:
+              while_scanning: Callable[[Sequence[Result]], None] | None) -> Run:
     ordered: list[tuple[Order, Result]] = []
     sources_health = []
     read: dict[str, Source] = {}
@@ -97,10 +97,11 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
                     for target in scan.expand(rows)]
             made += problem_results.results(spec, scan, rows, as_of)
             ordered.extend(made)
+            batch = [result for _, result in made]
             if on_results is not None:
-                on_results([result for _, result in made])
+                on_results(batch)
             if while_scanning is not None and not all(f.done() for f in pending[at + 1:]):
-                while_scanning([result for _, result in made])
+                while_scanning(batch)
     data_digest = store.digest(tuple(read[k] for k in sorted(read)), shares)
     ordered.sort(key=lambda pair: pair[0])
     results = tuple(result for _, result in ordered)

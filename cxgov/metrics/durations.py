@@ -55,10 +55,10 @@ def _sla_aggregates(b: Builder, metric: Metric, as_of_end: datetime) -> None:
     age: Tree = lambda: _per_unit(lambda: exp.Sub(  # noqa: E731
         this=sql.EpochSeconds(this=sql.cast(sql.value(as_of_end), "TIMESTAMP")),
         expression=sql.EpochSeconds(this=start())), metric)
-    closed: Tree = lambda: query.not_null(end())  # noqa: E731
-    still_open: Tree = lambda: sql.and_(query.not_null(start()), query.is_null(end()))  # noqa: E731
-    b.count("missing", query.is_null(start()))
-    b.count("invalid", sql.and_(query.not_null(start()), closed(), exp.LT(this=length(), expression=sql.value(0.0))))
+    closed: Tree = lambda: sql.not_null(end())  # noqa: E731
+    still_open: Tree = lambda: sql.and_(sql.not_null(start()), sql.is_null(end()))  # noqa: E731
+    b.count("missing", sql.is_null(start()))
+    b.count("invalid", sql.and_(sql.not_null(start()), closed(), exp.LT(this=length(), expression=sql.value(0.0))))
     b.count("met", sql.and_(closed(), exp.GTE(this=length(), expression=sql.value(0.0)),
                         exp.LTE(this=length(), expression=sql.value(within))))
     b.count("breached_closed", sql.and_(closed(), exp.GT(this=length(), expression=sql.value(within))))
@@ -79,14 +79,14 @@ def _percentile_aggregates(b: Builder, metric: Metric, as_of_end: datetime) -> N
     q = (metric.percentile if metric.percentile is not None else 50) / 100
     if metric.duration is not None:
         start, end, value = duration(b, metric, as_of_end)
-        b.count("missing", query.any_of(query.is_null(start()), query.is_null(end())))
+        b.count("missing", query.any_of(sql.is_null(start()), sql.is_null(end())))
         b.count("invalid", exp.LT(this=value(), expression=sql.value(0.0)))
         valid: Tree = lambda: exp.GTE(this=value(), expression=sql.value(0.0))  # noqa: E731
     else:
         value, column = b.number(metric.column or ""), metric.column or ""
-        b.count("missing", query.is_null(sql.col(column)))
-        valid = lambda: sql.and_(query.not_null(value()), sql.IsFinite(this=value()))  # noqa: E731
-        b.count("invalid", sql.and_(query.not_null(sql.col(column)), exp.Not(this=query.or_false(valid()))))
+        b.count("missing", sql.is_null(sql.col(column)))
+        valid = lambda: sql.and_(sql.not_null(value()), sql.IsFinite(this=value()))  # noqa: E731
+        b.count("invalid", sql.and_(sql.not_null(sql.col(column)), exp.Not(this=query.or_false(valid()))))
     b.count("n", valid())
     b.add("value", "quantile_cont", value(), valid(), fraction=q)
 

@@ -25,7 +25,7 @@ else:
 
 def mean_aggregates(b: Builder, value: Tree, missing: Tree) -> None:
     """Any finite number: n, mean, sample variance; NULL inputs missing, non-numbers and infinities invalid."""
-    valid: Tree = lambda: sql.and_(query.not_null(value()), sql.IsFinite(this=value()))  # noqa: E731
+    valid: Tree = lambda: sql.and_(sql.not_null(value()), sql.IsFinite(this=value()))  # noqa: E731
     b.add("n", "count", value(), valid())  # the count of the mean's and the variance's values too
     b.count("missing", missing())
     b.count("invalid", sql.and_(query.negate(missing()), exp.Not(this=query.or_false(valid()))))
@@ -35,14 +35,14 @@ def mean_aggregates(b: Builder, value: Tree, missing: Tree) -> None:
 
 def _mean_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     column = metric.column or ""
-    mean_aggregates(b, b.number(column), lambda: query.is_null(sql.col(column)))
+    mean_aggregates(b, b.number(column), lambda: sql.is_null(sql.col(column)))
 
 
 def _gap_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     e, p = metric.expectation or "", metric.perception or ""
     number_e, number_p = b.number(e), b.number(p)
     mean_aggregates(b, lambda: exp.Paren(this=exp.Sub(this=number_p(), expression=number_e())),
-                    lambda: query.any_of(query.is_null(sql.col(e)), query.is_null(sql.col(p))))
+                    lambda: query.any_of(sql.is_null(sql.col(e)), sql.is_null(sql.col(p))))
 
 
 def _mean(metric: Metric, row: Row, p: str, interval: bool) -> Measurement:

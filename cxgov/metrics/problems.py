@@ -19,7 +19,7 @@ from sqlglot import exp
 from cxgov.data import sql, themes
 from cxgov.data.scan import Aggregate
 from cxgov.metrics import kinds
-from cxgov.metrics.query import is_null, or_false, where_filter
+from cxgov.metrics.query import or_false, where_filter
 from cxgov.spec.model import Metric, Problem, Source
 
 ROWS, MISSING, NONE = "rows", "missing", "none"
@@ -33,7 +33,7 @@ def blank(problem: Problem) -> exp.Expr:
     """The row's text or category is NULL or empty (spaces only): counted as missing."""
     column = _text(problem)
     trimmed = exp.Trim(this=sql.cast(column.copy(), "VARCHAR"))
-    return exp.Paren(this=exp.or_(is_null(column), exp.EQ(this=trimmed, expression=exp.Literal.string(""))))
+    return exp.Paren(this=exp.or_(sql.is_null(column), exp.EQ(this=trimmed, expression=exp.Literal.string(""))))
 
 
 def mentions(problem: Problem, cause: str, tests: list[exp.Expr] | None = None) -> exp.Expr:

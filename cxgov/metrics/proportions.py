@@ -27,7 +27,7 @@ else:
 def _ratio_aggregates(b: Builder, metric: Metric, _: datetime) -> None:
     # a row without a value in a condition column that the condition does not ask to be NULL is missing
     nulls = [c for c, values in metric.condition.terms if None not in values]
-    missing: Tree = (lambda: query.any_of(*[query.is_null(sql.col(c)) for c in nulls])) if nulls else exp.false
+    missing: Tree = (lambda: query.any_of(*[sql.is_null(sql.col(c)) for c in nulls])) if nulls else exp.false
     b.count("n", query.negate(missing()))
     b.count("missing", missing())
     b.count("k", sql.and_(query.negate(missing()), query.where_filter(metric.condition, b.types)))

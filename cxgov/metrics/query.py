@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from cxgov.data import sql
 from cxgov.data.scan import Aggregate
-from cxgov.data.sql import and_
+from cxgov.data.sql import and_, is_null
 from cxgov.data.engines.types import INTEGER_TYPES, is_numeric_type
 from cxgov.spec.model import Filter, Metric
 
@@ -56,14 +56,6 @@ def _value_kind(value: object) -> type | None:
     if isinstance(value, bool):
         return bool
     return float if isinstance(value, (int, float)) else str
-
-
-def is_null(e: exp.Expr) -> exp.Expr:
-    return exp.Is(this=e, expression=exp.Null())
-
-
-def not_null(e: exp.Expr) -> exp.Expr:
-    return exp.Not(this=is_null(e))
 
 
 def negate(e: exp.Expr) -> exp.Expr:

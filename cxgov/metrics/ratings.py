@@ -50,12 +50,12 @@ def _answers(b: Builder, metric: Metric) -> tuple[Tree, Tree, Callable[[float], 
         v, num = col, int
     else:
         flo, fhi = float(sc.min), float(sc.max)
-        valid = lambda: sql.and_(query.not_null(x()), exp.EQ(this=x(), expression=exp.Floor(this=x())),  # noqa: E731
+        valid = lambda: sql.and_(sql.not_null(x()), exp.EQ(this=x(), expression=exp.Floor(this=x())),  # noqa: E731
                              query.between(x(), flo, fhi))
-        invalid = lambda: sql.and_(query.not_null(col()), exp.Not(this=query.or_false(valid())))  # noqa: E731
+        invalid = lambda: sql.and_(sql.not_null(col()), exp.Not(this=query.or_false(valid())))  # noqa: E731
         v, num = x, float
     b.add("n", "count", x(), valid())  # the count of the mean's values too: one partial for both
-    b.count("missing", query.is_null(col()))
+    b.count("missing", sql.is_null(col()))
     b.count("invalid", invalid())
     return valid, v, num
 

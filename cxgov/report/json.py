@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from cxgov.engine.results import Result, Run, Span
+from cxgov.speed import identity_memo
 
 FLOAT_PLACES = 9  # enough for any measure; hides the last-bit noise of parallel floating-point sums
 
@@ -42,17 +43,16 @@ class Ahead:
 
     def __init__(self) -> None:
         self._write = _ResultLines()
-        self._lines: dict[int, tuple[Result, str]] = {}  # by identity (a Result hashes slowly), kept with it
+        self._lines = identity_memo(self._write)
 
     def add(self, results: Iterable[Result]) -> None:
-        write, lines = self._write, self._lines
         for r in results:
-            lines[id(r)] = (r, write(r))
+            self._lines(r)
 
     def take(self, r: Result) -> str:
         """The line of `r`: the one written ahead, given up, or written now."""
-        found = self._lines.pop(id(r), None)
-        return found[1] if found is not None else self._write(r)
+        found = self._lines.pop(r)
+        return found if found is not None else self._write(r)
 
 
 class _Lines(list[str]):
