@@ -296,32 +296,54 @@ def _hoist(trees: Sequence[exp.Expr], prefix: str) -> tuple[list[exp.Expr], list
     Only subtrees evaluated for every row anyway are taken (`_evaluated`): theme matches first (a regular
     expression is the dearest test a row meets), then the largest first. A column's expression is self-contained
     (it reads the source's columns only)."""
-    def uses(of: Sequence[exp.Expr]) -> dict[exp.Expr, int]:
-        counted: dict[exp.Expr, int] = {}
-        for tree in of:
-            for node in _evaluated(tree):
-                if not isinstance(node, _CHEAP) and node.find(exp.Column) is not None:
-                    counted[node] = counted.get(node, 0) + 1
-                    text = node.this
-                    if isinstance(node, sql.Matches) and not isinstance(text, _CHEAP):
-                        # its lowering tests the text once more per word
-                        counted[text] = counted.get(text, 0) + len(node.args.get("words") or [])
-        return counted
-
-    candidates = sorted((n for n, k in uses(trees).items() if k > 1),
+    counted, seen = _uses(trees)
+    candidates = sorted((n for n, k in counted.items() if k > 1),
                         key=lambda n: (not isinstance(n, sql.Matches), -sum(1 for _ in n.walk())))
     out = list(trees)
     columns: list[tuple[str, exp.Expr]] = []
+    taken: list[exp.Expr] = []
     for candidate in candidates:
-        if uses(out).get(candidate, 0) < 2:
+        # what the trees still evaluate: a subtree of a column taken is read from it, and a candidate holding one
+        # is no longer in the trees (the column stands in its place)
+        if counted.get(candidate, 0) < 2 or any(_holds(candidate, c) for c in taken):
             continue
         name = f"{prefix}{len(columns)}"
         columns.append((name, candidate.copy()))
+        taken.append(candidate)
+        times = seen[candidate]
+        inner_counted, inner_seen = _uses([candidate])
+        for node, k in inner_counted.items():
+            counted[node] -= k * times
+        for node, k in inner_seen.items():
+            seen[node] -= k * times
 
         def swap(node: exp.Expr, _name: str = name, _c: exp.Expr = candidate) -> exp.Expr:
             return own_col(_name) if node == _c else node
-        out = [t.transform(swap) for t in out]
+        out = [t.transform(swap) if _holds(t, candidate) else t for t in out]
     return out, columns
+
+
+def _uses(trees: Sequence[exp.Expr]) -> tuple[dict[exp.Expr, int], dict[exp.Expr, int]]:
+    """How much `trees` use each subtree they evaluate for every row (`_evaluated`) that reads a column: the times
+    it is evaluated, and as many again for each word a theme match tests its text for (its lowering tests the text
+    once more per word); and the times it is evaluated alone."""
+    counted: dict[exp.Expr, int] = {}
+    seen: dict[exp.Expr, int] = {}
+    for tree in trees:
+        for node in _evaluated(tree):
+            if not isinstance(node, _CHEAP) and node.find(exp.Column) is not None:
+                counted[node] = counted.get(node, 0) + 1
+                seen[node] = seen.get(node, 0) + 1
+                text = node.this
+                if isinstance(node, sql.Matches) and not isinstance(text, _CHEAP):
+                    counted[text] = counted.get(text, 0) + len(node.args.get("words") or [])
+    return counted, seen
+
+
+def _holds(tree: exp.Expr, part: exp.Expr) -> bool:
+    """`part` is `tree` or one of its subtrees (anywhere, evaluated or not)."""
+    kind, key = type(part), hash(part)
+    return any(type(n) is kind and hash(n) == key for n in tree.walk())
 
 
 def _fenced(select: exp.Select, dialect: str) -> exp.Select:
