@@ -24,7 +24,7 @@ from cxgov.metrics import kinds, stats
 from cxgov.metrics.kinds import Measurement
 from cxgov.spec.loader import display_name
 from cxgov.metrics.measurement import Row
-from cxgov.spec.model import Kpi, Source, Spec, Threshold, Waiver
+from cxgov.spec.model import Kpi, Metric, Source, Spec, Threshold, Waiver
 from cxgov.speed import SCANS_AT_ONCE, assemble, beside, collector_paused, defaults
 
 if TYPE_CHECKING:
@@ -83,18 +83,15 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
             # rules on the same metric and scope share their numbers
             measured: dict[tuple[str, int, str, tuple[str | None, ...]], Measurement] = {}
 
-            def measure(target: Target, period: str, interval: bool) -> Measurement:
+            def measure(target: Target, metric: Metric, period: str, interval: bool) -> Measurement:
                 key = (target.prefix, target.grouping, period, target.key)
                 found = measured.get(key)
                 if found is None:
                     row = index.get((target.grouping, period, target.key))
-                    found = measured[key] = kinds.finalize(spec.metric(target.rule.metric), row or {},
-                                                           target.prefix, interval)
+                    found = measured[key] = kinds.finalize(metric, row or _NO_ROW, target.prefix, interval)
                 return found
 
-            made = [(target.order, _result(spec, fields, target, measure(target, target.frame.labels[0], True),
-                                           measure(target, target.frame.labels[1], False), as_of))
-                    for target in scan.expand(rows)]
+            made = [(target.order, _result(fields.of(target), target, measure)) for target in scan.expand(rows)]
             made += problem_results.results(spec, scan, rows, as_of)
             ordered.extend(made)
             batch = [result for _, result in made]
@@ -205,44 +202,73 @@ def _index(scan: Scan, rows: Iterable[Row]) -> dict[tuple[int, str, tuple[object
             for row in rows if row["grouping"] is not None}
 
 
+_NO_ROW: Row = MappingProxyType({})  # no row for a scope and period: no data, n = 0
+
+
 class _Fields:
-    """The fields every result of a target has, whatever its status; what depends on the rule and its window
-    alone is made once per rule."""
+    """What every result of a target gets from its rule and window, made once per rule and window (`of`), and once
+    per touchpoint what depends on the touchpoint besides (its actions and waivers)."""
 
     def __init__(self, spec: Spec, as_of: date):
         self.spec, self.as_of = spec, as_of
-        self._rules: dict[tuple[str, str], dict[str, Any]] = {}
+        self._rules: dict[tuple[str, str], _RuleFields] = {}
+
+    def of(self, target: Target) -> _RuleFields:
+        rule = target.rule
+        key = (rule.id, target.frame.name)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = _RuleFields(self.spec, target, self.as_of)
+        return found
 
     def common(self, target: Target) -> dict[str, Any]:
         """A new dict of every Result field: the rule's, the target's, and the defaults for the rest."""
-        rule = target.rule
-        key = (rule.id, target.frame.name)
-        base = self._rules.get(key)
-        if base is None:
-            metric = self.spec.metric(rule.metric)
-            base = self._rules[key] = {
-                **RESULT_DEFAULTS, "rule": rule.id, "kind": target.kind, "metric": metric.id,
-                "metric_kind": metric.kind, "window": target.frame.current,
-                "threshold": ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
-                "severity": rule.severity, "location": rule.location, "rule_name": rule.name,
-                "unit": kinds.unit(metric), "principle": rule.principle}
-        state = dict(base)
+        return self.of(target).common(target)
+
+
+class _RuleFields:
+    """One rule in one window: the fields all its results share, and what its results are judged by."""
+
+    __slots__ = ("spec", "rule", "as_of", "metric", "base", "min_sample", "current", "previous", "kpi",
+                 "_actions", "_waivers")
+
+    def __init__(self, spec: Spec, target: Target, as_of: date):
+        rule = self.rule = target.rule
+        self.spec, self.as_of = spec, as_of
+        metric = self.metric = spec.metric(rule.metric)
+        self.base: dict[str, Any] = {
+            **RESULT_DEFAULTS, "rule": rule.id, "kind": target.kind, "metric": metric.id,
+            "metric_kind": metric.kind, "window": target.frame.current,
+            "threshold": ThresholdInfo(rule.threshold.op, rule.threshold.fail, rule.threshold.warn),
+            "severity": rule.severity, "location": rule.location, "rule_name": rule.name,
+            "unit": kinds.unit(metric), "principle": rule.principle}
+        self.min_sample = spec.min_sample(rule)
+        self.current, self.previous = target.frame.labels
+        self.kpi = rule if isinstance(rule, Kpi) and rule.trend is not None else None  # one with a trend test
+        self._actions = _Actions(spec, rule.id, as_of)
+        self._waivers = _Waivers(spec, rule.id, as_of)
+
+    def common(self, target: Target) -> dict[str, Any]:
+        """A new dict of every Result field: the rule's, the target's, and the defaults for the rest."""
+        state = dict(self.base)
+        tp = target.touchpoint
         state["scope"] = target.scope
-        state["touchpoint"] = target.touchpoint.id if target.touchpoint else None
+        state["touchpoint"] = tp.id if tp is not None else None
         state["owner"] = _owner(self.spec, target)
-        state["actions"] = _actions(self.spec, target, self.as_of)
+        state["actions"] = self._actions.of(tp.id if tp is not None else None)
         return state
 
 
 RESULT_DEFAULTS = defaults(Result)  # each Result is assembled from a dict of all its fields (cxgov.speed)
 
 
-def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, previous: Measurement,
-            as_of: date) -> Result:
-    rule = target.rule
+def _result(fields: _RuleFields, target: Target,
+            measure: Callable[[Target, Metric, str, bool], Measurement]) -> Result:
+    current = measure(target, fields.metric, fields.current, True)
+    previous = measure(target, fields.metric, fields.previous, False)
     state = fields.common(target)
-    min_sample = spec.min_sample(rule)
-    status = status_of(rule.threshold, current, min_sample)
+    min_sample = fields.min_sample
+    status = status_of(fields.rule.threshold, current, min_sample)
     notes: list[str] = []
     if status == "insufficient":
         notes.append(f"n {current.n} is below the minimum sample of {min_sample}" if current.n
@@ -250,12 +276,13 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
     if current.invalid:
         notes.append(f"{current.invalid} value(s) outside the metric's scale left out")
     trend = None
-    if isinstance(rule, Kpi) and rule.trend is not None:
-        trend, note = _trend(spec, rule, rule.trend.max_drop, current, previous, min_sample, state["unit"])
+    kpi = fields.kpi
+    if kpi is not None and kpi.trend is not None:
+        trend, note = _trend(fields.spec, kpi, kpi.trend.max_drop, current, previous, min_sample, state["unit"])
         notes.append(note)
         if trend.breached and status in ("pass", "warn"):
             status = "breach"
-    underlying, waiver, waiver_note = _waiver(spec, target, status, as_of)
+    underlying, waiver, waiver_note = fields._waivers.of(target, status)
     if waiver_note:
         notes.append(waiver_note)
     extra = current.extra
@@ -263,7 +290,8 @@ def _result(spec: Spec, fields: _Fields, target: Target, current: Measurement, p
                  missing=current.missing, invalid=current.invalid, ci_low=current.ci_low, ci_high=current.ci_high,
                  extra=extra if isinstance(extra, MappingProxyType) else MappingProxyType(dict(extra)),
                  underlying_status=underlying, waiver=waiver,
-                 previous=PreviousInfo(previous.value, previous.n, target.frame.previous),
+                 previous=assemble(PreviousInfo, {"value": previous.value, "n": previous.n,
+                                                  "window": target.frame.previous}),
                  trend=trend, notes=tuple(notes))
     return assemble(Result, state)
 
@@ -293,40 +321,68 @@ def _trend(spec: Spec, kpi: Kpi, max_drop: float, current: Measurement, previous
     return TrendInfo(max_drop, change, z, p, significant, breached), note
 
 
-def _waiver(spec: Spec, target: Target, status: str, as_of: date) -> tuple[str | None, WaiverInfo | None, str]:
-    """(underlying status when waived, the waiver shown, a note) for the waivers that cover this result."""
-    named = spec.waivers_by_rule.get(target.rule.id)
-    if not named:
+class _Waivers:
+    """The waivers of one rule, for each of its results: (underlying status when waived, the waiver shown, a
+    note). The waivers covering a touchpoint are found once per touchpoint, and once for all when none names one."""
+
+    def __init__(self, spec: Spec, rule_id: str, as_of: date):
+        self.named = spec.waivers_by_rule.get(rule_id) or ()
+        self.as_of = as_of
+        self._by_touchpoint = any(w.touchpoints for w in self.named)
+        self._chosen: dict[str | None, tuple[WaiverInfo | None, WaiverInfo | None]] = {}
+
+    def of(self, target: Target, status: str) -> tuple[str | None, WaiverInfo | None, str]:
+        if not self.named:
+            return None, None, ""
+        tp = target.touchpoint.id if target.touchpoint and self._by_touchpoint else None
+        chosen = self._chosen.get(tp)
+        if chosen is None:
+            chosen = self._chosen[tp] = self._choose(tp)
+        active, expired = chosen
+        if active is not None:
+            covers = status in ("warn", "breach")
+            return (status if covers else None, active,
+                    "" if covers else f"waiver {active.id} is active but not needed: the result is {status}")
+        if expired is not None:
+            return None, expired, f"waiver {expired.id} expired on {expired.expires.isoformat()}; evaluated without it"
         return None, None, ""
-    tp = target.touchpoint.id if target.touchpoint else None
-    matching = [w for w in named if not w.touchpoints or tp in w.touchpoints]
-    active = [w for w in matching if w.active_on(as_of)]
-    if active:
-        chosen = max(active, key=lambda w: (w.expires, w.id))
-        covers = status in ("warn", "breach")
-        return (status if covers else None, _waiver_info(chosen, True),
-                "" if covers else f"waiver {chosen.id} is active but not needed: the result is {status}")
-    expired = [w for w in matching if w.expires < as_of]
-    if expired:
-        chosen = max(expired, key=lambda w: (w.expires, w.id))
-        return None, _waiver_info(chosen, False), \
-            f"waiver {chosen.id} expired on {chosen.expires.isoformat()}; evaluated without it"
-    return None, None, ""
+
+    def _choose(self, tp: str | None) -> tuple[WaiverInfo | None, WaiverInfo | None]:
+        """The active waiver shown (the latest to expire), else the expired one."""
+        matching = [w for w in self.named if not w.touchpoints or tp in w.touchpoints]
+        active = [w for w in matching if w.active_on(self.as_of)]
+        if active:
+            return _waiver_info(max(active, key=lambda w: (w.expires, w.id)), True), None
+        expired = [w for w in matching if w.expires < self.as_of]
+        if expired:
+            return None, _waiver_info(max(expired, key=lambda w: (w.expires, w.id)), False)
+        return None, None
 
 
 def _waiver_info(waiver: Waiver, active: bool) -> WaiverInfo:
     return WaiverInfo(waiver.id, waiver.justification, waiver.approved_by, waiver.expires, active)
 
 
-def _actions(spec: Spec, target: Target, as_of: date) -> tuple[ActionInfo, ...]:
-    named = spec.actions_by_rule.get(target.rule.id)
-    if not named:
-        return ()
-    tp = target.touchpoint.id if target.touchpoint else None
-    actions = sorted((a for a in named if a.touchpoint in (None, tp)),
-                     key=lambda a: (a.due, a.id))
-    return tuple(ActionInfo(a.id, a.owner, a.due, a.status, a.description, a.status != "done" and a.due < as_of)
-                 for a in actions)
+class _Actions:
+    """The actions of one rule, for each touchpoint (by due date), as one shared tuple for the touchpoints no
+    action names."""
+
+    def __init__(self, spec: Spec, rule_id: str, as_of: date):
+        named = spec.actions_by_rule.get(rule_id) or ()
+        self._infos = [(a.touchpoint, ActionInfo(a.id, a.owner, a.due, a.status, a.description,
+                                                 a.status != "done" and a.due < as_of))
+                       for a in sorted(named, key=lambda a: (a.due, a.id))]
+        self._every = tuple(info for tp, info in self._infos if tp is None)
+        self._named = {tp for tp, _ in self._infos if tp is not None}
+        self._made: dict[str | None, tuple[ActionInfo, ...]] = {}
+
+    def of(self, tp: str | None) -> tuple[ActionInfo, ...]:
+        if tp not in self._named:
+            return self._every
+        found = self._made.get(tp)
+        if found is None:
+            found = self._made[tp] = tuple(info for named, info in self._infos if named in (None, tp))
+        return found
 
 
 def _owner(spec: Spec, target: Target) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from cxgov.engine.results import Result, Run, Span
 from cxgov.speed import identity_memo
@@ -159,6 +159,16 @@ def _j(value: Any) -> str:
     return _ENCODER.encode(stable(value))
 
 
+def _number(value: Any) -> str:
+    """A float or int (a count, a measure) as `_j` writes it, the common cases first."""
+    kind = type(value)
+    if kind is float:
+        return float.__repr__(round(value, FLOAT_PLACES) or 0.0) if value - value == 0.0 else "null"  # finite
+    if kind is int:
+        return int.__repr__(value)
+    return _j(value)
+
+
 def _date(day: date) -> str:
     return '"' + day.isoformat() + '"'
 
@@ -171,6 +181,12 @@ def _span(span: Span | None) -> str:
 
 def _members(pairs: Iterable[tuple[str, object]]) -> str:
     return "{" + ", ".join([f"{_text(str(k))}: {_j(v)}" for k, v in sorted(pairs)]) + "}"
+
+
+def _extra(extra: Mapping[str, object]) -> str:
+    if not extra:
+        return "{}"
+    return "{" + ", ".join([f"{_text(k)}: {_number(v)}" for k, v in sorted(extra.items())]) + "}"
 
 
 def _scope(scope: tuple[tuple[str, str], ...]) -> str:
@@ -232,17 +248,21 @@ class _ResultLines:
         else:
             if p.window is not self._previous[0]:
                 self._previous = (p.window, _span(p.window))
-            previous = f'{{"n": {_j(p.n)}, "value": {_j(p.value)}, "window": {self._previous[1]}}}'
+            previous = f'{{"n": {_number(p.n)}, "value": {_number(p.value)}, "window": {self._previous[1]}}}'
         trend = "null" if tr is None else (
             f'{{"breached": {_j(tr.breached)}, "change": {_j(tr.change)}, "max_drop": {_j(tr.max_drop)}, '
             f'"p_value": {_j(tr.p_value)}, "significant": {_j(tr.significant)}, "z": {_j(tr.z)}}}')
         waiver = "null" if w is None else (
             f'{{"active": {_j(w.active)}, "approved_by": {_j(w.approved_by)}, "expires": {_date(w.expires)}, '
             f'"id": {_j(w.id)}, "justification": {_j(w.justification)}}}')
-        return (f'{{"actions": [{_actions(r) if r.actions else ""}], "ci_high": {_j(r.ci_high)}, '
-                f'"ci_low": {_j(r.ci_low)}, "extra": {_members(r.extra.items())}, "invalid": {_j(r.invalid)}'
-                f'{kind_to_missing}{_j(r.missing)}, "n": {_j(r.n)}, "notes": [{", ".join(map(_j, r.notes))}], '
-                f'"owner": {_j(r.owner)}, "previous": {previous}{principle_to_scope}{_scope(r.scope)}'
-                f'{severity_to_status}{_j(r.status)}{threshold_to_touchpoint}{_j(r.touchpoint)}, "trend": {trend}, '
-                f'"underlying_status": {_j(r.underlying_status)}{unit_to_value}{_j(r.value)}, "waiver": {waiver}'
-                f'{window}')
+        owner, touchpoint, underlying = r.owner, r.touchpoint, r.underlying_status
+        # the fields' own types written directly (str, int, float or None, per the model), the rest by _j
+        return (f'{{"actions": [{_actions(r) if r.actions else ""}], "ci_high": {_number(r.ci_high)}, '
+                f'"ci_low": {_number(r.ci_low)}, "extra": {_extra(r.extra)}, "invalid": {_number(r.invalid)}'
+                f'{kind_to_missing}{_number(r.missing)}, "n": {_number(r.n)}, '
+                f'"notes": [{", ".join(map(_text, r.notes))}], '
+                f'"owner": {"null" if owner is None else _text(owner)}, "previous": {previous}'
+                f'{principle_to_scope}{_scope(r.scope)}{severity_to_status}{_text(r.status)}'
+                f'{threshold_to_touchpoint}{"null" if touchpoint is None else _text(touchpoint)}, "trend": {trend}, '
+                f'"underlying_status": {"null" if underlying is None else _text(underlying)}'
+                f'{unit_to_value}{_number(r.value)}, "waiver": {waiver}{window}')
