@@ -7,7 +7,7 @@
   process) and `memo` (a pure function called many times with few distinct arguments).
 - The process's end: `exit_now`, without freeing what a large run made.
 - Threads: `beside`, work that waits on something outside Python (a database statement, git) while this thread
-  goes on; `SCANS_AT_ONCE` statements at a time.
+  goes on (as many statements at a time as the engine says it runs well).
 
 Figures: CPU time on the 2-core development machine, Python 3.11, measured under the load of other work (so
 relative figures are the ones to trust): a spec of 5,000 touchpoints (bench/bench_validate.py) and the scorecard
@@ -158,19 +158,15 @@ def memo(maxsize: int | None) -> Callable[[Callable[..., T]], functools._lru_cac
 
 # -- threads ---------------------------------------------------------------------------------------------------
 
-SCANS_AT_ONCE = 2  # statements an evaluation runs at a time
-
-
 @contextmanager
 def beside(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
     """A pool of `workers` threads (named `name`-N) for calls that spend their time outside Python, joined when the
     block ends.
 
-    Why: the database drivers release the GIL while a statement runs, and git is another process. Evaluating, two
-    scans run at once while this thread turns the rows of each finished scan into results: two statements keep
-    both cores busy through the parts of a statement that run on one (its last aggregation steps, the
-    materialised rows), about a tenth faster on bench_scale's program. Saves, too: git's answer about the spec's
-    commit (a subprocess, tens of milliseconds) is had while the engine scans."""
+    Why: the database drivers release the GIL while a statement runs, and git is another process. Evaluating,
+    the engine runs statements (`Engine.statements_at_once` at a time) while this thread builds the next ones and
+    turns the rows of each finished one into results. Saves: git's answer about the spec's commit (a subprocess,
+    tens of milliseconds) is had while the engine scans, and so is the Python work on each scan."""
     from concurrent.futures import ThreadPoolExecutor  # not for `cxgov --version`
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:

@@ -130,12 +130,27 @@ class Store:
 
     def scan(self, request: ScanRequest) -> list[dict[str, Any]]:
         """Run one scan: one dict per (grouping set, period, dimension values) with data."""
+        query = self.statement(request)
+        return self.rows(request, query, self.fetch(request, query)) if query is not None else []
+
+    # a scan in three steps, for a caller that runs the engine's part in another thread (evaluate: the next
+    # statement is built, and the last one's rows turned into results, while the engine runs one)
+
+    def statement(self, request: ScanRequest) -> Query | None:
+        """The scan's statement, built (None: nothing to scan)."""
         if not request.periods or not request.grouping_sets:
-            return []
-        query = self._query(request)
+            return None
+        return self._query(request)
+
+    def fetch(self, request: ScanRequest, query: Query) -> list[tuple[Any, ...]]:
+        """The engine's rows for the statement; DataError naming the source on failure."""
+        return self.engine.run(request.source, query)
+
+    def rows(self, request: ScanRequest, query: Query, fetched: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """The fetched rows as the scan gives them: one dict per (grouping set, period, dimension values)."""
         # in one order whatever the engine's collation: by grouping, period and dimension values (NULL first),
         # comparing text by code point, as DuckDB does
-        rows = sorted(self.engine.run(request.source, query), key=_row_order(len(query.dimensions)))
+        rows = sorted(fetched, key=_row_order(len(query.dimensions)))
         masks: dict[int, list[int]] = {}
         k = len(query.dimensions)
         for index, grouping_set in enumerate(request.grouping_sets):

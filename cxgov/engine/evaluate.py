@@ -7,6 +7,7 @@ Result: min_sample, thresholds (exact values), KPI trends, waivers, actions and 
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
@@ -25,9 +26,10 @@ from cxgov.metrics.kinds import Measurement
 from cxgov.spec.loader import display_name
 from cxgov.metrics.measurement import Row
 from cxgov.spec.model import Kpi, Metric, Source, Spec, Threshold, Waiver
-from cxgov.speed import SCANS_AT_ONCE, assemble, beside, collector_paused, defaults
+from cxgov.speed import assemble, beside, collector_paused, defaults
 
 if TYPE_CHECKING:
+    from cxgov.data.scan import Query, ScanRequest
     from cxgov.data.store import Store
 
 SIGNIFICANCE = 0.05  # two-sided, for the trend test
@@ -66,12 +68,14 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
         if scan.targets or scan.problems:
             ready.append(scan)
     shares: dict[str, tuple[int, int]] = {}  # the data digest's, taken in the scans
-    # the scans run beside this thread (speed.beside says why), which turns each finished one into results
-    with beside(SCANS_AT_ONCE, "cxgov-scan") as pool:
-        pending = [pool.submit(store.scan, scan.request) for scan in ready]
-        for at, (scan, future) in enumerate(zip(ready, pending)):
+    # the engine runs the statements beside this thread (speed.beside says why), which builds the next ones and
+    # turns the rows of each finished one into results
+    with beside(store.engine.statements_at_once, "cxgov-scan") as pool:
+        pending = [_submit(pool, store, scan.request) for scan in ready]
+        for at, (scan, (query, future)) in enumerate(zip(ready, pending)):
             try:
-                rows = future.result()
+                fetched = future.result()  # raises the statement's DataError, whether building or running it
+                rows = store.rows(scan.request, query, fetched) if query is not None else []
             except DataError as exc:
                 ordered.extend((t.order, _error(fields, scan, t, exc)) for t in scan.targets)
                 for p in scan.problems:
@@ -97,7 +101,7 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
             batch = [result for _, result in made]
             if on_results is not None:
                 on_results(batch)
-            if while_scanning is not None and not all(f.done() for f in pending[at + 1:]):
+            if while_scanning is not None and not all(f.done() for _, f in pending[at + 1:]):
                 while_scanning(batch)
     data_digest = store.digest(tuple(read[k] for k in sorted(read)), shares)
     ordered.sort(key=lambda pair: pair[0])
@@ -114,6 +118,24 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
         health=tuple(sorted(sources_health, key=lambda h: h.source)),
         diagnostics=problem_results.unmapped_warnings(spec, results),
     )
+
+
+def _submit(pool: Executor, store: Store, request: ScanRequest) \
+        -> tuple[Query | None, Future[list[tuple[Any, ...]]]]:
+    """A scan's statement, built here, and the engine's rows for it, to come from `pool` (a statement that cannot
+    be built: its DataError, from the future)."""
+    rows: Future[list[tuple[Any, ...]]]
+    try:
+        query = store.statement(request)
+    except DataError as exc:
+        rows = Future()
+        rows.set_exception(exc)
+        return None, rows
+    if query is None:
+        rows = Future()
+        rows.set_result([])
+        return None, rows
+    return query, pool.submit(store.fetch, request, query)
 
 
 def column_types(spec: Spec, store: Store, only: Collection[str] | None = None) -> dict[str, Mapping[str, str]]:

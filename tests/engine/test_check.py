@@ -118,15 +118,15 @@ def test_while_scanning_gets_the_results_made_while_another_scan_still_runs(db, 
 
     released = threading.Event()
     started: list[str] = []
-    real = Store.scan
+    real = Store.fetch
 
-    def scan(self, request):  # every scan after the first waits until the first scan's results are handed over
+    def fetch(self, request, query):  # every statement after the first waits until the first one's results are out
         started.append(request.source.id)
         if len(started) > 1:
             released.wait(timeout=30)
-        return real(self, request)
+        return real(self, request, query)
 
-    monkeypatch.setattr(Store, "scan", scan)
+    monkeypatch.setattr(Store, "fetch", fetch)
     batches: list[list[object]] = []
 
     def early(results):

@@ -264,14 +264,14 @@ def test_a_missing_timestamp_column_names_the_source_key(tmp_path):
 
 
 class CountingStore:
-    """A Store that counts the scans it runs."""
+    """A Store that counts the statements it has the engine run."""
 
     def __init__(self, store):
         self.store, self.scans = store, 0
 
-    def scan(self, request):
+    def fetch(self, request, query):
         self.scans += 1
-        return self.store.scan(request)
+        return self.store.fetch(request, query)
 
     def __getattr__(self, name):
         return getattr(self.store, name)

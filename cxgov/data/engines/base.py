@@ -30,6 +30,9 @@ class Engine(ABC):
     dialect: str
     label: str  # the engine's name as messages write it: "DuckDB", "PostgreSQL", "Spark"
     shown: str  # where the data is, as messages name it (a file, or a URL without its password)
+    # statements an evaluation has the engine run at a time: two keep both cores busy through the parts of a
+    # statement that run on one (PostgreSQL runs a statement in one process unless it plans workers)
+    statements_at_once: int = 2
 
     @abstractmethod
     def relation(self, source: Source) -> exp.Expr:

@@ -102,6 +102,9 @@ class DuckDBEngine(Engine):
 
     name = dialect = "duckdb"
     label = "DuckDB"
+    # DuckDB runs one statement on every core; a second at once only contends with it (and with the Python thread
+    # that builds the next statement and makes the results of the last)
+    statements_at_once = 1
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, db: Path | None):
         self._con = connection
