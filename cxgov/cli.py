@@ -24,6 +24,7 @@ from cxgov.errors import CxgovError, ExitCode
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from cxgov.engine.check import Checked
     from cxgov.engine.results import Run
     from cxgov.spec.model import Spec
 
@@ -162,14 +163,14 @@ def console() -> NoReturn:
 
     try:
         main(prog_name="cxgov")
-        code = 0
     except SystemExit as exc:
+        # ended here, while the exception still holds the command's frames: what they made (a large Run) is
+        # never freed, object by object, on the way out
         if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or 0
-        else:
-            click.echo(exc.code, err=True)
-            code = 1
-    speed.exit_now(code)
+            speed.exit_now(exc.code or 0)
+        click.echo(exc.code, err=True)
+        speed.exit_now(1)
+    speed.exit_now(0)
 
 
 @click.group(cls=CxgovGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -300,6 +301,7 @@ def check_command(spec: Path, data: Path | str | None, as_of: datetime | None, j
     invalid, the data cannot be read, or a rule could not be evaluated.
     """
     reports = Reports(json_path, junit_path, sarif_path, markdown_path, html_path)
+    # what check made stays referenced until the process ends (console says why)
     code, _ = _check(spec, data, as_of, reports, FailPolicy(fail_on, min_severity, data_findings), _rule_ids(rules),
                      verbose=verbose, record_path=record_path, lock_timeout=lock_timeout,
                      max_unattributed=max_unattributed, allow_roots=allow_roots, sarif_all=sarif_all)
@@ -320,8 +322,9 @@ class Reports:
 def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports: Reports, policy: FailPolicy,
            rule_ids: tuple[str, ...] = (), *, verbose: bool = False, record_path: Path | None = None,
            lock_timeout: float = 30.0, max_unattributed: float = 5.0, allow_roots: tuple[Path, ...] = (),
-           sarif_all: bool = False) -> tuple[int, Run]:
-    """`cxgov check`: evaluate, write the reports and the summary; the exit code and the Run."""
+           sarif_all: bool = False) -> tuple[int, Checked]:
+    """`cxgov check`: evaluate, write the reports and the summary; the exit code, and the spec and its Run."""
+    from cxgov import speed
     from cxgov.engine.check import check
     from cxgov.errors import UsageError
     from cxgov.progress import Progress
@@ -369,12 +372,16 @@ def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports:
     outputs: list[tuple[str | None, Callable[[], str]]] = [
         (reports.json, json_report), (reports.junit, junit_report), (reports.sarif, sarif_report),
         (reports.markdown, markdown_report), (reports.html, lambda: _scorecard(run, loaded, history_path=trends_from))]
-    with _rendering():
+    # each report is written to its file beside this thread, which renders the next one meanwhile
+    with _rendering(), speed.beside(1, "cxgov-write") as writer:
+        written = []
         for path, render in outputs:
             if path:
                 progress(f"writing {path}")
-                _write_output(path, render())
+                written.append(writer.submit(_write_output, path, render()))
         summary = None if "-" in paths else text.render(run, loaded, verbose=verbose, policy=policy)
+        for done in written:
+            done.result()  # its UsageError, if the file could not be written
     progress.close()
     if record_path is not None:
         from cxgov.audit import history
@@ -387,7 +394,7 @@ def _check(spec: Path, data: Path | str | None, as_of: datetime | None, reports:
         click.echo(line, err=True)
     outcome = policy.outcome(run)
     return int(ExitCode.CANNOT_RUN if outcome == "cannot-run" else ExitCode.FOUND if outcome == "fails"
-               else ExitCode.OK), run
+               else ExitCode.OK), checked
 
 
 @main.command("explain", short_help="Show the windows and SQL behind a rule's numbers.")
@@ -822,8 +829,8 @@ def demo_command(spec: Path, out: Path, as_of: datetime | None, rows: int, seed:
     checked: list[Run] = []
 
     def check_step() -> int:
-        code, run = _check(spec, db, day, reports, FailPolicy())
-        checked.append(run)
+        code, done = _check(spec, db, day, reports, FailPolicy())
+        checked.append(done.run)
         return code
 
     code = _step(f"cxgov check {spec} --data {db} --as-of {day.date()}", check_step, allowed=(0, 1, 2),

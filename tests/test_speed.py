@@ -103,6 +103,23 @@ def test_once_and_memo_call_through_once_per_argument():
     assert built() is built() and square(3) == square(3) == 9 and calls == [0, 3]
 
 
+def test_a_release_beside_runs_in_another_thread_and_released_waits_for_it():
+    import threading
+
+    go, seen = threading.Event(), []
+
+    def release() -> None:
+        go.wait(timeout=10)
+        seen.append(threading.current_thread().name)
+
+    speed.release_beside(release, "cxgov-test-close")
+    speed.release_beside(lambda: 1 / 0, "cxgov-test-failing")  # a failing release is its own business
+    assert seen == []  # the caller goes on while the release waits
+    go.set()
+    speed.released()
+    assert seen == ["cxgov-test-close"]
+
+
 def _devices(tree: ast.AST) -> list[str]:
     """What in `tree` is a speed device: gc, functools' memoising decorators, a __dict__ set through
     object.__setattr__, the collector module, a thread pool, os._exit."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 import duckdb
 from sqlglot import exp
 
+from cxgov import speed
 from cxgov.data import sql
 from cxgov.data.engines.base import Engine, local_files
 from cxgov.data.engines.types import NUMERIC_TYPES, TIMESTAMP_TYPES, TIMESTAMPTZ
@@ -38,6 +39,12 @@ def _error_text(exc: Exception) -> str:
 
 
 _CONVERTED = re.compile(r"(convert string ([\"']))(.*?)(\2 to )")  # the value a conversion failed on
+
+
+def connect(database: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB connection, once the connections still closing are closed (speed.release_beside)."""
+    speed.released()
+    return duckdb.connect(database, read_only=read_only)
 
 
 def scalar(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[object] = ()) -> Any:
@@ -130,7 +137,7 @@ class DuckDBEngine(Engine):
     @classmethod
     def open(cls, db: Path | None) -> DuckDBEngine:
         """An in-memory connection; `db` (a DuckDB file) is attached read-only as `metrics`."""
-        con = duckdb.connect(":memory:")
+        con = connect(":memory:")
         try:
             if db is not None:
                 db = Path(db)
@@ -159,6 +166,10 @@ class DuckDBEngine(Engine):
         return cls(con, db)
 
     def close(self) -> None:
+        """Release the connection: closed beside the caller's thread (speed.release_beside says why)."""
+        speed.release_beside(self._close, "cxgov-close")
+
+    def _close(self) -> None:
         for cursor in self._cursors:
             cursor.close()
         self._con.close()
@@ -367,7 +378,7 @@ class Database:
         path = Path(path)
         cls._writable(path)
         try:
-            con = duckdb.connect(str(path))
+            con = connect(str(path))
         except duckdb.Error as exc:
             raise DataError(f"cannot open {path} for writing: {_error_text(exc)}",
                             hint="is it a DuckDB file, and not open in another process?") from None
@@ -380,7 +391,7 @@ class Database:
         readable in `base`); the checks `open` makes on `path` are made the same."""
         path = Path(path)
         cls._writable(path)
-        con = duckdb.connect(":memory:")
+        con = connect(":memory:")
         db = cls(con, path)
         if not path.is_file():
             return db

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import duckdb
 
-from cxgov.data.engines.duckdb import _error_text, damage, not_duckdb, scalar
+from cxgov.data.engines.duckdb import _error_text, connect, damage, not_duckdb, scalar
 from cxgov.errors import HistoryError
 
 HISTORY_SCHEMA_VERSION = 1
@@ -60,7 +60,7 @@ def _create_whole(path: Path) -> None:
     is still being created (DuckDB would call it "not a valid DuckDB database file")."""
     private = path.with_name(f".{path.name}.{os.getpid()}.creating")
     try:
-        duckdb.connect(str(private)).close()
+        connect(str(private)).close()
         os.link(private, path)
     except FileExistsError:
         pass  # another recorder created it: use theirs
@@ -133,7 +133,7 @@ class HistoryDB:
         delay = 0.02
         while True:
             try:
-                con = duckdb.connect(str(path), read_only=not write)
+                con = connect(str(path), read_only=not write)
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+import duckdb
 import pytest
 
-from cxgov.data.engines.duckdb import _reader_for
+from cxgov import speed
+from cxgov.data.engines.duckdb import Database, DuckDBEngine, _reader_for, connect
 from cxgov.vocabulary import CSV_SUFFIXES, PARQUET_SUFFIXES
 
 
@@ -20,3 +25,33 @@ def test_delimited_files_are_read_as_csv(suffix):
 
 def test_other_files_have_no_reader():
     assert _reader_for("feeds/part-1.json") is None
+
+
+def test_a_duckdb_file_closed_beside_can_be_written_at_once(tmp_path):
+    path = tmp_path / "m.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    for n in range(2, 6):  # read-only, closed beside; then written by the next connection at once
+        engine = DuckDBEngine.open(path)
+        engine.close()
+        with Database.open(path) as db:
+            db.execute("INSERT INTO t VALUES (?)", [n])
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (5,)
+
+
+def test_a_new_connection_waits_for_the_closes_under_way():
+    go, order = threading.Event(), []
+
+    def slow_close() -> None:
+        go.wait(timeout=10)
+        order.append("closed")
+
+    speed.release_beside(slow_close, "cxgov-test-close")
+    opening = threading.Thread(target=lambda: (connect(":memory:").close(), order.append("opened")))
+    opening.start()
+    time.sleep(0.05)
+    assert order == []  # still waiting for the close
+    go.set()
+    opening.join(timeout=10)
+    assert order == ["closed", "opened"]
