@@ -17,7 +17,7 @@ from cxgov import __version__
 from cxgov.data.scan import scanned
 from cxgov.engine import health
 from cxgov.engine import problems as problem_results
-from cxgov.engine.plan import Order, Scan, Target, plan, select_problems, select_rules
+from cxgov.engine.plan import Order, Scan, Target, scans, select_problems, select_rules
 from cxgov.engine.results import (ActionInfo, PreviousInfo, Result, Run, ThresholdInfo, TrendInfo,
                                   WaiverInfo)
 from cxgov.errors import DataError
@@ -59,19 +59,20 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
     read: dict[str, Source] = {}
     fields = _Fields(spec, as_of)
     ready: list[Scan] = []
-    for scan in plan(spec, as_of, only, column_types(spec, store, only)):
-        read.setdefault(scan.request.source.id, scan.request.source)  # unreadable ones too: the digest says so
-        scan, failed = _check_columns(spec, store, scan)
-        for exc, targets in failed:
-            ordered.extend((t.order, _error(fields, scan, t, exc)) for t in targets)
-        scan = _check_problem_columns(spec, store, scan, ordered)
-        if scan.targets or scan.problems:
-            ready.append(scan)
+    pending: list[tuple[Query | None, Future[list[tuple[Any, ...]]]]] = []
     shares: dict[str, tuple[int, int]] = {}  # the data digest's, taken in the scans
-    # the engine runs the statements beside this thread (speed.beside says why), which builds the next ones and
-    # turns the rows of each finished one into results
+    # the engine runs the statements beside this thread (speed.beside says why), which plans and builds the next
+    # ones meanwhile, then turns the rows of each finished one into results
     with beside(store.engine.statements_at_once, "cxgov-scan") as pool:
-        pending = [_submit(pool, store, scan.request) for scan in ready]
+        for scan in scans(spec, as_of, only, column_types(spec, store, only)):
+            read.setdefault(scan.request.source.id, scan.request.source)  # unreadable ones too: the digest says so
+            scan, failed = _check_columns(spec, store, scan)
+            for exc, targets in failed:
+                ordered.extend((t.order, _error(fields, scan, t, exc)) for t in targets)
+            scan = _check_problem_columns(spec, store, scan, ordered)
+            if scan.targets or scan.problems:
+                ready.append(scan)
+                pending.append(_submit(pool, store, scan.request))
         for at, (scan, (query, future)) in enumerate(zip(ready, pending)):
             try:
                 fetched = future.result()  # raises the statement's DataError, whether building or running it

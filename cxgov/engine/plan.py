@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Collection, Iterable, Mapping
+from typing import Collection, Iterable, Iterator, Mapping
 
 from cxgov.data.scan import ROWS, TOUCHPOINT_DIMENSIONS, Aggregate, Period, ScanRequest
 from cxgov.engine import windows
@@ -183,6 +183,13 @@ def plan(spec: Spec, as_of: date, only: Collection[str] | None = None,
          types: Mapping[str, Mapping[str, str]] | None = None) -> tuple[Scan, ...]:
     """One Scan per source covering every selected rule, in a deterministic order. `types` (source id -> its
     column types, where known) lets the aggregates read columns of the right type without conversion."""
+    return tuple(scans(spec, as_of, only, types))
+
+
+def scans(spec: Spec, as_of: date, only: Collection[str] | None = None,
+          types: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[Scan]:
+    """The scans of `plan`, each made when it is asked for: the engine can run the first while the next are
+    planned."""
     groups: dict[str, list[tuple[int, Standard | Kpi]]] = {}
     for position, rule in enumerate(select_rules(spec, only)):
         groups.setdefault(spec.metric(rule.metric).source, []).append((position, rule))
@@ -190,10 +197,10 @@ def plan(spec: Spec, as_of: date, only: Collection[str] | None = None,
     for position, problem in enumerate(select_problems(spec, only), start=len(rule_ids(spec))):
         groups.setdefault(problem.source, [])
         analyses.setdefault(problem.source, []).append((position, problem))
-    return tuple(_with_problems(spec, as_of, _scan(spec, as_of, spec.source(source_id), members,
-                                                   spec.touchpoint_dimensions, (types or {}).get(source_id)),
-                                analyses.get(source_id, []), (types or {}).get(source_id))
-                 for source_id, members in groups.items())
+    for source_id, members in groups.items():
+        known = (types or {}).get(source_id)
+        yield _with_problems(spec, as_of, _scan(spec, as_of, spec.source(source_id), members,
+                                                spec.touchpoint_dimensions, known), analyses.get(source_id, []), known)
 
 
 def select_problems(spec: Spec, only: Collection[str] | None) -> tuple[Problem, ...]:
