@@ -156,21 +156,22 @@ class Store:
         for index, grouping_set in enumerate(request.grouping_sets):
             mask = sum(1 << (k - 1 - i) for i, d in enumerate(query.dimensions) if d not in grouping_set)
             masks.setdefault(mask, []).append(index)
-        out = []
+        out: list[dict[str, Any]] = []
+        put = out.append
         health = (SPAN, UNTIMED)
+        # a row is (period, dimension values..., grouping mask, aggregates...): zipped with these names whole
+        # (the mask under "grouping", then replaced by the grouping set's index), a third faster than in pieces
+        names = ("period", *query.dimensions, "grouping", *query.aggregates)
         for row in rows:
-            period, dims, mask, values = row[0], row[1:1 + k], row[1 + k], row[2 + k:]
-            if period in health:  # the data health: grouping None
-                record = {"period": period, "grouping": None}
-                record.update(zip(query.dimensions, dims))
-                record.update(zip(query.aggregates, values))
-                out.append(record)
+            if row[0] in health:  # the data health: grouping None
+                record = dict(zip(names, row))
+                record["grouping"] = None
+                put(record)
                 continue
-            for index in masks.get(mask, ()):
-                record = {"period": period, "grouping": index}
-                record.update(zip(query.dimensions, dims))
-                record.update(zip(query.aggregates, values))
-                out.append(record)
+            for index in masks.get(row[1 + k], ()):
+                record = dict(zip(names, row))
+                record["grouping"] = index
+                put(record)
         return out
 
     def sql(self, request: ScanRequest) -> str:
