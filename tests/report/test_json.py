@@ -62,6 +62,9 @@ def test_floats_are_made_stable():
                                "e": True, "f": -1e-12, "g": (float("inf"), {"h": 2.0000000001})}) == \
         {"a": 0.3, "b": 0.0, "c": None, "d": [1.0, 2], "e": True, "f": 0.0, "g": [None, {"h": 2.0}]}
     assert json.dumps(json_report.stable(-1e-12)) == "0.0"
+    # written through a memo of floats: equal keys (-0.0 and 0.0, 1.0 and 1) still written as their own kind
+    assert [json_report._number(v) for v in (-0.0, 0.0, 1.0, 1, True, float("nan"), float("inf"), 1e-10)] == \
+        ["0.0", "0.0", "1.0", "1", "true", "null", "null", "0.0"]
     with pytest.raises(TypeError, match="not JSON-ready: object"):
         json_report.stable({"x": object()})
 
