@@ -26,6 +26,7 @@ from yaml.resolver import Resolver
 
 from cxgov.errors import Diagnostic, Location, SpecError
 from cxgov.spec import confine
+from cxgov.spec.bounds import number_problem
 from cxgov.speed import memo
 from cxgov.vocabulary import SPEC_SUFFIXES as SUFFIXES
 
@@ -80,6 +81,9 @@ class Document:
     # path -> (line, column) where the value starts; for mapping entries followed by (line, column) of the key
     positions: Mapping[Path_, tuple[int, ...]]
     diagnostics: tuple[Diagnostic, ...] = ()
+    # whether a number in `data` is unusable (bounds.number_problem), as the loader found while converting it;
+    # None: not known, the schema checks walk the data for them
+    unusable_numbers: bool | None = None
 
     def at(self, path: Path_) -> Location:
         """Where the value at `path` is written, else its nearest enclosing value."""
@@ -247,10 +251,10 @@ def load_file(path: Path, relative: str | None = None) -> Document:
     try:
         raw = read(path)
         text = decode(raw)
-        data, positions, diagnostics = convert(name, text, compose(text))
+        data, positions, diagnostics, unusable = convert(name, text, compose(text))
     except Unusable as exc:
         return Document(path, name, relative, raw, None, {}, (exc.diagnostic(name),))
-    return Document(path, name, relative, raw, data, positions, diagnostics)
+    return Document(path, name, relative, raw, data, positions, diagnostics, unusable)
 
 
 def read(path: Path) -> bytes:
@@ -476,17 +480,19 @@ _SCALARS = SafeConstructor()
 _ALIAS_HINT = "an alias (*name) may refer to a value written before it, not to one that holds it"
 
 
-def convert(name: str, text: str, root: yaml.Node) -> tuple[Any, dict[Path_, tuple[int, ...]], tuple[Diagnostic, ...]]:
-    """The plain data of the node tree `root` composed from `text`, where each value is written, and the problems
-    found (data is None when the file cannot be used at all); the Document's fields."""
+def convert(name: str, text: str, root: yaml.Node) \
+        -> tuple[Any, dict[Path_, tuple[int, ...]], tuple[Diagnostic, ...], bool | None]:
+    """The plain data of the node tree `root` composed from `text`, where each value is written, the problems
+    found (data is None when the file cannot be used at all) and whether a number in it is unusable; the
+    Document's fields."""
     converter = _Converter(name, text)
     try:
         data = converter.convert(root, ())
     except _Refused as exc:
-        return None, converter.positions, (*converter.diagnostics, exc.diagnostic)
+        return None, converter.positions, (*converter.diagnostics, exc.diagnostic), None
     except RecursionError:
-        return None, {}, (Diagnostic("CX002", "error", "YAML is nested too deeply", Location(name)),)
-    return data, converter.positions, tuple(converter.diagnostics)
+        return None, {}, (Diagnostic("CX002", "error", "YAML is nested too deeply", Location(name)),), None
+    return data, converter.positions, tuple(converter.diagnostics), converter.unusable_numbers
 
 
 class _Converter:
@@ -504,6 +510,7 @@ class _Converter:
         # a string can only hold a character CX009/CX014 are about when the text has it or an escape
         self.suspect = _SUSPECT.search(text) is not None
         self.checked: set[yaml.Node] = set()  # scalars checked (an alias or a merge converts a node again)
+        self.unusable_numbers = False  # a number bounds.number_problem refuses was converted
 
     def loc(self, node: yaml.Node) -> Location:
         mark = node.start_mark
@@ -589,10 +596,11 @@ class _Converter:
                 if self.suspect:
                     self.check(node)
                 return node.value
-            if tag == INT:
-                return _SCALARS.construct_yaml_int(node)
-            if tag == FLOAT:
-                return _SCALARS.construct_yaml_float(node)
+            if tag == INT or tag == FLOAT:
+                number = (_SCALARS.construct_yaml_int if tag == INT else _SCALARS.construct_yaml_float)(node)
+                if number_problem(number):  # reported by the schema checks, with the value's path
+                    self.unusable_numbers = True
+                return number
             if tag == BOOL:
                 return _SCALARS.construct_yaml_bool(node)
             if tag == NULL:

@@ -161,7 +161,8 @@ def check_document(doc: Document, faults: set[Path_] | None = None) -> list[Diag
 def _unusable_numbers(doc: Document) -> list[tuple[Path_, Diagnostic]]:
     """(path, CX013) for every NaN, infinity or out-of-range number, wherever it is written: JSON Schema's numbers
     admit them, and no computation, report or database survives them."""
-    if not _any_unusable(doc.data):  # nearly always: then no path is made for the document's values
+    # nearly always none, as the loader found: then no path is made for the document's values
+    if doc.unusable_numbers is False or (doc.unusable_numbers is None and not _any_unusable(doc.data)):
         return []
     found: list[tuple[Path_, Diagnostic]] = []
     stack: list[tuple[Path_, Any]] = [((), doc.data)]
