@@ -184,8 +184,8 @@ def release_beside(release: Callable[[], None], name: str) -> None:
 
     Why: closing DuckDB frees what its scans took (40 ms after a scan of 15 million rows), outside Python, and
     `cxgov check` closes it between the last scan and the reports: this way the JSON is written meanwhile. A
-    connection opened later in the process waits for the closes first (the engine's `open`), so none sees a file
-    still attached by a closing one; the interpreter's exit waits for them too."""
+    DuckDB connection opened later in the process waits for the closes first (`data.engines.duckdb.connect`), so
+    none sees a file still attached by a closing one; the interpreter's exit waits for them too."""
     import threading
 
     def run() -> None:

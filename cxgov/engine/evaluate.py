@@ -58,8 +58,7 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
     sources_health = []
     read: dict[str, Source] = {}
     fields = _Fields(spec, as_of)
-    ready: list[Scan] = []
-    pending: list[tuple[Query | None, Future[list[tuple[Any, ...]]]]] = []
+    pending: list[tuple[Scan, Query | None, Future[list[tuple[Any, ...]]]]] = []  # each scan, its statement
     shares: dict[str, tuple[int, int]] = {}  # the data digest's, taken in the scans
     # the engine runs the statements beside this thread (speed.beside says why), which plans and builds the next
     # ones meanwhile, then turns the rows of each finished one into results
@@ -71,9 +70,8 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
                 ordered.extend((t.order, _error(fields, scan, t, exc)) for t in targets)
             scan = _check_problem_columns(spec, store, scan, ordered)
             if scan.targets or scan.problems:
-                ready.append(scan)
-                pending.append(_submit(pool, store, scan.request))
-        for at, (scan, (query, future)) in enumerate(zip(ready, pending)):
+                pending.append((scan, *_submit(pool, store, scan.request)))
+        for at, (scan, query, future) in enumerate(pending):
             try:
                 fetched = future.result()  # raises the statement's DataError, whether building or running it
                 rows = store.rows(scan.request, query, fetched) if query is not None else []
@@ -102,7 +100,7 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
             batch = [result for _, result in made]
             if on_results is not None:
                 on_results(batch)
-            if while_scanning is not None and not all(f.done() for _, f in pending[at + 1:]):
+            if while_scanning is not None and not all(f.done() for _, _, f in pending[at + 1:]):
                 while_scanning(batch)
     data_digest = store.digest(tuple(read[k] for k in sorted(read)), shares)
     ordered.sort(key=lambda pair: pair[0])

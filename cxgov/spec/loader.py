@@ -81,9 +81,9 @@ class Document:
     # path -> (line, column) where the value starts; for mapping entries followed by (line, column) of the key
     positions: Mapping[Path_, tuple[int, ...]]
     diagnostics: tuple[Diagnostic, ...] = ()
-    # whether a number in `data` is unusable (bounds.number_problem), as the loader found while converting it;
-    # None: not known, the schema checks walk the data for them
-    unusable_numbers: bool | None = None
+    # whether `data` may hold a number bounds.number_problem refuses: the loader says while converting it (a
+    # Document made otherwise may, and the schema checks then walk its data for them)
+    unusable_numbers: bool = True
 
     def at(self, path: Path_) -> Location:
         """Where the value at `path` is written, else its nearest enclosing value."""
@@ -481,7 +481,7 @@ _ALIAS_HINT = "an alias (*name) may refer to a value written before it, not to o
 
 
 def convert(name: str, text: str, root: yaml.Node) \
-        -> tuple[Any, dict[Path_, tuple[int, ...]], tuple[Diagnostic, ...], bool | None]:
+        -> tuple[Any, dict[Path_, tuple[int, ...]], tuple[Diagnostic, ...], bool]:
     """The plain data of the node tree `root` composed from `text`, where each value is written, the problems
     found (data is None when the file cannot be used at all) and whether a number in it is unusable; the
     Document's fields."""
@@ -489,9 +489,9 @@ def convert(name: str, text: str, root: yaml.Node) \
     try:
         data = converter.convert(root, ())
     except _Refused as exc:
-        return None, converter.positions, (*converter.diagnostics, exc.diagnostic), None
+        return None, converter.positions, (*converter.diagnostics, exc.diagnostic), False
     except RecursionError:
-        return None, {}, (Diagnostic("CX002", "error", "YAML is nested too deeply", Location(name)),), None
+        return None, {}, (Diagnostic("CX002", "error", "YAML is nested too deeply", Location(name)),), False
     return data, converter.positions, tuple(converter.diagnostics), converter.unusable_numbers
 
 
@@ -596,11 +596,10 @@ class _Converter:
                 if self.suspect:
                     self.check(node)
                 return node.value
-            if tag == INT or tag == FLOAT:
-                number = (_SCALARS.construct_yaml_int if tag == INT else _SCALARS.construct_yaml_float)(node)
-                if number_problem(number):  # reported by the schema checks, with the value's path
-                    self.unusable_numbers = True
-                return number
+            if tag == INT:
+                return self.number(_SCALARS.construct_yaml_int(node))
+            if tag == FLOAT:
+                return self.number(_SCALARS.construct_yaml_float(node))
             if tag == BOOL:
                 return _SCALARS.construct_yaml_bool(node)
             if tag == NULL:
@@ -613,6 +612,12 @@ class _Converter:
         except (ValueError, ConstructorError, KeyError):
             raise self.refuse("CX004", f"'{node.value}' is not a valid {tag.rsplit(':', 1)[-1]}", node) from None
         raise self.bad_tag(node)
+
+    def number(self, value: float) -> float:
+        """`value`, noted when it is unusable (the schema checks report it, with its path)."""
+        if number_problem(value):
+            self.unusable_numbers = True
+        return value
 
     def sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
         items = []

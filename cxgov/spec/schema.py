@@ -161,8 +161,7 @@ def check_document(doc: Document, faults: set[Path_] | None = None) -> list[Diag
 def _unusable_numbers(doc: Document) -> list[tuple[Path_, Diagnostic]]:
     """(path, CX013) for every NaN, infinity or out-of-range number, wherever it is written: JSON Schema's numbers
     admit them, and no computation, report or database survives them."""
-    # nearly always none, as the loader found: then no path is made for the document's values
-    if doc.unusable_numbers is False or (doc.unusable_numbers is None and not _any_unusable(doc.data)):
+    if not doc.unusable_numbers:  # nearly always, as the loader found: then no path is made for its values
         return []
     found: list[tuple[Path_, Diagnostic]] = []
     stack: list[tuple[Path_, Any]] = [((), doc.data)]
@@ -178,20 +177,6 @@ def _unusable_numbers(doc: Document) -> list[tuple[Path_, Diagnostic]]:
                 found.append((path, Diagnostic("CX013", "error", f"{describe(doc.data, path)}: {problem}",
                                                   doc.at(path), "write a finite number, such as 80 or 4.5")))
     return sorted(found, key=lambda pair: pair[1].sort_key())
-
-
-def _any_unusable(data: Any) -> bool:
-    """Whether a number `_unusable_numbers` reports is anywhere in `data`."""
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, (float, int)) and not isinstance(value, bool) and number_problem(value):
-            return True
-    return False
 
 
 def _diagnostics(doc: Document, error: ValidationError) -> list[Diagnostic]:
