@@ -147,6 +147,10 @@ class Scan:
 
     def expand(self, rows: Iterable[Row]) -> tuple[Target, ...]:
         """The planned targets plus one per `by` value present in the rows but not declared in the spec."""
+        return self.targets + self.discovered(rows)
+
+    def discovered(self, rows: Iterable[Row]) -> tuple[Target, ...]:
+        """One target per `by` value present in the rows but not declared in the spec."""
         found: list[Target] = []
         for by in self.by_rules:
             dims = self.request.grouping_sets[by.grouping]
@@ -157,7 +161,7 @@ class Scan:
             for value in sorted(v for v in values if v is not None and str(v) not in by.declared):
                 found.append(Target(by.rule, "kpi", (*by.scope, (by.dimension, str(value))), by.grouping,
                                     (*fixed, value), by.prefix, (by.position, 1 << 30, str(value)), by.frame))
-        return self.targets + tuple(found)
+        return tuple(found)
 
 
 def rule_ids(spec: Spec) -> tuple[str, ...]:
