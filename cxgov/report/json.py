@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from operator import is_
 from datetime import date
 from typing import Any, Iterable, Mapping
 
@@ -231,7 +232,7 @@ class _ResultLines:
         shared = (r.kind, r.location, r.metric, r.metric_kind, r.principle, r.rule, r.rule_name, r.severity,
                   r.threshold, r.unit, r.window)
         old = self._shared
-        if len(old) == len(shared) and all(a is b for a, b in zip(old, shared)):
+        if len(old) == len(shared) and all(map(is_, old, shared)):
             return self._parts
         t = r.threshold
         self._shared = shared
