@@ -472,8 +472,34 @@ def _utc() -> exp.Literal:
 
 Lowering = Callable[[exp.Expr], exp.Expr]
 
+_OF_VALUES = (exp.Count, exp.Sum, exp.Avg, exp.Variance, exp.VariancePop)  # aggregates that leave NULLs out
+
+
+def _unfiltered(n: exp.Expr) -> exp.Expr:
+    """`agg FILTER (WHERE c)` as DuckDB computes it faster, with the same value: COUNT, SUM, AVG or a variance of
+    CASE WHEN c THEN x END (x is 1 for COUNT(*)): the rows c leaves out become NULLs, which these leave out; the
+    bare aggregate when c is TRUE. Any other (a quantile, a DISTINCT) keeps its FILTER.
+
+    Why: DuckDB's hash aggregate updates each filtered aggregate through its own selection of the rows; a CASE is
+    computed for the whole batch at once. Saves: the bench program's two scans (10 million survey answers and 5
+    million tickets, 16 and 17 filtered counts and sums per row) take 0.615 and 0.729 s instead of 0.761 and
+    0.774 s, with the same rows (medians of 8, in turns, in one process). Not COUNT_IF(c) for COUNT(*): it is
+    NULL when every c is, and a HUGEINT."""
+    call: exp.Expr = n.this
+    where: exp.Expr = n.expression
+    condition: exp.Expr = where.this if isinstance(where, exp.Where) else where
+    if isinstance(condition, exp.Boolean) and condition.this is True:
+        return call
+    if isinstance(call, exp.Count) and isinstance(call.this, exp.Star):
+        return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))]))
+    if type(call) in _OF_VALUES and len(call.args) == 1 and not isinstance(call.this, (exp.Star, exp.Distinct)):
+        return type(call)(this=exp.Case(ifs=[exp.If(this=condition, true=call.this)]))
+    return n
+
+
 _LOWER: dict[str, dict[type, Lowering]] = {
     "duckdb": {
+        exp.Filter: _unfiltered,
         LocalFromInstant: lambda n: _f("timezone", n.args["zone"], n.this),
         UtcFromLocal: lambda n: _f("timezone", _utc(), _f("timezone", n.args["zone"], n.this)),
         UtcFromInstant: lambda n: _f("timezone", _utc(), n.this),
