@@ -420,6 +420,14 @@ class Dialect:
     def filter(self, cond: str) -> str:
         return f"FILTER ({cond})" if self.name == "duckdb" else f"FILTER (WHERE {cond})"
 
+    def filtered(self, func: str, value: str, cond: str) -> str:
+        """func(value) over the rows where cond holds. DuckDB computes func(CASE WHEN cond THEN value END) (value 1
+        for count(*)) faster than a FILTER, as cxgov writes it (cxgov.data.sql._unfiltered); the others are
+        written with FILTER, which they compute well."""
+        if self.name != "duckdb":
+            return f"{func}({value}) {self.filter(cond)}"
+        return f"{func}(CASE WHEN {cond} THEN {'1' if value == '*' else value} END)"
+
     def square(self, x: str) -> str:
         return f"power({x}, 2)" if self.name == "spark" else f"{x} ^ 2"  # Spark's ^ is a bitwise xor
 
@@ -477,14 +485,14 @@ def _direct_outputs(metric: str) -> list[str]:
 def _partial_outputs(metric: str, d: Dialect = DUCKDB) -> tuple[list[str], list[str]]:
     """(partial aggregates per (period, touchpoint, segment), their roll-up to any coarser grouping)."""
     m, ms = metric.replace("-", "_"), metric_sql(metric)
-    partial = [f"count(*) {d.filter(cond)} AS {m}_{name}" for name, cond in ms.counts.items()]
+    partial = [f"{d.filtered('count', '*', cond)} AS {m}_{name}" for name, cond in ms.counts.items()]
     rolled = [f"sum({m}_{name}) AS {m}_{name}" for name in ms.counts]
     if ms.moments:
         value, cond, variance = ms.moments
-        partial += [f"count({value}) {d.filter(cond)} AS {m}__c", f"sum({value}) {d.filter(cond)} AS {m}__s"]
+        partial += [f"{d.filtered('count', value, cond)} AS {m}__c", f"{d.filtered('sum', value, cond)} AS {m}__s"]
         rolled.append(f"sum({m}__s) / nullif(sum({m}__c), 0) AS {m}_mean")
         if variance:
-            partial.append(f"sum({value} * {value}) {d.filter(cond)} AS {m}__ss")
+            partial.append(f"{d.filtered('sum', f'{value} * {value}', cond)} AS {m}__ss")
             rolled.append(f"(sum({m}__ss) - {d.square(f'sum({m}__s)')} / sum({m}__c)) / nullif(sum({m}__c) - 1, 0) "
                           f"AS {m}_var")
     return partial, rolled
