@@ -161,6 +161,7 @@ def console() -> NoReturn:
     (speed.exit_now), with the command's exit code."""
     from cxgov import speed
 
+    speed.releasing_beside()  # the process ends with the command: connections may finish closing meanwhile
     try:
         main(prog_name="cxgov")
     except SystemExit as exc:

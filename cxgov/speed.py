@@ -176,11 +176,22 @@ def beside(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
 
 
 _RELEASING: list[Thread] = []  # the threads release_beside started and no one has seen end
+_BESIDE = [False]  # whether release_beside may release in a thread (releasing_beside)
+
+
+def releasing_beside(on: bool = True) -> None:
+    """From now on, `release_beside` releases in a thread of its own (`on`), or in the caller's (the default).
+
+    The `cxgov` program turns it on: its process ends with its command, and the connections it opens later wait
+    for the closes under way. Code using cxgov as a library keeps the default, so that a Store closed is closed:
+    its file can be written, renamed or deleted (Windows) at once, by any code."""
+    _BESIDE[0] = on
 
 
 def release_beside(release: Callable[[], None], name: str) -> None:
     """Call `release` (closing a read-only connection: it has nothing left to write) in a thread of its own,
-    named `name`, while this thread goes on; `released()` waits for every such call to return.
+    named `name`, while this thread goes on, when `releasing_beside` is on (else here, before returning);
+    `released()` waits for every such call to return. A release that fails is ignored.
 
     Why: closing DuckDB frees what its scans took (40 ms after a scan of 15 million rows), outside Python, and
     `cxgov check` closes it between the last scan and the reports: this way the JSON is written meanwhile. A
@@ -194,6 +205,9 @@ def release_beside(release: Callable[[], None], name: str) -> None:
         except Exception:  # noqa: BLE001 - a read-only connection that fails to close has nothing to lose
             pass
 
+    if not _BESIDE[0]:
+        run()
+        return
     thread = threading.Thread(target=run, name=name)
     thread.start()
     _RELEASING.append(thread)

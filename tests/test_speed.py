@@ -105,7 +105,16 @@ def test_once_and_memo_call_through_once_per_argument():
     assert built() is built() and square(3) == square(3) == 9 and calls == [0, 3]
 
 
-def test_a_release_beside_runs_in_another_thread_and_released_waits_for_it():
+def test_a_release_runs_in_the_callers_thread_unless_releasing_beside():
+    import threading
+
+    seen = []
+    speed.release_beside(lambda: seen.append(threading.current_thread().name), "cxgov-test-close")
+    speed.release_beside(lambda: 1 / 0, "cxgov-test-failing")  # a failing release is ignored here too
+    assert seen == [threading.current_thread().name]
+
+
+def test_a_release_beside_runs_in_another_thread_and_released_waits_for_it(closing_beside):
     import threading
 
     go, seen = threading.Event(), []
