@@ -176,7 +176,7 @@ def beside(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
 
 
 _RELEASING: list[Thread] = []  # the threads release_beside started and no one has seen end
-_BESIDE = [False]  # whether release_beside may release in a thread (releasing_beside)
+_RELEASE_BESIDE = False  # whether release_beside may release in a thread (releasing_beside)
 
 
 def releasing_beside(on: bool = True) -> None:
@@ -185,7 +185,8 @@ def releasing_beside(on: bool = True) -> None:
     The `cxgov` program turns it on: its process ends with its command, and the connections it opens later wait
     for the closes under way. Code using cxgov as a library keeps the default, so that a Store closed is closed:
     its file can be written, renamed or deleted (Windows) at once, by any code."""
-    _BESIDE[0] = on
+    global _RELEASE_BESIDE
+    _RELEASE_BESIDE = on
 
 
 def release_beside(release: Callable[[], None], name: str) -> None:
@@ -205,7 +206,7 @@ def release_beside(release: Callable[[], None], name: str) -> None:
         except Exception:  # noqa: BLE001 - a read-only connection that fails to close has nothing to lose
             pass
 
-    if not _BESIDE[0]:
+    if not _RELEASE_BESIDE:
         run()
         return
     thread = threading.Thread(target=run, name=name)

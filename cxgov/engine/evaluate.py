@@ -71,7 +71,7 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
             scan = _check_problem_columns(spec, store, scan, ordered)
             if scan.targets or scan.problems:
                 pending.append((scan, *_submit(pool, store, scan.request)))
-        prepared: dict[int, list[tuple[_RuleFields, dict[str, Any]]]] = {}  # by scan: its planned targets'
+        prepared: dict[int, list[tuple[_RuleFields, dict[str, Any]]]] = {}  # scan's index -> _prepare's list
         for at, (scan, query, future) in enumerate(pending):
             if not future.done():  # while the engine runs it: what the results will hold besides their numbers
                 for later in range(at, len(pending)):

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from operator import is_
 from datetime import date
+from operator import is_
 from typing import Any, Iterable, Mapping
 
 from cxgov.engine.results import Result, Run, Span
