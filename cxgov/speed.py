@@ -198,8 +198,6 @@ def release_beside(release: Callable[[], None], name: str) -> None:
     `cxgov check` closes it between the last scan and the reports: this way the JSON is written meanwhile. A
     DuckDB connection opened later in the process waits for the closes first (`data.engines.duckdb.connect`), so
     none sees a file still attached by a closing one; the interpreter's exit waits for them too."""
-    import threading
-
     def run() -> None:
         try:
             release()
@@ -209,6 +207,8 @@ def release_beside(release: Callable[[], None], name: str) -> None:
     if not _RELEASE_BESIDE:
         run()
         return
+    import threading
+
     thread = threading.Thread(target=run, name=name)
     thread.start()
     _RELEASING.append(thread)

@@ -58,8 +58,6 @@ def test_what_a_paused_block_made_goes_to_the_oldest_generation_unwalked():
     class Node:  # tracked by the collector, as a spec's or a Run's objects are
         pass
 
-    # a connection an earlier test closed beside would free objects of its thread while this counts frozen ones
-    speed.released()
     with speed.collector_paused():
         made = [Node() for _ in range(1000)]
     oldest = {id(o) for o in gc.get_objects(generation=2)}

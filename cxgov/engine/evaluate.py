@@ -75,7 +75,8 @@ def _evaluate(spec: Spec, store: Store, as_of: date, only: Collection[str] | Non
         for at, (scan, query, future) in enumerate(pending):
             if not future.done():  # while the engine runs it: what the results will hold besides their numbers
                 for later in range(at, len(pending)):
-                    prepared.setdefault(later, _prepare(fields, pending[later][0].targets))
+                    if later not in prepared:
+                        prepared[later] = _prepare(fields, pending[later][0].targets)
             try:
                 fetched = future.result()  # raises the statement's DataError, whether building or running it
                 rows = store.rows(scan.request, query, fetched) if query is not None else []
