@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import gc
+import sys
 from datetime import date
 
 import pytest
@@ -63,11 +64,18 @@ def test_what_a_paused_block_made_goes_to_the_oldest_generation_unwalked():
     oldest = {id(o) for o in gc.get_objects(generation=2)}
     assert all(id(node) in oldest for node in made)
     assert gc.get_freeze_count() == 0  # nothing left frozen
-    with speed.existing_frozen():
-        frozen = gc.get_freeze_count()
-        with speed.collector_paused():
-            [Node() for _ in range(10)]
-        assert gc.get_freeze_count() == frozen  # what rendering froze stays frozen
+    # no other thread runs meanwhile (a Spark or PostgreSQL session's, an earlier test's): one freeing a frozen
+    # object would move the count this compares
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(60)
+    try:
+        with speed.existing_frozen():
+            frozen = gc.get_freeze_count()
+            with speed.collector_paused():
+                [Node() for _ in range(10)]
+            assert gc.get_freeze_count() == frozen  # what rendering froze stays frozen
+    finally:
+        sys.setswitchinterval(interval)
     assert gc.get_freeze_count() == 0
 
 
