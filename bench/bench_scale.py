@@ -428,6 +428,12 @@ class Dialect:
             return f"{func}({value}) {self.filter(cond)}"
         return f"{func}(CASE WHEN {cond} THEN {'1' if value == '*' else value} END)"
 
+    def not_stored(self) -> str:
+        """How a CTE read twice is kept from being stored: on DuckDB, reading the table again for the percentiles
+        costs less than storing every row (cxgov writes its rows so too, cxgov.data.scan); PostgreSQL's and Spark's
+        planners decide for themselves."""
+        return "NOT MATERIALIZED " if self.name == "duckdb" else ""
+
     def square(self, x: str) -> str:
         return f"power({x}, 2)" if self.name == "spark" else f"{x} ^ 2"  # Spark's ^ is a bitwise xor
 
@@ -575,7 +581,7 @@ def floor_queries(params: Params, all_rules: Sequence[Rule], rollup: bool = True
         slice_of = "CASE " + " ".join(f"WHEN s.{ts} < TIMESTAMP '{b}' THEN {i}" for i, b in enumerate(bounds[1:])) \
             + " END"
         scan = (f"m(slice, period) AS (VALUES {', '.join(f'({i}, {chr(39)}{lab}{chr(39)})' for i, lab in pairs)}),\n"
-                f"r AS (SELECT {slice_of} AS slice, s.touchpoint_id AS touchpoint, s.*{derived}\n"
+                f"r AS {d.not_stored()}(SELECT {slice_of} AS slice, s.touchpoint_id AS touchpoint, s.*{derived}\n"
                 f"  FROM {d.tables}{table} s WHERE s.{ts} >= TIMESTAMP '{lo}' AND s.{ts} < TIMESTAMP '{hi}')")
         partial = [o for metric in metrics for o in _partial_outputs(metric, d)[0]]
         rolled = [o for metric in metrics for o in _partial_outputs(metric, d)[1]]

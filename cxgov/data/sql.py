@@ -509,7 +509,7 @@ _LOWER: dict[str, dict[type, Lowering]] = {
         IsFinite: lambda n: _f("isfinite", n.this),
         TryCast: lambda n: exp.TryCast(this=n.this, to=n.args["to"]),
         SameText: lambda n: exp.NullSafeEQ(this=n.this, expression=n.expression),
-        RowHash: lambda n: cast(_f("hash", *n.expressions), "HUGEINT"),
+        RowHash: lambda n: _f("hash", *n.expressions),  # a UBIGINT, whose SUM is a HUGEINT
         NoRowHashSum: lambda n: cast(exp.Null(), "HUGEINT"),
         Folded: _folded_ascii("duckdb", "VARCHAR"),
         Matches: _matches(lambda x, p: _f("regexp_matches", x, p)),

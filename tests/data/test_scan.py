@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import statistics
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -123,6 +124,30 @@ def test_holistic_aggregates_are_computed_for_the_grouping_sets_that_need_them(t
     assert by[(0, None, None)] == (6, None)  # the program total does not need it
     assert by[(1, "a", None)] == (3, 2.0) and by[(1, "c", None)] == (2, 8.0)
     assert by[(2, None, "j1")] == (4, 2.5) and by[(2, None, "j2")] == (2, 8.0)
+
+
+@pytest.mark.parametrize("timestamp_type, stored", [("TIMESTAMP", "NOT MATERIALIZED"), ("VARCHAR", "MATERIALIZED")])
+def test_on_duckdb_a_percentile_reads_the_table_again_unless_its_timestamps_are_text(timestamp_type, stored):
+    request = ScanRequest(SOURCE, "UTC", (JAN, Q1), DIMS, ((), ("touchpoint",)), AGGREGATES)
+    columns = Columns(sql.table("events", "metrics"), {"at": timestamp_type, "tp": "VARCHAR", "seg": "VARCHAR",
+                                                       "v": "DOUBLE"}, "at", timestamp_type, "tp", "seg")
+    duck = build(request, columns, "duckdb").sql
+    assert duck.count("MATERIALIZED (") == 1 and f'"__cxgov_src" AS {stored} (' in duck
+    for dialect in ("postgres", "spark"):  # their planners decide
+        assert "MATERIALIZED" not in build(request, columns, dialect).sql
+
+
+def test_rows_read_again_give_what_stored_rows_give(tmp_path):
+    db = events(tmp_path / "m.duckdb", random_rows(5, 2000))
+    request = ScanRequest(SOURCE, "UTC", (JAN, Q1, LATE_JAN), DIMS, ((), ("touchpoint",), ("segment",)), AGGREGATES,
+                          health=("touchpoint",))
+    with Store.open(db) as store:
+        query = store.statement(request)
+        assert query is not None and "NOT MATERIALIZED" in query.sql
+        again = store.engine.run(SOURCE, query)
+        kept = store.engine.run(SOURCE, replace(query, sql=query.sql.replace("NOT MATERIALIZED", "MATERIALIZED")))
+    assert len(again) > 10 and any(r[-1] is not None for r in again)
+    assert sorted(map(repr, again)) == sorted(map(repr, kept))
 
 
 def test_only_holistic_aggregates_and_no_grouping_left_for_them(tmp_path):
