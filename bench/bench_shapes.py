@@ -16,8 +16,9 @@ Python, imports DuckDB and reads each source table once, computing every aggrega
 `cxgov check SPEC --data DB --as-of DATE --json FILE` run as fresh processes in turns (floor, check, floor, ...),
 `--repeat` times each. Printed: the medians of wall time and of CPU time (user + system of the process and its
 threads, from the children's rusage: steadier than wall time on a shared host), peak resident memory, the ratio
-of the medians, whether a run was taken under load, and a verdict against 1.5x. Every standard result's n and
-value in the JSON are cross-checked against the floor's.
+of the medians, the ratio of each check run to the floor run before it (the host's drift cancels out of
+these), whether a run was taken under load, and a verdict against 1.5x (on the ratio of the medians). Every
+standard result's n and value in the JSON are cross-checked against the floor's.
 """
 
 from __future__ import annotations
@@ -116,18 +117,23 @@ def measure(shape: Shape, workdir: Path, repeat: int, quiet: Quiet) -> dict:
     results = json.loads(out_json.read_text())["results"]
     compared, mismatches = cross_check(out_json, fresh_floor(db, params, queries), all_rules)
     ratio, cpu_ratio = check.seconds / floor.seconds, check.cpu / floor.cpu
+    # each check run against the floor run just before it: the host's drift between minutes, which moves both
+    # alike, cancels out of these
+    paired = sorted(c.seconds / f.seconds for f, c in zip(floor_runs, check_runs))
     print(floor.line("floor", f"{len(queries)} queries"))
     print(check.line("cxgov check --json",
                      f"{len(results):,} results, {out_json.stat().st_size / 2**20:.1f} MB of JSON"))
     print(f"  cross-check: n and value of {compared:,} standard results against the floor: "
           + ("all equal" if not mismatches else f"{len(mismatches)} differ, e.g. {mismatches[:3]}"))
+    print(f"  per turn: check/floor {statistics.median(paired):.2f}x median, {paired[0]:.2f}x to {paired[-1]:.2f}x")
     loaded = floor.loaded + check.loaded
     verdict = "met " if ratio <= TARGET and not mismatches else "MISS"
     print(f"  {verdict} {shape.name}: check --json {ratio:.2f}x the floor (wall, median of {repeat}), "
           f"{cpu_ratio:.2f}x in CPU; target {TARGET}x"
           + (f"  [{loaded} of {2 * repeat} runs under load]" if loaded else ""), flush=True)
     return {"params": {k: str(v) for k, v in params.__dict__.items()}, "floor": floor.figures(),
-            "check_json": check.figures(), "ratio": ratio, "cpu_ratio": cpu_ratio, "results": len(results),
+            "check_json": check.figures(), "ratio": ratio, "cpu_ratio": cpu_ratio,
+            "paired_ratios": paired, "results": len(results),
             "compared": compared, "mismatches": len(mismatches), "met": verdict == "met "}
 
 
