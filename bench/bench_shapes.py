@@ -119,13 +119,13 @@ def measure(shape: Shape, workdir: Path, repeat: int, quiet: Quiet) -> dict:
     ratio, cpu_ratio = check.seconds / floor.seconds, check.cpu / floor.cpu
     # each check run against the floor run just before it: the host's drift between minutes, which moves both
     # alike, cancels out of these
-    paired = sorted(c.seconds / f.seconds for f, c in zip(floor_runs, check_runs))
+    paired = [c.seconds / f.seconds for f, c in zip(floor_runs, check_runs)]  # in turn order
     print(floor.line("floor", f"{len(queries)} queries"))
     print(check.line("cxgov check --json",
                      f"{len(results):,} results, {out_json.stat().st_size / 2**20:.1f} MB of JSON"))
     print(f"  cross-check: n and value of {compared:,} standard results against the floor: "
           + ("all equal" if not mismatches else f"{len(mismatches)} differ, e.g. {mismatches[:3]}"))
-    print(f"  per turn: check/floor {statistics.median(paired):.2f}x median, {paired[0]:.2f}x to {paired[-1]:.2f}x")
+    print(f"  per turn: check/floor {statistics.median(paired):.2f}x median, {min(paired):.2f}x to {max(paired):.2f}x")
     loaded = floor.loaded + check.loaded
     verdict = "met " if ratio <= TARGET and not mismatches else "MISS"
     print(f"  {verdict} {shape.name}: check --json {ratio:.2f}x the floor (wall, median of {repeat}), "
