@@ -147,7 +147,12 @@ def test_rows_read_again_give_what_stored_rows_give(tmp_path):
         again = store.engine.run(SOURCE, query)
         kept = store.engine.run(SOURCE, replace(query, sql=query.sql.replace("NOT MATERIALIZED", "MATERIALIZED")))
     assert len(again) > 10 and any(r[-1] is not None for r in again)
-    assert sorted(map(repr, again)) == sorted(map(repr, kept))
+    # the same rows, floats to the last bits that DuckDB's parallel sums leave to the order of its threads
+    exact = lambda row: repr([v for v in row if not isinstance(v, float)])  # noqa: E731
+    assert sorted(map(exact, again)) == sorted(map(exact, kept))
+    for one, other in zip(sorted(again, key=exact), sorted(kept, key=exact)):
+        assert [v for v in one if isinstance(v, float)] == pytest.approx(
+            [v for v in other if isinstance(v, float)], rel=1e-12, abs=1e-12)
 
 
 def test_only_holistic_aggregates_and_no_grouping_left_for_them(tmp_path):
