@@ -35,6 +35,11 @@ class Days(Protocol):
     def end(self) -> date: ...
 
 
+def counted(n: int, word: str, many: str | None = None) -> str:
+    """"1 touchpoint", "3 touchpoints": `n` and `word`, or `many` (default: `word` + "s") when `n` is not 1."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def number(x: float) -> str:
     """A number as written in a spec (a threshold, a share): 90 not 90.0, 0.5, 89.95."""
     return str(int(x)) if float(x).is_integer() else repr(float(x))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -49,3 +50,19 @@ def test_no_other_module_words_a_threshold_or_a_span():
                  if p.name != "wording.py" and any(s in p.read_text(encoding="utf-8")
                                                    for s in ("(warn {", "isoformat()}..", "isoformat()} .."))]
     assert offenders == []
+
+
+def test_a_count_names_one_thing_or_many():
+    assert wording.counted(1, "touchpoint") == "1 touchpoint"
+    assert [wording.counted(n, "run") for n in (0, 2)] == ["0 runs", "2 runs"]
+    assert wording.counted(1, "result fails", "results fail") == "1 result fails"
+    assert wording.counted(3, "result fails", "results fail") == "3 results fail"
+
+
+def test_no_output_says_thing_s():
+    """Counts say "1 touchpoint" or "3 touchpoints" (wording.counted), never "touchpoint(s)". The two notes of a
+    result that still do are in its JSON record, which stays as it is until that output's wording is revised."""
+    package = Path(cxgov.__file__).parent
+    found = sorted((p.relative_to(package).as_posix(), word) for p in package.rglob("*.py")
+                   for word in re.findall(r"\} ([a-z]+)\(s\)", p.read_text(encoding="utf-8")))
+    assert found == [("engine/evaluate.py", "value"), ("engine/problems.py", "row")]

@@ -286,7 +286,7 @@ class _Differ:
             covered = self.cov_head.of(new.id)
             effect = TIGHTENS
             message = (f"standard {new.id} added: {new.label} ({new.metric} {show(new.threshold)}, {new.window.text}) "
-                       f"on {len(covered)} touchpoint{'s' if len(covered) != 1 else ''}")
+                       f"on {wording.counted(len(covered), 'touchpoint')}")
         elif section == "kpis":
             effect = TIGHTENS
             message = f"KPI {new.id} added: {new.label} ({new.metric} {show(new.threshold)}, {new.window.text})"
@@ -346,7 +346,7 @@ class _Differ:
                    "fewer results are left 'insufficient'")
             self.add("program", pid, "defaults.min_sample", "changed", effect,
                      f"default min_sample {_raised(d_old.min_sample, d_new.min_sample)} from {d_old.min_sample} "
-                     f"to {d_new.min_sample} for the {len(own)} rule{'s' if len(own) != 1 else ''} without their "
+                     f"to {d_new.min_sample} for the {wording.counted(len(own), 'rule')} without their "
                      f"own: {why}", new.at("defaults.min_sample"), d_old.min_sample, d_new.min_sample)
         for key, why in (("max_waiver_days", "waivers may run longer"),
                          ("max_accountable", "one person may be accountable for more")):
@@ -587,8 +587,8 @@ class _Differ:
             prefix = f"{rewritten}: " if rewritten else ""
             if lost:
                 self.add("standards", sid, "applies_to", "changed", LOOSENS,
-                         f"{prefix}no longer checks {_ids(lost)} (covers {len(after)} touchpoint"
-                         f"{'s' if len(after) != 1 else ''} instead of {len(before)})", new.at("applies_to"),
+                         f"{prefix}no longer checks {_ids(lost)} (covers {wording.counted(len(after), 'touchpoint')} "
+                         f"instead of {len(before)})", new.at("applies_to"),
                          sorted(before), sorted(after))
             if gained:
                 self.add("standards", sid, "applies_to", "changed", TIGHTENS,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Iterator, overload
 
+from cxgov import wording
 from cxgov.errors import Diagnostic, Location, SpecError, UsageError
 from cxgov.spec import api, loader
 from cxgov.spec import model as m
@@ -159,8 +160,8 @@ def load(s: Side) -> m.Spec:
         return found.spec
     shown = "\n".join(f"  {_shown(s, d)}" for d in errors[:10])
     more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
-    raise SpecError(f"the spec at {s.label} cannot be read for a diff ({len(errors)} "
-                    f"error{'s' if len(errors) != 1 else ''}):\n{shown}{more}",
+    raise SpecError(f"the spec at {s.label} cannot be read for a diff ({wording.counted(len(errors), 'error')}):"
+                    f"\n{shown}{more}",
                     hint="fix the spec (cxgov validate), or compare other commits")
 
 

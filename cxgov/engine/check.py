@@ -94,7 +94,8 @@ def require_data(spec: Spec, data: Path | str | None, rules: Collection[str] = (
     tables = sorted((s for s in sources if s.table), key=lambda s: s.id)
     if tables:
         names = ", ".join(f"'{s.id}' (table {s.table}, {s.location})" for s in tables)
-        raise UsageError(f"--data is required: source(s) {names} read a table from the metrics database",
+        reads = "source {} reads a table" if len(tables) == 1 else "sources {} read tables"
+        raise UsageError(f"--data is required: {reads.format(names)} from the metrics database",
                          hint="pass where the data lives with --data (a DuckDB file, postgresql://..., "
                               "spark:...), or set CXGOV_DATA")
 

@@ -7,13 +7,10 @@ import re
 
 from cxgov.audit.compare import LOOSENS, NEUTRAL, TIGHTENS, Change, SpecDiff
 from cxgov.spec import model as m
+from cxgov.wording import counted
 from cxgov.vocabulary import SECTION_NOUNS as NOUNS
 
 HEADINGS = {LOOSENS: "Loosens governance", TIGHTENS: "Tightens governance", NEUTRAL: "Other changes"}
-
-
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def headline(d: SpecDiff) -> str:
@@ -21,11 +18,11 @@ def headline(d: SpecDiff) -> str:
     s = d.summary()
     if not d.changes:
         return "no governance changes"
-    loosen = f"{_plural(s[LOOSENS], 'change loosens', 'changes loosen')} governance"
+    loosen = f"{counted(s[LOOSENS], 'change loosens', 'changes loosen')} governance"
     if s[LOOSENS]:
         loosen += f" ({s['unapproved']} not approved)" if s["unapproved"] else " (all approved)"
-    return f"{loosen}, {_plural(s[TIGHTENS], 'change tightens', 'changes tighten')} it, " \
-           f"{_plural(s[NEUTRAL], 'other change')}"
+    return f"{loosen}, {counted(s[TIGHTENS], 'change tightens', 'changes tighten')} it, " \
+           f"{counted(s[NEUTRAL], 'other change')}"
 
 
 def approval_text(a: m.Approval) -> str:
@@ -104,8 +101,8 @@ def markdown(d: SpecDiff) -> str:
         for a in d.approvals:
             out.append(f"- {md(approval_text(a))}" + (" — *approves nothing in this diff*" if a.id in unused else ""))
     if s["unapproved"]:
-        out += ["", f"> {s['unapproved']} loosening change{'s' if s['unapproved'] != 1 else ''} need"
-                f"{'s' if s['unapproved'] == 1 else ''} an approval: add an entry to `approvals:` naming the change, "
+        out += ["", f"> {counted(s['unapproved'], 'loosening change needs', 'loosening changes need')} an "
+                "approval: add an entry to `approvals:` naming the change, "
                 "who approved it, why and when."]
     return "\n".join(out) + "\n"
 

@@ -51,7 +51,7 @@ def render_runs(records: Sequence[RunRecord], fmt: str, path: Path, schema_versi
     rows = [(str(r.id), _fmt_time(r.recorded_at), r.as_of.isoformat(), (r.spec_commit or "-")[:12],
              *(str(r.counts.get(s, 0)) for s in STATUSES)) for r in records]
     right = {0, *range(4, 4 + len(STATUSES))}
-    return "\n".join([f"{path}: {len(records)} run(s)", *_table(header, rows, right)]) + "\n"
+    return "\n".join([f"{path}: {wording.counted(len(records), 'run')}", *_table(header, rows, right)]) + "\n"
 
 
 def render_rule_history(rule: str, scope: str | None, points: Sequence[Point], fmt: str) -> str:

@@ -50,7 +50,7 @@ def render(run: Run, spec: Spec | None = None, policy: FailPolicy = FailPolicy()
     failing = [r for r in results if policy.fails(r)]
     title = spec.program.name if spec is not None else (run.program or paths.show(run.spec_path))
     counts = run.summary()
-    verdict = (f"**{len(failing)} result(s) fail the check**" if failing
+    verdict = (f"**{wording.counted(len(failing), 'result fails', 'results fail')} the check**" if failing
                else "**No result fails the check**")
     head = [f"## cxgov check: {_text(title)}, as of {run.as_of.isoformat()}", "",
             f"{verdict} (fail on {policy.fail_on}, from severity {policy.min_severity}).", "",

@@ -141,7 +141,8 @@ def _objective_text(ctx: Context, rule: Standard | Kpi | Problem) -> str:
     if isinstance(rule, Standard):
         covered = [tp.id for tp in ctx.spec.covered_touchpoints(rule)]
         listed = f": {', '.join(covered)}" if covered else ""
-        return f"{rule.label}: {judged}, at each of the {len(covered)} touchpoint(s) it applies to{listed}."
+        at = "the one touchpoint" if len(covered) == 1 else f"each of the {len(covered)} touchpoints"
+        return f"{rule.label}: {judged}, at {at} it applies to{listed}."
     scope = "the whole program" if rule.scope.kind == "program" else f"{rule.scope.kind} {rule.scope.value}"
     text = f"{rule.label}: {judged}, for {scope}" + (f", by {rule.by}" if rule.by else "") + "."
     if rule.trend is not None:

@@ -12,6 +12,7 @@ from typing import Protocol, Sequence
 
 from markupsafe import Markup, escape
 
+from cxgov import wording
 from cxgov.engine.results import Scope
 from cxgov.metrics.stats import round_half_away
 from cxgov.report.history import scope_label
@@ -39,7 +40,7 @@ def describe(points: Sequence[SparkPoint], label: str = "", breached_since: date
         return f"{label}: no recorded runs" if label else "no recorded runs"
     runs = "; ".join(f"{p.as_of.isoformat()} {_number(p.value)} {p.status}" for p in points)
     head = f"{label}: " if label else ""
-    text = f"{head}last {len(points)} run{'s' if len(points) != 1 else ''}: {runs}"
+    text = f"{head}last {wording.counted(len(points), 'run')}: {runs}"
     return f"{text}; breached since {breached_since.isoformat()}" if breached_since else text
 
 

@@ -96,6 +96,12 @@ def test_tables_without_data_are_a_usage_error_naming_the_sources():
     with pytest.raises(UsageError) as caught:
         checking.check(SPECS, None, AS_OF)
     assert "--data is required" in caught.value.message and "'surveys' (table survey_responses" in caught.value.message
+    assert "sources 'servqual' (table servqual_responses" in caught.value.message
+    assert caught.value.message.endswith(" read tables from the metrics database")
+    with pytest.raises(UsageError) as one:
+        checking.check(SPECS, None, AS_OF, rules=["digital-csat"])
+    assert "--data is required: source 'surveys' (table survey_responses, " in one.value.message
+    assert one.value.message.endswith(" reads a table from the metrics database")
 
 
 def test_the_json_of_a_check_is_the_commands(db, tmp_path):

@@ -191,6 +191,7 @@ def test_explain_shows_the_windows_and_sql_and_with_data_the_plan(project):
     assert "current   2026-10-24..2026-11-20" in result.output
     assert "previous  2026-09-26..2026-10-23" in result.output
     assert "also serves: phone-csat" in result.output
+    assert "  applies to 1 touchpoint: web-form" in result.output
     assert 'COUNT(CASE WHEN ("question" = \'satisfaction\')' in result.output
     result = CliRunner().invoke(main, ["explain", "web-csat", "specs", "--as-of", AS_OF, "--data", project(9)])
     assert result.exit_code == 0, result.output

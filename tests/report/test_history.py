@@ -18,7 +18,7 @@ def test_history_text_and_json(tmp_path, make_run, make_result):
     records = history.runs(path)
     text = render_runs(records, "text", path, history.SCHEMA_VERSION)
     lines = text.splitlines()
-    assert lines[0].endswith("2 run(s)")
+    assert lines[0].endswith("2 runs")
     assert lines[1].split() == ["run", "recorded", "at", "(UTC)", "as-of", "spec", "commit", "pass", "warn",
                                 "breach", "insufficient", "waived", "error"]
     assert lines[2].split() == ["1", "2026-11-19", "05:00:00", "2026-11-19", "a1b2c3d4e5f6", "0", "1", "0", "0",

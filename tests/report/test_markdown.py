@@ -71,7 +71,7 @@ def body_rows(out: str) -> list[list[str]]:
 def test_headline_counts_and_what_needs_attention_first():
     out = markdown.render(sample_run())
     assert out.startswith("## cxgov check: northwind-bank, as of 2026-11-20\n")
-    assert "**2 result(s) fail the check** (fail on breach, from severity low)." in out
+    assert "**2 results fail the check** (fail on breach, from severity low)." in out
     assert "🔴 2 breach" in out and "🟢 1 pass" in out
     rows = [r for r in body_rows(out) if r[0]]
     assert [r[0] for r in rows] == ["🔴 breach", "🔴 breach", "⛔ error", "🟠 warn", "🟠 warn", "⚪ waived (breach)",
@@ -93,7 +93,7 @@ def test_all_clear_and_policy_wording():
     out = markdown.render(sample_run([PASS]), policy=FailPolicy("warn", "high"))
     assert "**No result fails the check** (fail on warn, from severity high)." in out
     assert "### Needs attention" not in out
-    assert "1 result(s) fail" in markdown.render(sample_run([BREACH, PASS]))
+    assert "**1 result fails the check**" in markdown.render(sample_run([BREACH, PASS]))
 
 
 def _planted_run():

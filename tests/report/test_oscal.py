@@ -121,7 +121,8 @@ def test_one_objective_per_standard_kpi_and_problems_analysis(ap, ar, evaluated)
         assert {"name": "method-id", "value": method["id"]} in objective_part["props"]
     csat = next(o for o in objectives if o["control-id"] == "digital-csat")
     assert props(csat)["threshold"] == ">= 75 (warn 80)" and props(csat)["min-sample"] == "50"
-    assert "at each of the" in csat["parts"][0]["prose"]
+    covered = evaluated[0].covered_touchpoints(evaluated[0].by_id["standards"]["digital-csat"])
+    assert f"at each of the {len(covered)} touchpoints it applies to: " in csat["parts"][0]["prose"]
     for doc in (ap, ar["results"][0]):
         reviewed = doc["reviewed-controls"]
         assert [c["control-id"] for c in reviewed["control-selections"][0]["include-controls"]] == rule_ids
@@ -366,6 +367,16 @@ def test_an_invalid_spec_or_missing_data_cannot_run(tmp_path):
     result = invoke("report", "oscal", EXAMPLE_SPEC, "--as-of", AS_OF.isoformat(), "--out", tmp_path / "out")
     assert result.exit_code == 2 and "--data is required" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_an_objective_names_the_touchpoints_a_standard_applies_to_by_their_count():
+    spec = sample_spec()
+    plan = json.loads(oscal.documents(sample_run(spec), spec)[oscal.PLAN_FILE])["assessment-plan"]
+    prose = {o["control-id"]: o["parts"][0]["prose"] for o in plan["local-definitions"]["objectives-and-methods"]}
+    assert [len(spec.covered_touchpoints(s)) for s in spec.standards if s.id in ("app-sessions", "digital-csat")] \
+        == [5, 1]
+    assert "at the one touchpoint it applies to: " in prose["app-sessions"]
+    assert "at each of the 5 touchpoints it applies to: " in prose["digital-csat"]
 
 
 def test_spec_text_reaches_markup_fields_escaped():
