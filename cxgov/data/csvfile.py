@@ -17,6 +17,7 @@ import codecs
 import csv
 import gzip
 import io
+import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from cxgov.vocabulary import GZIP_SUFFIX
 # BOMs, longest first (the UTF-32 LE BOM starts with the UTF-16 LE one)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+SNIFFED_DELIMITERS = (",", "|", ";", "\t")  # the delimiters DuckDB's reader tries on a file it is given
 ENCODINGS = ("utf-8", "latin-1", "utf-16", "utf-32")  # what --encoding may name (and utf-8-sig, told by its BOM)
 MAX_FIELD = 1 << 28  # characters in one value (256 Mi): Python's csv module stops at 128 Ki unless told
 _ENCODING_HINT = "pass --encoding latin-1 (or utf-16, utf-32), or convert it (e.g. `iconv -f latin1 -t utf-8`)"
@@ -96,6 +98,30 @@ def census(path: Path, delimiter: str, encoding: str | None, scratch: Path) -> C
                             location=Location(str(path), line), hint=_ENCODING_HINT) from None
         except (OSError, EOFError) as exc:
             raise DataError(f"{path}: cannot be read: {exc}", hint="check the file is complete") from None
+
+
+def layout_problem(path: Path) -> DataError | None:
+    """What keeps the CSV file `path` from reading as a table with its header's columns, as `census` finds it (the
+    first record with more or fewer fields than the header, a quote never closed, bytes that are not text), its
+    location the file and line; None when the file is well-formed CSV or its header holds none of the delimiters
+    DuckDB tries. Used where DuckDB's reader could not make out a file's columns: it says the file's layout cannot
+    be detected, or reads one column named by the whole header line, without saying which line is to blame."""
+    try:
+        with _open_binary(path) as raw:
+            head = raw.read(1 << 20)
+    except (OSError, EOFError):  # the reader's own error says why
+        return None
+    name = encoding_of(head, None)
+    header = head.decode(name, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max(SNIFFED_DELIMITERS, key=header.count)  # ties: the first, the comma
+    if delimiter not in header:
+        return None
+    with tempfile.TemporaryDirectory(prefix="cxgov-csv-") as scratch:
+        try:
+            census(path, delimiter, None, Path(scratch))
+        except DataError as exc:
+            return exc
+    return None
 
 
 def _undecodable_line(path: Path, encoding: str) -> int:

@@ -124,6 +124,55 @@ def test_reader_errors_name_the_file_line_and_problem_never_the_text(tmp_path, m
     assert error.location.line == 7 and error.source == "events"
 
 
+TICKETS = ["ticket_id,opened_at,touchpoint_id,segment,fcr,reopened,resolved_at,category,reason"] + [
+    f"T-{i:09d},2026-10-{1 + i % 28:02d} {i % 24:02d}:56:59.{i:06d},tp-{i % 7},premier,{'true' if i % 3 else 'false'},"
+    f"false,2026-10-{1 + i % 28:02d} 23:34:08.1313,statement error,payment-declined" for i in range(3000)]
+
+
+def _without_field(lines: list[str], line: int, field: int) -> bytes:
+    """The file of `lines` with one field of line `line` (1: the header) left out."""
+    lines = list(lines)
+    fields = lines[line - 1].split(",")
+    del fields[field]
+    lines[line - 1] = ",".join(fields)
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("content, text", [
+    # DuckDB 2.0 reads this one as one column named "at,tp,seg,v"
+    (_without_field(GOOD.splitlines(), 6, 2) + MARKER.encode(), "cannot read short.csv, line 6: has 3 fields, but "
+                                                                "the header has 4"),
+    # and says of this one only that its layout (delimiter, quotes, header) cannot be detected
+    (_without_field(TICKETS, 2618, 1), "cannot read short.csv, line 2618: has 8 fields, but the header has 9"),
+])
+def test_a_line_that_hides_the_csv_layout_from_duckdb_is_named(tmp_path, monkeypatch, content, text):
+    """Where DuckDB's reader cannot make out a file's columns, cxgov reads the file itself and names the line."""
+    monkeypatch.chdir(tmp_path)
+    error = read_error(tmp_path, "short.csv", content)
+    assert str(error).startswith(f"specs/data.yaml:7:11: source 'events': {text}"), str(error)
+    assert "as many fields as the header" in error.hint and "cxgov data load" in error.hint
+    assert MARKER not in str(error) and MARKER not in error.hint
+
+
+def test_text_that_is_not_utf8_where_duckdb_sees_no_layout_is_named_at_its_line(tmp_path, monkeypatch):
+    lines = GOOD.splitlines()
+    lines[3000] = lines[3000].replace("web", "w\xe9b")  # Latin-1, and a line DuckDB's sniffer trips over
+    content = _without_field(lines, 10_001, 2).decode().encode("latin-1")
+    monkeypatch.chdir(tmp_path)
+    error = read_error(tmp_path, "latin.csv", content)
+    assert str(error).startswith("specs/data.yaml:7:11: source 'events': cannot read latin.csv, line 3001: bytes "
+                                 "that are not UTF-8 text\n"), str(error)
+    assert error.hint == "save the file as UTF-8"
+
+
+@pytest.mark.parametrize("header, name", [("at", "at"), ('"at, local"', "at, local")])
+def test_a_one_column_csv_is_read_as_one_column(tmp_path, monkeypatch, header, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "one.csv").write_text(f"{header}\n2026-01-01 10:00:00\n2026-01-02 10:00:00\n")
+    with Store.open(None) as store:
+        assert store.columns(path_source(tmp_path, "one.csv")) == {name: "TIMESTAMP"}
+
+
 def test_a_uri_with_a_scheme_is_not_read_by_duckdb_and_says_which_engine_reads_it(tmp_path):
     with Store.open(None) as store:
         with pytest.raises(DataError, match=r"s3a:// URI, which the Spark engine \(--data spark:...\) reads; "

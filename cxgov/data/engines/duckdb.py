@@ -18,7 +18,7 @@ import duckdb
 from sqlglot import exp
 
 from cxgov import speed
-from cxgov.data import sql
+from cxgov.data import csvfile, sql
 from cxgov.data.engines.base import Engine, local_files
 from cxgov.data.engines.types import NUMERIC_TYPES, TIMESTAMP_TYPES, TIMESTAMPTZ
 from cxgov.data.sql import INTERNAL, quote_ident, quote_table
@@ -210,8 +210,14 @@ class DuckDBEngine(Engine):
         try:
             rows = self._cursor.execute(f"DESCRIBE SELECT * FROM {relation}", list(params)).fetchall()
         except duckdb.Error as exc:
-            raise self._read_error(source, exc) from None
-        return {name: type_ for name, type_, *_ in rows}
+            layout = _layout_error(source, params[0]) if source.path and _layout_unknown(exc) else None
+            raise layout or self._read_error(source, exc) from None
+        columns = {name: type_ for name, type_, *_ in rows}
+        if source.path and len(columns) == 1:  # a layout DuckDB missed reads as one column, named by the header
+            layout = _layout_error(source, params[0])
+            if layout is not None:
+                raise layout
+        return columns
 
     def _is_view(self, source: Source) -> bool:
         """Whether the source's table is a view in the metrics database."""
@@ -290,15 +296,15 @@ class DuckDBEngine(Engine):
 
 # What DuckDB's readers say, as cxgov says it without the file's text: (pattern, what is wrong, what to do). Only
 # digits are taken from the message; it is matched with the line DuckDB quotes taken out.
+_AS_MANY_FIELDS = "give every line as many fields as the header (a comma inside a value needs quotes)"
+_AS_UTF8 = "save the file as UTF-8"
 _READER_PROBLEMS = (
-    (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}",
-     "give every line as many fields as the header (a comma inside a value needs quotes)"),
+    (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}", _AS_MANY_FIELDS),
     (r"Could not convert|Conversion Error", "a value that is not of its column's type",
      "DuckDB reads a CSV column with the type its first rows suggest: correct the value on that line, or load "
      "the file with `cxgov data load`, which sets bad rows aside with the reason"),
     (r"unterminated quote", "a quoted value is never closed", "close the quote, or double a quote inside one"),
-    (r"(?i)invalid unicode|byte sequence mismatch|not (?:valid )?utf-?8", "bytes that are not UTF-8 text",
-     "save the file as UTF-8"),
+    (r"(?i)invalid unicode|byte sequence mismatch|not (?:valid )?utf-?8", "bytes that are not UTF-8 text", _AS_UTF8),
     (r"Maximum line size of (\d+) bytes exceeded", "a line longer than the reader's limit of {0} bytes",
      "split the line, or check that the file is CSV at all"),
     (r"(?i)magic bytes|not a parquet file|parquet.*(?:corrupt|invalid)", "not a valid Parquet file",
@@ -343,6 +349,34 @@ def _file_error(source: Source, exc: duckdb.Error, files: Sequence[str],
     return DataError(f"cannot read {where}: DuckDB's reader failed ({type(exc).__name__}; its message is left out, "
                      "it may quote the file)", source=source.id, location=source.at("path"),
                      hint="check that the files are CSV or Parquet; `cxgov data load` reports what it rejects")
+
+
+def _layout_unknown(exc: duckdb.Error) -> bool:
+    """Whether all DuckDB's reader says is that it could not make out a CSV file's layout (no problem more
+    specific, such as its encoding)."""
+    text = _QUOTED_LINE.sub("", str(exc))
+    named = next((pattern for pattern, _, _ in _READER_PROBLEMS if re.search(pattern, text)), None)
+    return named == _READER_PROBLEMS[-1][0]
+
+
+def _layout_error(source: Source, files: Sequence[str]) -> DataError | None:
+    """Why DuckDB could not make out the columns of a source's CSV files, at the file and line, as cxgov's own
+    reading of them finds it (csvfile.layout_problem); None when each reads as well-formed CSV."""
+    for name in files:
+        problem = csvfile.layout_problem(Path(name)) if _reader_for(name) == "read_csv" else None
+        if problem is None:
+            continue
+        line = problem.location.line if problem.location else None
+        # said as the reader's own problems are (the load's hints name its options, --delimiter, --encoding)
+        what, hint = problem.message, problem.hint
+        if "UTF-8" in what:
+            what, hint = "bytes that are not UTF-8 text", _AS_UTF8
+        elif " fields" in what:
+            hint = f"{_AS_MANY_FIELDS}, or load the file with `cxgov data load`, which says what it cannot read"
+        shown = confine.shown(name)
+        where = shown if line is None or f"line {line}" in what else f"{shown}, line {line}"
+        return DataError(f"cannot read {where}: {what}", source=source.id, location=source.at("path"), hint=hint)
+    return None
 
 
 def _reader_for(path: str) -> str | None:
