@@ -100,21 +100,27 @@ def census(path: Path, delimiter: str, encoding: str | None, scratch: Path) -> C
             raise DataError(f"{path}: cannot be read: {exc}", hint="check the file is complete") from None
 
 
+def header_delimiter(path: Path) -> str | None:
+    """The delimiter the header line of the CSV file `path` is most likely split by: the most frequent of
+    SNIFFED_DELIMITERS in it (ties: the first, the comma); None when it holds none, or cannot be read."""
+    try:
+        with _open_binary(path) as raw:
+            head = raw.read(1 << 20)
+    except (OSError, EOFError):  # what reads the file says why
+        return None
+    header = head.decode(encoding_of(head, None), errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max(SNIFFED_DELIMITERS, key=header.count)
+    return delimiter if delimiter in header else None
+
+
 def layout_problem(path: Path) -> DataError | None:
     """What keeps the CSV file `path` from reading as a table with its header's columns, as `census` finds it (the
     first record with more or fewer fields than the header, a quote never closed, bytes that are not text), its
     location the file and line; None when the file is well-formed CSV or its header holds none of the delimiters
     DuckDB tries. Used where DuckDB's reader could not make out a file's columns: it says the file's layout cannot
     be detected, or reads one column named by the whole header line, without saying which line is to blame."""
-    try:
-        with _open_binary(path) as raw:
-            head = raw.read(1 << 20)
-    except (OSError, EOFError):  # the reader's own error says why
-        return None
-    name = encoding_of(head, None)
-    header = head.decode(name, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-    delimiter = max(SNIFFED_DELIMITERS, key=header.count)  # ties: the first, the comma
-    if delimiter not in header:
+    delimiter = header_delimiter(path)
+    if delimiter is None:
         return None
     with tempfile.TemporaryDirectory(prefix="cxgov-csv-") as scratch:
         try:

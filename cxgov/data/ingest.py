@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 from sqlglot import exp
 
 from cxgov.data import sql, timestamps
-from cxgov.data.csvfile import Census, census
+from cxgov.data.csvfile import Census, census, header_delimiter
 from cxgov.data.engines.duckdb import Database
 from cxgov.data.scan import local_time
 from cxgov.data.sql import INTERNAL, quote_ident, quote_name, quote_table
@@ -31,7 +31,7 @@ from cxgov.errors import DataError, Location, UsageError, printable
 from cxgov.metrics.kinds import scale
 from cxgov.metrics.registry import kind_of
 from cxgov.spec.model import Metric, Source, Spec
-from cxgov.vocabulary import CSV_SUFFIXES, GZIP_SUFFIX, PARQUET_SUFFIXES
+from cxgov.vocabulary import CSV_SUFFIXES, PARQUET_SUFFIXES
 
 LEDGER = "cxgov_loads"
 Progress = Callable[[str], None]
@@ -166,16 +166,11 @@ def sha256_of(path: Path) -> str:
 
 
 def _header_delimiter(path: Path, delimiter: str) -> str | None:
-    """The delimiter the header line of an uncompressed CSV uses, when it is not `delimiter` but ; | or tab."""
-    if path.name.lower().endswith((GZIP_SUFFIX, *PARQUET_SUFFIXES)):
+    """The delimiter the header line of a CSV file uses, when it is not `delimiter`."""
+    if path.name.lower().endswith(PARQUET_SUFFIXES):
         return None
-    with path.open("rb") as handle:
-        header = handle.readline()
-    if delimiter.encode() in header:
-        return None
-    counts = {sep: header.count(sep.encode()) for sep in (";", "|", "\t")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else None
+    guess = header_delimiter(path)
+    return guess if guess != delimiter else None
 
 
 def _separated_by(delimiter: str) -> str:
