@@ -178,12 +178,16 @@ def _separated_by(delimiter: str) -> str:
     return f"its header line is separated by {shown}: pass --delimiter {shown}"
 
 
-def _read_error(path: Path, message: str, delimiter: str) -> DataError:
-    """A clear DataError for a file DuckDB could not read (after cxgov's own count read it)."""
+def _read_error(path: Path, message: str, delimiter: str, parquet: bool = False) -> DataError:
+    """A clear DataError for a file DuckDB could not read (after cxgov's own count read it); `parquet`: the file
+    is read as Parquet, whose reader's errors (Thrift's "invalid TType", "Out of buffer") need not say so."""
     lowered = message.lower()
     detail = message.split("\n")[0]
     line = re.search(r"line:? (\d+)", message, re.IGNORECASE)
     where = Location(str(path), int(line.group(1))) if line else None
+    if parquet or "parquet" in lowered or "magic" in lowered:
+        return DataError(f"{path}: is not a readable Parquet file ({detail})",
+                         hint="check the file is complete, or name a CSV file .csv")
     if "maximum line size" in lowered or "max_line_size" in lowered:
         return DataError(f"{path}: a line is longer than the CSV reader's limit ({detail})", location=where,
                          hint="split the long value, or check for a quote that is never closed")
@@ -193,9 +197,6 @@ def _read_error(path: Path, message: str, delimiter: str) -> DataError:
                          hint=_separated_by(guess) if guess else
                          "check for an unterminated quote or rows with a different number of fields; the delimiter "
                          f"used was {delimiter!r} (change it with --delimiter)")
-    if "parquet" in lowered or "magic" in lowered:
-        return DataError(f"{path}: is not a readable Parquet file ({detail})",
-                         hint="check the file is complete, or name a CSV file .csv")
     return DataError(f"{path}: cannot be read: {detail}")
 
 
@@ -301,7 +302,7 @@ class Loader:
         except DataError as exc:
             if exc.location is not None or exc.message.startswith(str(path)):
                 raise
-            raise _read_error(path, exc.message, ",") from None
+            raise _read_error(path, exc.message, ",", parquet=True) from None
         if rows != stored[0][0]:
             raise DataError(f"{path}: read {rows:,} rows but its metadata counts {stored[0][0]:,}: nothing was "
                             "loaded", hint="check the file is complete")

@@ -53,6 +53,15 @@ def _parquet(columns: str) -> Callable[[Path], None]:
     return make
 
 
+def _damaged_footer(path: Path) -> None:
+    """A Parquet file whose footer (its Thrift-encoded metadata) has four bytes overwritten."""
+    _parquet("'#1' AS ref, TIMESTAMP '2026-11-02 09:00' AS opened_at, 'web-form' AS touchpoint_id, 4 AS score")(path)
+    data = bytearray(path.read_bytes())
+    footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    data[footer + 40:footer + 44] = b"\xff" * 4
+    path.write_bytes(bytes(data))
+
+
 E = "cxgov: error: export.csv"
 NOTHING = ("SELECT count(*) FROM information_schema.tables", [(0,)])
 CASES = [
@@ -156,6 +165,9 @@ CASES = [
                                              "'web-form' AS touchpoint_id, 4 AS score, 1 AS __cxgov_row"),
          "cxgov: error: export.parquet: ", "column 5 of the schema is named '__cxgov_row'", exit_code=2,
          name="export.parquet", table=NOTHING),
+    Case("parquet-damaged-footer", _damaged_footer, "cxgov: error: export.parquet: ",
+         "is not a readable Parquet file (", exit_code=2, name="export.parquet",
+         hint="check the file is complete, or name a CSV file .csv", table=NOTHING),
     # dry runs
     Case("dry-run-creates-nothing", utf8(csv(*GOOD, "#3,2026-11-04 11:00 Mars/Base,chat,4,x")),
          "would load 2 of 3 rows", "dry run: nothing was written", args=("--dry-run",), table=None),
