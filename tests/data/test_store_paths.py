@@ -173,6 +173,21 @@ def test_a_one_column_csv_is_read_as_one_column(tmp_path, monkeypatch, header, n
         assert store.columns(path_source(tmp_path, "one.csv")) == {name: "TIMESTAMP"}
 
 
+def test_a_parquet_file_whose_footer_is_damaged_is_said_to_be_no_valid_parquet_file(tmp_path, monkeypatch):
+    import duckdb
+
+    monkeypatch.chdir(tmp_path)
+    duckdb.connect().execute(f"COPY (SELECT TIMESTAMP '2026-01-02 10:00:00' AS at, '{MARKER}' AS tp FROM range(50)) "
+                             "TO 'damaged.parquet' (FORMAT parquet)")
+    data = bytearray((tmp_path / "damaged.parquet").read_bytes())
+    footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    data[footer + 40:footer + 44] = b"\xff" * 4  # DuckDB's reader: "don't know what type", in Thrift's words
+    error = read_error(tmp_path, "damaged.parquet", bytes(data), scan=True)
+    assert "cannot read damaged.parquet: not a valid Parquet file (DuckDB's reader failed: " in str(error), str(error)
+    assert error.hint == "write it again with a Parquet writer, or give CSV files a .csv name"
+    assert MARKER not in str(error)
+
+
 def test_a_uri_with_a_scheme_is_not_read_by_duckdb_and_says_which_engine_reads_it(tmp_path):
     with Store.open(None) as store:
         with pytest.raises(DataError, match=r"s3a:// URI, which the Spark engine \(--data spark:...\) reads; "

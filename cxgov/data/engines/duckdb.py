@@ -298,6 +298,7 @@ class DuckDBEngine(Engine):
 # digits are taken from the message; it is matched with the line DuckDB quotes taken out.
 _AS_MANY_FIELDS = "give every line as many fields as the header (a comma inside a value needs quotes)"
 _AS_UTF8 = "save the file as UTF-8"
+_PARQUET_HINT = "write it again with a Parquet writer, or give CSV files a .csv name"
 _READER_PROBLEMS = (
     (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}", _AS_MANY_FIELDS),
     (r"Could not convert|Conversion Error", "a value that is not of its column's type",
@@ -307,8 +308,7 @@ _READER_PROBLEMS = (
     (r"(?i)invalid unicode|byte sequence mismatch|not (?:valid )?utf-?8", "bytes that are not UTF-8 text", _AS_UTF8),
     (r"Maximum line size of (\d+) bytes exceeded", "a line longer than the reader's limit of {0} bytes",
      "split the line, or check that the file is CSV at all"),
-    (r"(?i)magic bytes|not a parquet file|parquet.*(?:corrupt|invalid)", "not a valid Parquet file",
-     "write it again with a Parquet writer, or give CSV files a .csv name"),
+    (r"(?i)magic bytes|not a parquet file|parquet.*(?:corrupt|invalid)", "not a valid Parquet file", _PARQUET_HINT),
     (r"Schema mismatch between globbed files", "its columns are not those of the other files",
      "give every file the same header"),
     (r"(?i)permission denied", "permission denied", "make the file readable"),
@@ -346,6 +346,10 @@ def _file_error(source: Source, exc: duckdb.Error, files: Sequence[str],
                        if column in columns and type_ in _TYPE_NAMES else problem)
         return DataError(f"cannot read {where}: {problem.format(*match.groups())}", source=source.id,
                          location=source.at("path"), hint=hint)
+    if all(_reader_for(f) == "read_parquet" for f in files):  # its Thrift errors do not say Parquet
+        return DataError(f"cannot read {where}: not a valid Parquet file (DuckDB's reader failed: "
+                         f"{type(exc).__name__}; its message is left out)", source=source.id,
+                         location=source.at("path"), hint=_PARQUET_HINT)
     return DataError(f"cannot read {where}: DuckDB's reader failed ({type(exc).__name__}; its message is left out, "
                      "it may quote the file)", source=source.id, location=source.at("path"),
                      hint="check that the files are CSV or Parquet; `cxgov data load` reports what it rejects")
