@@ -7,6 +7,7 @@ Heavy modules (duckdb, jinja2, jsonschema) are imported inside the commands that
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import traceback
@@ -156,6 +157,16 @@ class DateParam(_DayType):
 DATE = DateParam()
 
 
+class NumberRange(click.FloatRange):
+    """A number in a range, as click.FloatRange, and never NaN (which every comparison with a bound lets through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
 def console() -> NoReturn:
     """The `cxgov` program (and `python -m cxgov`): the command line, then the process ends at once
     (speed.exit_now), with the command's exit code."""
@@ -274,7 +285,7 @@ def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
               show_default=True, help="Only results of rules of this severity or higher fail the check.")
 @click.option("--rule", "rules", multiple=True, metavar="ID",
               help="Evaluate only this standard or KPI (repeatable, or comma-separated).")
-@click.option("--max-unattributed", type=click.FloatRange(0, 100), default=5.0, show_default=True,
+@click.option("--max-unattributed", type=NumberRange(0, 100), default=5.0, show_default=True,
               metavar="PERCENT",
               help="Share of a source's rows in the window that may match no touchpoint of the spec before the "
                    "source's data is a finding.")
@@ -286,7 +297,7 @@ def _rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
               help="List every result, passes too (by default: per rule its counts and its 5 worst results).")
 @click.option("--record", "record_path", type=click.Path(path_type=Path), metavar="HISTORY",
               help="Also store this run in the run history HISTORY (a DuckDB file, created when missing).")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+@click.option("--lock-timeout", type=NumberRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="With --record: how long to wait while another process writes the history.")
 @allow_root_option
 @command_errors
@@ -712,7 +723,7 @@ def init_command(folder: Path) -> None:
               help="With --rule: only this scope, e.g. touchpoint=web-chat (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: the runs or points as records.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+@click.option("--lock-timeout", type=NumberRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="How long to wait while another process writes the history.")
 @command_errors
 def history_command(history_path: Path, rule: str | None, scope: tuple[str, ...], fmt: str,

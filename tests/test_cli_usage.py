@@ -23,6 +23,19 @@ def test_a_date_option_says_how_to_write_a_date(tmp_path, monkeypatch, args, val
     assert "%Y" not in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("args, option", [
+    (["check", "--max-unattributed"], "--max-unattributed"), (["check", "--lock-timeout"], "--lock-timeout"),
+    (["history", "h.duckdb", "--lock-timeout"], "--lock-timeout"),
+])
+@pytest.mark.parametrize("value", ["nan", "NaN", "-nan"])
+def test_a_number_option_refuses_nan(tmp_path, monkeypatch, args, option, value):
+    """NaN passes every range check (each comparison with a bound is false), so it is refused by name."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*args, value])
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': '{value}' is not a number" in result.output
+
+
 def _commands(group, prefix=()):
     for name, command in group.commands.items():
         yield (*prefix, name), command
