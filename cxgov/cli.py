@@ -157,6 +157,10 @@ class DateParam(_DayType):
 DATE = DateParam()
 
 
+# far past what one machine generates in a day, and within the 64-bit counts the generating statements use
+GENERATED_ROWS = click.IntRange(min=1, max=10**12)
+
+
 class NumberRange(click.FloatRange):
     """A number in a range, as click.FloatRange, and never NaN (which every comparison with a bound lets through)."""
 
@@ -672,7 +676,7 @@ def data_load_command(source: str, files: tuple[Path, ...], db: Path, spec: Path
               help="The DuckDB file to write (created if absent; generated tables are replaced).")
 @click.option("--spec", "spec", default=DEFAULT_SPEC, show_default=True, type=click.Path(path_type=Path),
               help="The spec folder whose sources and metrics shape the data.")
-@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True, metavar="N",
+@click.option("--rows", type=GENERATED_ROWS, default=300_000, show_default=True, metavar="N",
               help="Rows in total, over all generated tables.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
@@ -793,7 +797,7 @@ def _step(title: str, run: Callable[[], int | None], allowed: tuple[int, ...] = 
               help="Folder for the example database and every report.")
 @click.option("--as-of", "as_of", type=DATE, metavar="DATE",
               help="Evaluate as of this date (default: today in the program time zone).")
-@click.option("--rows", type=click.IntRange(min=1), default=300_000, show_default=True, metavar="N",
+@click.option("--rows", type=GENERATED_ROWS, default=300_000, show_default=True, metavar="N",
               help="How many rows of example data to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the example data.")
 @click.option("--exit-code", "exit_code", is_flag=True,

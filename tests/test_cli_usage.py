@@ -36,6 +36,16 @@ def test_a_number_option_refuses_nan(tmp_path, monkeypatch, args, option, value)
     assert f"Invalid value for '{option}': '{value}' is not a number" in result.output
 
 
+@pytest.mark.parametrize("args", [["data", "generate", "--db", "x.duckdb", "--rows"], ["demo", "--rows"]])
+def test_generated_rows_are_bounded(tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*args, str(10**20)])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--rows': 100000000000000000000 is not in the range 1<=x<=1000000000000." in \
+        result.output
+    assert not (tmp_path / "x.duckdb").exists()
+
+
 def _commands(group, prefix=()):
     for name, command in group.commands.items():
         yield (*prefix, name), command
