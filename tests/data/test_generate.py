@@ -197,6 +197,39 @@ def test_touchpoints_under_a_waiver_struggle():
         assert "tp-13" in build_world(replace(SPEC, waivers=(waiver,)), random.Random(seed)).struggling
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 20])
+def test_a_small_program_keeps_a_healthy_touchpoint_that_does_not_fall(n):
+    """Some touchpoints struggle, some are near their warning level, some are thin, one falls during the year; in a
+    program of a few touchpoints at least one of them stays healthy throughout."""
+    spec = replace(SPEC, touchpoints=TOUCHPOINTS[:n])
+    for seed in range(10):
+        world = build_world(spec, random.Random(seed))
+        healthy = [i for i, q in enumerate(world.tp_quality) if q > 0 and world.tp_ids[i] not in world.thin]
+        assert set(healthy) - {world.drop_tp}, (n, seed, world)
+        assert (world.drop_tp >= 0) == (len(healthy) > 1)
+        assert len(world.struggling) == (0 if n == 1 else max(1, round(0.12 * n)))
+
+
+def test_the_starter_program_s_generated_data_passes_and_breaches(tmp_path, monkeypatch):
+    """`cxgov init`, `cxgov data generate`, `cxgov check`: a new user's first run shows what a pass, a warning or
+    a breach looks like, not only breaches (its two touchpoints once both struggled)."""
+    from click.testing import CliRunner
+
+    from cxgov.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "starter"]).exit_code == 0
+    for seed in range(3):
+        db = f"m{seed}.duckdb"
+        made = runner.invoke(main, ["data", "generate", "--db", db, "--spec", "starter", "--seed", str(seed),
+                                    "--rows", "60000", "--as-of", AS_OF.isoformat()])
+        assert made.exit_code == 0, made.output
+        checked = runner.invoke(main, ["check", "starter", "--data", db, "--as-of", AS_OF.isoformat()])
+        summary = checked.output.strip().splitlines()[-1]
+        assert " 0 pass," not in summary and " 0 breach," not in summary, summary
+
+
 THEMES = (Theme(id="waiting", root_cause="capacity", patterns=("slow", "wait*", "took ages")),
           Theme(id="rude", root_cause="training", patterns=("rude", "impolite")),
           Theme(id="fees", root_cause="fees", patterns=("hidden fee", "charge*")))
