@@ -30,9 +30,13 @@ from cxgov.vocabulary import GZIP_SUFFIX
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 SNIFFED_DELIMITERS = (",", "|", ";", "\t")  # the delimiters DuckDB's reader tries on a file it is given
+# what to do about a file a source reads (`path:`), which has no load options
+READ_AS_MANY_FIELDS = "give every line as many fields as the header (a comma inside a value needs quotes)"
+READ_AS_UTF8 = "save the file as UTF-8"
 ENCODINGS = ("utf-8", "latin-1", "utf-16", "utf-32")  # what --encoding may name (and utf-8-sig, told by its BOM)
 MAX_FIELD = 1 << 28  # characters in one value (256 Mi): Python's csv module stops at 128 Ki unless told
 _ENCODING_HINT = "pass --encoding latin-1 (or utf-16, utf-32), or convert it (e.g. `iconv -f latin1 -t utf-8`)"
+_WIDTH_HINT = "quote values that hold the delimiter (\"a, b\"), or check the delimiter (change it with --delimiter)"
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,11 @@ def header_delimiter(path: Path) -> str | None:
 
 def layout_problem(path: Path) -> DataError | None:
     """What keeps the CSV file `path` from reading as a table with its header's columns, as `census` finds it (the
-    first record with more or fewer fields than the header, a quote never closed, bytes that are not text), its
-    location the file and line; None when the file is well-formed CSV or its header holds none of the delimiters
-    DuckDB tries. Used where DuckDB's reader could not make out a file's columns: it says the file's layout cannot
-    be detected, or reads one column named by the whole header line, without saying which line is to blame."""
+    first record with more or fewer fields than the header, a quote never closed, bytes that are not UTF-8), its
+    location the file and line, worded for a file a source reads (the load's hints name its options); None when
+    the file is well-formed CSV or its header holds none of the delimiters DuckDB tries. Used where DuckDB's reader
+    could not make out a file's columns: it says the layout cannot be detected, or reads one column named by the
+    whole header line, without saying which line is to blame."""
     delimiter = header_delimiter(path)
     if delimiter is None:
         return None
@@ -126,6 +131,11 @@ def layout_problem(path: Path) -> DataError | None:
         try:
             census(path, delimiter, None, Path(scratch))
         except DataError as exc:
+            if exc.hint == _ENCODING_HINT:
+                return DataError("bytes that are not UTF-8 text", location=exc.location, hint=READ_AS_UTF8)
+            if exc.hint == _WIDTH_HINT:
+                return DataError(exc.message, location=exc.location, hint=f"{READ_AS_MANY_FIELDS}, or load the file "
+                                 "with `cxgov data load`, which says what it cannot read")
             return exc
     return None
 
@@ -210,8 +220,7 @@ def _width_error(path: Path, line: int, found: int, width: int, lines: _Lines) -
     if last and found < width:
         return DataError(f"looks truncated: its last line (line {line}) has {found} of {width} fields", location=where, hint="copy the complete file and load it again")
     return DataError(f"has {found} field{'s' * (found != 1)}, but the header has {width}", location=where,
-                     hint="quote values that hold the delimiter (\"a, b\"), or check the delimiter (change it with "
-                          "--delimiter)")
+                     hint=_WIDTH_HINT)
 
 
 def _csv_error(path: Path, start: int, at: int, exc: csv.Error) -> DataError:

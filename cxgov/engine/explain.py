@@ -71,7 +71,8 @@ def _rule(spec: Spec, rule: Standard | Kpi) -> list[str]:
              f"owner {rule.owner or ('each touchpoint owner' if kind == 'standard' else spec.program.owner)}"]
     if isinstance(rule, Standard):
         covered = spec.covered_touchpoints(rule)
-        lines.append(f"  applies to {wording.counted(len(covered), 'touchpoint')}: {', '.join(tp.id for tp in covered) or 'none'}")
+        listed = ", ".join(tp.id for tp in covered) or "none"
+        lines.append(f"  applies to {wording.counted(len(covered), 'touchpoint')}: {listed}")
     else:
         scope = "the program" if rule.scope.kind == "program" else f"{rule.scope.kind} {rule.scope.value}"
         lines.append(f"  scope: {scope}" + (f", one result per {rule.by}: {', '.join(declared_values(spec, rule))}"

@@ -7,8 +7,8 @@ import re
 
 from cxgov.audit.compare import LOOSENS, NEUTRAL, TIGHTENS, Change, SpecDiff
 from cxgov.spec import model as m
-from cxgov.wording import counted
 from cxgov.vocabulary import SECTION_NOUNS as NOUNS
+from cxgov.wording import counted
 
 HEADINGS = {LOOSENS: "Loosens governance", TIGHTENS: "Tightens governance", NEUTRAL: "Other changes"}
 

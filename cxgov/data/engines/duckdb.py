@@ -296,8 +296,7 @@ class DuckDBEngine(Engine):
 
 # What DuckDB's readers say, as cxgov says it without the file's text: (pattern, what is wrong, what to do). Only
 # digits are taken from the message; it is matched with the line DuckDB quotes taken out.
-_AS_MANY_FIELDS = "give every line as many fields as the header (a comma inside a value needs quotes)"
-_AS_UTF8 = "save the file as UTF-8"
+_AS_MANY_FIELDS, _AS_UTF8 = csvfile.READ_AS_MANY_FIELDS, csvfile.READ_AS_UTF8
 _PARQUET_HINT = "write it again with a Parquet writer, or give CSV files a .csv name"
 _READER_PROBLEMS = (
     (r"Expected Number of Columns: (\d+) Found: (\d+)", "expected {0} columns, found {1}", _AS_MANY_FIELDS),
@@ -335,11 +334,9 @@ def _file_error(source: Source, exc: duckdb.Error, files: Sequence[str],
     line = re.search(r"CSV Error on Line: (\d+)", text)
     where = f"{what}, line {line.group(1)}" if line else what
     converting = _CONVERTING.search(text)
-    text = _QUOTED_LINE.sub("", text)
-    for pattern, problem, hint in _READER_PROBLEMS:
-        match = re.search(pattern, text)
-        if match is None:
-            continue
+    found = _reader_problem(exc)
+    if found is not None:
+        (_, problem, hint), match = found
         if converting and problem.startswith("a value"):
             column, type_ = converting.groups()
             problem = (f"a value in column '{column}' cannot be read as {type_}, the type its first rows have"
@@ -355,12 +352,17 @@ def _file_error(source: Source, exc: duckdb.Error, files: Sequence[str],
                      hint="check that the files are CSV or Parquet; `cxgov data load` reports what it rejects")
 
 
+def _reader_problem(exc: duckdb.Error) -> tuple[tuple[str, str, str], re.Match[str]] | None:
+    """The first of _READER_PROBLEMS that DuckDB's message names (the line it quotes taken out), and its match."""
+    text = _QUOTED_LINE.sub("", str(exc))
+    return next(((entry, match) for entry in _READER_PROBLEMS if (match := re.search(entry[0], text))), None)
+
+
 def _layout_unknown(exc: duckdb.Error) -> bool:
     """Whether all DuckDB's reader says is that it could not make out a CSV file's layout (no problem more
     specific, such as its encoding)."""
-    text = _QUOTED_LINE.sub("", str(exc))
-    named = next((pattern for pattern, _, _ in _READER_PROBLEMS if re.search(pattern, text)), None)
-    return named == _READER_PROBLEMS[-1][0]
+    found = _reader_problem(exc)
+    return found is not None and found[0] is _READER_PROBLEMS[-1]
 
 
 def _layout_error(source: Source, files: Sequence[str]) -> DataError | None:
@@ -371,15 +373,10 @@ def _layout_error(source: Source, files: Sequence[str]) -> DataError | None:
         if problem is None:
             continue
         line = problem.location.line if problem.location else None
-        # said as the reader's own problems are (the load's hints name its options, --delimiter, --encoding)
-        what, hint = problem.message, problem.hint
-        if "UTF-8" in what:
-            what, hint = "bytes that are not UTF-8 text", _AS_UTF8
-        elif " fields" in what:
-            hint = f"{_AS_MANY_FIELDS}, or load the file with `cxgov data load`, which says what it cannot read"
         shown = confine.shown(name)
-        where = shown if line is None or f"line {line}" in what else f"{shown}, line {line}"
-        return DataError(f"cannot read {where}: {what}", source=source.id, location=source.at("path"), hint=hint)
+        where = shown if line is None or f"line {line}" in problem.message else f"{shown}, line {line}"
+        return DataError(f"cannot read {where}: {problem.message}", source=source.id, location=source.at("path"),
+                         hint=problem.hint)
     return None
 
 
